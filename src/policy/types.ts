@@ -1,0 +1,45 @@
+/** A principal reference in the policy: a GitHub login (`sre1`) or a team slug (`@acme/sre`). */
+export type PrincipalRef = string;
+
+export interface BreakglassSpec {
+  max_duration: string;
+  review_within: string;
+  requesters: PrincipalRef[];
+}
+
+export interface RoleSpec {
+  /** What the provider grants (a database role, a team, a repository, ...). */
+  target: string;
+  max_duration: string;
+  approvers: PrincipalRef[];
+  /** Distinct eligible approvers needed; defaults to 1. */
+  approvals: number;
+  breakglass?: BreakglassSpec;
+  /** Provider-specific options for this role (e.g. `permission: push` for a GitHub repository). */
+  settings?: Record<string, string | number | boolean>;
+}
+
+export interface ResourceSpec {
+  provider: string;
+  description?: string;
+  /** Provider settings: names of environment variables holding credentials, never the secrets. */
+  settings: Record<string, string | number | boolean>;
+  roles: Record<string, RoleSpec>;
+}
+
+/** The policy (`.github/timebox.yml`) after defaults are applied. */
+export interface Policy {
+  version: 1;
+  /** Always ends in `/`, never starts with one. */
+  grants_path: string;
+  request_ttl: string;
+  owners: PrincipalRef[];
+  requesters?: PrincipalRef[];
+  allow_on_behalf: boolean;
+  ticket_pattern?: string;
+  /** GitHub login (lower-case) -> provider id -> principal at that provider. */
+  identities: Record<string, Record<string, string>>;
+  resources: Record<string, ResourceSpec>;
+}
+
+export const POLICY_PATH = ".github/timebox.yml";
