@@ -22,6 +22,12 @@ export interface ActiveGrant {
   pullRequest: number;
   grantedAt: Date;
   expiresAt: Date;
+  /**
+   * What `recordPriorAccess` returned before the first `grant` of this grant, as persisted by the
+   * lifecycle; lets `revoke` leave access the person had before Timebox. Absent for providers that
+   * do not need it (PostgreSQL's per-grant roles keep prior access by construction).
+   */
+  priorAccess?: Record<string, string>;
 }
 
 export interface GrantResult {
@@ -46,10 +52,20 @@ export interface Provider {
   readonly id: string;
   /** Is this target (and, when given, principal) real at the provider? Never called from a PR event. */
   checkTarget(target: string, principal?: string): Promise<Diagnostic[]>;
+  /**
+   * Optional first phase of a grant: read what access the principal already has for this target,
+   * before Timebox touches it. The lifecycle persists the answer before calling `grant`, so a
+   * crash between the two cannot make Timebox's own grant look like prior access.
+   */
+  recordPriorAccess?(g: ActiveGrant): Promise<Record<string, string>>;
   /** Idempotent; resolves only when the access is in effect. */
   grant(g: ActiveGrant): Promise<GrantResult>;
-  /** Idempotent; safe when already gone; never removes access something else still gives. */
-  revoke(g: ActiveGrant): Promise<void>;
+  /**
+   * Idempotent; safe when already gone; never removes access something else still gives.
+   * `stillActive` lists the other grants of the same resource that remain in effect, so a
+   * provider without per-grant handles (GitHub teams) can keep access another grant gives.
+   */
+  revoke(g: ActiveGrant, stillActive?: readonly ActiveGrant[]): Promise<void>;
   /** Read-back, for verification and drift. */
   isGranted(g: ActiveGrant): Promise<boolean>;
   /** What Timebox put there, for drift detection. */
