@@ -19,3 +19,9 @@ export const isError = (d: Diagnostic): boolean => d.severity === "error";
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.path}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.rule}]`;
 }
+
+/** A user-supplied value shown as a code span: clipped, one line, no backticks (and so no @mentions). */
+export function code(value: string, max = 60): string {
+  const clipped = value.length > max ? `${value.slice(0, max)}…` : value;
+  return `\`${clipped.replace(/[`\r\n]/g, " ")}\``;
+}

@@ -1,0 +1,69 @@
+import { readFile } from "node:fs/promises";
+import { dirname, relative, resolve, sep } from "node:path";
+import { formatDiagnostic, type Diagnostic } from "../diagnostics.js";
+import { checkGrantFile } from "../grants/check.js";
+import { checkPolicyFile } from "../policy/check.js";
+import { knownProviders } from "../policy/providers.js";
+
+export interface ValidateOptions {
+  policy: string;
+  author?: string;
+  format: "text" | "json";
+}
+
+export interface CliResult {
+  exitCode: 0 | 1 | 2;
+  stdout: string;
+}
+
+type JsonDiagnostic = Pick<Diagnostic, "line" | "column" | "message" | "rule"> & { severity: Diagnostic["severity"] };
+const toJson = (d: Diagnostic): JsonDiagnostic => ({ line: d.line, column: d.column, message: d.message, rule: d.rule, severity: d.severity });
+
+/** `timebox validate`: checks the policy, then each grant file against it. Offline; changes nothing. */
+export async function runValidate(files: string[], options: ValidateOptions, cwd = process.cwd()): Promise<CliResult> {
+  const policyFile = resolve(cwd, options.policy);
+  // Grant ids are repository paths: relative to the folder holding `.github/`, when the policy is there.
+  const root = dirname(policyFile).endsWith(`${sep}.github`) ? dirname(dirname(policyFile)) : cwd;
+  const repoPath = (file: string) => relative(root, resolve(cwd, file)).split(sep).join("/");
+  let unreadable = false;
+
+  const policyPath = repoPath(options.policy);
+  const policyText = await readFile(policyFile).catch(() => undefined);
+  const policy = policyText
+    ? checkPolicyFile(policyPath, policyText, { providers: knownProviders() })
+    : { path: policyPath, valid: false, diagnostics: [unreadableDiagnostic(policyPath, "policy file")] };
+  if (!policyText) unreadable = true;
+
+  const results = [];
+  for (const file of files) {
+    const path = repoPath(file);
+    const text = await readFile(resolve(cwd, file)).catch(() => undefined);
+    if (!text) {
+      unreadable = true;
+      results.push({ path, valid: false, diagnostics: [unreadableDiagnostic(path, "file")] });
+      continue;
+    }
+    results.push(checkGrantFile(path, text, { policy: policy.policy, author: options.author }));
+  }
+
+  const valid = policy.valid && results.every((r) => r.valid);
+  const exitCode = unreadable ? 2 : valid ? 0 : 1;
+  if (options.format === "json") {
+    const body = {
+      valid,
+      policy: { path: policy.path, valid: policy.valid, diagnostics: policy.diagnostics.map(toJson) },
+      files: results.map((r) => ({ path: r.path, valid: r.valid, diagnostics: r.diagnostics.map(toJson) })),
+    };
+    return { exitCode, stdout: `${JSON.stringify(body, null, 2)}\n` };
+  }
+  const lines = [...policy.diagnostics, ...results.flatMap((r) => r.diagnostics)].map(formatDiagnostic);
+  const invalid = results.filter((r) => !r.valid).length;
+  lines.push(
+    `${results.length} grant file${results.length === 1 ? "" : "s"} checked: ${results.length - invalid} valid, ${invalid} invalid; policy ${policy.valid ? "valid" : "invalid"}`,
+  );
+  return { exitCode, stdout: `${lines.join("\n")}\n` };
+}
+
+function unreadableDiagnostic(path: string, what: string): Diagnostic {
+  return { path, line: 1, column: 1, message: `${what} cannot be read (missing or not a file)`, rule: "file.unreadable", severity: "error" };
+}

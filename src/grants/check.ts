@@ -1,0 +1,167 @@
+import { code, isError, type Diagnostic } from "../diagnostics.js";
+import { allows, teamsToCheck, sameLogin, type MembershipLookup } from "../policy/principals.js";
+import type { Policy, RoleSpec } from "../policy/types.js";
+import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
+import { checkSchema } from "../yaml/schema.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import type { Grant, GrantFile } from "./types.js";
+
+/** How a changed path is stored in Git: only regular files can be grants. */
+export type EntryKind = "file" | "symlink" | "submodule";
+
+export interface GrantCheckContext {
+  /** The policy at the base commit; undefined when it is missing or invalid. */
+  policy?: Policy;
+  /** The pull request's author; when absent (offline CLI without --author) that rule is not checked. */
+  author?: string;
+  entryKind?: EntryKind;
+  /** Team membership the caller looked up; without it team rules are reported as not checked. */
+  isMember?: MembershipLookup;
+}
+
+export interface GrantVerdict {
+  path: string;
+  valid: boolean;
+  diagnostics: Diagnostic[];
+  /** Present when valid. */
+  grant?: Grant;
+  /** The role the grant asks for, when it exists in the policy. */
+  role?: RoleSpec;
+}
+
+/** Whether a repository path is where the policy expects grant files. */
+export function isGrantPath(path: string, policy: Pick<Policy, "grants_path">): boolean {
+  return path.startsWith(policy.grants_path) && /\.ya?ml$/.test(path);
+}
+
+/** Parses and checks one grant file against the policy. Pure; never throws. */
+export function checkGrantFile(path: string, input: string | Uint8Array, ctx: GrantCheckContext): GrantVerdict {
+  const fileLevel = (message: string, rule: string): Diagnostic => ({ path, line: 1, column: 1, message, rule, severity: "error" });
+  const pathProblems = checkPath(path, ctx).map(([rule, message]) => fileLevel(message, rule));
+  if (ctx.entryKind && ctx.entryKind !== "file") return { path, valid: false, diagnostics: pathProblems };
+
+  const parsed = parseYaml(path, input);
+  if (!parsed.ok) return { path, valid: false, diagnostics: [...pathProblems, ...parsed.diagnostics] };
+  const schema = checkSchema("grant", path, parsed.yaml);
+  const diagnostics = [...pathProblems, ...schema.diagnostics];
+  if (!ctx.policy) {
+    diagnostics.push(fileLevel("cannot be checked: the policy (.github/timebox.yml) is missing or invalid on the base branch", "grant.no-policy"));
+    return { path, valid: false, diagnostics };
+  }
+  const raw = parsed.yaml.value;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { path, valid: false, diagnostics };
+  const file = raw as Partial<GrantFile>;
+  const { diagnostics: policyProblems, role, durationMs } = checkAgainstPolicy(path, parsed.yaml, file, ctx.policy, ctx, schema.invalidKeys);
+  diagnostics.push(...policyProblems);
+  const valid = !diagnostics.some(isError);
+  const grant = valid ? { ...(file as GrantFile), path, durationMs: durationMs!, emergency: file.emergency === true } : undefined;
+  return { path, valid, diagnostics, grant, role };
+}
+
+function checkPath(path: string, ctx: GrantCheckContext): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (ctx.entryKind === "symlink") out.push(["grant.not-regular-file", "is a symbolic link; a grant must be a regular file (Git mode 100644)"]);
+  if (ctx.entryKind === "submodule") out.push(["grant.not-regular-file", "is a submodule; a grant must be a regular file (Git mode 100644)"]);
+  if (!/\.ya?ml$/.test(path)) out.push(["grant.path", "a grant file must end in .yaml or .yml"]);
+  if (ctx.policy && !path.startsWith(ctx.policy.grants_path)) {
+    out.push(["grant.path", `a grant file must be under \`${ctx.policy.grants_path}\` (the policy's grants_path)`]);
+  }
+  return out;
+}
+
+function checkAgainstPolicy(
+  path: string,
+  yaml: LocatedYaml,
+  file: Partial<GrantFile>,
+  policy: Policy,
+  ctx: GrantCheckContext,
+  rejected: ReadonlySet<string>,
+): { diagnostics: Diagnostic[]; role?: RoleSpec; durationMs?: number } {
+  const out: Diagnostic[] = [];
+  const report = (at: PathSegment, rule: string, message: string, severity: Diagnostic["severity"] = "error") =>
+    out.push({ path, ...yaml.locate([at]), rule, message, severity });
+  // Fields the schema already rejected are not judged again, so each mistake is reported once.
+  const usable = (key: keyof GrantFile) => file[key] !== undefined && !rejected.has(key);
+
+  let role: RoleSpec | undefined;
+  if (usable("resource")) {
+    const resource = policy.resources[file.resource!];
+    if (!resource) {
+      report("resource", "policy.unknown-resource", `unknown resource ${code(file.resource!)}; the policy has ${Object.keys(policy.resources).join(", ")}`);
+    } else if (usable("role")) {
+      role = resource.roles[file.role!];
+      if (!role) {
+        report("role", "policy.unknown-role", `unknown role ${code(file.role!)}; \`${file.resource}\` has ${Object.keys(resource.roles).join(", ")}`);
+      }
+    }
+  }
+
+  const emergency = file.emergency === true;
+  let durationMs: number | undefined;
+  if (usable("duration")) {
+    const parsed = parseDuration(file.duration!);
+    if (!parsed.ok) {
+      report("duration", "grant.duration", parsed.message);
+    } else {
+      durationMs = parsed.ms;
+      const limit = role && (emergency ? role.breakglass?.max_duration : role.max_duration);
+      const limitMs = limit ? parseDuration(limit) : undefined;
+      if (limitMs?.ok && parsed.ms > limitMs.ms) {
+        const which = emergency ? "breakglass.max_duration" : "max_duration";
+        report("duration", "policy.max-duration", `duration ${file.duration} exceeds ${which} ${limit} for ${file.resource}/${file.role}; ask for at most ${formatDuration(limitMs.ms)}`);
+      }
+    }
+  }
+
+  if (usable("requester")) {
+    const requester = file.requester!;
+    if (ctx.author !== undefined && !policy.allow_on_behalf && !sameLogin(requester, ctx.author)) {
+      report("requester", "policy.requester-not-author", `requester ${code(requester)} is not the pull request's author ${code(ctx.author)}; request access for yourself (the policy does not allow on-behalf requests)`);
+    }
+    if (policy.requesters) {
+      judgeMembership(report, "requester", "policy.requester-not-allowed", policy.requesters, requester, ctx.isMember, "may not request access; the policy's requesters are");
+    }
+    if (emergency && role?.breakglass) {
+      judgeMembership(report, "emergency", "policy.breakglass-requester", role.breakglass.requesters, requester, ctx.isMember, "may not use break-glass on this role; its breakglass.requesters are");
+    }
+  }
+
+  if (emergency && role && !role.breakglass) {
+    report("emergency", "policy.no-breakglass", `role ${file.resource}/${file.role} does not allow break-glass; remove \`emergency: true\` or ask for a role with breakglass`);
+  }
+
+  if (policy.ticket_pattern) {
+    if (file.ticket === undefined) {
+      report("ticket", "policy.ticket-required", `a ticket is required (matching ${code(policy.ticket_pattern)}); add e.g. \`ticket: INC-1234\``);
+    } else if (usable("ticket") && !new RegExp(policy.ticket_pattern, "u").test(file.ticket)) {
+      report("ticket", "policy.ticket-pattern", `ticket ${code(file.ticket)} does not match the policy's ticket_pattern ${code(policy.ticket_pattern)}`);
+    }
+  }
+  return { diagnostics: out, role, durationMs };
+}
+
+function judgeMembership(
+  report: (at: PathSegment, rule: string, message: string, severity?: Diagnostic["severity"]) => void,
+  at: PathSegment,
+  rule: string,
+  refs: readonly string[],
+  login: string,
+  isMember: MembershipLookup | undefined,
+  sentence: string,
+): void {
+  const verdict = allows(refs, login, isMember);
+  if (verdict === "no") report(at, rule, `${code(login)} ${sentence} ${refs.map((r) => code(r)).join(", ")}`);
+  if (verdict === "unchecked") {
+    report(at, `${rule}.unchecked`, `team membership of ${code(login)} in ${teamsToCheck(refs, login).map((r) => code(r)).join(", ")} was not checked offline; the app checks it on the pull request`, "warning");
+  }
+}
+
+/** The (login, team) pairs whose membership decides this grant's requester rules. */
+export function requesterTeamQueries(file: Partial<GrantFile>, policy: Policy): Array<{ login: string; team: string }> {
+  const login = file.requester;
+  if (typeof login !== "string") return [];
+  const role = typeof file.resource === "string" && typeof file.role === "string" ? policy.resources[file.resource]?.roles[file.role] : undefined;
+  const teams = teamsToCheck(policy.requesters ?? [], login);
+  if (file.emergency === true && role?.breakglass) teams.push(...teamsToCheck(role.breakglass.requesters, login));
+  return [...new Set(teams)].map((team) => ({ login, team }));
+}

@@ -1,0 +1,133 @@
+import { code, isError, type Diagnostic } from "../diagnostics.js";
+import { parseDuration } from "../grants/duration.js";
+import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
+import { checkSchema } from "../yaml/schema.js";
+import type { Policy, RoleSpec } from "./types.js";
+
+export interface PolicyVerdict {
+  path: string;
+  valid: boolean;
+  diagnostics: Diagnostic[];
+  /** The policy with defaults applied; present only when valid. */
+  policy?: Policy;
+}
+
+export interface PolicyCheckOptions {
+  /** Provider ids the app knows, with the settings keys each understands. */
+  providers: ReadonlyMap<string, readonly string[]>;
+}
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,127}$/;
+/** A value that looks like a credential rather than the name of one. */
+const LOOKS_SECRET = /:\/\/[^/\s:@]+:[^/\s@]+@|^(?:ghp|gho|ghs|ghu|github_pat|xox[abp]|AKIA|sk)[-_A-Za-z0-9]{12,}|-----BEGIN/;
+
+/** Parses and checks `.github/timebox.yml`: schema first, then what a schema cannot say. */
+export function checkPolicyFile(path: string, input: string | Uint8Array, options: PolicyCheckOptions): PolicyVerdict {
+  const parsed = parseYaml(path, input);
+  if (!parsed.ok) return { path, valid: false, diagnostics: parsed.diagnostics };
+  const schema = checkSchema("policy", path, parsed.yaml);
+  if (schema.diagnostics.length > 0) return { path, valid: false, diagnostics: schema.diagnostics };
+  const raw = parsed.yaml.value as RawPolicy;
+  const diagnostics = checkSense(path, parsed.yaml, raw, options);
+  if (diagnostics.some(isError)) return { path, valid: false, diagnostics };
+  return { path, valid: true, diagnostics, policy: withDefaults(raw) };
+}
+
+type RawRole = Omit<RoleSpec, "approvals"> & { approvals?: number };
+type RawPolicy = Omit<Policy, "grants_path" | "request_ttl" | "allow_on_behalf" | "identities" | "resources"> & {
+  grants_path?: string;
+  request_ttl?: string;
+  allow_on_behalf?: boolean;
+  identities?: Policy["identities"];
+  resources: Record<string, { provider: string; description?: string; settings?: Record<string, string | number | boolean>; roles: Record<string, RawRole> }>;
+};
+
+function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: PolicyCheckOptions): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const error = (at: PathSegment[], rule: string, message: string) =>
+    out.push({ path, ...yaml.locate(at), rule, message, severity: "error" });
+
+  const duration = (at: PathSegment[], value: string | undefined) => {
+    if (value === undefined) return;
+    const d = parseDuration(value);
+    if (!d.ok) error(at, "policy.duration", `\`${at.join(".")}\`: ${d.message}`);
+  };
+  duration(["request_ttl"], raw.request_ttl);
+
+  if (raw.ticket_pattern !== undefined) {
+    try {
+      new RegExp(raw.ticket_pattern, "u");
+    } catch (e) {
+      error(["ticket_pattern"], "policy.ticket-pattern", `ticket_pattern is not a valid regular expression (${(e as Error).message})`);
+    }
+  }
+
+  const known = [...options.providers.keys()].sort();
+  for (const [name, resource] of Object.entries(raw.resources)) {
+    const at = ["resources", name];
+    const settingsKeys = options.providers.get(resource.provider);
+    if (!settingsKeys) {
+      error([...at, "provider"], "policy.provider", `unknown provider ${code(resource.provider)} for resource \`${name}\`; must be one of: ${known.join(", ")}`);
+    }
+    checkSettings(resource.settings, [...at, "settings"], settingsKeys, error);
+    for (const [roleName, role] of Object.entries(resource.roles)) {
+      const roleAt = [...at, "roles", roleName];
+      duration([...roleAt, "max_duration"], role.max_duration);
+      duration([...roleAt, "breakglass", "max_duration"], role.breakglass?.max_duration);
+      duration([...roleAt, "breakglass", "review_within"], role.breakglass?.review_within);
+      checkSettings(role.settings, [...roleAt, "settings"], undefined, error);
+      const approvals = role.approvals ?? 1;
+      const teams = role.approvers.filter((a) => a.startsWith("@"));
+      if (teams.length === 0 && approvals > role.approvers.length) {
+        error(
+          [...roleAt, "approvals"],
+          "policy.approvals-unreachable",
+          `role \`${name}/${roleName}\` needs ${approvals} approvals but lists only ${role.approvers.length} approver${role.approvers.length === 1 ? "" : "s"}; list more approvers or a team, or lower approvals`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+type Report = (at: PathSegment[], rule: string, message: string) => void;
+
+function checkSettings(
+  settings: Record<string, string | number | boolean> | undefined,
+  at: PathSegment[],
+  knownKeys: readonly string[] | undefined,
+  error: Report,
+): void {
+  for (const [key, value] of Object.entries(settings ?? {})) {
+    if (knownKeys && !knownKeys.includes(key)) {
+      error([...at, key], "policy.settings", `unknown setting \`${key}\`; this provider understands: ${knownKeys.join(", ") || "none"}`);
+    } else if (typeof value === "string" && LOOKS_SECRET.test(value)) {
+      error([...at, key], "policy.secret", `setting \`${key}\` looks like a credential; put the secret in an environment variable on the app's side and name that variable here`);
+    } else if (key.endsWith("_env") && (typeof value !== "string" || !ENV_NAME.test(value))) {
+      error([...at, key], "policy.settings", `setting \`${key}\` must name an environment variable (UPPER_CASE_WITH_UNDERSCORES)`);
+    }
+  }
+}
+
+function withDefaults(raw: RawPolicy): Policy {
+  const grantsPath = (raw.grants_path ?? "grants/").replace(/^\.\//, "");
+  const identities: Policy["identities"] = {};
+  for (const [login, map] of Object.entries(raw.identities ?? {})) identities[login.toLowerCase()] = { ...map };
+  const resources: Policy["resources"] = {};
+  for (const [name, r] of Object.entries(raw.resources)) {
+    const roles: Record<string, RoleSpec> = {};
+    for (const [roleName, role] of Object.entries(r.roles)) roles[roleName] = { ...role, approvals: role.approvals ?? 1 };
+    resources[name] = { provider: r.provider, description: r.description, settings: r.settings ?? {}, roles };
+  }
+  return {
+    version: 1,
+    grants_path: grantsPath.endsWith("/") ? grantsPath : `${grantsPath}/`,
+    request_ttl: raw.request_ttl ?? "24h",
+    owners: raw.owners,
+    requesters: raw.requesters,
+    allow_on_behalf: raw.allow_on_behalf ?? false,
+    ticket_pattern: raw.ticket_pattern,
+    identities,
+    resources,
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * GitHub provider: `@org/team-slug` targets give temporary team membership, `owner/repo` targets
+ * a temporary repository permission. Acts with its own token or GitHub App installation, named by
+ * the resource's settings — never with the Timebox app's installation token.
+ *
+ * Resource settings (each names an environment variable):
+ *   token_env            a personal access token or fine-grained token, or
+ *   app_id_env + private_key_env + installation_id_env   a separate GitHub App installation;
+ *   base_url_env         optional API base URL (GitHub Enterprise Server, or a local emulator).
+ * Role settings: `permission` (pull|triage|push|maintain|admin, default push) for repositories,
+ * `team_role` (member|maintainer, default member) for teams.
+ */
+import type { ProviderFactory, ProviderOptions } from "../types.js";
+import { ROLE_SETTINGS_KEYS } from "./access.js";
+import { SETTINGS_KEYS, type GithubClientOptions } from "./client.js";
+import { GithubProvider } from "./provider.js";
+
+export { GithubProvider } from "./provider.js";
+export { ROLE_SETTINGS_KEYS } from "./access.js";
+export type { GithubClientOptions } from "./client.js";
+export { parseTarget, parseLogin, REPO_PERMISSIONS, TEAM_ROLES } from "./target.js";
+export type { GithubTarget, TeamTarget, RepoTarget, RepoPermission, TeamRole } from "./target.js";
+
+export const settingsKeys: readonly string[] = SETTINGS_KEYS;
+
+/** Builds the provider; tests pass `{ retry: false, throttle: false }`. */
+export function createGithubProvider(
+  options: ProviderOptions,
+  clientOptions: GithubClientOptions = {},
+): GithubProvider {
+  return new GithubProvider(options, clientOptions);
+}
+
+export const githubProviderFactory: ProviderFactory = {
+  id: "github",
+  settingsKeys,
+  create: (options) => createGithubProvider(options),
+};
+
+export const roleSettingsKeys: readonly string[] = ROLE_SETTINGS_KEYS;

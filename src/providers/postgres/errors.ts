@@ -1,0 +1,93 @@
+/**
+ * Turning pg errors into ProviderErrors that are safe to put on a PR (design rule 9): the message
+ * is rebuilt from the error's code and, for server-side SQL errors, the server's one-line message;
+ * the connection URL and password are never included, and as a second lock every known secret is
+ * scrubbed from the final text. The original error is deliberately not attached as `cause`, so a
+ * logger that serialises causes cannot dump it either.
+ */
+import { ProviderError } from "../types.js";
+
+interface PgLikeError {
+  code?: unknown;
+  message?: unknown;
+}
+
+/** SQLSTATEs that mean "we could not get a working session", with a human summary. */
+const CONNECT_STATES: Record<string, string> = {
+  "28P01": "authentication failed",
+  "28000": "authorization rejected",
+  "3D000": "database does not exist",
+  "53300": "too many connections",
+  "57P03": "server is starting up or shutting down",
+};
+
+/** SQLSTATE classes worth retrying: connection, resources, operator intervention, lock timeouts. */
+const RETRYABLE_CLASSES = ["08", "53", "57", "55", "40"];
+
+const isSqlState = (code: unknown): code is string => typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
+const isSysCode = (code: unknown): code is string => typeof code === "string" && /^E[A-Z0-9_]+$/.test(code);
+
+export class Redactor {
+  private readonly secrets: string[];
+
+  constructor(url: string | undefined) {
+    this.secrets = secretsOf(url);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join("***");
+    return out;
+  }
+
+  /** A failure to obtain a connection. Only codes go into the message, never pg's own text. */
+  connectError(resource: string, err: unknown): ProviderError {
+    const code = (err as PgLikeError | undefined)?.code;
+    const why = isSqlState(code) ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`) : isSysCode(code) ? code : "no detail";
+    return new ProviderError(this.scrub(`postgres: connection to ${resource} failed (${why})`), true);
+  }
+
+  /** A failure while running `action` (e.g. "grant grants/x.yaml"). */
+  queryError(resource: string, action: string, err: unknown): ProviderError {
+    const e = err as PgLikeError | undefined;
+    const code = e?.code;
+    if (!isSqlState(code) || code.startsWith("08") || code in CONNECT_STATES) {
+      // No SQLSTATE, or a connection-class one: the session broke mid-way. Summarise like a connect error.
+      const why = isSqlState(code) ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`) : isSysCode(code) ? code : "connection lost";
+      return new ProviderError(this.scrub(`postgres: ${action} on ${resource} failed (${why})`), true);
+    }
+    // A server-side SQL error: its message names roles and privileges, which is what a human needs.
+    const text = typeof e?.message === "string" ? firstLine(e.message) : "error";
+    const retryable = RETRYABLE_CLASSES.includes(code.slice(0, 2));
+    return new ProviderError(this.scrub(`postgres: ${action} on ${resource} failed: ${text} (${code})`), retryable);
+  }
+}
+
+function firstLine(s: string): string {
+  const line = s.split("\n")[0] ?? "";
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+/** The URL itself, and its password raw and decoded, to scrub from any message. */
+function secretsOf(url: string | undefined): string[] {
+  if (!url) return [];
+  const out = [url];
+  try {
+    const u = new URL(url);
+    if (u.password) out.push(u.password, safeDecode(u.password));
+  } catch {
+    // Not a URL (e.g. a libpq key/value string): scrub a password=… value if there is one.
+    const m = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(url);
+    if (m?.[1]) out.push(m[1], m[1].replace(/^'|'$/g, ""));
+  }
+  // Longest first, so a password inside the URL does not leave half the URL behind.
+  return [...new Set(out.filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Every statement the PostgreSQL provider runs, in one place, so it is easy to audit that no grant
+ * value is ever spliced into SQL raw: role names go through `escapeIdentifier` (DDL cannot take
+ * bind parameters), comment text through `escapeLiteral`, and everything in a WHERE clause is a
+ * bind parameter.
+ */
+import pg from "pg";
+
+const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
+
+/** Prefix of every role Timebox creates; `listManaged` finds them by it. */
+export const ROLE_PREFIX = "timebox_";
+
+/**
+ * One cluster-wide advisory lock for all Timebox role changes. Grants are rare, so serialising
+ * them costs nothing, and it makes "create if missing" and "is access still given by another
+ * path?" race-free between concurrent grants and revokes, even from several app instances.
+ * The key is arbitrary: the bytes of "TIMB".
+ */
+export const LOCK_KEY = 0x54494d42;
+
+export const lock = `SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
+
+export const roleExists = "SELECT 1 FROM pg_roles WHERE rolname = $1";
+
+/** Is `$2` a direct member of `$1`? (direct: the edges Timebox itself creates.) */
+export const directMember = `SELECT 1 FROM pg_auth_members am
+  JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+  WHERE g.rolname = $1 AND m.rolname = $2`;
+
+/** Direct members of role `$1`. */
+export const membersOf = `SELECT m.rolname FROM pg_auth_members am
+  JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
+  WHERE g.rolname = $1 ORDER BY 1`;
+
+/** Has `$1` the privileges of `$2` by any path? NULL when either role is missing. */
+export const hasRole = `SELECT CASE WHEN
+    EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2)
+  THEN pg_has_role($1, $2, 'MEMBER') END AS member`;
+
+/** Every Timebox role with its comment, the roles it is a member of, and its members. */
+export const listManaged = `SELECT r.rolname AS handle,
+    shobj_description(r.oid, 'pg_authid') AS comment,
+    (SELECT min(g.rolname) FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid
+      WHERE am.member = r.oid) AS target,
+    (SELECT min(m.rolname) FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member
+      WHERE am.roleid = r.oid) AS principal
+  FROM pg_roles r WHERE starts_with(r.rolname, $1) ORDER BY 1`;
+
+/** End the sessions of login `$1`, never our own. */
+export const terminateSessions = `SELECT count(*)::int AS n FROM (
+    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+    WHERE usename = $1 AND pid <> pg_backend_pid()) t`;
+
+// NOLOGIN: nobody signs in as the per-grant role; INHERIT: its members get the target's privileges.
+export const createRole = (role: string): string => `CREATE ROLE ${ident(role)} NOLOGIN INHERIT`;
+export const grantRole = (role: string, to: string): string => `GRANT ${ident(role)} TO ${ident(to)}`;
+export const revokeRole = (role: string, from: string): string => `REVOKE ${ident(role)} FROM ${ident(from)}`;
+export const dropRole = (role: string): string => `DROP ROLE IF EXISTS ${ident(role)}`;
+export const commentOnRole = (role: string, text: string): string =>
+  `COMMENT ON ROLE ${ident(role)} IS ${literal(text)}`;

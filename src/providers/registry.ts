@@ -1,0 +1,25 @@
+/**
+ * Every provider Timebox knows, keyed by its factory's `id` (the `provider:` value in the
+ * policy). Adding a provider = a folder under src/providers/ exporting a factory + one line here;
+ * a test checks that the folders and this list agree.
+ */
+import { githubProviderFactory } from "./github/index.js";
+import { postgresProviderFactory } from "./postgres/index.js";
+import type { ProviderFactory } from "./types.js";
+
+const factories: readonly ProviderFactory[] = [githubProviderFactory, postgresProviderFactory];
+
+export const providerRegistry: ReadonlyMap<string, ProviderFactory> = new Map(factories.map((f) => [f.id, f]));
+
+if (providerRegistry.size !== factories.length) throw new Error("two provider factories share an id");
+
+/** Known provider ids, sorted (for messages and schema enums). */
+export function providerIds(): string[] {
+  return [...providerRegistry.keys()].sort();
+}
+
+export function getProviderFactory(id: string): ProviderFactory {
+  const factory = providerRegistry.get(id);
+  if (!factory) throw new Error(`unknown provider \`${id}\`; must be one of: ${providerIds().join(", ")}`);
+  return factory;
+}

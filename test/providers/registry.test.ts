@@ -1,0 +1,31 @@
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { getProviderFactory, providerIds, providerRegistry } from "../../src/providers/registry.js";
+
+const providersDir = fileURLToPath(new URL("../../src/providers/", import.meta.url));
+
+describe("provider registry", () => {
+  test("lists the known providers, sorted", () => {
+    expect(providerIds()).toEqual(["github", "postgres"]);
+  });
+
+  test("each entry is keyed by its factory's id", () => {
+    for (const [id, factory] of providerRegistry) {
+      expect(factory.id).toBe(id);
+      expect(getProviderFactory(id)).toBe(factory);
+      expect(typeof factory.create).toBe("function");
+    }
+  });
+
+  test("an unknown id names the valid ones", () => {
+    expect(() => getProviderFactory("mysql")).toThrow("unknown provider `mysql`; must be one of: github, postgres");
+  });
+
+  test("agrees with the folders under src/providers/ (one folder per provider)", () => {
+    const folders = readdirSync(providersDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+    expect(folders).toEqual(providerIds());
+  });
+});
