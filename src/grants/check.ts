@@ -17,6 +17,11 @@ export interface GrantCheckContext {
   entryKind?: EntryKind;
   /** Team membership the caller looked up; without it team rules are reported as not checked. */
   isMember?: MembershipLookup;
+  /**
+   * How a team rule that could not be checked is reported: a warning offline (the CLI cannot
+   * ask GitHub), an error in the app (a membership it could not confirm is not a pass).
+   */
+  uncheckedTeams?: "warning" | "error";
 }
 
 export interface GrantVerdict {
@@ -119,10 +124,10 @@ function checkAgainstPolicy(
       report("requester", "policy.requester-not-author", `requester ${code(requester)} is not the pull request's author ${code(ctx.author)}; request access for yourself (the policy does not allow on-behalf requests)`);
     }
     if (policy.requesters) {
-      judgeMembership(report, "requester", "policy.requester-not-allowed", policy.requesters, requester, ctx.isMember, "may not request access; the policy's requesters are");
+      judgeMembership(report, ctx, "requester", "policy.requester-not-allowed", policy.requesters, requester, "may not request access; the policy's requesters are");
     }
     if (emergency && role?.breakglass) {
-      judgeMembership(report, "emergency", "policy.breakglass-requester", role.breakglass.requesters, requester, ctx.isMember, "may not use break-glass on this role; its breakglass.requesters are");
+      judgeMembership(report, ctx, "emergency", "policy.breakglass-requester", role.breakglass.requesters, requester, "may not use break-glass on this role; its breakglass.requesters are");
     }
   }
 
@@ -142,17 +147,22 @@ function checkAgainstPolicy(
 
 function judgeMembership(
   report: (at: PathSegment, rule: string, message: string, severity?: Diagnostic["severity"]) => void,
+  ctx: GrantCheckContext,
   at: PathSegment,
   rule: string,
   refs: readonly string[],
   login: string,
-  isMember: MembershipLookup | undefined,
   sentence: string,
 ): void {
-  const verdict = allows(refs, login, isMember);
+  const verdict = allows(refs, login, ctx.isMember);
   if (verdict === "no") report(at, rule, `${code(login)} ${sentence} ${refs.map((r) => code(r)).join(", ")}`);
   if (verdict === "unchecked") {
-    report(at, `${rule}.unchecked`, `team membership of ${code(login)} in ${teamsToCheck(refs, login).map((r) => code(r)).join(", ")} was not checked offline; the app checks it on the pull request`, "warning");
+    const teams = teamsToCheck(refs, login).map((r) => code(r)).join(", ");
+    if (ctx.uncheckedTeams === "error") {
+      report(at, `${rule}.unchecked`, `team membership of ${code(login)} in ${teams} could not be checked through the GitHub API; push again or re-run the check`);
+    } else {
+      report(at, `${rule}.unchecked`, `team membership of ${code(login)} in ${teams} was not checked offline; the app checks it on the pull request`, "warning");
+    }
   }
 }
 

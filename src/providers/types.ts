@@ -55,9 +55,10 @@ export interface Provider {
   /**
    * Optional first phase of a grant: read what access the principal already has for this target,
    * before Timebox touches it. The lifecycle persists the answer before calling `grant`, so a
-   * crash between the two cannot make Timebox's own grant look like prior access.
+   * crash between the two cannot make Timebox's own grant look like prior access. `stillActive`
+   * (as for `revoke`) lets it tell access another live grant gives from access the person had.
    */
-  recordPriorAccess?(g: ActiveGrant): Promise<Record<string, string>>;
+  recordPriorAccess?(g: ActiveGrant, stillActive?: readonly ActiveGrant[]): Promise<Record<string, string>>;
   /** Idempotent; resolves only when the access is in effect. */
   grant(g: ActiveGrant): Promise<GrantResult>;
   /**

@@ -100,7 +100,10 @@ export function describeProviderContract(name: string, setup: () => Promise<Cont
     async function grant(g: ActiveGrant): Promise<ActiveGrant> {
       const known = live.get(g.id);
       let withPrior = known ?? g;
-      if (!known && fx.provider.recordPriorAccess) withPrior = { ...g, priorAccess: await fx.provider.recordPriorAccess(g) };
+      if (!known && fx.provider.recordPriorAccess) {
+        const stillActive = [...live.values()].filter((o) => o.resource === g.resource);
+        withPrior = { ...g, priorAccess: await fx.provider.recordPriorAccess(g, stillActive) };
+      }
       live.set(g.id, withPrior);
       const result = await fx.provider.grant(withPrior);
       expect(typeof result.summary).toBe("string");

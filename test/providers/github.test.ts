@@ -21,8 +21,8 @@ function makeProvider(env: Record<string, string | undefined> = ENV, settings: R
 }
 
 /** What the lifecycle does: persist prior access, then grant. */
-async function lifecycleGrant(p: GithubProvider, g: ActiveGrant): Promise<ActiveGrant> {
-  const withPrior = { ...g, priorAccess: await p.recordPriorAccess(g) };
+async function lifecycleGrant(p: GithubProvider, g: ActiveGrant, stillActive: ActiveGrant[] = []): Promise<ActiveGrant> {
+  const withPrior = { ...g, priorAccess: await p.recordPriorAccess(g, stillActive) };
   await p.grant(withPrior);
   return withPrior;
 }
@@ -290,14 +290,45 @@ describe("github provider: teams", () => {
 
   test("overlapping grants: revoking one keeps the membership another still gives", async () => {
     const g1 = await lifecycleGrant(p, makeActiveGrant("dev1", team));
-    const g2 = await lifecycleGrant(p, makeActiveGrant("DEV1", "@ACME/sre"));
-    // g2's prior access is g1's membership: the lifecycle would record it as prior access too,
-    // and g2's revoke must still not keep it forever once g1 is gone — see the next expectation.
+    // The lifecycle passes the grants still in effect, so g1's membership is not g2's prior access.
+    const g2 = await lifecycleGrant(p, makeActiveGrant("DEV1", "@ACME/sre"), [g1]);
+    expect(g2.priorAccess).toEqual({ kind: "team", state: "none", role: "none" });
     await p.revoke(g1, [g2]);
-    expect(fake.membership("acme", "sre", "dev1")).toBeDefined();
+    expect(fake.membership("acme", "sre", "dev1")).toEqual({ role: "member", state: "active" });
     expect(await p.isGranted(g2)).toBe(true);
-    await p.revoke({ ...g2, priorAccess: g1.priorAccess }, []);
+    await p.revoke(g2, []);
     expect(fake.membership("acme", "sre", "dev1")).toBeUndefined();
+  });
+
+  test("overlapping grants keep prior access recorded by the first one", async () => {
+    fake.setMembership("acme", "sre", "dev1", "member");
+    const g1 = await lifecycleGrant(p, makeActiveGrant("dev1", team, { roleSettings: { team_role: "maintainer" } }));
+    const g2 = await lifecycleGrant(p, makeActiveGrant("dev1", team, { roleSettings: { team_role: "maintainer" } }), [g1]);
+    expect(g2.priorAccess).toEqual({ kind: "team", state: "active", role: "member" });
+    await p.revoke(g1, [g2]);
+    expect(fake.membership("acme", "sre", "dev1")?.role).toBe("maintainer");
+    await p.revoke(g2, []);
+    expect(fake.membership("acme", "sre", "dev1")).toEqual({ role: "member", state: "active" });
+  });
+
+  test("prior access recorded by an overlapping grant but removed since is not carried forward", async () => {
+    fake.setMembership("acme", "sre", "dev1", "member");
+    const g1 = await lifecycleGrant(p, makeActiveGrant("dev1", team));
+    fake.teams.get("acme/sre")!.delete("dev1"); // an admin removed them meanwhile
+    const g2 = await lifecycleGrant(p, makeActiveGrant("dev1", team), [g1]);
+    expect(g2.priorAccess).toEqual({ kind: "team", state: "none", role: "none" });
+    await p.revoke(g1, [g2]);
+    await p.revoke(g2, []);
+    expect(fake.membership("acme", "sre", "dev1")).toBeUndefined();
+  });
+
+  test("without stillActive, access seen before a grant counts as prior (kept: the safe side)", async () => {
+    const g1 = await lifecycleGrant(p, makeActiveGrant("dev1", team));
+    const g2 = await lifecycleGrant(p, makeActiveGrant("dev1", team));
+    expect(g2.priorAccess).toEqual({ kind: "team", state: "active", role: "member" });
+    await p.revoke(g1, [g2]);
+    await p.revoke(g2, []);
+    expect(fake.membership("acme", "sre", "dev1")).toBeDefined();
   });
 
   test("another person's or another team's grant does not keep the membership", async () => {
@@ -424,6 +455,20 @@ describe("github provider: repositories", () => {
     expect(fake.effective(repo, "dev1")).toBe("none");
   });
 
+  test("overlapping repository grants: the second records the first's prior access", async () => {
+    fake.setDirect(repo, "dev1", "pull");
+    const push = await lifecycleGrant(p, makeActiveGrant("dev1", repo, { roleSettings: { permission: "push" } }));
+    const again = await lifecycleGrant(p, makeActiveGrant("dev1", repo, { roleSettings: { permission: "push" } }), [push]);
+    expect(again.priorAccess).toEqual({ kind: "repo", permission: "pull", role_name: "pull", direct: "pull" });
+    const admin = await lifecycleGrant(p, makeActiveGrant("dev1", repo, { roleSettings: { permission: "admin" } }), [push, again]);
+    expect(admin.priorAccess).toEqual({ kind: "repo", permission: "pull", role_name: "pull", direct: "pull" });
+    await p.revoke(push, [again, admin]);
+    await p.revoke(admin, [again]);
+    expect(fake.effective(repo, "dev1")).toBe("push");
+    await p.revoke(again, []);
+    expect(fake.effective(repo, "dev1")).toBe("pull");
+  });
+
   test("revoking the lower of two overlapping grants changes nothing", async () => {
     const push = await lifecycleGrant(p, makeActiveGrant("dev1", repo, { roleSettings: { permission: "push" } }));
     const admin = await lifecycleGrant(p, makeActiveGrant("dev1", repo, { roleSettings: { permission: "admin" } }));
@@ -520,6 +565,14 @@ describe("github provider: errors", () => {
     const err = await rejection(makeProvider().isGranted(g));
     expect(err.retryable).toBe(false);
     expect(err.message).toContain("403 Resource not accessible");
+  });
+
+  test("a hung GitHub times out as a retryable error", async () => {
+    scope().get(membership).delay(2000).reply(200, { state: "active", role: "member" });
+    const p = createGithubProvider({ resource: "github-prod", settings: SETTINGS, env: ENV }, { retry: false, throttle: false, timeoutMs: 100 });
+    const err = await rejection(p.isGranted(g));
+    expect(err.retryable).toBe(true);
+    expect(err.message).toBe("GitHub: could not read @dev1's membership of team @acme/sre: network error: timed out");
   });
 
   test("network failures are retryable and summarised", async () => {

@@ -38,7 +38,13 @@ class Roles {
        WHERE starts_with(r.rolname, 'timebox_') AND o.rolname = ANY($1)`,
       [this.made],
     );
-    for (const r of [...rows.map((x) => x.rolname), ...this.made]) await this.pgs.admin(`DROP ROLE IF EXISTS ${ident(r)}`);
+    for (const r of [...rows.map((x) => x.rolname), ...this.made]) {
+      // DROP OWNED also clears privileges a failed test left behind, which would block DROP ROLE
+      await this.pgs.admin(`DROP ROLE IF EXISTS ${ident(r)}`).catch(async () => {
+        await this.pgs.admin(`DROP OWNED BY ${ident(r)}`);
+        await this.pgs.admin(`DROP ROLE ${ident(r)}`);
+      });
+    }
   }
 }
 
@@ -246,6 +252,44 @@ describe("postgres provider", () => {
         expect(text).not.toContain(u);
       }
     }
+  }, TIMEOUT);
+
+  test("concurrent grants and revokes of one grant do not race", async () => {
+    const [p, t] = await principalAndTarget();
+    provider = makeProvider(pgs);
+    const g = makeActiveGrant(p, t);
+    await Promise.all([provider.grant(g), provider.grant(g), provider.grant(g)]);
+    expect(await provider.isGranted(g)).toBe(true);
+    await Promise.all([provider.revoke(g), provider.revoke(g)]);
+    expect(await provider.isGranted(g)).toBe(false);
+    expect(await hasRole(pgs, p, t)).toBe(false);
+  }, TIMEOUT);
+
+  test("revoke works when the principal's login was dropped meanwhile", async () => {
+    const [p, t] = await principalAndTarget();
+    provider = makeProvider(pgs);
+    const g = makeActiveGrant(p, t);
+    await provider.grant(g);
+    await pgs.admin(`DROP ROLE ${ident(p)}`);
+    await provider.revoke(g);
+    const { rows } = await pgs.admin("SELECT 1 FROM pg_roles WHERE rolname = $1", [`timebox_${g.shortId}`]);
+    expect(rows).toHaveLength(0);
+  }, TIMEOUT);
+
+  test("revoke removes the access even when the per-grant role cannot be dropped", async () => {
+    const [p, t] = await principalAndTarget();
+    provider = makeProvider(pgs);
+    const g = makeActiveGrant(p, t);
+    const role = ident(`timebox_${g.shortId}`);
+    await provider.grant(g);
+    await pgs.admin(`GRANT CONNECT ON DATABASE postgres TO ${role}`); // a hand-made dependency
+    await provider.revoke(g);
+    expect(await provider.isGranted(g)).toBe(false);
+    expect(await hasRole(pgs, p, t)).toBe(false);
+    expect((await provider.listManaged()).find((m) => m.shortId === g.shortId)).toMatchObject({ grantId: g.id });
+    expect((await provider.listManaged()).find((m) => m.shortId === g.shortId)?.principal).toBeUndefined();
+    await pgs.admin(`REVOKE CONNECT ON DATABASE postgres FROM ${role}`);
+    await pgs.admin(`DROP ROLE ${role}`);
   }, TIMEOUT);
 
   test("factory settings are checked", () => {

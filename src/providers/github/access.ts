@@ -100,15 +100,15 @@ export function sameAccessTarget(a: Wanted, b: Wanted): boolean {
 }
 
 /**
- * The highest level that other still-active grants give the same principal on the same target.
- * A grant that cannot be read (bad settings) gives nothing: it could not have been granted either.
+ * The other still-active grants that give the same principal the same target. A grant that
+ * cannot be read (bad settings) gives nothing: it could not have been granted either.
  */
-export function levelKeptByOthers(
+export function overlapping(
   g: ActiveGrant,
   wanted: Wanted,
   stillActive: readonly ActiveGrant[],
-): number {
-  let level = 0;
+): Array<{ grant: ActiveGrant; wanted: Wanted }> {
+  const out: Array<{ grant: ActiveGrant; wanted: Wanted }> = [];
   for (const other of stillActive) {
     if (other === g || (other.id === g.id && other.repo === g.repo)) continue;
     let w: Wanted;
@@ -117,9 +117,18 @@ export function levelKeptByOthers(
     } catch {
       continue;
     }
-    if (sameAccessTarget(wanted, w)) level = Math.max(level, w.level);
+    if (sameAccessTarget(wanted, w)) out.push({ grant: other, wanted: w });
   }
-  return level;
+  return out;
+}
+
+/** The highest level that other still-active grants give the same principal on the same target. */
+export function levelKeptByOthers(
+  g: ActiveGrant,
+  wanted: Wanted,
+  stillActive: readonly ActiveGrant[],
+): number {
+  return Math.max(0, ...overlapping(g, wanted, stillActive).map((o) => o.wanted.level));
 }
 
 export interface PriorTeamAccess {
@@ -154,4 +163,9 @@ export function readPriorRepo(prior: Record<string, string> | undefined): PriorR
   // the safe side of rule 7.
   const direct = normaliseRoleName(prior.direct) ?? permission;
   return { kind: "repo", permission, direct };
+}
+
+/** The access level a prior team record stands for (a pending invitation is no access). */
+export function priorTeamLevel(prior: PriorTeamAccess): number {
+  return prior.state === "active" ? teamLevel(prior.role) : 0;
 }

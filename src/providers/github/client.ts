@@ -33,6 +33,8 @@ export interface GithubClientOptions {
   retry?: boolean;
   /** Octokit's rate-limit throttling (default on). Off also removes the spacing of writes. */
   throttle?: boolean;
+  /** Per-request timeout in ms (default 30 s): a hung GitHub must not stall the reconciler. */
+  timeoutMs?: number;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -196,7 +198,7 @@ export function createOctokit(
           privateKey: credentials.privateKey,
           installationId: credentials.installationId,
         };
-  return new ProbotOctokit({
+  const octokit = new ProbotOctokit({
     auth,
     log: quiet,
     ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
@@ -215,6 +217,13 @@ export function createOctokit(
       ) => retryAfter <= 60 && retryCount < 1,
     },
   });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  // A fresh signal per attempt (retries run this hook again). An abort surfaces as a network
+  // error, which is retryable.
+  octokit.hook.before("request", (requestOptions) => {
+    requestOptions.request = { ...requestOptions.request, signal: AbortSignal.timeout(timeoutMs) };
+  });
+  return octokit;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,7 +309,16 @@ export function toProviderError(
     );
   }
   const hasResponse = e.response !== undefined;
-  const reason = oneLine(reasonOf(e));
+  let reason = oneLine(reasonOf(e));
+  if (!hasResponse) {
+    // fetch failures: the underlying error (possibly a DOMException from another realm) says more.
+    const cause = (error as { cause?: { name?: unknown; message?: unknown } }).cause;
+    if (cause?.name === "TimeoutError" || (error as { name?: unknown }).name === "TimeoutError") {
+      reason = "timed out";
+    } else if (reason === "Unknown Error" && typeof cause?.message === "string" && cause.message) {
+      reason = oneLine(cause.message);
+    }
+  }
   const label = hasResponse ? `${status} ${reason}` : `network error: ${reason}`;
   const rateLimited = isRateLimited(e, status);
   const retryable = !hasResponse || status >= 500 || rateLimited;

@@ -13,6 +13,8 @@ import type { ActiveGrant, GrantResult, Provider, ProviderOptions } from "../typ
 import { ProviderError } from "../types.js";
 import {
   levelKeptByOthers,
+  overlapping,
+  priorTeamLevel,
   readPriorRepo,
   readPriorTeam,
   wantedAccess,
@@ -254,13 +256,47 @@ export class GithubProvider implements Provider {
     return diagnostics;
   }
 
-  async recordPriorAccess(g: ActiveGrant): Promise<Record<string, string>> {
+  /**
+   * What the person has before this grant, from outside Timebox.
+   *
+   * `stillActive` (the other grants of the resource in effect, as for `revoke`) matters when
+   * grants overlap: access another Timebox grant gives is not prior access, or the last of the
+   * overlapping grants would never remove it. Such access is replaced by what those grants
+   * recorded as prior; only access above what they give is taken as coming from outside.
+   * Without `stillActive`, everything observed counts as prior (the safe side for rule 7).
+   */
+  async recordPriorAccess(
+    g: ActiveGrant,
+    stillActive: readonly ActiveGrant[] = [],
+  ): Promise<Record<string, string>> {
     const w = wantedAccess(g);
+    const others = overlapping(g, w, stillActive);
+    const othersGive = Math.max(0, ...others.map((o) => o.wanted.level));
     if (w.kind === "team") {
       const m = await this.readTeam(w.target, w.principal);
+      if (others.length > 0 && teamMembershipLevel(m) <= othersGive && m?.state !== "pending") {
+        // Attributable to the other grants: carry forward the highest prior they recorded, but
+        // never more than exists now (prior access removed since is not prior any more).
+        const best = others
+          .map((o) => readPriorTeam(o.grant.priorAccess))
+          .reduce((a, b) => (priorTeamLevel(b) > priorTeamLevel(a) ? b : a));
+        if (priorTeamLevel(best) > teamMembershipLevel(m)) {
+          return { kind: "team", state: m?.state ?? "none", role: m?.role ?? "none" };
+        }
+        return { kind: "team", state: best.state, role: best.role };
+      }
       return { kind: "team", state: m?.state ?? "none", role: m?.role ?? "none" };
     }
     const current = await this.readRepo(w.target, w.principal);
+    if (others.length > 0 && repoLevel(current.permission) <= othersGive) {
+      // Carry forward the others' prior, capped at what exists now (see the team case).
+      const now = repoLevel(current.permission);
+      const priors = others.map((o) => readPriorRepo(o.grant.priorAccess));
+      const cap = (levels: number[]) => repoPermissionAt(Math.min(now, Math.max(...levels)));
+      const permission = cap(priors.map((x) => repoLevel(x.permission)));
+      const direct = cap(priors.map((x) => repoLevel(x.direct)));
+      return { kind: "repo", permission, role_name: permission, direct };
+    }
     let direct: RepoPermission | "none" = current.permission;
     // Only when the person has some access, but less than the grant gives, does it matter whether
     // it is direct: revoke then restores a direct permission and leaves other sources alone.
@@ -361,7 +397,9 @@ export class GithubProvider implements Provider {
       }),
     );
     if (put.status === 201) {
-      // 201 = an invitation was created (an outside collaborator): not access. Withdraw it.
+      // 201 = an invitation was created (an outside collaborator): not access. Withdraw it. (An
+      // invitation that already existed is updated in place by the PUT and withdrawn too: a
+      // pending invitation at this permission is what Timebox must not leave behind.)
       const invitationId = (put.data as { id?: unknown } | undefined)?.id;
       let note = "";
       if (typeof invitationId === "number") {

@@ -79,7 +79,16 @@ export class PostgresProvider implements Provider {
       // Revoke from whoever holds it (the principal may have been renamed in `identities` since).
       for (const { rolname } of (await q(sql.membersOf, [role])).rows) await q(sql.revokeRole(role, rolname));
       if (await isMember(q, g.target, role)) await q(sql.revokeRole(g.target, role));
-      await q(sql.dropRole(role));
+      // The access is gone with the memberships. If someone granted the role privileges by hand,
+      // DROP ROLE fails (2BP01); keep the revoke rather than roll it back, and leave the empty role
+      // for listManaged to show as drift. (DROP OWNED would also drop objects made under it.)
+      await q("SAVEPOINT timebox_drop");
+      try {
+        await q(sql.dropRole(role));
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== "2BP01") throw err;
+        await q("ROLLBACK TO SAVEPOINT timebox_drop");
+      }
     });
     if (this.config.terminateSessions) await this.endSessionsIfNoAccess(g);
   }

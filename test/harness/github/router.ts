@@ -79,12 +79,13 @@ export class Router {
 
   private tryMatch(r: Route, parts: string[], greedy: boolean): Record<string, string> | undefined {
     const n = r.segments.length;
-    if (greedy ? parts.length < n : parts.length !== n) return undefined;
+    if (greedy ? parts.length < n - 1 : parts.length !== n) return undefined;
     const params: Record<string, string> = {};
     for (let i = 0; i < n; i++) {
       const seg = r.segments[i];
       const isLast = i === n - 1;
       const value = greedy && isLast ? parts.slice(i).join("/") : parts[i];
+      if (value === undefined) return undefined;
       const m = /^\{(\w+)\}$/.exec(seg);
       if (m) params[m[1]] = decodeURIComponent(value);
       else if (seg.includes("{")) {

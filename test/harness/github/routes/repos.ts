@@ -54,13 +54,14 @@ export function repoRoutes(router: Router): void {
     if (!sha) throw new HttpError(404, `No commit found for the ref ${refName}`);
     const tree = r.git.commits.get(sha)!.tree;
     let path = ctx.params.path.replace(/^\/+|\/+$/g, "");
-    let e = r.git.entryAt(tree, path);
-    if (!e) throw notFound();
+    const found = r.git.entryAt(tree, path);
+    if (!found) throw notFound();
+    let e: TreeEntry = found;
     // Follow symlinks to in-repo files, like GitHub does.
     for (let hops = 0; e.mode === "120000" && hops < 10; hops++) {
-      const target = r.git.blobs.get(e.sha)!.toString("utf8");
+      const target: string = r.git.blobs.get(e.sha)!.toString("utf8");
       const resolved = posix.normalize(posix.join(posix.dirname(path), target));
-      const t = target.startsWith("/") || resolved.startsWith("..") ? undefined : r.git.entryAt(tree, resolved);
+      const t: TreeEntry | undefined = target.startsWith("/") || resolved.startsWith("..") ? undefined : r.git.entryAt(tree, resolved);
       if (!t || t.type !== "blob") {
         return { body: { ...contentItem(ctx, r, path, e, refName), target } };
       }
