@@ -79,7 +79,9 @@ export class Router {
 
   private tryMatch(r: Route, parts: string[], greedy: boolean): Record<string, string> | undefined {
     const n = r.segments.length;
-    if (greedy ? parts.length < n - 1 : parts.length !== n) return undefined;
+    // only {path} may be empty (GET /contents/ lists the root)
+    const minimum = r.segments[n - 1] === "{path}" ? n - 1 : n;
+    if (greedy ? parts.length < minimum : parts.length !== n) return undefined;
     const params: Record<string, string> = {};
     for (let i = 0; i < n; i++) {
       const seg = r.segments[i];

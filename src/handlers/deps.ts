@@ -1,0 +1,8 @@
+import type { KeyedQueue } from "../util/keyed-queue.js";
+
+/** What the handlers share, built once by the composition root. */
+export interface AppDeps {
+  /** Provider id → settings keys, for validating the policy. Handlers never get providers themselves. */
+  providers: ReadonlyMap<string, readonly string[]>;
+  queue: KeyedQueue;
+}

@@ -1,0 +1,21 @@
+import type { Context } from "probot";
+import { GitHubGateway } from "../github/gateway.js";
+import { reviewPullRequest } from "../review/run.js";
+import type { AppDeps } from "./deps.js";
+
+export const REVIEW_CHANGE_EVENTS = [
+  "pull_request_review.submitted",
+  "pull_request_review.edited",
+  "pull_request_review.dismissed",
+] as const;
+
+/** A review arrived, changed or was dismissed: evaluate approvals again from the reviews list. */
+export function onReviewChanged(deps: AppDeps) {
+  return async (context: Context<"pull_request_review">): Promise<void> => {
+    const number = context.payload.pull_request.number;
+    const repo = context.repo();
+    await deps.queue.run(`${repo.owner}/${repo.repo}#${number}`, () =>
+      reviewPullRequest(new GitHubGateway(context.octokit, repo), number, { providers: deps.providers, log: context.log }),
+    );
+  };
+}

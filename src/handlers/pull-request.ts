@@ -1,0 +1,25 @@
+import type { Context } from "probot";
+import { GitHubGateway } from "../github/gateway.js";
+import { reviewPullRequest } from "../review/run.js";
+import type { AppDeps } from "./deps.js";
+
+/** Events after which a PR's grants and approvals are judged again. */
+export const REVIEW_EVENTS = [
+  "pull_request.opened",
+  "pull_request.reopened",
+  "pull_request.synchronize",
+  "pull_request.edited",
+  "pull_request.ready_for_review",
+] as const;
+
+/** A PR changed: validate its grants and evaluate approvals. `opened`/`synchronize` also say who pushed. */
+export function onPullRequestChanged(deps: AppDeps) {
+  return async (context: Context<"pull_request">): Promise<void> => {
+    const { pull_request: pr, action, sender } = context.payload;
+    const repo = context.repo();
+    const pushed = action === "opened" || action === "synchronize" ? { login: sender.login, headSha: pr.head.sha } : undefined;
+    await deps.queue.run(`${repo.owner}/${repo.repo}#${pr.number}`, () =>
+      reviewPullRequest(new GitHubGateway(context.octokit, repo), pr.number, { providers: deps.providers, pushed, log: context.log }),
+    );
+  };
+}
