@@ -17,7 +17,13 @@ export function testProbot(app: ApplicationFunction, options: { baseUrl?: string
     secret: options.secret ?? "test-secret",
     baseUrl: options.baseUrl,
     logLevel: "fatal",
-    Octokit: ProbotOctokit.defaults({ retry: { enabled: false }, throttle: { enabled: false } }),
+    // The function form runs last, so Probot's own throttle defaults cannot switch throttling back on
+    // (the object form is merged shallowly and loses `enabled: false`): writes are not spaced in tests.
+    Octokit: ProbotOctokit.defaults((options: Record<string, any>) => ({
+      ...options,
+      retry: { enabled: false },
+      throttle: { ...options.throttle, enabled: false },
+    })),
   });
   probot.load(app);
   return probot;

@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import type { Probot } from "probot";
+import { FakeClock } from "../harness/clock.js";
+import { GitHubEmulator } from "../harness/github/index.js";
+import timebox from "../../src/index.js";
+import { testProbot } from "./probot.js";
+
+const fixture = (path: string) => readFileSync(new URL(`../fixtures/access-repo/${path}`, import.meta.url), "utf8");
+
+export const POLICY = fixture(".github/timebox.yml");
+export const VALID_GRANT = fixture("grants/dev1-prod-db.yaml");
+
+/** A grant file for `requester`, with fields overridden. */
+export function grantYaml(fields: Record<string, string | boolean> = {}): string {
+  const all = { requester: "dev1", resource: "prod-db", role: "readonly", duration: "2h", reason: "Investigate INC-1234 slow checkout queries", ticket: "INC-1234", ...fields };
+  return Object.entries(all).map(([k, v]) => `${k}: ${typeof v === "string" ? JSON.stringify(v) : v}`).join("\n") + "\n";
+}
+
+/**
+ * An access repository `acme/access` on the emulated GitHub, with the fixture policy and the
+ * teams it names, and Timebox loaded in-process against it.
+ */
+export async function startAccessRepo(): Promise<{ gh: GitHubEmulator; clock: FakeClock; probot: Probot; stop: () => Promise<void> }> {
+  const clock = new FakeClock("2026-03-02T09:00:00Z");
+  const gh = new GitHubEmulator({ clock });
+  await gh.start();
+  for (const login of ["dev1", "dev2", "dev3", "sre1", "alice", "bob", "dba1", "dba2", "sec1", "oncall1", "mallory", "outsider"]) {
+    gh.createUser(login, { orgs: ["acme"] });
+  }
+  gh.createTeam({ org: "acme", slug: "sre", members: ["alice"] });
+  gh.createTeam({ org: "acme", slug: "dba", members: ["dba1", "dba2"] });
+  gh.createTeam({ org: "acme", slug: "security", members: ["sec1"] });
+  gh.createTeam({ org: "acme", slug: "engineering", members: ["dev1", "dev2", "dev3", "mallory", { login: "bob", state: "pending" }] });
+  gh.createTeam({ org: "acme", slug: "oncall", members: ["oncall1"] });
+  gh.createRepo({ owner: "acme", name: "access", files: { ".github/timebox.yml": POLICY, "README.md": "# access\n" } });
+  const probot = testProbot(timebox, { baseUrl: gh.baseUrl, appId: gh.state.app.id, secret: gh.webhookSecret });
+  return { gh, clock, probot, stop: () => gh.stop() };
+}
