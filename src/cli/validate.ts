@@ -43,7 +43,7 @@ export async function runValidate(files: string[], options: ValidateOptions, cwd
       results.push({ path, valid: false, diagnostics: [unreadableDiagnostic(path, "file")] });
       continue;
     }
-    results.push(checkGrantFile(path, text, { policy: policy.policy, author: options.author }));
+    results.push(checkGrantFile(path, text, { policy: policy.policy, author: options.author, policyPath }));
   }
 
   const valid = policy.valid && results.every((r) => r.valid);

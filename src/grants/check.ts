@@ -22,6 +22,8 @@ export interface GrantCheckContext {
    * ask GitHub), an error in the app (a membership it could not confirm is not a pass).
    */
   uncheckedTeams?: "warning" | "error";
+  /** Where the policy was read from, for messages (default `.github/timebox.yml`). */
+  policyPath?: string;
 }
 
 export interface GrantVerdict {
@@ -50,7 +52,8 @@ export function checkGrantFile(path: string, input: string | Uint8Array, ctx: Gr
   const schema = checkSchema("grant", path, parsed.yaml);
   const diagnostics = [...pathProblems, ...schema.diagnostics];
   if (!ctx.policy) {
-    diagnostics.push(fileLevel("cannot be checked: the policy (.github/timebox.yml) is missing or invalid on the base branch", "grant.no-policy"));
+    const policyPath = ctx.policyPath ?? ".github/timebox.yml";
+    diagnostics.push(fileLevel(`cannot be checked against the policy: ${policyPath} is missing or invalid (see its own diagnostics)`, "grant.no-policy"));
     return { path, valid: false, diagnostics };
   }
   const raw = parsed.yaml.value;
@@ -90,11 +93,11 @@ function checkAgainstPolicy(
 
   let role: RoleSpec | undefined;
   if (usable("resource")) {
-    const resource = policy.resources[file.resource!];
+    const resource = Object.hasOwn(policy.resources, file.resource!) ? policy.resources[file.resource!] : undefined;
     if (!resource) {
       report("resource", "policy.unknown-resource", `unknown resource ${code(file.resource!)}; the policy has ${Object.keys(policy.resources).join(", ")}`);
     } else if (usable("role")) {
-      role = resource.roles[file.role!];
+      role = Object.hasOwn(resource.roles, file.role!) ? resource.roles[file.role!] : undefined;
       if (!role) {
         report("role", "policy.unknown-role", `unknown role ${code(file.role!)}; \`${file.resource}\` has ${Object.keys(resource.roles).join(", ")}`);
       }
@@ -170,8 +173,15 @@ function judgeMembership(
 export function requesterTeamQueries(file: Partial<GrantFile>, policy: Policy): Array<{ login: string; team: string }> {
   const login = file.requester;
   if (typeof login !== "string") return [];
-  const role = typeof file.resource === "string" && typeof file.role === "string" ? policy.resources[file.resource]?.roles[file.role] : undefined;
+  const role = roleOf(policy, file.resource, file.role);
   const teams = teamsToCheck(policy.requesters ?? [], login);
   if (file.emergency === true && role?.breakglass) teams.push(...teamsToCheck(role.breakglass.requesters, login));
   return [...new Set(teams)].map((team) => ({ login, team }));
+}
+
+/** A role of the policy by resource and role name; own properties only (`constructor` is no role). */
+export function roleOf(policy: Policy, resource: unknown, role: unknown): RoleSpec | undefined {
+  if (typeof resource !== "string" || typeof role !== "string" || !Object.hasOwn(policy.resources, resource)) return undefined;
+  const roles = policy.resources[resource].roles;
+  return Object.hasOwn(roles, role) ? roles[role] : undefined;
 }

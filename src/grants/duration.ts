@@ -5,7 +5,9 @@ export const MAX_DURATION_MS = 366 * 24 * 3600 * 1000;
 
 export type DurationParse = { ok: true; ms: number } | { ok: false; message: string };
 
-const SHORTHAND = /^(?:(\d{1,6})d)?(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,6})s)?$/;
+const SHORTHAND = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+/** ISO 8601 durations, strictly: at least one component, and a `T` only before time components. */
+const ISO = /^P(?=\d|T\d)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$/;
 const HINT = "use ISO 8601 (PT2H, P1D) or shorthand (30m, 2h, 1h30m, 1d)";
 
 /**
@@ -14,20 +16,23 @@ const HINT = "use ISO 8601 (PT2H, P1D) or shorthand (30m, 2h, 1h30m, 1d)";
  */
 export function parseDuration(text: string): DurationParse {
   const s = text.trim();
+  const lower = s.toLowerCase();
   if (s === "") return { ok: false, message: `empty duration; ${HINT}` };
-  const short = SHORTHAND.exec(s);
+  const short = SHORTHAND.exec(lower);
   if (short) {
     const [d, h, m, sec] = short.slice(1).map((x) => Number(x ?? 0));
     return bounded(((d * 24 + h) * 60 + m) * 60_000 + sec * 1000, s);
   }
-  if (/^P/i.test(s) && s.length <= 40) {
+  if (ISO.test(s.toUpperCase())) {
     const iso = Duration.fromISO(s.toUpperCase());
-    if (iso.isValid) {
-      if (iso.years || iso.quarters || iso.months) {
-        return { ok: false, message: `\`${s}\` uses years or months, whose length varies; use days (P30D) instead` };
-      }
-      return bounded(iso.toMillis(), s);
+    if (/\d+(?:[.,]\d+)?[YM](?=.*T|[^T]*$)/i.test(s.split(/T/i)[0])) {
+      return { ok: false, message: `\`${truncate(s)}\` uses years or months, whose length varies; use days (P30D) instead` };
     }
+    // A well-formed duration luxon cannot represent is one with absurdly large numbers.
+    return bounded(iso.isValid ? iso.toMillis() : Number.POSITIVE_INFINITY, s);
+  }
+  if (s.includes("-") && (SHORTHAND.test(lower.replace("-", "")) || ISO.test(s.replace("-", "").toUpperCase()))) {
+    return { ok: false, message: `\`${truncate(s)}\` is not a positive duration` };
   }
   return { ok: false, message: `\`${truncate(s)}\` is not a duration; ${HINT}` };
 }

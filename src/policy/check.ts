@@ -44,8 +44,11 @@ type RawPolicy = Omit<Policy, "grants_path" | "request_ttl" | "allow_on_behalf" 
 
 function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: PolicyCheckOptions): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const error = (at: PathSegment[], rule: string, message: string) =>
-    out.push({ path, ...yaml.locate(at), rule, message, severity: "error" });
+  const error = (at: PathSegment[], rule: string, message: string, key?: string) =>
+    out.push({ path, ...yaml.locate(at, key), rule, message, severity: "error" });
+  for (const at of secretLookingValues(raw, [])) {
+    error(at, "policy.secret", `\`${at.join(".")}\` looks like a credential; the policy is public to everyone who can read the repository — keep secrets in environment variables on the app's side and name those here`);
+  }
 
   const duration = (at: PathSegment[], value: string | undefined) => {
     if (value === undefined) return;
@@ -90,7 +93,15 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
   return out;
 }
 
-type Report = (at: PathSegment[], rule: string, message: string) => void;
+type Report = (at: PathSegment[], rule: string, message: string, key?: string) => void;
+
+/** Paths of every string in the policy that looks like a credential rather than the name of one. */
+function secretLookingValues(value: unknown, at: PathSegment[]): PathSegment[][] {
+  if (typeof value === "string") return LOOKS_SECRET.test(value) ? [at] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretLookingValues(v, [...at, i]));
+  if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => secretLookingValues(v, [...at, k]));
+  return [];
+}
 
 function checkSettings(
   settings: Record<string, string | number | boolean> | undefined,
@@ -100,9 +111,9 @@ function checkSettings(
 ): void {
   for (const [key, value] of Object.entries(settings ?? {})) {
     if (knownKeys && !knownKeys.includes(key)) {
-      error([...at, key], "policy.settings", `unknown setting \`${key}\`; this provider understands: ${knownKeys.join(", ") || "none"}`);
+      error(at, "policy.settings", `unknown setting \`${key}\`; this provider understands: ${knownKeys.join(", ") || "none"}`, key);
     } else if (typeof value === "string" && LOOKS_SECRET.test(value)) {
-      error([...at, key], "policy.secret", `setting \`${key}\` looks like a credential; put the secret in an environment variable on the app's side and name that variable here`);
+      continue; // reported once, by secretLookingValues
     } else if (key.endsWith("_env") && (typeof value !== "string" || !ENV_NAME.test(value))) {
       error([...at, key], "policy.settings", `setting \`${key}\` must name an environment variable (UPPER_CASE_WITH_UNDERSCORES)`);
     }

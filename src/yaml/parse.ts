@@ -39,7 +39,8 @@ export function parseYaml(path: string, input: string | Uint8Array): YamlResult 
   } catch {
     return fail("file is not valid UTF-8 text; save it as UTF-8", "yaml.encoding");
   }
-  text = text.replace(/^\uFEFF/, "");
+  // A BOM is fine; so are CRLF and old Mac CR-only line endings.
+  text = text.replace(/^\uFEFF/, "").replace(/\r(?!\n)/g, "\n");
   if (text.includes("\u0000")) return fail("file contains a NUL byte; it must be plain text", "yaml.encoding");
   const deepLine = findRunawayNesting(text);
   if (deepLine) return fail(`nesting is too deep; at most ${MAX_YAML_DEPTH} levels are allowed`, "yaml.too-deep", deepLine);
@@ -79,11 +80,12 @@ function parseText(path: string, text: string): YamlResult {
     report(docs[1].range[0], `file holds ${docs.length} YAML documents; exactly one is allowed (remove the extra \`---\`)`, "yaml.multi-document");
   }
   const doc = docs[0];
-  for (const problem of [...doc.errors, ...doc.warnings]) {
+  // Unresolved tags are reported once, by checkNodes, which refuses every tag.
+  for (const problem of [...doc.errors, ...doc.warnings.filter((w) => w.code !== "TAG_RESOLVE_FAILED")]) {
     const message = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     report(problem.pos[0], describeYamlProblem(problem.code, message), `yaml.${problem.code.toLowerCase().replace(/_/g, "-")}`);
   }
-  checkNodes(doc, report);
+  checkNodes(doc, text, report);
   if (diagnostics.length > 0) return { ok: false, diagnostics: dedupe(diagnostics) };
 
   const value = doc.toJS({ maxAliasCount: 0 });
@@ -150,7 +152,7 @@ function describeYamlProblem(code: string, message: string): string {
 type Report = (offset: number, message: string, rule: string) => void;
 
 /** Refuses what safe grant and policy files never need: tags, anchors, aliases, odd keys, deep nesting. */
-function checkNodes(doc: Document.Parsed, report: Report): void {
+function checkNodes(doc: Document.Parsed, text: string, report: Report): void {
   visit(doc, {
     Node(_key, node, path) {
       const offset = node.range?.[0] ?? 0;
@@ -158,8 +160,9 @@ function checkNodes(doc: Document.Parsed, report: Report): void {
         report(offset, "YAML aliases (*name) are not allowed; write the value out", "yaml.alias");
         return visit.SKIP;
       }
-      if (node.anchor) report(offset, "YAML anchors (&name) are not allowed; write the value out", "yaml.anchor");
-      if (node.tag) report(offset, `YAML tag ${node.tag.replace("tag:yaml.org,2002:", "!!")} is not allowed; remove it`, "yaml.tag");
+      // Anchors and tags stand before the value they decorate: point at them, not at the value.
+      if (node.anchor) report(markerBefore(text, offset, "&"), "YAML anchors (&name) are not allowed; write the value out", "yaml.anchor");
+      if (node.tag) report(markerBefore(text, offset, "!"), `YAML tag ${node.tag.replace("tag:yaml.org,2002:", "!!")} is not allowed; remove it`, "yaml.tag");
       const depth = path.filter((p) => isMap(p) || isSeq(p)).length;
       if (depth > MAX_YAML_DEPTH) {
         report(offset, `nesting is too deep; at most ${MAX_YAML_DEPTH} levels are allowed`, "yaml.too-deep");
@@ -180,6 +183,14 @@ function checkNodes(doc: Document.Parsed, report: Report): void {
   });
 }
 
+/** The offset of the nearest `marker` (`&` or `!`) before a node on its line, else the node's own. */
+function markerBefore(text: string, offset: number, marker: string): number {
+  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+  let at = text.lastIndexOf(marker, offset);
+  while (at > lineStart && text[at - 1] === marker) at--;
+  return at >= lineStart ? at : offset;
+}
+
 function findPair(node: unknown, key: PathSegment): Pair | undefined {
   if (!isMap(node)) return undefined;
   return node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
@@ -191,8 +202,8 @@ function nodeAt(doc: Document.Parsed, segments: readonly PathSegment[]): Node | 
     const pair = findPair(node, seg);
     if (pair) {
       node = isNode(pair.value) ? pair.value : pair.key;
-    } else if (isSeq(node) && typeof seg === "number") {
-      node = node.items[seg];
+    } else if (isSeq(node) && /^\d+$/.test(String(seg))) {
+      node = node.items[Number(seg)];
     } else {
       break;
     }

@@ -108,7 +108,10 @@ function toDiagnostic(path: string, yaml: LocatedYaml, e: ErrorObject): Diagnost
 
 const similar = (a: string, b: string) => a.toLowerCase()[0] === b.toLowerCase()[0] || Math.abs(a.length - b.length) <= 2;
 const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
-const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`).replace("an object", "a mapping").replace("an array", "a list");
+const article = (type: string): string =>
+  type.includes(",")
+    ? type.split(",").map((t): string => article(t)).join(", ").replace(/, ([^,]*)$/, " or $1")
+    : (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`).replace("an object", "a mapping").replace("an array", "a list");
 
 function describe(value: unknown): string {
   if (value === null) return "empty";

@@ -130,10 +130,9 @@ describe("parseYaml refuses what grant and policy files never need", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  test("CR-only (classic Mac) line endings are explained, not reported as an empty file", () => {
-    // The first line is a comment; with CR-only line endings the parser sees one long comment.
-    const diagnostics = fail("# a grant\rrequester: dev1\rresource: prod-db\r");
-    expect(diagnostics[0].message).not.toMatch(/empty/);
+  test("CR-only (classic Mac) line endings are read as line breaks, not as one long comment", () => {
+    const r = parseYaml("f.yaml", "# a grant\rrequester: dev1\rresource: prod-db\r");
+    expect(r.ok && r.yaml.value).toEqual({ requester: "dev1", resource: "prod-db" });
   });
 
   test("never throws, whatever the input", () => {

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench` (builds first). Prints and records in bench/results/latest.json:
+ *  (a) how many grant files per second are validated: `checkGrantFile` on 10,000 generated files
+ *      in memory (schema compiled once, one core), and `timebox validate`'s own code path
+ *      (`runValidate`) on the same 10,000 files written to a temporary folder;
+ *  (b) how many GitHub API calls one event costs, from bench/api-calls.bench.ts, which drives the
+ *      real app in-process against the emulated GitHub under jest (the harness is TypeScript).
+ * Figures only: nothing here passes or fails on time.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkGrantFile } from "../lib/grants/check.js";
+import { checkPolicyFile } from "../lib/policy/check.js";
+import { knownProviders } from "../lib/policy/providers.js";
+import { runValidate } from "../lib/cli/validate.js";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const FILES = 10_000;
+const ROUNDS = 3;
+
+const policyText = readFileSync(join(root, "test/fixtures/access-repo/.github/timebox.yml"), "utf8");
+const policyVerdict = checkPolicyFile(".github/timebox.yml", policyText, { providers: knownProviders() });
+if (!policyVerdict.valid) throw new Error("the fixture policy is invalid; cannot benchmark");
+const policy = policyVerdict.policy;
+
+/** 10,000 grant files: mostly valid, one in ten with a mistake (so diagnostics are built too). */
+function generate(n) {
+  const files = [];
+  for (let i = 0; i < n; i++) {
+    const requester = ["dev1", "dev2", "oncall1"][i % 3];
+    const admin = i % 4 === 0;
+    const emergency = admin && requester === "oncall1";
+    const lines = [
+      "# yaml-language-server: $schema=../schemas/grant.schema.json",
+      `requester: ${requester}`,
+      "resource: prod-db",
+      `role: ${admin ? "admin" : "readonly"}`,
+      `duration: ${i % 10 === 7 ? "9h" : admin ? "30m" : ["2h", "PT4H", "1h30m", "45m"][i % 4]}`,
+      `reason: Investigate INC-${1000 + i} slow checkout queries`,
+      `ticket: ${i % 10 === 3 ? "JIRA-1" : `INC-${1000 + i}`}`,
+    ];
+    if (emergency) lines.push("emergency: true");
+    if (i % 10 === 5) lines.push("colour: blue");
+    files.push({ path: `grants/${requester}-prod-db-${i}.yaml`, author: requester, text: `${lines.join("\n")}\n` });
+  }
+  return files;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function benchCheckGrantFile(files) {
+  const buffers = files.map((f) => ({ ...f, bytes: Buffer.from(f.text) }));
+  // Warm-up: compiles the schema once and lets the JIT settle.
+  for (const f of buffers.slice(0, 500)) checkGrantFile(f.path, f.bytes, { policy, author: f.author });
+  const rates = [];
+  let valid = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    valid = 0;
+    const start = process.hrtime.bigint();
+    for (const f of buffers) if (checkGrantFile(f.path, f.bytes, { policy, author: f.author }).valid) valid++;
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    rates.push(files.length / seconds);
+  }
+  return { files: files.length, rounds: ROUNDS, valid, invalid: files.length - valid, filesPerSecond: Math.round(median(rates)), perRound: rates.map(Math.round) };
+}
+
+async function benchRunValidate(files) {
+  const dir = mkdtempSync(join(tmpdir(), "timebox-bench-"));
+  try {
+    mkdirSync(join(dir, ".github"));
+    mkdirSync(join(dir, "grants"));
+    writeFileSync(join(dir, ".github/timebox.yml"), policyText);
+    for (const f of files) writeFileSync(join(dir, f.path), f.text);
+    const paths = files.map((f) => f.path);
+    await runValidate(paths.slice(0, 200), { policy: ".github/timebox.yml", format: "json" }, dir);
+    const rates = [];
+    let exitCode;
+    for (let round = 0; round < ROUNDS; round++) {
+      const start = process.hrtime.bigint();
+      ({ exitCode } = await runValidate(paths, { policy: ".github/timebox.yml", format: "json" }, dir));
+      rates.push(files.length / (Number(process.hrtime.bigint() - start) / 1e9));
+    }
+    return { files: files.length, rounds: ROUNDS, exitCode, filesPerSecond: Math.round(median(rates)), perRound: rates.map(Math.round) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function benchApiCalls() {
+  const out = join(tmpdir(), `timebox-bench-api-${process.pid}.json`);
+  const jest = join(root, "node_modules/jest/bin/jest.js");
+  const run = spawnSync(process.execPath, [jest, "--config", "bench/jest.config.js", "--silent"], {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      TIMEBOX_BENCH_OUT: out,
+      NODE_OPTIONS: "--experimental-vm-modules --disable-warning=ExperimentalWarning",
+    },
+  });
+  if (run.status !== 0) throw new Error(`the API-call benchmark failed (jest exit ${run.status})`);
+  try {
+    return JSON.parse(readFileSync(out, "utf8"));
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
+function table(headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (typeof c === "number" ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join("  ");
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const files = generate(FILES);
+console.log(`Timebox benchmark: node ${process.version}, ${cpus().length} core(s) (${cpus()[0]?.model ?? "unknown cpu"})\n`);
+
+const check = benchCheckGrantFile(files);
+const cli = await benchRunValidate(files);
+console.log("(a) grant files validated per second (median of 3 rounds, one core)\n");
+console.log(
+  table(
+    ["what", "files", "files/s", "rounds"],
+    [
+      ["checkGrantFile, in memory", check.files, check.filesPerSecond, check.perRound.join(" / ")],
+      ["timebox validate (runValidate, files on disk)", cli.files, cli.filesPerSecond, cli.perRound.join(" / ")],
+    ],
+  ),
+);
+console.log(`\n    ${check.valid} valid and ${check.invalid} invalid files in the generated set (one in ten has a mistake)\n`);
+
+console.log("(b) GitHub API calls per event (emulated GitHub, real app in-process)\n");
+const api = benchApiCalls();
+console.log(
+  table(
+    ["event", "grant files", "reviews", "API calls", "reads", "writes", "file-list pages", "blob reads", "membership reads"],
+    api.map((r) => [
+      r.event,
+      r.grants,
+      r.reviews,
+      r.calls,
+      r.reads,
+      r.writes,
+      r.byRoute["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"] ?? 0,
+      r.byRoute["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"] ?? 0,
+      r.byRoute["GET /orgs/{org}/teams/{team_slug}/memberships/{username}"] ?? 0,
+    ]),
+  ),
+);
+
+const results = {
+  at: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  validation: { checkGrantFile: check, runValidate: cli },
+  apiCalls: api,
+};
+mkdirSync(join(root, "bench/results"), { recursive: true });
+writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+console.log("\nwritten: bench/results/latest.json");
