@@ -1,16 +1,74 @@
-import type { ApplicationFunction } from "probot";
+import type { ApplicationFunction, Probot } from "probot";
+import { loadConfig } from "./config/env.js";
+import type { Octokit } from "./github/types.js";
+import { onPullRequestClosed, onPush } from "./handlers/merged.js";
 import { onReviewChanged, REVIEW_CHANGE_EVENTS } from "./handlers/pull-request-review.js";
 import { onPullRequestChanged, REVIEW_EVENTS } from "./handlers/pull-request.js";
-import type { AppDeps } from "./handlers/deps.js";
+import { ProviderPool } from "./lifecycle/provider-pool.js";
+import { Reconciler } from "./lifecycle/reconciler.js";
+import { LifecycleRuntime, type RepoTarget } from "./lifecycle/runtime.js";
 import { knownProviders } from "./policy/providers.js";
+import { systemClock, type Clock } from "./util/clock.js";
 import { KeyedQueue } from "./util/keyed-queue.js";
 
-/** The composition root: wires events to handlers. No logic lives here. */
-const timebox: ApplicationFunction = (app) => {
-  const deps: AppDeps = { providers: knownProviders(), queue: new KeyedQueue() };
-  app.on([...REVIEW_EVENTS], onPullRequestChanged(deps));
-  app.on([...REVIEW_CHANGE_EVENTS], onReviewChanged(deps));
-  app.log.info("Timebox is listening for pull requests");
-};
+export interface TimeboxOptions {
+  clock?: Clock;
+  env?: Record<string, string | undefined>;
+  /** Lets tests (and the demo) drive reconciles and wait for them. */
+  onRuntime?: (runtime: LifecycleRuntime, pool: ProviderPool) => void;
+}
 
-export default timebox;
+/** The composition root: builds the pieces and wires events to handlers. No logic lives here. */
+export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction {
+  return (app: Probot) => {
+    const env = options.env ?? process.env;
+    const config = loadConfig(env);
+    const clock = options.clock ?? systemClock;
+    const providers = knownProviders();
+    const queue = new KeyedQueue();
+    const pool = new ProviderPool(env);
+    const reconciler = new Reconciler({
+      clock,
+      providers,
+      pool,
+      log: app.log,
+      historyMarginMs: config.historyMarginMs,
+      applyRetryDelaysMs: config.applyRetryDelaysMs,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      stuckRevokeAfter: config.stuckRevokeAfter,
+    });
+    const lifecycle = new LifecycleRuntime({
+      reconciler,
+      queue,
+      clock,
+      log: app.log,
+      cronExpression: config.reconcileCron,
+      octokitFor: (id) => app.auth(id) as Promise<Octokit>,
+      discover: () => discoverRepositories(app),
+    });
+    const deps = { providers, queue, lifecycle };
+
+    app.on([...REVIEW_EVENTS], onPullRequestChanged(deps));
+    app.on([...REVIEW_CHANGE_EVENTS], onReviewChanged(deps));
+    app.on("pull_request.closed", onPullRequestClosed(deps));
+    app.on("push", onPush(deps));
+
+    options.onRuntime?.(lifecycle, pool);
+    if (config.scheduler) lifecycle.start();
+    app.log.info("Timebox is listening for pull requests");
+  };
+}
+
+async function discoverRepositories(app: Probot): Promise<RepoTarget[]> {
+  const appOctokit = await app.auth();
+  const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+  const targets: RepoTarget[] = [];
+  for (const installation of installations) {
+    const octokit = await app.auth(installation.id);
+    const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+    for (const r of repos) targets.push({ installationId: installation.id, owner: r.owner.login, repo: r.name });
+  }
+  return targets;
+}
+
+export default createTimebox();

@@ -11,7 +11,7 @@ const isStatus = (error: unknown, status: number) => (error as { status?: number
  */
 export class GitHubGateway {
   constructor(
-    private readonly octokit: Octokit,
+    protected readonly octokit: Octokit,
     readonly repoRef: RepoRef,
   ) {}
 
@@ -112,6 +112,7 @@ export class GitHubGateway {
       conclusion: run.conclusion ?? null,
       title: run.output?.title ?? null,
       summary: run.output?.summary ?? null,
+      text: run.output?.text ?? null,
     };
   }
 

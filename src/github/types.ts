@@ -79,4 +79,5 @@ export interface ExistingCheckRun {
   conclusion: string | null;
   title: string | null;
   summary: string | null;
+  text: string | null;
 }

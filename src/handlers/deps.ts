@@ -1,8 +1,11 @@
+import type { LifecycleRuntime } from "../lifecycle/runtime.js";
 import type { KeyedQueue } from "../util/keyed-queue.js";
 
 /** What the handlers share, built once by the composition root. */
 export interface AppDeps {
-  /** Provider id → settings keys, for validating the policy. Handlers never get providers themselves. */
+  /** Provider id → settings keys, for validating the policy. PR handlers never get providers themselves. */
   providers: ReadonlyMap<string, readonly string[]>;
   queue: KeyedQueue;
+  /** Post-merge effects go through the lifecycle only. */
+  lifecycle: Pick<LifecycleRuntime, "reconcileRepo">;
 }

@@ -1,6 +1,6 @@
 import type { GitHubGateway } from "../github/gateway.js";
 import type { CheckRunSpec, ExistingCheckRun } from "../github/types.js";
-import { parseTeam } from "../policy/principals.js";
+import { headPusher, lookUpMemberships, PUSHER_PREFIX } from "./context.js";
 import { decide, DEFAULT_GRANTS_PATH, membershipNeeds, type ReviewDecision } from "./decide.js";
 import { gatherPullRequest } from "./gather.js";
 import { approvalCheck, APPROVAL_CHECK, planComment, PLAN_MARKER, validateCheck, VALIDATE_CHECK } from "./render.js";
@@ -13,8 +13,6 @@ export interface ReviewOptions {
   pushed?: { login: string; headSha: string };
   log?: { warn(obj: object, msg: string): void };
 }
-
-const PUSHER_PREFIX = "pusher:";
 
 /**
  * Re-evaluates a pull request from the state GitHub reports now (not the webhook's snapshot),
@@ -32,17 +30,8 @@ export async function reviewPullRequest(gateway: GitHubGateway, number: number, 
   ]);
   const pusher = await headPusher(gateway, pr.headSha, options.pushed, existingValidate);
   const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
-  const memberships = new Map<string, boolean>();
-  for (const { login, team } of needs) {
-    const { org, slug } = parseTeam(team);
-    try {
-      memberships.set(key(login, team), await gateway.isTeamMember(org, slug, login));
-    } catch (error) {
-      // Left unknown: the decision treats a membership it could not confirm as not given.
-      options.log?.warn({ team, status: (error as { status?: number }).status }, "team membership lookup failed");
-    }
-  }
-  const decision = decide(snapshot, { providers: options.providers, pusher, isMember: (login, team) => memberships.get(key(login, team)) });
+  const isMember = await lookUpMemberships(gateway, needs, options.log);
+  const decision = decide(snapshot, { providers: options.providers, pusher, isMember });
 
   await writeIfChanged(gateway, validateCheck(decision, pr.headSha, pusher ? `${PUSHER_PREFIX}${pusher}` : undefined), existingValidate);
   await writeIfChanged(gateway, approvalCheck(decision, pr.headSha), existingApproval);
@@ -50,26 +39,9 @@ export async function reviewPullRequest(gateway: GitHubGateway, number: number, 
   return decision;
 }
 
-const key = (login: string, team: string) => `${login.toLowerCase()} ${team.toLowerCase()}`;
-
 function grantsPathOf(policyText: string | undefined, providers: ReviewOptions["providers"]): string {
   if (policyText === undefined) return DEFAULT_GRANTS_PATH;
   return checkPolicyFile(POLICY_PATH, policyText, { providers }).policy?.grants_path ?? DEFAULT_GRANTS_PATH;
-}
-
-/**
- * Who pushed the head commit: told by the push's webhook, remembered on the validate check run
- * for that commit; failing both, the commit's author as GitHub links it.
- */
-async function headPusher(
-  gateway: GitHubGateway,
-  headSha: string,
-  pushed: ReviewOptions["pushed"],
-  existing: ExistingCheckRun | undefined,
-): Promise<string | undefined> {
-  if (pushed && pushed.headSha === headSha) return pushed.login;
-  if (existing?.externalId?.startsWith(PUSHER_PREFIX)) return existing.externalId.slice(PUSHER_PREFIX.length);
-  return gateway.commitAuthorLogin(headSha);
 }
 
 async function writeIfChanged(gateway: GitHubGateway, spec: CheckRunSpec, existing: ExistingCheckRun | undefined): Promise<void> {

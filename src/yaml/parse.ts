@@ -86,7 +86,7 @@ function parseText(path: string, text: string): YamlResult {
     report(problem.pos[0], describeYamlProblem(problem.code, message), `yaml.${problem.code.toLowerCase().replace(/_/g, "-")}`);
   }
   checkNodes(doc, text, report);
-  if (diagnostics.length > 0) return { ok: false, diagnostics: dedupe(diagnostics) };
+  if (diagnostics.length > 0) return { ok: false, diagnostics: capped(dedupe(diagnostics)) };
 
   const value = doc.toJS({ maxAliasCount: 0 });
   return {
@@ -214,6 +214,15 @@ function nodeAt(doc: Document.Parsed, segments: readonly PathSegment[]): Node | 
 function keyNodeAt(doc: Document.Parsed, segments: readonly PathSegment[], key: string): Node | undefined {
   const pair = findPair(nodeAt(doc, segments), key);
   return pair && isNode(pair.key) ? pair.key : nodeAt(doc, segments);
+}
+
+/** A hostile file can have thousands of problems; the first few say enough. */
+const MAX_DIAGNOSTICS = 50;
+
+function capped(list: Diagnostic[]): Diagnostic[] {
+  if (list.length <= MAX_DIAGNOSTICS) return list;
+  const last = list[MAX_DIAGNOSTICS - 1];
+  return [...list.slice(0, MAX_DIAGNOSTICS - 1), { ...last, rule: "yaml.too-many-problems", message: `${list.length - MAX_DIAGNOSTICS + 1} more problems not shown; fix the ones above first` }];
 }
 
 function dedupe(list: Diagnostic[]): Diagnostic[] {

@@ -6,7 +6,7 @@
  */
 import nock from "nock";
 import type { Probot } from "probot";
-import timebox from "../../src/index.js";
+import { createTimebox } from "../../src/index.js";
 import { grantYaml, POLICY, VALID_GRANT } from "../support/access-repo.js";
 import { testProbot } from "../support/probot.js";
 import { pullRequestPayload } from "../support/webhooks.js";
@@ -27,7 +27,8 @@ let probot: Probot;
 
 beforeEach(() => {
   nock.disableNetConnect();
-  probot = testProbot(timebox);
+  // No expiry scheduler: these tests drive one webhook and must leave no timer behind.
+  probot = testProbot(createTimebox({ env: { TIMEBOX_SCHEDULER: "off" } }));
 });
 afterEach(() => {
   nock.cleanAll();

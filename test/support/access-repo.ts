@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Probot } from "probot";
 import { FakeClock } from "../harness/clock.js";
 import { GitHubEmulator } from "../harness/github/index.js";
-import timebox from "../../src/index.js";
+import { createTimebox } from "../../src/index.js";
+import type { LifecycleRuntime } from "../../src/lifecycle/runtime.js";
+import type { ProviderPool } from "../../src/lifecycle/provider-pool.js";
 import { testProbot } from "./probot.js";
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/access-repo/${path}`, import.meta.url), "utf8");
@@ -20,7 +22,21 @@ export function grantYaml(fields: Record<string, string | boolean> = {}): string
  * An access repository `acme/access` on the emulated GitHub, with the fixture policy and the
  * teams it names, and Timebox loaded in-process against it.
  */
-export async function startAccessRepo(): Promise<{ gh: GitHubEmulator; clock: FakeClock; probot: Probot; stop: () => Promise<void> }> {
+export interface AccessRepo {
+  gh: GitHubEmulator;
+  clock: FakeClock;
+  probot: Probot;
+  runtime: LifecycleRuntime;
+  pool: ProviderPool;
+  stop: () => Promise<void>;
+}
+
+export interface AccessRepoOptions {
+  policy?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<AccessRepo> {
   const clock = new FakeClock("2026-03-02T09:00:00Z");
   const gh = new GitHubEmulator({ clock });
   await gh.start();
@@ -32,7 +48,27 @@ export async function startAccessRepo(): Promise<{ gh: GitHubEmulator; clock: Fa
   gh.createTeam({ org: "acme", slug: "security", members: ["sec1"] });
   gh.createTeam({ org: "acme", slug: "engineering", members: ["dev1", "dev2", "dev3", "mallory", { login: "bob", state: "pending" }] });
   gh.createTeam({ org: "acme", slug: "oncall", members: ["oncall1"] });
-  gh.createRepo({ owner: "acme", name: "access", files: { ".github/timebox.yml": POLICY, "README.md": "# access\n" } });
-  const probot = testProbot(timebox, { baseUrl: gh.baseUrl, appId: gh.state.app.id, secret: gh.webhookSecret });
-  return { gh, clock, probot, stop: () => gh.stop() };
+  gh.createRepo({ owner: "acme", name: "access", files: { ".github/timebox.yml": options.policy ?? POLICY, "README.md": "# access\n" } });
+  let runtime!: LifecycleRuntime;
+  let pool!: ProviderPool;
+  const app = createTimebox({
+    clock,
+    env: { TIMEBOX_SCHEDULER: "off", TIMEBOX_APPLY_RETRY_DELAYS_MS: "0,0", ...options.env },
+    onRuntime: (r, p) => {
+      runtime = r;
+      pool = p;
+    },
+  });
+  const probot = testProbot(app, { baseUrl: gh.baseUrl, appId: gh.state.app.id, secret: gh.webhookSecret });
+  return {
+    gh,
+    clock,
+    probot,
+    runtime,
+    pool,
+    stop: async () => {
+      await pool.close();
+      await gh.stop();
+    },
+  };
 }

@@ -1,0 +1,31 @@
+# Timebox: the GitHub App, built from source and run with Probot.
+#   docker build -t timebox .
+#   docker run --env-file .env -p 3000:3000 timebox
+
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src ./src
+COPY schemas ./schemas
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:20-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/lib ./lib
+# Schemas are read at run time (lib/yaml/schema.js); package.json and app.yml are read by Probot.
+COPY package.json app.yml ./
+COPY schemas ./schemas
+# The image's unprivileged user; the app writes nothing to disk.
+USER node
+EXPOSE 3000
+# Probot answers GET /ping with "PONG".
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 3000}/ping`).then(r => r.text()).then(t => process.exit(t === 'PONG' ? 0 : 1), () => process.exit(1))"]
+# Probot directly: `npm start` would rebuild first (prestart), and the TypeScript compiler is pruned.
+CMD ["node_modules/.bin/probot", "run", "./lib/index.js"]

@@ -1,0 +1,28 @@
+/** Every environment variable Timebox reads (besides Probot's own), with its default, in one place. */
+export interface TimeboxConfig {
+  /** node-cron expression for the backstop reconcile of every repository. */
+  reconcileCron: string;
+  /** Added to the policy's longest max_duration to bound the history searched for removed grants. */
+  historyMarginMs: number;
+  /** Delays between provider retries when applying (bounded backoff). */
+  applyRetryDelaysMs: number[];
+  /** Failed revokes of one grant before a `timebox:stuck-revoke` issue is opened. */
+  stuckRevokeAfter: number;
+  /** Off only in tests that drive reconciles themselves. */
+  scheduler: boolean;
+}
+
+export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
+  return {
+    reconcileCron: env.TIMEBOX_RECONCILE_CRON ?? "* * * * *",
+    historyMarginMs: hours(env.TIMEBOX_HISTORY_MARGIN_HOURS, 24),
+    applyRetryDelaysMs: (env.TIMEBOX_APPLY_RETRY_DELAYS_MS ?? "1000,5000,15000").split(",").filter(Boolean).map(Number),
+    stuckRevokeAfter: Number(env.TIMEBOX_STUCK_REVOKE_AFTER ?? 3),
+    scheduler: env.TIMEBOX_SCHEDULER !== "off",
+  };
+}
+
+function hours(value: string | undefined, fallback: number): number {
+  const n = Number(value ?? fallback);
+  return (Number.isFinite(n) && n >= 0 ? n : fallback) * 3600_000;
+}

@@ -1,0 +1,178 @@
+import { GitHubGateway } from "./gateway.js";
+import type { TreeEntry } from "./types.js";
+
+const status = (error: unknown) => (error as { status?: number })?.status;
+const message = (error: unknown) => String((error as { message?: string })?.message ?? "");
+
+export interface MergedPull {
+  number: number;
+  author: string;
+  headSha: string;
+  baseRef: string;
+  mergedAt: string;
+  mergeCommitSha: string;
+  mergedBy?: string;
+  htmlUrl: string;
+}
+
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  message: string;
+  authorLogin?: string;
+  committedAt: string;
+}
+
+export type RemovalOutcome =
+  | { kind: "committed"; sha: string }
+  | { kind: "already-gone" }
+  | { kind: "pull-request"; number: number; url: string };
+
+/** The reads and writes of the grant lifecycle: history, removal commits, issues, comments. */
+export class LifecycleGateway extends GitHubGateway {
+  async defaultBranch(): Promise<string> {
+    const { data } = await this.octokit.rest.repos.get({ ...this.repoRef });
+    return data.default_branch;
+  }
+
+  /** The newest commit at or before `ref` that changed `path` (merge commits that only bring it in are skipped, as in `git log`). */
+  async lastCommitTouching(ref: string, path: string): Promise<CommitInfo | undefined> {
+    const { data } = await this.octokit.rest.repos.listCommits({ ...this.repoRef, sha: ref, path, per_page: 1 });
+    return data[0] ? toCommitInfo(data[0]) : undefined;
+  }
+
+  /** Commits reachable from `ref` that touched `path` since a time, newest first (paginated). */
+  async commitsTouching(ref: string, path: string, since: Date): Promise<CommitInfo[]> {
+    const data = await this.octokit.paginate(this.octokit.rest.repos.listCommits, { ...this.repoRef, sha: ref, path, since: since.toISOString(), per_page: 100 });
+    return data.map(toCommitInfo);
+  }
+
+  /** A commit with the files it changed (against its first parent). */
+  async commitFiles(sha: string): Promise<Array<{ path: string; status: string; sha?: string }>> {
+    const { data } = await this.octokit.rest.repos.getCommit({ ...this.repoRef, ref: sha });
+    return (data.files ?? []).map((f) => ({ path: f.filename, status: f.status ?? "modified", sha: f.sha ?? undefined }));
+  }
+
+  async commit(sha: string): Promise<CommitInfo> {
+    const { data } = await this.octokit.rest.git.getCommit({ ...this.repoRef, commit_sha: sha });
+    return { sha: data.sha, parents: data.parents.map((p) => p.sha), message: data.message, committedAt: data.committer.date ?? "" };
+  }
+
+  /** Pull requests merged into `baseRef` that contain `sha`. */
+  async mergedPullsFor(sha: string, baseRef: string): Promise<MergedPull[]> {
+    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...this.repoRef, commit_sha: sha, per_page: 100 });
+    return data
+      .filter((p) => p.merged_at && p.base.ref === baseRef && p.merge_commit_sha)
+      .map((p) => ({
+        number: p.number,
+        author: p.user?.login ?? "",
+        headSha: p.head.sha,
+        baseRef: p.base.ref,
+        mergedAt: p.merged_at!,
+        mergeCommitSha: p.merge_commit_sha!,
+        htmlUrl: p.html_url,
+      }))
+      .sort((a, b) => a.mergedAt.localeCompare(b.mergedAt));
+  }
+
+  /** The blob sha of a file at a commit, without reading its content. */
+  async blobShaAt(commitSha: string, path: string): Promise<string | undefined> {
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    const entries = await this.treeEntries(commitSha, dir);
+    return entries.find((e) => e.path === path && e.type === "blob")?.sha;
+  }
+
+  async grantEntries(commitSha: string, grantsPath: string): Promise<TreeEntry[]> {
+    return (await this.treeEntries(commitSha, grantsPath.replace(/\/$/, ""))).filter((e) => e.type === "blob");
+  }
+
+  async hasMarkedComment(number: number, marker: string): Promise<boolean> {
+    return (await this.findMarkedComment(number, marker)) !== undefined;
+  }
+
+  async comment(number: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: number, body });
+  }
+
+  /** Opens an issue with `label`, or updates the open one whose body carries `marker`. */
+  async upsertLabelledIssue(label: string, marker: string, title: string, body: string): Promise<number> {
+    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoRef, labels: label, state: "open", per_page: 100 });
+    const existing = open.find((i) => (i.body ?? "").includes(marker));
+    if (existing) {
+      if (existing.body !== body || existing.title !== title) {
+        await this.octokit.rest.issues.update({ ...this.repoRef, issue_number: existing.number, title, body });
+      }
+      return existing.number;
+    }
+    const { data } = await this.octokit.rest.issues.create({ ...this.repoRef, title, body, labels: [label] });
+    return data.number;
+  }
+
+  /**
+   * Removes `path` from `branch` in a commit of Timebox's own, with compare-and-swap on the ref:
+   * if the branch moved, the commit is rebuilt on the new head and tried again. When branch rules
+   * refuse the app's direct commit, the removal goes to a pull request instead.
+   */
+  async removeFile(branch: string, path: string, expectedBlob: string, commitMessage: string, attempts = 5): Promise<RemovalOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.branchTip(branch);
+      const current = await this.blobShaAt(head, path);
+      if (current !== expectedBlob) return { kind: "already-gone" };
+      const sha = await this.commitWithout(head, path, commitMessage);
+      try {
+        await this.octokit.rest.git.updateRef({ ...this.repoRef, ref: `heads/${branch}`, sha, force: false });
+        return { kind: "committed", sha };
+      } catch (error) {
+        if (isProtectedBranch(error)) return this.removalPullRequest(branch, head, path, sha, commitMessage);
+        if (status(error) !== 422 || attempt >= attempts) throw error;
+        // The branch moved under us (not a fast-forward): rebuild on the new head.
+      }
+    }
+  }
+
+  private async commitWithout(head: string, path: string, commitMessage: string): Promise<string> {
+    const { data: parent } = await this.octokit.rest.git.getCommit({ ...this.repoRef, commit_sha: head });
+    const { data: tree } = await this.octokit.rest.git.createTree({
+      ...this.repoRef,
+      base_tree: parent.tree.sha,
+      tree: [{ path, mode: "100644", type: "blob", sha: null }],
+    });
+    const { data: commit } = await this.octokit.rest.git.createCommit({ ...this.repoRef, message: commitMessage, tree: tree.sha, parents: [head] });
+    return commit.sha;
+  }
+
+  private async removalPullRequest(branch: string, head: string, path: string, commitSha: string, commitMessage: string): Promise<RemovalOutcome> {
+    const name = `timebox/remove/${path.replace(/[^A-Za-z0-9._/-]/g, "-")}`;
+    const open = await this.octokit.rest.pulls.list({ ...this.repoRef, state: "open", head: `${this.repoRef.owner}:${name}`, per_page: 1 });
+    if (open.data[0]) return { kind: "pull-request", number: open.data[0].number, url: open.data[0].html_url };
+    try {
+      await this.octokit.rest.git.createRef({ ...this.repoRef, ref: `refs/heads/${name}`, sha: commitSha });
+    } catch (error) {
+      if (status(error) !== 422) throw error;
+      await this.octokit.rest.git.updateRef({ ...this.repoRef, ref: `heads/${name}`, sha: commitSha, force: true });
+    }
+    const title = commitMessage.split("\n")[0];
+    const { data } = await this.octokit.rest.pulls.create({
+      ...this.repoRef,
+      title,
+      head: name,
+      base: branch,
+      body: `Branch rules refused Timebox's direct commit on \`${branch}\` (at ${head.slice(0, 7)}), so the removal of \`${path}\` is proposed here. **The access is already revoked**; merging this records it in Git.\n\n\`\`\`\n${commitMessage}\n\`\`\``,
+    });
+    return { kind: "pull-request", number: data.number, url: data.html_url };
+  }
+}
+
+function isProtectedBranch(error: unknown): boolean {
+  return (status(error) === 403 || status(error) === 422) && /protected branch|branch protection|rule/i.test(message(error));
+}
+
+function toCommitInfo(c: { sha: string; parents: Array<{ sha: string }>; commit: { message: string; committer: { date?: string } | null }; author: { login: string } | null | Record<string, never> }): CommitInfo {
+  return {
+    sha: c.sha,
+    parents: c.parents.map((p) => p.sha),
+    message: c.commit.message,
+    authorLogin: c.author && "login" in c.author ? c.author.login : undefined,
+    committedAt: c.commit.committer?.date ?? "",
+  };
+}

@@ -1,0 +1,26 @@
+import type { Context } from "probot";
+import type { AppDeps } from "./deps.js";
+
+/** A PR closed: if it merged, converge the repository (apply what it granted, revoke what it removed). */
+export function onPullRequestClosed(deps: AppDeps) {
+  return async (context: Context<"pull_request.closed">): Promise<void> => {
+    if (!context.payload.pull_request.merged) return;
+    await reconcileFromEvent(deps, context);
+  };
+}
+
+/** A push: only the default branch matters (direct pushes, force pushes, Timebox's own commits). */
+export function onPush(deps: AppDeps) {
+  return async (context: Context<"push">): Promise<void> => {
+    const { ref, repository } = context.payload;
+    if (ref !== `refs/heads/${repository.default_branch}`) return;
+    await reconcileFromEvent(deps, context);
+  };
+}
+
+async function reconcileFromEvent(deps: AppDeps, context: Context<"pull_request.closed" | "push">): Promise<void> {
+  const installationId = context.payload.installation?.id;
+  if (!installationId) return;
+  const { owner, repo } = context.repo();
+  await deps.lifecycle.reconcileRepo({ installationId, owner, repo }, context.octokit);
+}

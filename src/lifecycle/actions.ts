@@ -1,0 +1,213 @@
+import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Policy } from "../policy/types.js";
+import { ProviderError, type ActiveGrant, type Provider } from "../providers/types.js";
+import type { Clock } from "../util/clock.js";
+import { shortIdOf, toActiveGrant } from "./active-grant.js";
+import { ApplyRecord } from "./apply-record.js";
+import {
+  appliedComment,
+  appliedMarker,
+  applyFailedComment,
+  failedMarker,
+  removalCommitMessage,
+  revokedComment,
+  revokedMarker,
+  stuckMarker,
+  unapprovedIssue,
+  type RevokeReason,
+} from "./messages.js";
+import type { ProviderPool } from "./provider-pool.js";
+import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
+
+export interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ActionDeps {
+  clock: Clock;
+  pool: ProviderPool;
+  log: Logger;
+  /** Waits between provider retries on apply (bounded backoff); tests pass zeros. */
+  applyRetryDelaysMs: readonly number[];
+  sleep: (ms: number) => Promise<void>;
+  /** Failed revokes before a `timebox:stuck-revoke` issue is opened (revoking goes on regardless). */
+  stuckRevokeAfter: number;
+}
+
+export type ApplyResult = "applied" | "present" | "failed";
+
+/** A provider error as it may be shown on a PR: its own summary, never a raw driver error. */
+export function safeError(error: unknown): string {
+  return error instanceof ProviderError ? error.message : "the provider failed unexpectedly (details in the app's logs)";
+}
+
+/** The effects of the lifecycle: apply, revoke, report. Each is idempotent and safe to repeat after a crash. */
+export class GrantActions {
+  /** Versions whose apply or revoke finished in this process (comments posted, records written). */
+  private readonly done = new Set<string>();
+  private readonly revokeFailures = new Map<string, number>();
+
+  constructor(private readonly deps: ActionDeps) {}
+
+  private provider(t: ApprovedGrant, policy?: Policy): Provider {
+    return this.deps.pool.forResource(policy && Object.hasOwn(policy.resources, t.origin.grant.resource) ? policy : t.origin.policy, t.origin.grant.resource);
+  }
+
+  private stillActive(repo: string, t: ApprovedGrant, live: ApprovedGrant[]): ActiveGrant[] {
+    return live.filter((o) => o.path !== t.path && o.origin.grant.resource === t.origin.grant.resource).map((o) => toActiveGrant(repo, o));
+  }
+
+  /** Puts an active grant in effect (prior access recorded first), verifies it, and tells the PR once. */
+  async apply(gw: LifecycleGateway, repo: string, t: ApprovedGrant, live: ApprovedGrant[], policy: Policy): Promise<ApplyResult> {
+    const key = `applied:${repo}:${versionKey(t)}`;
+    const provider = this.provider(t, policy);
+    if (this.done.has(key)) {
+      // Converge: access that disappeared behind Timebox's back is put back.
+      if (await provider.isGranted(toActiveGrant(repo, t)).catch(() => true)) return "present";
+      this.done.delete(key);
+    }
+    const record = await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha);
+    const entryKey = versionKey(t);
+    let entry = record.entries[entryKey];
+    if (!entry) {
+      const prior = provider.recordPriorAccess ? await provider.recordPriorAccess(toActiveGrant(repo, t), this.stillActive(repo, t, live)) : undefined;
+      entry = { state: "granting", ...(prior ? { priorAccess: prior } : {}) };
+      await record.save(entryKey, entry, `Applying \`${t.path}\`.`);
+    }
+    const g = toActiveGrant(repo, t, entry.priorAccess);
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.deps.applyRetryDelaysMs.length; attempt++) {
+      try {
+        const result = await provider.grant(g);
+        if (!(await provider.isGranted(g))) throw new ProviderError("the access is not visible after granting it");
+        if (!(await gw.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
+          await gw.comment(t.origin.pull.number, appliedComment(t, g, result.summary, this.deps.clock.now()));
+        }
+        if (entry.state !== "applied") await record.save(entryKey, { ...entry, state: "applied", summary: result.summary }, `Applied \`${t.path}\`: ${result.summary}; expires ${g.expiresAt.toISOString()}.`);
+        this.done.add(key);
+        this.deps.log.info({ repo, grant: t.path, pr: t.origin.pull.number }, "grant applied");
+        return entry.state === "applied" ? "present" : "applied";
+      } catch (error) {
+        lastError = error;
+        this.deps.log.warn({ repo, grant: t.path, attempt, error: safeError(error) }, "apply failed");
+        if (!(error instanceof ProviderError) || !error.retryable) break;
+        const delay = this.deps.applyRetryDelaysMs[attempt];
+        if (delay !== undefined) await this.deps.sleep(delay);
+      }
+    }
+    if (!(await gw.hasMarkedComment(t.origin.pull.number, failedMarker(t)))) {
+      await gw.comment(t.origin.pull.number, applyFailedComment(t, safeError(lastError)));
+      await record.save(entryKey, { ...entry, state: "failed" }, `Could not apply \`${t.path}\`: ${safeError(lastError)}. Retrying on every reconcile.`);
+    }
+    return "failed";
+  }
+
+  /**
+   * Revoke first, record second: revoke at the provider and verify, then remove the file in a
+   * Timebox commit (compare-and-swap), then tell the PR. A crash between steps is repaired by the
+   * next reconcile; a revoke that keeps failing is retried forever and reported as stuck.
+   */
+  async revoke(gw: LifecycleGateway, repo: string, branch: string, t: ApprovedGrant, live: ApprovedGrant[], reason: RevokeReason): Promise<boolean> {
+    const key = `revoked:${repo}:${versionKey(t)}`;
+    if (this.done.has(key)) return true;
+    const provider = this.provider(t);
+    const record = await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha);
+    const g = toActiveGrant(repo, t, record.entries[versionKey(t)]?.priorAccess);
+    const revokedAt = this.deps.clock.now();
+    try {
+      await provider.revoke(g, this.stillActive(repo, t, live));
+      const hadBefore = g.priorAccess !== undefined && Object.values(g.priorAccess).some((v) => v !== "none");
+      const overlapped = this.stillActive(repo, t, live).some((o) => o.principal === g.principal && o.target === g.target);
+      if (!hadBefore && !overlapped && (await provider.isGranted(g))) throw new ProviderError("the access is still visible after revoking it");
+    } catch (error) {
+      const failures = (this.revokeFailures.get(key) ?? 0) + 1;
+      this.revokeFailures.set(key, failures);
+      this.deps.log.error({ repo, grant: t.path, failures, error: safeError(error) }, "revoke failed; retrying on the next tick");
+      if (failures >= this.deps.stuckRevokeAfter) {
+        await gw.upsertLabelledIssue(
+          "timebox:stuck-revoke",
+          stuckMarker(t),
+          `Revocation is failing: ${t.path}`,
+          `${stuckMarker(t)}\nTimebox could not revoke \`${t.path}\` (${g.requester}, ${g.resource}/${g.role}, PR #${g.pullRequest}) after ${failures} attempts: ${safeError(error)}.\n\nIt keeps trying on every tick. Check the provider's credentials and reachability.`,
+        );
+      }
+      return false;
+    }
+    let where = "";
+    const stillOnBranch = reason === "expired" || reason.startsWith("revoked-by:");
+    if (stillOnBranch) {
+      const outcome = await gw.removeFile(branch, t.path, t.blobSha, removalCommitMessage(t, g, reason, revokedAt));
+      where =
+        outcome.kind === "committed"
+          ? `The file was removed in ${outcome.sha}.`
+          : outcome.kind === "pull-request"
+            ? `Branch rules refused Timebox's commit, so the file's removal is proposed in #${outcome.number}.`
+            : "";
+    }
+    if (!(await gw.hasMarkedComment(t.origin.pull.number, revokedMarker(t)))) {
+      await gw.comment(t.origin.pull.number, revokedComment(t, g, reason, revokedAt, where));
+    }
+    this.revokeFailures.delete(key);
+    this.done.add(key);
+    this.deps.log.info({ repo, grant: t.path, pr: g.pullRequest, reason }, "grant revoked");
+    return true;
+  }
+
+  /** Grant content that reached the default branch without an approved merged PR: never applied, reported once. */
+  async reportUnapproved(gw: LifecycleGateway, t: TrackedGrant, branch: string): Promise<boolean> {
+    if (t.origin.approved) return false;
+    const key = `unapproved:${gw.repoRef.owner}/${gw.repoRef.repo}:${versionKey(t)}`;
+    if (this.done.has(key)) return false;
+    const { title, body } = unapprovedIssue(t, branch);
+    const issue = await gw.upsertLabelledIssue("timebox:unapproved", body.split("\n")[0], title, body);
+    if (t.origin.pull && !(await gw.hasMarkedComment(t.origin.pull.number, body.split("\n")[0]))) {
+      await gw.comment(t.origin.pull.number, `${body}\n\nTracked in #${issue}.`);
+    }
+    this.deps.log.warn({ grant: t.path, commit: t.origin.commitSha }, "unapproved grant content on the default branch");
+    this.done.add(key);
+    return true;
+  }
+
+  /** What a provider holds for this repository that no live grant explains is revoked and reported. */
+  async revokeDrift(gw: LifecycleGateway, repo: string, policy: Policy | undefined, live: ApprovedGrant[], branch: string): Promise<void> {
+    if (!policy || !Object.keys(policy.resources).some((r) => this.deps.pool.forResource(policy, r).listManaged)) return;
+    // Read the tip again: a grant merged (and applied by another instance) since this reconcile began is not drift.
+    const fresh = await gw.grantEntries(await gw.branchTip(branch), policy.grants_path);
+    const expected = new Set([...live.map((t) => t.path), ...fresh.map((e) => e.path)].map((p) => shortIdOf(repo, p)));
+    for (const resource of Object.keys(policy.resources)) {
+      const provider = this.deps.pool.forResource(policy, resource);
+      if (!provider.listManaged) continue;
+      let managed;
+      try {
+        managed = await provider.listManaged();
+      } catch (error) {
+        this.deps.log.warn({ repo, resource, error: safeError(error) }, "could not list managed access");
+        continue;
+      }
+      for (const m of managed.filter((m) => m.repo === repo && m.shortId && !expected.has(m.shortId))) {
+        const g: ActiveGrant = {
+          id: m.grantId ?? m.handle,
+          shortId: m.shortId!,
+          repo,
+          requester: m.principal ?? "",
+          principal: m.principal ?? "",
+          resource,
+          role: "",
+          target: m.target ?? "",
+          roleSettings: {},
+          pullRequest: 0,
+          grantedAt: new Date(0),
+          expiresAt: m.expiresAt ?? new Date(0),
+        };
+        try {
+          await provider.revoke(g, []);
+          this.deps.log.warn({ repo, resource, handle: m.handle, grant: m.grantId }, "revoked access no grant explains (drift)");
+        } catch (error) {
+          this.deps.log.error({ repo, resource, handle: m.handle, error: safeError(error) }, "could not revoke drift");
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import type { GitHubGateway } from "../github/gateway.js";
+import type { ExistingCheckRun } from "../github/types.js";
+
+export const APPLY_CHECK = "timebox/apply";
+
+/** Per grant version: what the provider said about prior access, and how far the apply got. */
+export interface ApplyEntry {
+  priorAccess?: Record<string, string>;
+  state: "granting" | "applied" | "failed";
+  summary?: string;
+}
+
+/**
+ * The apply record lives on a check run on the PR's merge commit: durable, written only by this
+ * app, visible to auditors. Prior access is written there *before* the provider is touched.
+ */
+export class ApplyRecord {
+  private constructor(
+    private readonly gw: GitHubGateway,
+    private readonly mergeSha: string,
+    private run: ExistingCheckRun | undefined,
+    readonly entries: Record<string, ApplyEntry>,
+  ) {}
+
+  static async load(gw: GitHubGateway, mergeSha: string): Promise<ApplyRecord> {
+    const run = await gw.findCheckRun(mergeSha, APPLY_CHECK);
+    let entries: Record<string, ApplyEntry> = {};
+    try {
+      entries = run?.text ? (JSON.parse(run.text.replace(/^[^{]*/, "").replace(/[^}]*$/, "")) as Record<string, ApplyEntry>) : {};
+    } catch {
+      entries = {};
+    }
+    return new ApplyRecord(gw, mergeSha, run, entries);
+  }
+
+  async save(key: string, entry: ApplyEntry, summary: string): Promise<void> {
+    this.entries[key] = entry;
+    const all = Object.values(this.entries);
+    const done = all.every((e) => e.state === "applied");
+    const failed = all.some((e) => e.state === "failed");
+    const id = await this.gw.writeCheckRun(
+      {
+        name: APPLY_CHECK,
+        headSha: this.mergeSha,
+        status: done || failed ? "completed" : "in_progress",
+        conclusion: done ? "success" : failed ? "failure" : undefined,
+        output: {
+          title: done ? "Access applied" : failed ? "Access not applied" : "Applying access",
+          summary,
+          text: `Timebox's apply record (machine-readable):\n${JSON.stringify(this.entries)}`,
+        },
+      },
+      this.run,
+    );
+    this.run = { id, externalId: null, status: "", conclusion: null, title: null, summary: null, text: null };
+  }
+}

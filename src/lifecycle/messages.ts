@@ -1,0 +1,78 @@
+import type { ActiveGrant } from "../providers/types.js";
+import { formatDuration } from "../grants/duration.js";
+import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
+
+export type RevokeReason = "expired" | "removed" | `revoked-by:${string}` | "drift";
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
+
+export const appliedMarker = (t: TrackedGrant) => `<!-- timebox:applied ${versionKey(t)} -->`;
+export const revokedMarker = (t: TrackedGrant) => `<!-- timebox:revoked ${versionKey(t)} -->`;
+export const failedMarker = (t: TrackedGrant) => `<!-- timebox:apply-failed ${versionKey(t)} -->`;
+export const unapprovedMarker = (t: TrackedGrant) => `<!-- timebox:unapproved ${versionKey(t)} -->`;
+export const stuckMarker = (t: TrackedGrant) => `<!-- timebox:stuck-revoke ${versionKey(t)} -->`;
+
+export function appliedComment(t: ApprovedGrant, g: ActiveGrant, summary: string, now: Date): string {
+  const left = formatDuration(Math.max(0, g.expiresAt.getTime() - now.getTime()));
+  return [
+    appliedMarker(t),
+    `### ✅ Access granted: ${tick(t.path)}`,
+    `${tick(g.requester)} now has ${tick(g.role)} on ${tick(g.resource)} (${summary}).`,
+    "",
+    `- **Granted at:** ${iso(g.grantedAt)}`,
+    `- **Expires at:** ${iso(g.expiresAt)} (in ${left})`,
+    `- **Approved by:** ${t.origin.approvedBy.map(tick).join(", ")}`,
+    "",
+    "At expiry Timebox revokes it and removes the file in a commit of its own.",
+  ].join("\n");
+}
+
+export function applyFailedComment(t: ApprovedGrant, error: string): string {
+  return [failedMarker(t), `### ⚠️ Access not applied yet: ${tick(t.path)}`, `The provider refused: ${error}`, "", "Timebox keeps retrying on every reconcile; this comment is not repeated."].join("\n");
+}
+
+export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, where: string): string {
+  const why = reason === "expired" ? "expired" : reason === "removed" ? "was removed from the default branch" : reason.startsWith("revoked-by:") ? `was revoked by ${tick(reason.slice(11))}` : "was revoked";
+  return [
+    revokedMarker(t),
+    `### ⏹️ Access revoked: ${tick(t.path)}`,
+    `${tick(g.requester)}'s ${tick(g.role)} access to ${tick(g.resource)} ${why} and was revoked at ${iso(revokedAt)}. ${where}`,
+  ].join("\n");
+}
+
+/** The removal commit's message: a subject, a sentence, and the audit trailers. */
+export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date): string {
+  return [
+    `Revoke ${reason === "expired" ? "expired" : "removed"} grant ${t.path}`,
+    "",
+    `${g.requester}'s ${g.role} access to ${g.resource} (${formatDuration(t.origin.grant.durationMs)}, PR #${g.pullRequest}) ended: ${reason}.`,
+    "",
+    `Timebox-Grant: ${t.path}`,
+    `Requested-by: ${g.requester}`,
+    `Approved-by: ${t.origin.approvedBy.join(", ")}`,
+    `Pull-Request: #${g.pullRequest}`,
+    `Granted-at: ${iso(g.grantedAt)}`,
+    `Expires-at: ${iso(g.expiresAt)}`,
+    `Revoked-at: ${iso(revokedAt)}`,
+    `Revoke-Reason: ${reason}`,
+  ].join("\n");
+}
+
+export function unapprovedIssue(t: TrackedGrant, branch: string): { title: string; body: string } {
+  if (t.origin.approved) throw new Error("not unapproved");
+  const o = t.origin;
+  return {
+    title: `Unapproved grant content on ${branch}: ${t.path}`,
+    body: [
+      unapprovedMarker(t),
+      `Timebox found ${tick(t.path)} on ${tick(branch)} but **did not apply it**: ${o.reason}.`,
+      "",
+      `- **Commit:** ${o.commitSha}`,
+      `- **Committed by:** ${o.committer ? tick(o.committer) : "unknown"}`,
+      o.pull ? `- **Pull request:** #${o.pull.number}` : "- **Pull request:** none",
+      "",
+      "Remove the file, or open a pull request for it and get it approved as the policy requires.",
+    ].join("\n"),
+  };
+}

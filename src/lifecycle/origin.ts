@@ -1,0 +1,59 @@
+import type { LifecycleGateway, MergedPull } from "../github/lifecycle-gateway.js";
+import { POLICY_PATH } from "../policy/types.js";
+import { headPusher, lookUpMemberships } from "../review/context.js";
+import { decide, membershipNeeds } from "../review/decide.js";
+import type { PullRequestSnapshot } from "../review/gather.js";
+import { VALIDATE_CHECK } from "../review/render.js";
+import type { GrantOrigin } from "./types.js";
+
+export interface OriginQuery {
+  path: string;
+  blobSha: string;
+  content: Buffer;
+  tip: string;
+  defaultBranch: string;
+}
+
+/**
+ * Finds how a grant's current content reached the default branch, and whether that was a merged
+ * PR that satisfied the policy at merge time: validation and approvals are evaluated again at
+ * the PR's head with the policy of the merge's base, counting only reviews given before the merge.
+ */
+export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, providers: ReadonlyMap<string, readonly string[]>): Promise<GrantOrigin> {
+  const commit = await gw.lastCommitTouching(q.tip, q.path);
+  if (!commit) return { approved: false, reason: "no commit on the default branch introduces this file", commitSha: q.tip };
+  const pulls = await gw.mergedPullsFor(commit.sha, q.defaultBranch);
+  const unapproved = (reason: string, pull?: MergedPull): GrantOrigin => ({ approved: false, reason, commitSha: commit.sha, committer: commit.authorLogin, pull });
+  if (pulls.length === 0) return unapproved(`pushed to \`${q.defaultBranch}\` without a pull request`);
+
+  const pull = pulls[0];
+  // The content that merged must be the content the reviewers saw at the PR's head.
+  const atHead = await gw.blobShaAt(pull.headSha, q.path);
+  if (atHead !== q.blobSha) return unapproved(`the content on \`${q.defaultBranch}\` differs from what PR #${pull.number} had at its head`, pull);
+
+  const mergeCommit = await gw.commit(pull.mergeCommitSha);
+  const base = mergeCommit.parents[0];
+  const basePolicyText = base ? await gw.readFile(base, POLICY_PATH) : undefined;
+  const reviews = (await gw.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
+  const snapshot: PullRequestSnapshot = {
+    pr: { number: pull.number, state: "closed", merged: true, mergedAt: pull.mergedAt, draft: false, author: pull.author, headSha: pull.headSha, headRef: "", baseRef: pull.baseRef, htmlUrl: pull.htmlUrl },
+    baseSha: base ?? "",
+    basePolicyText,
+    grantFiles: [{ path: q.path, kind: "file", content: q.content }],
+    removedGrantPaths: [],
+    reviews,
+  };
+  const validateRun = await gw.findCheckRun(pull.headSha, VALIDATE_CHECK);
+  const pusher = await headPusher(gw, pull.headSha, undefined, validateRun);
+  const isMember = await lookUpMemberships(gw, membershipNeeds(snapshot, { providers, pusher }));
+  const decision = decide(snapshot, { providers, pusher, isMember });
+  const verdict = decision.grants[0];
+  const approval = decision.approval.grants[0];
+  if (!decision.basePolicy?.policy) return unapproved(`PR #${pull.number} merged while the policy on its base was missing or invalid`, pull);
+  if (!verdict.valid || !verdict.grant || !verdict.role) {
+    const problems = verdict.diagnostics.filter((d) => d.severity === "error").map((d) => d.message);
+    return unapproved(`PR #${pull.number} merged a grant that fails validation: ${problems.slice(0, 3).join("; ")}`, pull);
+  }
+  if (!approval?.satisfied) return unapproved(`PR #${pull.number} merged without the approvals the policy requires (${approval?.missing || "not approved"})`, pull);
+  return { approved: true, pull, approvedBy: approval.counted, grant: verdict.grant, role: verdict.role, policy: decision.basePolicy.policy };
+}

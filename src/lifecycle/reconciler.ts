@@ -1,0 +1,166 @@
+import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { checkPolicyFile } from "../policy/check.js";
+import { POLICY_PATH, type Policy } from "../policy/types.js";
+import { parseDuration } from "../grants/duration.js";
+import type { Clock } from "../util/clock.js";
+import { expiresAt } from "./active-grant.js";
+import { GrantActions, type ActionDeps } from "./actions.js";
+import { resolveOrigin } from "./origin.js";
+import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
+
+export interface ReconcileReport {
+  repo: string;
+  tip?: string;
+  active: number;
+  applied: string[];
+  revoked: string[];
+  unapproved: string[];
+  failures: string[];
+  /** The next moment a grant of this repository expires, for the precise timer. */
+  nextExpiry?: Date;
+}
+
+export interface ReconcilerDeps extends ActionDeps {
+  clock: Clock;
+  providers: ReadonlyMap<string, readonly string[]>;
+  /** Added to the longest max_duration to get the history window searched for removed grants. */
+  historyMarginMs: number;
+}
+
+/**
+ * Converges providers to what Git says should exist, for one repository. Stateless across
+ * restarts: caches only what cannot change (a blob's origin, a commit's files), so a reconcile
+ * where nothing changed costs a handful of API calls, and a fresh process catches up from Git.
+ */
+export class Reconciler {
+  private readonly origins = new Map<string, TrackedGrant["origin"]>();
+  private readonly commitFiles = new Map<string, Array<{ path: string; status: string; sha?: string }>>();
+  private readonly defaultBranches = new Map<string, string>();
+  readonly actions: GrantActions;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.actions = new GrantActions(deps);
+  }
+
+  async reconcile(gw: LifecycleGateway, repo: string): Promise<ReconcileReport> {
+    const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [] };
+    const branch = await this.defaultBranch(gw, repo);
+    const tip = await gw.branchTip(branch);
+    report.tip = tip;
+    const policyText = await gw.readFile(tip, POLICY_PATH);
+    if (policyText === undefined) return report;
+    const policy = checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
+    if (!policy) {
+      this.deps.log.warn({ repo }, "the policy on the default branch is invalid; nothing is applied until it is fixed");
+    }
+    const grantsPath = policy?.grants_path ?? "grants/";
+    const tracked = await this.trackedGrants(gw, repo, tip, branch, grantsPath);
+    const now = this.deps.clock.now();
+    const approved = tracked.filter(isApproved);
+    const live = approved.filter((t) => expiresAt(t) > now);
+    report.active = live.length;
+
+    for (const t of tracked.filter((t) => !isApproved(t))) {
+      if (await this.actions.reportUnapproved(gw, t, branch)) report.unapproved.push(t.path);
+    }
+    for (const t of approved.filter((t) => expiresAt(t) <= now)) {
+      const ok = await this.actions.revoke(gw, repo, branch, t, live, "expired");
+      (ok ? report.revoked : report.failures).push(t.path);
+    }
+    for (const t of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
+      const ok = await this.actions.revoke(gw, repo, branch, t, live, "removed");
+      (ok ? report.revoked : report.failures).push(t.path);
+    }
+    if (policy) {
+      for (const t of live) {
+        const result = await this.actions.apply(gw, repo, t, live, policy);
+        if (result === "applied") report.applied.push(t.path);
+        if (result === "failed") report.failures.push(t.path);
+      }
+    }
+    await this.actions.revokeDrift(gw, repo, policy, live, branch);
+    report.nextExpiry = live.map(expiresAt).sort((a, b) => a.getTime() - b.getTime())[0];
+    return report;
+  }
+
+  private async defaultBranch(gw: LifecycleGateway, repo: string): Promise<string> {
+    let branch = this.defaultBranches.get(repo);
+    if (!branch) {
+      branch = await gw.defaultBranch();
+      this.defaultBranches.set(repo, branch);
+    }
+    return branch;
+  }
+
+  /** Every grant file on the default branch's tip, with its (cached) origin. */
+  private async trackedGrants(gw: LifecycleGateway, repo: string, tip: string, branch: string, grantsPath: string): Promise<TrackedGrant[]> {
+    const entries = (await gw.grantEntries(tip, grantsPath)).filter((e) => /\.ya?ml$/.test(e.path));
+    const out: TrackedGrant[] = [];
+    for (const e of entries) {
+      if (e.mode !== "100644" && e.mode !== "100755") continue;
+      out.push({ path: e.path, blobSha: e.sha, origin: await this.originOf(gw, repo, e.path, e.sha, tip, branch) });
+    }
+    return out;
+  }
+
+  private async originOf(gw: LifecycleGateway, repo: string, path: string, blobSha: string, tip: string, branch: string): Promise<TrackedGrant["origin"]> {
+    const key = `${repo}:${versionKey({ path, blobSha })}`;
+    let origin = this.origins.get(key);
+    if (!origin) {
+      const content = await gw.readBlob(blobSha);
+      origin = await resolveOrigin(gw, { path, blobSha, content, tip, defaultBranch: branch }, this.deps.providers);
+      this.origins.set(key, origin);
+    }
+    return origin;
+  }
+
+  /**
+   * Approved grants removed from the default branch within the history window (by a merged PR,
+   * a push, or Timebox itself), so their access is revoked and their PR told, even after a crash.
+   */
+  private async removedSinceWindow(
+    gw: LifecycleGateway,
+    repo: string,
+    branch: string,
+    tip: string,
+    grantsPath: string,
+    policy: Policy | undefined,
+    present: TrackedGrant[],
+  ): Promise<ApprovedGrant[]> {
+    const since = new Date(this.deps.clock.now().getTime() - this.windowMs(policy));
+    const commits = await gw.commitsTouching(tip, grantsPath.replace(/\/$/, ""), since);
+    const stillThere = new Set(present.map((t) => t.path));
+    const out: ApprovedGrant[] = [];
+    const seen = new Set<string>();
+    for (const commit of commits) {
+      let files = this.commitFiles.get(commit.sha);
+      if (!files) {
+        files = await gw.commitFiles(commit.sha);
+        this.commitFiles.set(commit.sha, files);
+      }
+      for (const f of files.filter((f) => f.status === "removed" && f.path.startsWith(grantsPath) && !stillThere.has(f.path))) {
+        const parent = commit.parents[0];
+        const blob = f.sha && !/^0+$/.test(f.sha) ? f.sha : parent ? await gw.blobShaAt(parent, f.path) : undefined;
+        if (!blob || !parent || seen.has(`${f.path}@${blob}`)) continue;
+        seen.add(`${f.path}@${blob}`);
+        const origin = await this.originOf(gw, repo, f.path, blob, parent, branch);
+        const t = { path: f.path, blobSha: blob, origin };
+        if (isApproved(t)) out.push(t);
+      }
+    }
+    return out;
+  }
+
+  private windowMs(policy: Policy | undefined): number {
+    let longest = 0;
+    for (const resource of Object.values(policy?.resources ?? {})) {
+      for (const role of Object.values(resource.roles)) {
+        for (const d of [role.max_duration, role.breakglass?.max_duration]) {
+          const parsed = d ? parseDuration(d) : undefined;
+          if (parsed?.ok) longest = Math.max(longest, parsed.ms);
+        }
+      }
+    }
+    return longest + this.deps.historyMarginMs;
+  }
+}

@@ -1,0 +1,103 @@
+import cron from "node-cron";
+import type { ScheduledTask } from "node-cron";
+import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Octokit } from "../github/types.js";
+import type { Clock } from "../util/clock.js";
+import type { KeyedQueue } from "../util/keyed-queue.js";
+import type { Logger } from "./actions.js";
+import type { Reconciler, ReconcileReport } from "./reconciler.js";
+
+export interface RepoTarget {
+  installationId: number;
+  owner: string;
+  repo: string;
+}
+
+export interface RuntimeDeps {
+  reconciler: Reconciler;
+  queue: KeyedQueue;
+  clock: Clock;
+  log: Logger;
+  octokitFor: (installationId: number) => Promise<Octokit>;
+  /** Every repository of every installation (for start-up and the backstop tick). */
+  discover: () => Promise<RepoTarget[]>;
+  cronExpression: string;
+}
+
+/** The longest a Node timer can wait; later expiries are caught by a later timer or the tick. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * When reconciles run: on start, on every push to the default branch and every merge (through the
+ * handlers), on a precise timer for the next expiry, and on a node-cron tick as backstop. Runs for
+ * one repository are serialised inside the process.
+ */
+export class LifecycleRuntime {
+  private readonly known = new Map<string, RepoTarget>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private task?: ScheduledTask;
+  private timersOn = false;
+
+  constructor(private readonly deps: RuntimeDeps) {}
+
+  async reconcileRepo(target: RepoTarget, octokit?: Octokit): Promise<ReconcileReport> {
+    const name = `${target.owner}/${target.repo}`;
+    this.known.set(name, target);
+    return this.deps.queue.run(`reconcile:${name}`, async () => {
+      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo });
+      const report = await this.deps.reconciler.reconcile(gw, name);
+      if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
+        this.deps.log.info({ ...report, nextExpiry: report.nextExpiry?.toISOString() }, "reconciled");
+      }
+      this.armTimer(target, report.nextExpiry);
+      return report;
+    });
+  }
+
+  /** Reconciles every repository the app can see; one failing repository does not stop the others. */
+  async reconcileAll(): Promise<ReconcileReport[]> {
+    let targets = [...this.known.values()];
+    try {
+      targets = await this.deps.discover();
+    } catch (error) {
+      this.deps.log.warn({ error: (error as Error).message }, "could not list installations; reconciling the repositories already known");
+    }
+    const reports: ReconcileReport[] = [];
+    for (const target of targets) {
+      try {
+        reports.push(await this.reconcileRepo(target));
+      } catch (error) {
+        this.deps.log.error({ repo: `${target.owner}/${target.repo}`, error: (error as Error).message }, "reconcile failed; the next tick tries again");
+      }
+    }
+    return reports;
+  }
+
+  /** Starts the backstop tick and the precise timers, and catches up at once. */
+  start(): void {
+    this.timersOn = true;
+    this.task = cron.schedule(this.deps.cronExpression, () => this.reconcileAll().then(() => undefined), { name: "timebox-reconcile", noOverlap: true });
+    void this.reconcileAll();
+  }
+
+  stop(): void {
+    this.timersOn = false;
+    void this.task?.stop();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private armTimer(target: RepoTarget, at: Date | undefined): void {
+    const name = `${target.owner}/${target.repo}`;
+    clearTimeout(this.timers.get(name));
+    this.timers.delete(name);
+    if (!this.timersOn || !at) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - this.deps.clock.now().getTime()) + 250);
+    const timer = setTimeout(() => {
+      this.timers.delete(name);
+      this.reconcileRepo(target).catch((error) => this.deps.log.error({ repo: name, error: (error as Error).message }, "timed reconcile failed"));
+    }, delay);
+    timer.unref();
+    this.timers.set(name, timer);
+  }
+}

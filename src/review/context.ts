@@ -1,0 +1,40 @@
+import type { GitHubGateway } from "../github/gateway.js";
+import type { ExistingCheckRun } from "../github/types.js";
+import type { MembershipLookup } from "../policy/principals.js";
+import { parseTeam } from "../policy/principals.js";
+
+export const PUSHER_PREFIX = "pusher:";
+
+/**
+ * Who pushed the head commit: told by the push's webhook, remembered on the validate check run
+ * for that commit; failing both, the commit's author as GitHub links it.
+ */
+export async function headPusher(
+  gateway: GitHubGateway,
+  headSha: string,
+  pushed: { login: string; headSha: string } | undefined,
+  validateRun: ExistingCheckRun | undefined,
+): Promise<string | undefined> {
+  if (pushed && pushed.headSha === headSha) return pushed.login;
+  if (validateRun?.externalId?.startsWith(PUSHER_PREFIX)) return validateRun.externalId.slice(PUSHER_PREFIX.length);
+  return gateway.commitAuthorLogin(headSha);
+}
+
+/** Reads each (login, team) membership once; a lookup that fails stays unknown (never a pass). */
+export async function lookUpMemberships(
+  gateway: GitHubGateway,
+  needs: Array<{ login: string; team: string }>,
+  log?: { warn(obj: object, msg: string): void },
+): Promise<MembershipLookup> {
+  const key = (login: string, team: string) => `${login.toLowerCase()} ${team.toLowerCase()}`;
+  const memberships = new Map<string, boolean>();
+  for (const { login, team } of needs) {
+    const { org, slug } = parseTeam(team);
+    try {
+      memberships.set(key(login, team), await gateway.isTeamMember(org, slug, login));
+    } catch (error) {
+      log?.warn({ team, status: (error as { status?: number }).status }, "team membership lookup failed");
+    }
+  }
+  return (login, team) => memberships.get(key(login, team));
+}
