@@ -59,7 +59,8 @@ export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<
       pool = p;
     },
   });
-  const probot = testProbot(app, { baseUrl: gh.baseUrl, appId: gh.state.app.id, secret: gh.webhookSecret });
+  const probot = testProbot(() => undefined, { baseUrl: gh.baseUrl, appId: gh.state.app.id, secret: gh.webhookSecret });
+  await probot.load(app);
   return {
     gh,
     clock,
