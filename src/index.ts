@@ -16,6 +16,8 @@ export interface TimeboxOptions {
   env?: Record<string, string | undefined>;
   /** Lets tests (and the demo) drive reconciles and wait for them. */
   onRuntime?: (runtime: LifecycleRuntime, pool: ProviderPool) => void;
+  /** Replaces the provider pool (tests inject failing or crashing providers). */
+  pool?: ProviderPool;
 }
 
 /** The composition root: builds the pieces and wires events to handlers. No logic lives here. */
@@ -26,7 +28,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     const clock = options.clock ?? systemClock;
     const providers = knownProviders();
     const queue = new KeyedQueue();
-    const pool = new ProviderPool(env);
+    const pool = options.pool ?? new ProviderPool(env);
     const reconciler = new Reconciler({
       clock,
       providers,

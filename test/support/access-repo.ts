@@ -34,26 +34,22 @@ export interface AccessRepo {
 export interface AccessRepoOptions {
   policy?: string;
   env?: Record<string, string | undefined>;
+  /** Another app instance on an existing emulator (crash recovery, two replicas). */
+  gh?: GitHubEmulator;
+  clock?: FakeClock;
+  pool?: ProviderPool;
 }
 
 export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<AccessRepo> {
-  const clock = new FakeClock("2026-03-02T09:00:00Z");
-  const gh = new GitHubEmulator({ clock });
-  await gh.start();
-  for (const login of ["dev1", "dev2", "dev3", "sre1", "alice", "bob", "dba1", "dba2", "sec1", "oncall1", "mallory", "outsider"]) {
-    gh.createUser(login, { orgs: ["acme"] });
-  }
-  gh.createTeam({ org: "acme", slug: "sre", members: ["alice"] });
-  gh.createTeam({ org: "acme", slug: "dba", members: ["dba1", "dba2"] });
-  gh.createTeam({ org: "acme", slug: "security", members: ["sec1"] });
-  gh.createTeam({ org: "acme", slug: "engineering", members: ["dev1", "dev2", "dev3", "mallory", { login: "bob", state: "pending" }] });
-  gh.createTeam({ org: "acme", slug: "oncall", members: ["oncall1"] });
-  gh.createRepo({ owner: "acme", name: "access", files: { ".github/timebox.yml": options.policy ?? POLICY, "README.md": "# access\n" } });
+  const clock = options.clock ?? new FakeClock("2026-03-02T09:00:00Z");
+  const gh = options.gh ?? (await seededEmulator(clock, options.policy ?? POLICY));
+  const ownsEmulator = !options.gh;
   let runtime!: LifecycleRuntime;
   let pool!: ProviderPool;
   const app = createTimebox({
     clock,
     env: { TIMEBOX_SCHEDULER: "off", TIMEBOX_APPLY_RETRY_DELAYS_MS: "0,0", ...options.env },
+    pool: options.pool,
     onRuntime: (r, p) => {
       runtime = r;
       pool = p;
@@ -69,7 +65,23 @@ export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<
     pool,
     stop: async () => {
       await pool.close();
-      await gh.stop();
+      if (ownsEmulator) await gh.stop();
     },
   };
+}
+
+/** The emulated GitHub with the users, teams and access repository the tests share. */
+async function seededEmulator(clock: FakeClock, policy: string): Promise<GitHubEmulator> {
+  const gh = new GitHubEmulator({ clock });
+  await gh.start();
+  for (const login of ["dev1", "dev2", "dev3", "sre1", "alice", "bob", "dba1", "dba2", "sec1", "oncall1", "mallory", "outsider"]) {
+    gh.createUser(login, { orgs: ["acme"] });
+  }
+  gh.createTeam({ org: "acme", slug: "sre", members: ["alice"] });
+  gh.createTeam({ org: "acme", slug: "dba", members: ["dba1", "dba2"] });
+  gh.createTeam({ org: "acme", slug: "security", members: ["sec1"] });
+  gh.createTeam({ org: "acme", slug: "engineering", members: ["dev1", "dev2", "dev3", "mallory", { login: "bob", state: "pending" }] });
+  gh.createTeam({ org: "acme", slug: "oncall", members: ["oncall1"] });
+  gh.createRepo({ owner: "acme", name: "access", files: { ".github/timebox.yml": policy, "README.md": "# access\n" } });
+  return gh;
 }
