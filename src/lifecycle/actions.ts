@@ -1,6 +1,6 @@
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import type { Policy } from "../policy/types.js";
-import { ProviderError, type ActiveGrant, type Provider } from "../providers/types.js";
+import { ProviderError, type ActiveGrant, type ManagedGrant, type Provider } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
 import { shortIdOf, toActiveGrant } from "./active-grant.js";
 import { ApplyRecord } from "./apply-record.js";
@@ -38,6 +38,9 @@ export interface ActionDeps {
 
 export type ApplyResult = "applied" | "present" | "failed";
 
+/** Resource → what its provider says Timebox manages there (only providers with `listManaged`). */
+export type ManagedIndex = Map<string, ManagedGrant[]>;
+
 /** A provider error as it may be shown on a PR: its own summary, never a raw driver error. */
 export function safeError(error: unknown): string {
   return error instanceof ProviderError ? error.message : "the provider failed unexpectedly (details in the app's logs)";
@@ -60,12 +63,15 @@ export class GrantActions {
   }
 
   /** Puts an active grant in effect (prior access recorded first), verifies it, and tells the PR once. */
-  async apply(gw: LifecycleGateway, repo: string, t: ApprovedGrant, live: ApprovedGrant[], policy: Policy): Promise<ApplyResult> {
+  async apply(gw: LifecycleGateway, repo: string, t: ApprovedGrant, live: ApprovedGrant[], policy: Policy, managed?: ManagedIndex): Promise<ApplyResult> {
     const key = `applied:${repo}:${versionKey(t)}`;
     const provider = this.provider(t, policy);
     if (this.done.has(key)) {
-      // Converge: access that disappeared behind Timebox's back is put back.
-      if (await provider.isGranted(toActiveGrant(repo, t)).catch(() => true)) return "present";
+      // Converge: access that disappeared behind Timebox's back is put back. A provider that can
+      // list what it manages answers for all grants in one read; others are asked one by one.
+      const listed = managed?.get(t.origin.grant.resource);
+      const present = listed ? listed.some((m) => m.shortId === shortIdOf(repo, t.path)) : await provider.isGranted(toActiveGrant(repo, t)).catch(() => true);
+      if (present) return "present";
       this.done.delete(key);
     }
     const record = await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha);
@@ -109,7 +115,16 @@ export class GrantActions {
    * Timebox commit (compare-and-swap), then tell the PR. A crash between steps is repaired by the
    * next reconcile; a revoke that keeps failing is retried forever and reported as stuck.
    */
-  async revoke(gw: LifecycleGateway, repo: string, branch: string, t: ApprovedGrant, live: ApprovedGrant[], reason: RevokeReason): Promise<boolean> {
+  async revoke(
+    gw: LifecycleGateway,
+    repo: string,
+    branch: string,
+    t: ApprovedGrant,
+    live: ApprovedGrant[],
+    reason: RevokeReason,
+    /** True when the file is still on the branch (it is then removed); false when history shows it gone. */
+    onBranch: boolean,
+  ): Promise<boolean> {
     const key = `revoked:${repo}:${versionKey(t)}`;
     if (this.done.has(key)) return true;
     const provider = this.provider(t);
@@ -136,15 +151,14 @@ export class GrantActions {
       return false;
     }
     let where = "";
-    const stillOnBranch = reason === "expired" || reason.startsWith("revoked-by:");
-    if (stillOnBranch) {
+    if (onBranch) {
       const outcome = await gw.removeFile(branch, t.path, t.blobSha, removalCommitMessage(t, g, reason, revokedAt));
+      // Another instance won the compare-and-swap: it comments; if it died first, the history pass does.
+      if (outcome.kind === "already-gone") return true;
       where =
         outcome.kind === "committed"
           ? `The file was removed in ${outcome.sha}.`
-          : outcome.kind === "pull-request"
-            ? `Branch rules refused Timebox's commit, so the file's removal is proposed in #${outcome.number}.`
-            : "";
+          : `Branch rules refused Timebox's commit, so the file's removal is proposed in #${outcome.number}.`;
     }
     if (!(await gw.hasMarkedComment(t.origin.pull.number, revokedMarker(t)))) {
       await gw.comment(t.origin.pull.number, revokedComment(t, g, reason, revokedAt, where));
@@ -170,44 +184,61 @@ export class GrantActions {
     return true;
   }
 
+  /** What each provider that can list its managed access holds, by resource (one read each). */
+  async managedIndex(policy: Policy | undefined): Promise<ManagedIndex> {
+    const index: ManagedIndex = new Map();
+    for (const resource of Object.keys(policy?.resources ?? {})) {
+      const provider = this.deps.pool.forResource(policy!, resource);
+      if (!provider.listManaged) continue;
+      try {
+        index.set(resource, await provider.listManaged());
+      } catch (error) {
+        this.deps.log.warn({ resource, error: safeError(error) }, "could not list managed access");
+      }
+    }
+    return index;
+  }
+
   /** What a provider holds for this repository that no live grant explains is revoked and reported. */
-  async revokeDrift(gw: LifecycleGateway, repo: string, policy: Policy | undefined, live: ApprovedGrant[], branch: string): Promise<void> {
-    if (!policy || !Object.keys(policy.resources).some((r) => this.deps.pool.forResource(policy, r).listManaged)) return;
+  async revokeDrift(gw: LifecycleGateway, repo: string, policy: Policy | undefined, live: ApprovedGrant[], branch: string, index: ManagedIndex): Promise<void> {
+    if (!policy) return;
+    const liveIds = new Set(live.map((t) => shortIdOf(repo, t.path)));
+    const suspects = [...index].flatMap(([resource, managed]) =>
+      managed.filter((m) => m.repo === repo && m.shortId && !liveIds.has(m.shortId)).map((m) => ({ resource, m })),
+    );
+    if (suspects.length === 0) return;
     // Read the tip again: a grant merged (and applied by another instance) since this reconcile began is not drift.
     const fresh = await gw.grantEntries(await gw.branchTip(branch), policy.grants_path);
-    const expected = new Set([...live.map((t) => t.path), ...fresh.map((e) => e.path)].map((p) => shortIdOf(repo, p)));
-    for (const resource of Object.keys(policy.resources)) {
-      const provider = this.deps.pool.forResource(policy, resource);
-      if (!provider.listManaged) continue;
-      let managed;
+    const onTip = new Set(fresh.map((e) => shortIdOf(repo, e.path)));
+    for (const { resource, m } of suspects.filter((s) => !onTip.has(s.m.shortId!))) {
+      const g: ActiveGrant = {
+        id: m.grantId ?? m.handle,
+        shortId: m.shortId!,
+        repo,
+        requester: m.principal ?? "",
+        principal: m.principal ?? "",
+        resource,
+        role: "",
+        target: m.target ?? "",
+        roleSettings: {},
+        pullRequest: 0,
+        grantedAt: new Date(0),
+        expiresAt: m.expiresAt ?? new Date(0),
+      };
       try {
-        managed = await provider.listManaged();
+        await this.deps.pool.forResource(policy, resource).revoke(g, []);
       } catch (error) {
-        this.deps.log.warn({ repo, resource, error: safeError(error) }, "could not list managed access");
+        this.deps.log.error({ repo, resource, handle: m.handle, error: safeError(error) }, "could not revoke drift");
         continue;
       }
-      for (const m of managed.filter((m) => m.repo === repo && m.shortId && !expected.has(m.shortId))) {
-        const g: ActiveGrant = {
-          id: m.grantId ?? m.handle,
-          shortId: m.shortId!,
-          repo,
-          requester: m.principal ?? "",
-          principal: m.principal ?? "",
-          resource,
-          role: "",
-          target: m.target ?? "",
-          roleSettings: {},
-          pullRequest: 0,
-          grantedAt: new Date(0),
-          expiresAt: m.expiresAt ?? new Date(0),
-        };
-        try {
-          await provider.revoke(g, []);
-          this.deps.log.warn({ repo, resource, handle: m.handle, grant: m.grantId }, "revoked access no grant explains (drift)");
-        } catch (error) {
-          this.deps.log.error({ repo, resource, handle: m.handle, error: safeError(error) }, "could not revoke drift");
-        }
-      }
+      this.deps.log.warn({ repo, resource, handle: m.handle, grant: m.grantId }, "revoked access no grant explains (drift)");
+      const marker = `<!-- timebox:drift ${resource}/${m.handle} -->`;
+      await gw.upsertLabelledIssue(
+        "timebox:drift",
+        marker,
+        `Drift revoked on ${resource}: ${m.handle}`,
+        `${marker}\nTimebox found \`${m.handle}\` on \`${resource}\` (for \`${m.principal ?? "unknown"}\`, recorded grant \`${m.grantId ?? "unknown"}\`) that no active grant on the default branch explains, and revoked it at ${this.deps.clock.now().toISOString()}.`,
+      );
     }
   }
 }

@@ -6,7 +6,14 @@ import type { Clock } from "../util/clock.js";
 import { expiresAt } from "./active-grant.js";
 import { GrantActions, type ActionDeps } from "./actions.js";
 import { resolveOrigin } from "./origin.js";
+import type { RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
+
+/** The `Revoke-Reason` of Timebox's own removal commit for `path`, if this is one. */
+function timeboxRevokeReason(message: string, path: string): RevokeReason | undefined {
+  const trailer = (name: string) => new RegExp(`^${name}: (.+)$`, "m").exec(message)?.[1]?.trim();
+  return trailer("Timebox-Grant") === path ? (trailer("Revoke-Reason") as RevokeReason | undefined) : undefined;
+}
 
 export interface ReconcileReport {
   repo: string;
@@ -64,21 +71,22 @@ export class Reconciler {
       if (await this.actions.reportUnapproved(gw, t, branch)) report.unapproved.push(t.path);
     }
     for (const t of approved.filter((t) => expiresAt(t) <= now)) {
-      const ok = await this.actions.revoke(gw, repo, branch, t, live, "expired");
+      const ok = await this.actions.revoke(gw, repo, branch, t, live, "expired", true);
       (ok ? report.revoked : report.failures).push(t.path);
     }
-    for (const t of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
-      const ok = await this.actions.revoke(gw, repo, branch, t, live, "removed");
+    for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
+      const ok = await this.actions.revoke(gw, repo, branch, t, live, reason, false);
       (ok ? report.revoked : report.failures).push(t.path);
     }
+    const managed = await this.actions.managedIndex(policy);
     if (policy) {
       for (const t of live) {
-        const result = await this.actions.apply(gw, repo, t, live, policy);
+        const result = await this.actions.apply(gw, repo, t, live, policy, managed);
         if (result === "applied") report.applied.push(t.path);
         if (result === "failed") report.failures.push(t.path);
       }
     }
-    await this.actions.revokeDrift(gw, repo, policy, live, branch);
+    await this.actions.revokeDrift(gw, repo, policy, live, branch, managed);
     report.nextExpiry = live.map(expiresAt).sort((a, b) => a.getTime() - b.getTime())[0];
     return report;
   }
@@ -126,11 +134,11 @@ export class Reconciler {
     grantsPath: string,
     policy: Policy | undefined,
     present: TrackedGrant[],
-  ): Promise<ApprovedGrant[]> {
+  ): Promise<Array<{ grant: ApprovedGrant; reason: RevokeReason }>> {
     const since = new Date(this.deps.clock.now().getTime() - this.windowMs(policy));
     const commits = await gw.commitsTouching(tip, grantsPath.replace(/\/$/, ""), since);
     const stillThere = new Set(present.map((t) => t.path));
-    const out: ApprovedGrant[] = [];
+    const out: Array<{ grant: ApprovedGrant; reason: RevokeReason }> = [];
     const seen = new Set<string>();
     for (const commit of commits) {
       let files = this.commitFiles.get(commit.sha);
@@ -145,7 +153,7 @@ export class Reconciler {
         seen.add(`${f.path}@${blob}`);
         const origin = await this.originOf(gw, repo, f.path, blob, parent, branch);
         const t = { path: f.path, blobSha: blob, origin };
-        if (isApproved(t)) out.push(t);
+        if (isApproved(t)) out.push({ grant: t, reason: timeboxRevokeReason(commit.message, f.path) ?? "removed" });
       }
     }
     return out;

@@ -28,6 +28,8 @@ export interface AccessRepo {
   probot: Probot;
   runtime: LifecycleRuntime;
   pool: ProviderPool;
+  /** `owner/name` of the access repository (`acme/access` unless `repo` was given). */
+  fullName: string;
   stop: () => Promise<void>;
 }
 
@@ -38,11 +40,17 @@ export interface AccessRepoOptions {
   gh?: GitHubEmulator;
   clock?: FakeClock;
   pool?: ProviderPool;
+  /**
+   * Name of the access repository under `acme` (default `access`). Tests against one shared real
+   * PostgreSQL server pick a unique one: Timebox's role names and drift detection are per repository.
+   */
+  repo?: string;
 }
 
 export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<AccessRepo> {
   const clock = options.clock ?? new FakeClock("2026-03-02T09:00:00Z");
-  const gh = options.gh ?? (await seededEmulator(clock, options.policy ?? POLICY));
+  const repoName = options.repo ?? "access";
+  const gh = options.gh ?? (await seededEmulator(clock, options.policy ?? POLICY, repoName));
   const ownsEmulator = !options.gh;
   let runtime!: LifecycleRuntime;
   let pool!: ProviderPool;
@@ -63,6 +71,7 @@ export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<
     probot,
     runtime,
     pool,
+    fullName: `acme/${repoName}`,
     stop: async () => {
       await pool.close();
       if (ownsEmulator) await gh.stop();
@@ -71,7 +80,7 @@ export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<
 }
 
 /** The emulated GitHub with the users, teams and access repository the tests share. */
-async function seededEmulator(clock: FakeClock, policy: string): Promise<GitHubEmulator> {
+async function seededEmulator(clock: FakeClock, policy: string, repoName: string): Promise<GitHubEmulator> {
   const gh = new GitHubEmulator({ clock });
   await gh.start();
   for (const login of ["dev1", "dev2", "dev3", "sre1", "alice", "bob", "dba1", "dba2", "sec1", "oncall1", "mallory", "outsider"]) {
@@ -82,6 +91,6 @@ async function seededEmulator(clock: FakeClock, policy: string): Promise<GitHubE
   gh.createTeam({ org: "acme", slug: "security", members: ["sec1"] });
   gh.createTeam({ org: "acme", slug: "engineering", members: ["dev1", "dev2", "dev3", "mallory", { login: "bob", state: "pending" }] });
   gh.createTeam({ org: "acme", slug: "oncall", members: ["oncall1"] });
-  gh.createRepo({ owner: "acme", name: "access", files: { ".github/timebox.yml": policy, "README.md": "# access\n" } });
+  gh.createRepo({ owner: "acme", name: repoName, files: { ".github/timebox.yml": policy, "README.md": "# access\n" } });
   return gh;
 }

@@ -1,5 +1,7 @@
 import { POLICY, startAccessRepo, type AccessRepo } from "./access-repo.js";
 import { startTestPostgres, uniqueSuffix, type TestPostgres } from "../providers/postgres-server.js";
+import { shortIdOf } from "../../src/lifecycle/active-grant.js";
+import type { ProviderPool } from "../../src/lifecycle/provider-pool.js";
 
 export interface PostgresAccess extends AccessRepo {
   pg: TestPostgres;
@@ -7,13 +9,30 @@ export interface PostgresAccess extends AccessRepo {
   target: string;
   login: string;
   hasAccess: () => Promise<boolean>;
+  /** The per-grant role (`timebox_<short id>`) Timebox creates for a grant file of this repository. */
+  grantRole: (path: string) => string;
+  /** Does a role of that name exist? */
+  roleExists: (role: string) => Promise<boolean>;
+  /** The env the provider pool is built with (the connection URL of `prod-db`), for a second app instance. */
+  providerEnv: Record<string, string>;
+}
+
+export interface PostgresAccessOptions {
+  /**
+   * Name of the access repository under `acme`. Default `access`; pass a unique one (e.g.
+   * `access-${uniqueSuffix()}`) when the test may share a real server with other test files, since
+   * Timebox's role names and drift detection are keyed by repository.
+   */
+  repo?: string;
+  /** Builds the provider pool from the provider env (tests wrap providers to inject failures). */
+  pool?: (env: Record<string, string>) => ProviderPool;
 }
 
 /**
  * The access repository wired to a real PostgreSQL (the server when TIMEBOX_TEST_POSTGRES_URL is
  * set, else embedded PGlite over the wire protocol), with roles unique to this run.
  */
-export async function startPostgresAccess(): Promise<PostgresAccess> {
+export async function startPostgresAccess(options: PostgresAccessOptions = {}): Promise<PostgresAccess> {
   const pg = await startTestPostgres();
   const s = uniqueSuffix();
   const target = `analytics_read_${s}`;
@@ -23,7 +42,8 @@ export async function startPostgresAccess(): Promise<PostgresAccess> {
   const policy = POLICY.replace("target: analytics_read", `target: ${target}`)
     .replace("dev1: { postgres: dev1_login }", `dev1: { postgres: ${login} }`)
     .replace("settings: { url_env: PROD_DB_URL }", `settings: { url_env: PROD_DB_URL, pool_size: ${pg.poolSize} }`);
-  const repo = await startAccessRepo({ policy, env: { PROD_DB_URL: pg.url } });
+  const providerEnv = { PROD_DB_URL: pg.url };
+  const repo = await startAccessRepo({ policy, env: providerEnv, repo: options.repo, pool: options.pool?.(providerEnv) });
   const hasAccess = async () =>
     (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [login, target])).rows[0].ok;
   return {
@@ -32,6 +52,9 @@ export async function startPostgresAccess(): Promise<PostgresAccess> {
     target,
     login,
     hasAccess,
+    grantRole: (path) => `timebox_${shortIdOf(repo.fullName, path)}`,
+    roleExists: async (role) => (await pg.admin("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])).rows.length === 1,
+    providerEnv,
     stop: async () => {
       await repo.stop();
       await pg.idle();

@@ -6,7 +6,7 @@ import { ObjectStore, type FileMode } from "./git.js";
 import { RepoHandle, type ActionResult, type Files } from "./repo-handle.js";
 import { buildRouter } from "./routes/index.js";
 import { EmulatorServer } from "./server.js";
-import { State, type RepoRole, type RequestRecord, type TokenKind, type User, type UserType } from "./state.js";
+import { State, type RepoRole, type RequestHook, type RequestRecord, type TokenKind, type User, type UserType } from "./state.js";
 import type { WebhookEvent } from "./payloads.js";
 
 export interface EmulatorOptions {
@@ -28,6 +28,26 @@ export interface RequestFilter {
   status?: number;
   /** Only requests no route matched. */
   unknown?: boolean;
+}
+
+/** Which requests an injected failure applies to, and how it fails. */
+export interface FailureSpec {
+  method?: string;
+  /** The OpenAPI template (`/repos/{owner}/{repo}/issues/{issue_number}/comments`) or a RegExp over it. */
+  route?: string | RegExp;
+  tokenKind?: TokenKind;
+  /** Status to answer with (default 500). */
+  status?: number;
+  message?: string;
+  /** How many matching requests fail (default 1); `Infinity` until removed. */
+  times?: number;
+}
+
+export interface InjectedFailure {
+  /** Matching requests failed so far. */
+  readonly hits: number;
+  /** Stop failing (a no-op once exhausted). */
+  remove(): void;
 }
 
 export interface TeamMemberSeed {
@@ -117,6 +137,44 @@ export class GitHubEmulator {
 
   resetRequests(): void {
     this.state.requests.length = 0;
+  }
+
+  // ---- fault injection ---------------------------------------------------------------
+
+  /**
+   * Runs `hook` on every authenticated request before its route handler; a hook that returns
+   * `{ status, message }` answers the request with that error instead (GitHub's error shape, logged
+   * in `requests`), nothing in the state changes. Returns a function that removes the hook.
+   */
+  onRequest(hook: RequestHook): () => void {
+    this.state.requestHooks.push(hook);
+    return () => {
+      const i = this.state.requestHooks.indexOf(hook);
+      if (i >= 0) this.state.requestHooks.splice(i, 1);
+    };
+  }
+
+  /**
+   * Makes the next matching request(s) fail like GitHub would (default: one request, 500), e.g.
+   * `gh.failNext({ method: "POST", route: "/repos/{owner}/{repo}/issues/{issue_number}/comments" })`.
+   */
+  failNext(spec: FailureSpec = {}): InjectedFailure {
+    let hits = 0;
+    const times = spec.times ?? 1;
+    const remove = this.onRequest((r) => {
+      if (spec.method && r.method !== spec.method.toUpperCase()) return undefined;
+      if (spec.route && !(typeof spec.route === "string" ? r.route === spec.route : spec.route.test(r.route))) return undefined;
+      if (spec.tokenKind && r.tokenKind !== spec.tokenKind) return undefined;
+      hits++;
+      if (hits >= times) remove();
+      return { status: spec.status ?? 500, message: spec.message };
+    });
+    return {
+      get hits() {
+        return hits;
+      },
+      remove,
+    };
   }
 
   // ---- seeding -----------------------------------------------------------------------

@@ -10,6 +10,20 @@ const DOCS = "https://docs.github.com/rest";
 export const isAppRoute = (template: string): boolean =>
   template.startsWith("/app") || /^\/(repos\/\{owner\}\/\{repo\}|orgs\/\{org\}|users\/\{username\})\/installation$/.test(template);
 
+/** GitHub's usual message for an error status (fault injection). */
+export function defaultMessage(status: number): string {
+  const known: Record<number, string> = {
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Validation Failed",
+    500: "Internal Server Error",
+    502: "Server Error",
+    503: "Service Unavailable",
+  };
+  return known[status] ?? "Error";
+}
+
 export function tokenFor(st: State, authorization: string | undefined): TokenInfo {
   if (!authorization) return { kind: "none", actor: "" };
   const m = /^(?:token|bearer)\s+(.+)$/i.exec(authorization.trim());
@@ -72,6 +86,10 @@ export class EmulatorServer {
         throw new HttpError(401, "A JSON web token could not be decoded");
       if (!isAppRoute(route) && token.kind === "app")
         throw new HttpError(403, "Resource not accessible by integration (this endpoint needs an installation token, not the app JWT)");
+      for (const hook of [...this.st.requestHooks]) {
+        const injected = hook({ method, path, route, tokenKind: token.kind, query: Object.fromEntries(url.searchParams), body });
+        if (injected) throw new HttpError(injected.status, injected.message ?? defaultMessage(injected.status));
+      }
       const ctx: Ctx = { st: this.st, method, params: m.params, query: url.searchParams, body: body ?? {}, headers: req.headers, token, url };
       reply = m.route.handler(ctx);
     } catch (e) {

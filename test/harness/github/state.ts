@@ -191,8 +191,29 @@ export interface RequestRecord {
   at: string;
 }
 
+/** A request as a hook sees it, before any route handler runs. */
+export interface RequestInfo {
+  method: string;
+  path: string;
+  route: string;
+  tokenKind: TokenKind;
+  query: Record<string, string>;
+  body: unknown;
+}
+
+/** What a hook answers instead of the route: an error status and GitHub's message. */
+export interface InjectedReply {
+  status: number;
+  message?: string;
+}
+
+/** Fault injection: a hook may answer a request itself (return a reply) or let it through (undefined). */
+export type RequestHook = (req: RequestInfo) => InjectedReply | undefined;
+
 export class State {
   origin = "http://github.localhost";
+  /** Consulted in order after authentication, before the route handler; the first reply wins. */
+  readonly requestHooks: RequestHook[] = [];
   readonly users = new Map<string, User>();
   readonly repos = new Map<string, Repo>(); // key: lower-case full name
   readonly teams = new Map<string, Team>(); // key: org/slug lower-case
