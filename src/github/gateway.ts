@@ -1,3 +1,4 @@
+import { BoundedCache } from "../util/bounded-cache.js";
 import type { ChangedFile, CheckRunSpec, ExistingCheckRun, Octokit, PullRequestInfo, RepoRef, Review, TreeEntry } from "./types.js";
 
 /** GitHub allows 50 annotations per check-run request; more go in follow-up updates. */
@@ -13,6 +14,8 @@ export class GitHubGateway {
   constructor(
     protected readonly octokit: Octokit,
     readonly repoRef: RepoRef,
+    /** Trees and blobs by sha never change: a long-lived caller passes a cache to read each once. */
+    protected readonly immutable: BoundedCache<unknown> = new BoundedCache(1_000),
   ) {}
 
   private get r() {
@@ -54,8 +57,10 @@ export class GitHubGateway {
   }
 
   async readBlob(sha: string): Promise<Buffer> {
-    const { data } = await this.r.git.getBlob({ ...this.repoRef, file_sha: sha });
-    return Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8");
+    return this.immutable.getOrLoad(`blob:${sha}`, async () => {
+      const { data } = await this.r.git.getBlob({ ...this.repoRef, file_sha: sha });
+      return Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8");
+    }) as Promise<Buffer>;
   }
 
   async listPullFiles(number: number): Promise<ChangedFile[]> {
@@ -65,6 +70,11 @@ export class GitHubGateway {
 
   /** Entries below `dir` at a commit, with their Git modes (symlinks and submodules are not files). */
   async treeEntries(commitSha: string, dir: string): Promise<TreeEntry[]> {
+    const key = `tree:${this.repoRef.owner}/${this.repoRef.repo}:${commitSha}:${dir}`;
+    return this.immutable.getOrLoad(key, () => this.readTreeEntries(commitSha, dir)) as Promise<TreeEntry[]>;
+  }
+
+  private async readTreeEntries(commitSha: string, dir: string): Promise<TreeEntry[]> {
     const { data: commit } = await this.r.git.getCommit({ ...this.repoRef, commit_sha: commitSha });
     let treeSha = commit.tree.sha;
     for (const segment of dir.split("/").filter(Boolean)) {

@@ -54,8 +54,10 @@ export class LifecycleGateway extends GitHubGateway {
   }
 
   async commit(sha: string): Promise<CommitInfo> {
-    const { data } = await this.octokit.rest.git.getCommit({ ...this.repoRef, commit_sha: sha });
-    return { sha: data.sha, parents: data.parents.map((p) => p.sha), message: data.message, committedAt: data.committer.date ?? "" };
+    return this.immutable.getOrLoad(`commit:${this.repoRef.owner}/${this.repoRef.repo}:${sha}`, async () => {
+      const { data } = await this.octokit.rest.git.getCommit({ ...this.repoRef, commit_sha: sha });
+      return { sha: data.sha, parents: data.parents.map((p) => p.sha), message: data.message, committedAt: data.committer.date ?? "" };
+    }) as Promise<CommitInfo>;
   }
 
   /** Pull requests merged into `baseRef` that contain `sha`. */

@@ -2,6 +2,7 @@ import cron from "node-cron";
 import type { ScheduledTask } from "node-cron";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import type { Octokit } from "../github/types.js";
+import { BoundedCache } from "../util/bounded-cache.js";
 import type { Clock } from "../util/clock.js";
 import type { KeyedQueue } from "../util/keyed-queue.js";
 import type { Logger } from "./actions.js";
@@ -36,6 +37,8 @@ export class LifecycleRuntime {
   private readonly known = new Map<string, RepoTarget>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private task?: ScheduledTask;
+  /** Trees, blobs and commits already read, shared by every reconcile of this process. */
+  private readonly immutable = new BoundedCache<unknown>();
   private timersOn = false;
 
   constructor(private readonly deps: RuntimeDeps) {}
@@ -44,7 +47,7 @@ export class LifecycleRuntime {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
-      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo });
+      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
       const report = await this.deps.reconciler.reconcile(gw, name);
       if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
         this.deps.log.info({ ...report, nextExpiry: report.nextExpiry?.toISOString() }, "reconciled");

@@ -58,6 +58,14 @@ export async function startPostgresAccess(options: PostgresAccessOptions = {}): 
     stop: async () => {
       await repo.stop();
       await pg.idle();
+      if (options.repo) {
+        // A test that failed half-way may leave per-grant roles behind on a shared server.
+        const left = await pg.admin<{ rolname: string }>(
+          "SELECT rolname FROM pg_roles WHERE starts_with(rolname, 'timebox_') AND strpos(coalesce(shobj_description(oid, 'pg_authid'), ''), $1) > 0",
+          [JSON.stringify({ repo: repo.fullName }).slice(1, -1)],
+        ).catch(() => ({ rows: [] as Array<{ rolname: string }> }));
+        for (const { rolname } of left.rows) await pg.admin(`DROP ROLE IF EXISTS "${rolname}"`).catch(() => undefined);
+      }
       await pg.admin(`DROP ROLE IF EXISTS "${login}"`).catch(() => undefined);
       await pg.admin(`DROP ROLE IF EXISTS "${target}"`).catch(() => undefined);
       await pg.stop();

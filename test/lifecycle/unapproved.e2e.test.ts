@@ -1,0 +1,98 @@
+/**
+ * Grant content that reaches the default branch without an approved merged PR is never applied,
+ * and Timebox says so loudly (design §2 rule 4; issue 4, "Direct pushes" and "Apply on merge").
+ */
+import { jest } from "@jest/globals";
+import { grantYaml } from "../support/access-repo.js";
+import { appWrites, commentsWith, deliverOk, reconcile } from "../support/lifecycle-flow.js";
+import { startPostgresAccess, type PostgresAccess } from "../support/postgres-access.js";
+import { uniqueSuffix } from "../providers/postgres-server.js";
+
+jest.setTimeout(60_000);
+
+let env: PostgresAccess;
+beforeEach(async () => {
+  env = await startPostgresAccess({ repo: `access-${uniqueSuffix()}` });
+});
+afterEach(async () => {
+  expect(env.gh.unknownRequests()).toEqual([]);
+  await env.stop();
+});
+
+const PATH = "grants/dev1-prod-db.yaml";
+
+test("a grant pushed straight to main is never applied; one timebox:unapproved issue names the commit and who pushed it", async () => {
+  const { gh } = env;
+  const push = gh.pushCommit({ branch: "main", files: { [PATH]: grantYaml() }, author: "mallory", message: "give dev1 prod access" });
+  await deliverOk(env, push);
+
+  expect(await env.hasAccess()).toBe(false);
+  expect(await env.roleExists(env.grantRole(PATH))).toBe(false);
+  const issues = gh.issues({ labels: ["timebox:unapproved"] });
+  expect(issues).toHaveLength(1);
+  expect(issues[0].state).toBe("open");
+  expect(issues[0].title).toContain(PATH);
+  expect(issues[0].body).toContain(push.sha!);
+  expect(issues[0].body).toContain("`mallory`");
+  expect(issues[0].body).toMatch(/did not apply it/);
+  expect(issues[0].body).toMatch(/without a pull request/);
+
+  // Later reconciles (tick, timer, another push) neither apply it nor open or edit the issue.
+  const writes = appWrites(env).length;
+  const report = await reconcile(env);
+  expect(report.applied).toEqual([]);
+  await reconcile(env);
+  expect(await env.hasAccess()).toBe(false);
+  expect(gh.issues({ labels: ["timebox:unapproved"] })).toHaveLength(1);
+  expect(appWrites(env).slice(writes)).toEqual([]);
+});
+
+test("a restarted app finds the existing timebox:unapproved issue instead of opening another", async () => {
+  const { gh } = env;
+  await deliverOk(env, gh.pushCommit({ branch: "main", files: { [PATH]: grantYaml() }, author: "mallory" }));
+  expect(gh.issues({ labels: ["timebox:unapproved"] })).toHaveLength(1);
+
+  // A fresh process (no in-memory state) reconciles the same repository.
+  await env.pool.close();
+  await env.pg.idle();
+  const { startAccessRepo } = await import("../support/access-repo.js");
+  const again = await startAccessRepo({ gh, clock: env.clock, env: env.providerEnv, repo: env.fullName.split("/")[1] });
+  try {
+    await reconcile(again);
+    expect(gh.issues({ labels: ["timebox:unapproved"] })).toHaveLength(1);
+    expect(await env.hasAccess()).toBe(false);
+  } finally {
+    await again.stop();
+    await env.pg.idle();
+  }
+});
+
+test("an admin merge without approvals applies nothing; the PR and a timebox:unapproved issue say so", async () => {
+  const { gh, clock } = env;
+  const pr = gh.openPullRequest({ author: "dev1", files: { [PATH]: grantYaml() } });
+  await deliverOk(env, pr);
+  expect(gh.checkRuns(pr.sha!, "timebox/approval").at(-1)?.conclusion).not.toBe("success");
+
+  clock.advance(60_000);
+  const merge = gh.merge(pr.number!, { by: "alice" });
+  await deliverOk(env, merge);
+
+  expect(await env.hasAccess()).toBe(false);
+  expect(await env.roleExists(env.grantRole(PATH))).toBe(false);
+  expect(commentsWith(env, pr.number!, "timebox:applied")).toHaveLength(0);
+  const issues = gh.issues({ labels: ["timebox:unapproved"] });
+  expect(issues).toHaveLength(1);
+  expect(issues[0].body).toContain(`#${pr.number}`);
+  expect(issues[0].body).toMatch(/without the approvals the policy requires/);
+  const said = commentsWith(env, pr.number!, "timebox:unapproved");
+  expect(said).toHaveLength(1);
+  expect(said[0].body).toMatch(/did not apply it/);
+  expect(said[0].body).toContain(`#${issues[0].number}`);
+
+  // Redelivery and later ticks repeat nothing.
+  await deliverOk(env, merge);
+  await reconcile(env);
+  expect(gh.issues({ labels: ["timebox:unapproved"] })).toHaveLength(1);
+  expect(commentsWith(env, pr.number!, "timebox:unapproved")).toHaveLength(1);
+  expect(await env.hasAccess()).toBe(false);
+});

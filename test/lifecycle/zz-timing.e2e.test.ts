@@ -1,0 +1,22 @@
+import { jest } from "@jest/globals";
+import { grantYaml } from "../support/access-repo.js";
+import { deliverOk, reconcile } from "../support/lifecycle-flow.js";
+import { startPostgresAccess } from "../support/postgres-access.js";
+jest.setTimeout(60_000);
+test("timing", async () => {
+  let t = Date.now();
+  const lap = (s: string) => { process.stderr.write(`${s}: ${Date.now() - t}ms\n`); t = Date.now(); };
+  const env = await startPostgresAccess({ repo: "access-timing" });
+  lap("start");
+  const push = env.gh.pushCommit({ branch: "main", files: { "grants/x.yaml": grantYaml() }, author: "mallory" });
+  await deliverOk(env, push);
+  lap("deliver push");
+  await env.hasAccess();
+  lap("hasAccess");
+  await reconcile(env);
+  lap("reconcile");
+  await reconcile(env);
+  lap("reconcile2");
+  await env.stop();
+  lap("stop");
+});
