@@ -3,7 +3,7 @@ import { loadConfig } from "./config/env.js";
 import type { Octokit } from "./github/types.js";
 import { onPullRequestClosed, onPush } from "./handlers/merged.js";
 import { onReviewChanged, REVIEW_CHANGE_EVENTS } from "./handlers/pull-request-review.js";
-import { onPullRequestChanged, REVIEW_EVENTS } from "./handlers/pull-request.js";
+import { onCheckRerequested, onPullRequestChanged, REVIEW_EVENTS } from "./handlers/pull-request.js";
 import { ProviderPool } from "./lifecycle/provider-pool.js";
 import { Reconciler } from "./lifecycle/reconciler.js";
 import { LifecycleRuntime, type RepoTarget } from "./lifecycle/runtime.js";
@@ -54,6 +54,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     app.on([...REVIEW_CHANGE_EVENTS], onReviewChanged(deps));
     app.on("pull_request.closed", onPullRequestClosed(deps));
     app.on("push", onPush(deps));
+    app.on("check_run.rerequested", onCheckRerequested(deps));
 
     options.onRuntime?.(lifecycle, pool);
     if (config.scheduler) lifecycle.start();

@@ -90,12 +90,6 @@ export class GitHubGateway {
       .map((e) => ({ path: `${prefix}${e.path}`, mode: e.mode!, sha: e.sha!, type: e.type as TreeEntry["type"] }));
   }
 
-  /** The GitHub login of a commit's author (or committer), when GitHub links one. */
-  async commitAuthorLogin(sha: string): Promise<string | undefined> {
-    const { data } = await this.r.repos.getCommit({ ...this.repoRef, ref: sha, per_page: 1 });
-    return data.author?.login ?? data.committer?.login ?? undefined;
-  }
-
   async listReviews(number: number): Promise<Review[]> {
     return (await this.octokit.paginate(this.r.pulls.listReviews, { ...this.repoRef, pull_number: number, per_page: 100 })) as Review[];
   }

@@ -61,6 +61,7 @@ export function checkGrantFile(path: string, input: string | Uint8Array, ctx: Gr
   const file = raw as Partial<GrantFile>;
   const { diagnostics: policyProblems, role, durationMs } = checkAgainstPolicy(path, parsed.yaml, file, ctx.policy, ctx, schema.invalidKeys);
   diagnostics.push(...policyProblems);
+  diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
   const valid = !diagnostics.some(isError);
   const grant = valid ? { ...(file as GrantFile), path, durationMs: durationMs!, emergency: file.emergency === true } : undefined;
   return { path, valid, diagnostics, grant, role };

@@ -23,3 +23,15 @@ export function onPullRequestChanged(deps: AppDeps) {
     );
   };
 }
+
+/** "Re-run" on one of Timebox's checks: judge the PRs of that commit again (e.g. after a team change). */
+export function onCheckRerequested(deps: AppDeps) {
+  return async (context: Context<"check_run.rerequested">): Promise<void> => {
+    const repo = context.repo();
+    for (const { number } of context.payload.check_run.pull_requests) {
+      await deps.queue.run(`${repo.owner}/${repo.repo}#${number}`, () =>
+        reviewPullRequest(new GitHubGateway(context.octokit, repo), number, { providers: deps.providers, log: context.log }),
+      );
+    }
+  };
+}

@@ -44,7 +44,7 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
     reviews,
   };
   const validateRun = await gw.findCheckRun(pull.headSha, VALIDATE_CHECK);
-  const pusher = await headPusher(gw, pull.headSha, undefined, validateRun);
+  const pusher = headPusher(pull.headSha, undefined, validateRun);
   const isMember = await lookUpMemberships(gw, membershipNeeds(snapshot, { providers, pusher }));
   const decision = decide(snapshot, { providers, pusher, isMember });
   const verdict = decision.grants[0];

@@ -6,18 +6,18 @@ import { parseTeam } from "../policy/principals.js";
 export const PUSHER_PREFIX = "pusher:";
 
 /**
- * Who pushed the head commit: told by the push's webhook, remembered on the validate check run
- * for that commit; failing both, the commit's author as GitHub links it.
+ * Who pushed the head commit: told only by the push's webhook (`sender`), and remembered on the
+ * validate check run for that commit. Unknown otherwise — never guessed from the commit's author,
+ * which anyone can forge with a git e-mail address; the evaluator then counts no approval.
  */
-export async function headPusher(
-  gateway: GitHubGateway,
+export function headPusher(
   headSha: string,
   pushed: { login: string; headSha: string } | undefined,
   validateRun: ExistingCheckRun | undefined,
-): Promise<string | undefined> {
+): string | undefined {
   if (pushed && pushed.headSha === headSha) return pushed.login;
   if (validateRun?.externalId?.startsWith(PUSHER_PREFIX)) return validateRun.externalId.slice(PUSHER_PREFIX.length);
-  return gateway.commitAuthorLogin(headSha);
+  return undefined;
 }
 
 /** Reads each (login, team) membership once; a lookup that fails stays unknown (never a pass). */

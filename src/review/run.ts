@@ -28,7 +28,7 @@ export async function reviewPullRequest(gateway: GitHubGateway, number: number, 
     gateway.findCheckRun(pr.headSha, VALIDATE_CHECK),
     gateway.findCheckRun(pr.headSha, APPROVAL_CHECK),
   ]);
-  const pusher = await headPusher(gateway, pr.headSha, options.pushed, existingValidate);
+  const pusher = headPusher(pr.headSha, options.pushed, existingValidate);
   const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
   const isMember = await lookUpMemberships(gateway, needs, options.log);
   const decision = decide(snapshot, { providers: options.providers, pusher, isMember });

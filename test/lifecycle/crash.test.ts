@@ -36,6 +36,8 @@ afterEach(async () => {
   await stage.stop();
 });
 
+const gh = () => stage.gh;
+
 /** Forwards to whatever `hooks` is at call time. */
 const hooksProxy: Hooks = {
   beforeGrant: () => hooks.beforeGrant?.(),
@@ -83,19 +85,49 @@ async function expectRevoked(pr: number): Promise<void> {
 }
 
 describe("a crash during apply; a fresh instance applies once, then revokes at expiry", () => {
-  const applyCrashes: Array<[string, () => void]> = [
-    ["after the prior-access record is written (before the provider)", () => death.killAfter(requests.applyRecordWrite)],
-    ["after the provider granted", () => (hooks = { afterGrant: death.crashHere("after grant") })],
-    ["before the applied comment", () => death.killAt(requests.comment("timebox:applied"))],
-    ["after the applied comment (before the record says applied)", () => death.killAfter(requests.comment("timebox:applied"))],
+  /** [step, arm the crash, what must be true when the instance has died] */
+  const applyCrashes: Array<[string, () => void, (mergeSha: string, pr: number) => Promise<void>]> = [
+    [
+      "after the prior-access record is written (before the provider)",
+      () => death.killAfter(requests.applyRecordWrite),
+      async (mergeSha) => {
+        expect(await stage.hasAccess()).toBe(false);
+        expect(gh().checkRuns(mergeSha, "timebox/apply").at(-1)!.output.text).toContain('"state":"granting"');
+      },
+    ],
+    [
+      "after the provider granted",
+      () => (hooks = { afterGrant: death.crashHere("after grant") }),
+      async (_, pr) => {
+        expect(await stage.hasAccess()).toBe(true);
+        expect(markedComments(gh(), pr, "applied")).toHaveLength(0);
+      },
+    ],
+    [
+      "before the applied comment",
+      () => death.killAt(requests.comment("timebox:applied")),
+      async (_, pr) => {
+        expect(await stage.hasAccess()).toBe(true);
+        expect(markedComments(gh(), pr, "applied")).toHaveLength(0);
+      },
+    ],
+    [
+      "after the applied comment (before the record says applied)",
+      () => death.killAfter(requests.comment("timebox:applied")),
+      async (mergeSha, pr) => {
+        expect(markedComments(gh(), pr, "applied")).toHaveLength(1);
+        expect(gh().checkRuns(mergeSha, "timebox/apply").at(-1)!.conclusion).not.toBe("success");
+      },
+    ],
   ];
 
-  test.each(applyCrashes)("crash %s", async (_, arm) => {
+  test.each(applyCrashes)("crash %s", async (_, arm, atCrash) => {
     const { gh } = stage;
     arm();
     const { number, mergeSha, deliveries } = await mergeApprovedGrant(gh, stage.first.probot);
     expect(death.isDead).toBe(true);
     expect(deliveries.some((d) => d.status === 500)).toBe(true);
+    await atCrash(mergeSha, number);
 
     const fresh = await replaceCrashed();
     await fresh.runtime.reconcileAll();
@@ -109,14 +141,43 @@ describe("a crash during apply; a fresh instance applies once, then revokes at e
 });
 
 describe("a crash during revoke; a fresh instance finishes it", () => {
-  const revokeCrashes: Array<[string, () => void]> = [
-    ["after the provider revoked", () => (hooks = { afterRevoke: death.crashHere("after revoke") })],
-    ["after the removal commit was created (before the branch moved)", () => death.killAfter(requests.createCommit)],
-    ["after the removal commit (the branch moved)", () => death.killAfter(requests.updateBranch)],
-    ["before the revoked comment", () => death.killAt(requests.comment("timebox:revoked"))],
+  /** [step, arm the crash, what must be true when the instance has died] */
+  const revokeCrashes: Array<[string, () => void, (pr: number) => Promise<void>]> = [
+    [
+      "after the provider revoked",
+      () => (hooks = { afterRevoke: death.crashHere("after revoke") }),
+      async () => {
+        expect(await stage.hasAccess()).toBe(false);
+        expect(gh().fileAt("main", PATH)).toBeDefined();
+      },
+    ],
+    [
+      "after the removal commit was created (before the branch moved)",
+      () => death.killAfter(requests.createCommit),
+      async () => {
+        expect(await stage.hasAccess()).toBe(false);
+        expect(gh().fileAt("main", PATH)).toBeDefined();
+      },
+    ],
+    [
+      "after the removal commit (the branch moved)",
+      () => death.killAfter(requests.updateBranch),
+      async (pr) => {
+        expect(gh().fileAt("main", PATH)).toBeUndefined();
+        expect(markedComments(gh(), pr, "revoked")).toHaveLength(0);
+      },
+    ],
+    [
+      "before the revoked comment",
+      () => death.killAt(requests.comment("timebox:revoked")),
+      async (pr) => {
+        expect(gh().fileAt("main", PATH)).toBeUndefined();
+        expect(markedComments(gh(), pr, "revoked")).toHaveLength(0);
+      },
+    ],
   ];
 
-  test.each(revokeCrashes)("crash %s", async (_, arm) => {
+  test.each(revokeCrashes)("crash %s", async (_, arm, atCrash) => {
     const { gh } = stage;
     const { number } = await mergeApprovedGrant(gh, stage.first.probot);
     expect(await stage.hasAccess()).toBe(true);
@@ -126,6 +187,7 @@ describe("a crash during revoke; a fresh instance finishes it", () => {
     arm();
     await stage.first.runtime.reconcileAll();
     expect(death.isDead).toBe(true);
+    await atCrash(number);
 
     const fresh = await replaceCrashed();
     await fresh.runtime.reconcileAll();
@@ -142,7 +204,8 @@ test("the crash hook is a crash, not a provider error: the dying instance report
   hooks = { afterGrant: death.crashHere("after grant") };
   const { number, deliveries } = await mergeApprovedGrant(gh, stage.first.probot);
   expect(deliveries.find((d) => d.status === 500)).toBeDefined();
-  expect(gh.comments(number).filter((c: { body: string }) => c.body.includes("timebox:"))).toHaveLength(0);
+  expect(markedComments(gh, number, "applied")).toHaveLength(0);
+  expect(markedComments(gh, number, "apply-failed")).toHaveLength(0);
   // The provider did grant before the crash: the access exists with no comment yet.
   expect(await stage.hasAccess()).toBe(true);
   expect(new SimulatedCrash("x")).not.toHaveProperty("retryable");

@@ -4,19 +4,15 @@
  */
 import { jest } from "@jest/globals";
 import { grantYaml } from "../support/access-repo.js";
-import { appWrites, commentsWith, deliverOk, reconcile } from "../support/lifecycle-flow.js";
-import { startPostgresAccess, type PostgresAccess } from "../support/postgres-access.js";
-import { uniqueSuffix } from "../providers/postgres-server.js";
+import { appWrites, commentsWith, deliverOk, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
+import type { PostgresAccess } from "../support/postgres-access.js";
 
 jest.setTimeout(60_000);
 
+const current = postgresAccessPerTest();
 let env: PostgresAccess;
-beforeEach(async () => {
-  env = await startPostgresAccess({ repo: `access-${uniqueSuffix()}` });
-});
-afterEach(async () => {
-  expect(env.gh.unknownRequests()).toEqual([]);
-  await env.stop();
+beforeEach(() => {
+  env = current();
 });
 
 const PATH = "grants/dev1-prod-db.yaml";

@@ -1,5 +1,7 @@
 /** Steps of the grant lifecycle as people perform them on the emulated GitHub, for end-to-end tests. */
-import { expect } from "@jest/globals";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "@jest/globals";
+import { startTestPostgres, uniqueSuffix, type TestPostgres } from "../providers/postgres-server.js";
+import { startPostgresAccess, type PostgresAccess, type PostgresAccessOptions } from "./postgres-access.js";
 import type { DeliveryResult } from "../harness/github/deliver.js";
 import type { ActionResult } from "../harness/github/repo-handle.js";
 import type { ReconcileReport } from "../../src/lifecycle/reconciler.js";
@@ -61,7 +63,41 @@ export function appWrites(env: AccessRepo): Array<{ method: string; path: string
 /** Commits on `main` whose message carries Timebox's audit trailers. */
 export function timeboxCommits(env: AccessRepo, path?: string): string[] {
   return env.gh
+    .repo(env.fullName)
     .log("main")
     .filter((c) => /^Timebox-Grant: /m.test(c.message) && (!path || c.message.includes(`Timebox-Grant: ${path}`)))
     .map((c) => c.sha);
+}
+
+/**
+ * One PostgreSQL server for the tests of a file (PGlite takes seconds to start), each test with
+ * its own roles, repository (unique name, so parallel files on a real server never share a
+ * `timebox_*` role or each other's drift), emulator and app. Call at the top level of a test file.
+ */
+export function postgresAccessPerTest(options: Omit<PostgresAccessOptions, "pg" | "repo"> = {}): () => PostgresAccess {
+  let server: TestPostgres;
+  let env: PostgresAccess | undefined;
+  beforeAll(async () => {
+    server = await startTestPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  beforeEach(async () => {
+    env = await startPostgresAccess({ ...options, pg: server, repo: `access-${uniqueSuffix()}` });
+  });
+  afterEach(async () => {
+    const e = env;
+    env = undefined;
+    if (!e) return;
+    try {
+      expect(e.gh.unknownRequests()).toEqual([]);
+    } finally {
+      await e.stop();
+    }
+  });
+  return () => {
+    if (!env) throw new Error("no access repository outside a test");
+    return env;
+  };
 }

@@ -26,6 +26,12 @@ export interface PostgresAccessOptions {
   repo?: string;
   /** Builds the provider pool from the provider env (tests wrap providers to inject failures). */
   pool?: (env: Record<string, string>) => ProviderPool;
+  /**
+   * A server shared by the tests of a file (started in `beforeAll`, stopped in `afterAll`): starting
+   * PGlite costs seconds, and each test still gets its own roles, repository, emulator and app.
+   * Left running by `stop()`.
+   */
+  pg?: TestPostgres;
 }
 
 /**
@@ -33,7 +39,7 @@ export interface PostgresAccessOptions {
  * set, else embedded PGlite over the wire protocol), with roles unique to this run.
  */
 export async function startPostgresAccess(options: PostgresAccessOptions = {}): Promise<PostgresAccess> {
-  const pg = await startTestPostgres();
+  const pg = options.pg ?? (await startTestPostgres());
   const s = uniqueSuffix();
   const target = `analytics_read_${s}`;
   const login = `dev1_${s}`;
@@ -68,7 +74,7 @@ export async function startPostgresAccess(options: PostgresAccessOptions = {}): 
       }
       await pg.admin(`DROP ROLE IF EXISTS "${login}"`).catch(() => undefined);
       await pg.admin(`DROP ROLE IF EXISTS "${target}"`).catch(() => undefined);
-      await pg.stop();
+      if (!options.pg) await pg.stop();
     },
   };
 }
