@@ -94,8 +94,22 @@ export class GitHubGateway {
     return (await this.octokit.paginate(this.r.pulls.listReviews, { ...this.repoRef, pull_number: number, per_page: 100 })) as Review[];
   }
 
+  /** Memberships read during this gateway's life (one event or one reconcile): each pair once. */
+  private readonly memberships = new Map<string, Promise<boolean>>();
+
   /** Active membership only: a pending invitation is not membership. */
   async isTeamMember(org: string, slug: string, login: string): Promise<boolean> {
+    const key = `${org}/${slug}:${login}`.toLowerCase();
+    let member = this.memberships.get(key);
+    if (!member) {
+      member = this.readTeamMembership(org, slug, login);
+      this.memberships.set(key, member);
+      member.catch(() => this.memberships.delete(key));
+    }
+    return member;
+  }
+
+  private async readTeamMembership(org: string, slug: string, login: string): Promise<boolean> {
     try {
       const { data } = await this.r.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
       return data.state === "active";

@@ -30,6 +30,11 @@ export type RemovalOutcome =
 
 /** The reads and writes of the grant lifecycle: history, removal commits, issues, comments. */
 export class LifecycleGateway extends GitHubGateway {
+  /** Facts that cannot change once true (a merged PR's reviews before its merge), read once per process. */
+  cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    return this.immutable.getOrLoad(`${this.repoRef.owner}/${this.repoRef.repo}:${key}`, load) as Promise<T>;
+  }
+
   async defaultBranch(): Promise<string> {
     const { data } = await this.octokit.rest.repos.get({ ...this.repoRef });
     return data.default_branch;
@@ -62,6 +67,14 @@ export class LifecycleGateway extends GitHubGateway {
 
   /** Pull requests merged into `baseRef` that contain `sha`. */
   async mergedPullsFor(sha: string, baseRef: string): Promise<MergedPull[]> {
+    // Only a merge is cached as a fact: GitHub may link a fresh merge commit to its PR a moment late.
+    const key = `pulls-of:${sha}`;
+    const pulls = await this.cached(key, () => this.readMergedPullsFor(sha, baseRef));
+    if (pulls.length === 0) this.immutable.delete(`${this.repoRef.owner}/${this.repoRef.repo}:${key}`);
+    return pulls;
+  }
+
+  private async readMergedPullsFor(sha: string, baseRef: string): Promise<MergedPull[]> {
     const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...this.repoRef, commit_sha: sha, per_page: 100 });
     return data
       .filter((p) => p.merged_at && p.base.ref === baseRef && p.merge_commit_sha)

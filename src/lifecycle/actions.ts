@@ -70,7 +70,12 @@ export class GrantActions {
       // Converge: access that disappeared behind Timebox's back is put back. A provider that can
       // list what it manages answers for all grants in one read; others are asked one by one.
       const listed = managed?.get(t.origin.grant.resource);
-      const present = listed ? listed.some((m) => m.shortId === shortIdOf(repo, t.path)) : await provider.isGranted(toActiveGrant(repo, t)).catch(() => true);
+      const want = toActiveGrant(repo, t);
+      // Listed is not enough: the handle must still link this principal to this target (an admin
+      // may have revoked the membership and left the role). A mismatch only costs an idempotent grant.
+      const present = listed
+        ? listed.some((m) => m.shortId === want.shortId && m.principal === want.principal && m.target === want.target)
+        : await provider.isGranted(want).catch(() => true);
       if (present) return "present";
       this.done.delete(key);
     }

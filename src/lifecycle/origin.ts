@@ -23,18 +23,15 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
   const commit = await gw.lastCommitTouching(q.tip, q.path);
   if (!commit) return { approved: false, reason: "no commit on the default branch introduces this file", commitSha: q.tip };
   const pulls = await gw.mergedPullsFor(commit.sha, q.defaultBranch);
-  const unapproved = (reason: string, pull?: MergedPull): GrantOrigin => ({ approved: false, reason, commitSha: commit.sha, committer: commit.authorLogin, pull });
-  if (pulls.length === 0) return unapproved(`pushed to \`${q.defaultBranch}\` without a pull request`);
+  const unapproved = (reason: string, pull?: MergedPull): GrantOrigin => ({ approved: false, reason, commitSha: commit.sha, committer: commit.authorLogin, committedAt: commit.committedAt, pull });
+  if (pulls.length === 0) return { ...unapproved(`pushed to \`${q.defaultBranch}\` without a pull request`), transient: true } as GrantOrigin;
 
   const pull = pulls[0];
   // The content that merged must be the content the reviewers saw at the PR's head.
   const atHead = await gw.blobShaAt(pull.headSha, q.path);
   if (atHead !== q.blobSha) return unapproved(`the content on \`${q.defaultBranch}\` differs from what PR #${pull.number} had at its head`, pull);
 
-  const mergeCommit = await gw.commit(pull.mergeCommitSha);
-  const base = mergeCommit.parents[0];
-  const basePolicyText = base ? await gw.readFile(base, POLICY_PATH) : undefined;
-  const reviews = (await gw.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
+  const { base, basePolicyText, reviews, pusher } = await mergedPullFacts(gw, pull);
   const snapshot: PullRequestSnapshot = {
     pr: { number: pull.number, state: "closed", merged: true, mergedAt: pull.mergedAt, draft: false, author: pull.author, headSha: pull.headSha, headRef: "", baseRef: pull.baseRef, htmlUrl: pull.htmlUrl },
     baseSha: base ?? "",
@@ -43,8 +40,6 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
     removedGrantPaths: [],
     reviews,
   };
-  const validateRun = await gw.findCheckRun(pull.headSha, VALIDATE_CHECK);
-  const pusher = headPusher(pull.headSha, undefined, validateRun);
   const isMember = await lookUpMemberships(gw, membershipNeeds(snapshot, { providers, pusher }));
   const decision = decide(snapshot, { providers, pusher, isMember });
   const verdict = decision.grants[0];
@@ -56,4 +51,19 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
   }
   if (!approval?.satisfied) return unapproved(`PR #${pull.number} merged without the approvals the policy requires (${approval?.missing || "not approved"})`, pull);
   return { approved: true, pull, approvedBy: approval.counted, grant: verdict.grant, role: verdict.role, policy: decision.basePolicy.policy };
+}
+
+/**
+ * What a merged PR looked like at merge time, read once per PR however many grants it merged:
+ * the merge's base and its policy, the reviews given before the merge, and the head's pusher.
+ */
+function mergedPullFacts(gw: LifecycleGateway, pull: MergedPull) {
+  return gw.cached(`merged-pull:${pull.number}:${pull.mergeCommitSha}`, async () => {
+    const mergeCommit = await gw.commit(pull.mergeCommitSha);
+    const base = mergeCommit.parents[0];
+    const basePolicyText = base ? await gw.readFile(base, POLICY_PATH) : undefined;
+    const reviews = (await gw.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
+    const pusher = headPusher(pull.headSha, undefined, await gw.findCheckRun(pull.headSha, VALIDATE_CHECK));
+    return { base, basePolicyText, reviews, pusher };
+  });
 }

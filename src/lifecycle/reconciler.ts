@@ -9,6 +9,8 @@ import { resolveOrigin } from "./origin.js";
 import type { RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
+const PULL_LINK_GRACE_MS = 2 * 60_000;
+
 /** The `Revoke-Reason` of Timebox's own removal commit for `path`, if this is one. */
 function timeboxRevokeReason(message: string, path: string): RevokeReason | undefined {
   const trailer = (name: string) => new RegExp(`^${name}: (.+)$`, "m").exec(message)?.[1]?.trim();
@@ -67,7 +69,7 @@ export class Reconciler {
     const live = approved.filter((t) => expiresAt(t) > now);
     report.active = live.length;
 
-    for (const t of tracked.filter((t) => !isApproved(t))) {
+    for (const t of tracked.filter((t) => !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
       if (await this.actions.reportUnapproved(gw, t, branch)) report.unapproved.push(t.path);
     }
     for (const t of approved.filter((t) => expiresAt(t) <= now)) {
@@ -89,6 +91,12 @@ export class Reconciler {
     await this.actions.revokeDrift(gw, repo, policy, live, branch, managed);
     report.nextExpiry = live.map(expiresAt).sort((a, b) => a.getTime() - b.getTime())[0];
     return report;
+  }
+
+  /** GitHub links a merge commit to its PR a moment after the push: give a fresh commit that long. */
+  private mayStillLinkToPull(t: TrackedGrant, now: Date): boolean {
+    if (t.origin.approved || !t.origin.transient || !t.origin.committedAt) return false;
+    return now.getTime() - Date.parse(t.origin.committedAt) < PULL_LINK_GRACE_MS;
   }
 
   private async defaultBranch(gw: LifecycleGateway, repo: string): Promise<string> {
@@ -117,7 +125,7 @@ export class Reconciler {
     if (!origin) {
       const content = await gw.readBlob(blobSha);
       origin = await resolveOrigin(gw, { path, blobSha, content, tip, defaultBranch: branch }, this.deps.providers);
-      this.origins.set(key, origin);
+      if (origin.approved || !origin.transient) this.origins.set(key, origin);
     }
     return origin;
   }

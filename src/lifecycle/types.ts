@@ -21,7 +21,11 @@ export type GrantOrigin =
       /** The commit that brought the content. */
       commitSha: string;
       committer?: string;
+      /** When the commit was made: a very fresh one may not be linked to its PR by GitHub yet. */
+      committedAt?: string;
       pull?: MergedPull;
+      /** True when no merged PR was found: may change, so it is looked up again next time. */
+      transient?: boolean;
     };
 
 /** A grant file as it stands on the default branch, with where it came from. */

@@ -7,6 +7,10 @@ export class BoundedCache<V> {
 
   constructor(private readonly maxEntries = 50_000) {}
 
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+
   async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
     if (this.map.has(key)) return this.map.get(key)!;
     const value = await load();
