@@ -66,22 +66,18 @@ export class GrantActions {
   async apply(gw: LifecycleGateway, repo: string, t: ApprovedGrant, live: ApprovedGrant[], policy: Policy, managed?: ManagedIndex): Promise<ApplyResult> {
     const key = `applied:${repo}:${versionKey(t)}`;
     const provider = this.provider(t, policy);
-    if (this.done.has(key)) {
-      // Converge: access that disappeared behind Timebox's back is put back. A provider that can
-      // list what it manages answers for all grants in one read; others are asked one by one.
-      const listed = managed?.get(t.origin.grant.resource);
-      const want = toActiveGrant(repo, t);
-      // Listed is not enough: the handle must still link this principal to this target (an admin
-      // may have revoked the membership and left the role). A mismatch only costs an idempotent grant.
-      const present = listed
-        ? listed.some((m) => m.shortId === want.shortId && m.principal === want.principal && m.target === want.target)
-        : await provider.isGranted(want).catch(() => true);
-      if (present) return "present";
-      this.done.delete(key);
-    }
+    // A provider that can list what it manages answers for all grants in one read; others are asked one by one.
+    const listed = managed?.get(t.origin.grant.resource);
+    const present = listed ? listed.some((m) => m.shortId === shortIdOf(repo, t.path)) : await provider.isGranted(toActiveGrant(repo, t)).catch(() => false);
+    if (this.done.has(key) && present) return "present";
     const record = await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha);
     const entryKey = versionKey(t);
     let entry = record.entries[entryKey];
+    // Finished applies leave no entry (or an "applied" one): in effect and recorded, nothing to repeat.
+    if (present && (!entry || entry.state === "applied")) {
+      this.done.add(key);
+      return "present";
+    }
     if (!entry) {
       const prior = provider.recordPriorAccess ? await provider.recordPriorAccess(toActiveGrant(repo, t), this.stillActive(repo, t, live)) : undefined;
       entry = { state: "granting", ...(prior ? { priorAccess: prior } : {}) };

@@ -33,6 +33,15 @@ export class ApplyRecord {
     return new ApplyRecord(gw, mergeSha, run, entries);
   }
 
+  /**
+   * What must survive a restart: prior access (it cannot be read again once Timebox has granted)
+   * and unfinished applies. Finished entries without prior access are dropped, so a PR with many
+   * grants stays under GitHub's 65,535-character limit for the check run's text.
+   */
+  private durable(): Record<string, ApplyEntry> {
+    return Object.fromEntries(Object.entries(this.entries).filter(([, e]) => e.priorAccess || e.state !== "applied"));
+  }
+
   async save(key: string, entry: ApplyEntry, summary: string): Promise<void> {
     this.entries[key] = entry;
     const all = Object.values(this.entries);
@@ -47,7 +56,7 @@ export class ApplyRecord {
         output: {
           title: done ? "Access applied" : failed ? "Access not applied" : "Applying access",
           summary,
-          text: `Timebox's apply record (machine-readable):\n${JSON.stringify(this.entries)}`,
+          text: `Timebox's apply record (machine-readable):\n${JSON.stringify(this.durable())}`,
         },
       },
       this.run,
