@@ -101,12 +101,35 @@ export class LifecycleGateway extends GitHubGateway {
     return (await this.treeEntries(commitSha, grantsPath.replace(/\/$/, ""))).filter((e) => e.type === "blob");
   }
 
+  /** Results read during this gateway's life (one reconcile), so a PR with many grants is read once. */
+  private readonly memos = new Map<string, Promise<unknown>>();
+
+  memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+    let value = this.memos.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = load();
+      this.memos.set(key, value);
+      value.catch(() => this.memos.delete(key));
+    }
+    return value;
+  }
+
+  /** The hidden `<!-- timebox:… -->` markers of Timebox's comments on a PR, listed once per reconcile. */
+  private markers(number: number): Promise<Set<string>> {
+    return this.memo(`markers:${number}`, async () => {
+      const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoRef, issue_number: number, per_page: 100 });
+      return new Set(comments.filter((c) => c.user?.type === "Bot").flatMap((c) => markersIn(c.body ?? "")));
+    });
+  }
+
   async hasMarkedComment(number: number, marker: string): Promise<boolean> {
-    return (await this.findMarkedComment(number, marker)) !== undefined;
+    return (await this.markers(number)).has(marker);
   }
 
   async comment(number: number, body: string): Promise<void> {
     await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: number, body });
+    const known = this.memos.get(`markers:${number}`) as Promise<Set<string>> | undefined;
+    if (known) for (const m of markersIn(body)) (await known).add(m);
   }
 
   /** Opens an issue with `label`, or updates the open one whose body carries `marker`. */
@@ -177,6 +200,8 @@ export class LifecycleGateway extends GitHubGateway {
     return { kind: "pull-request", number: data.number, url: data.html_url };
   }
 }
+
+const markersIn = (body: string): string[] => body.match(/<!-- timebox:[^>]*-->/g) ?? [];
 
 function isProtectedBranch(error: unknown): boolean {
   return (status(error) === 403 || status(error) === 422) && /protected branch|branch protection|rule/i.test(message(error));

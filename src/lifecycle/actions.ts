@@ -38,8 +38,8 @@ export interface ActionDeps {
 
 export type ApplyResult = "applied" | "present" | "failed";
 
-/** Resource → what its provider says Timebox manages there (only providers with `listManaged`). */
-export type ManagedIndex = Map<string, ManagedGrant[]>;
+/** Resource → what its provider says Timebox manages there (only providers with `listManaged`), by short id. */
+export type ManagedIndex = Map<string, { list: ManagedGrant[]; byShortId: Map<string, ManagedGrant> }>;
 
 /** A provider error as it may be shown on a PR: its own summary, never a raw driver error. */
 export function safeError(error: unknown): string {
@@ -68,21 +68,31 @@ export class GrantActions {
     const provider = this.provider(t, policy);
     // A provider that can list what it manages answers for all grants in one read; others are asked one by one.
     const listed = managed?.get(t.origin.grant.resource);
-    const present = listed ? listed.some((m) => m.shortId === shortIdOf(repo, t.path)) : await provider.isGranted(toActiveGrant(repo, t)).catch(() => false);
+    const want = toActiveGrant(repo, t);
+    // Listed is not enough: the handle must still link this principal to this target (an admin may
+    // have revoked a membership and left the role). A false "absent" only costs an idempotent grant.
+    const held = listed?.byShortId.get(want.shortId);
+    const present = listed ? held?.principal === want.principal && held?.target === want.target : await provider.isGranted(want).catch(() => false);
     if (this.done.has(key) && present) return "present";
     const record = await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha);
     const entryKey = versionKey(t);
     let entry = record.entries[entryKey];
     // Finished applies leave no entry (or an "applied" one): in effect and recorded, nothing to repeat.
-    if (present && (!entry || entry.state === "applied")) {
+    // Not for a provider that records prior access: its finished applies always keep their entry,
+    // so no entry means the apply never began, and access already present is the person's own
+    // (or another grant's), which must be recorded before this grant can be revoked (rule 7).
+    const finished = entry?.state === "applied" || (!entry && !provider.recordPriorAccess);
+    if (present && finished && (await gw.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
       this.done.add(key);
       return "present";
     }
-    if (!entry) {
-      const prior = provider.recordPriorAccess ? await provider.recordPriorAccess(toActiveGrant(repo, t), this.stillActive(repo, t, live)) : undefined;
-      entry = { state: "granting", ...(prior ? { priorAccess: prior } : {}) };
+    if (!entry && provider.recordPriorAccess) {
+      // Prior access is recorded before the provider is touched: once granted it cannot be read again.
+      const prior = await provider.recordPriorAccess(toActiveGrant(repo, t), this.stillActive(repo, t, live));
+      entry = { state: "granting", priorAccess: prior };
       await record.save(entryKey, entry, `Applying \`${t.path}\`.`);
     }
+    entry ??= { state: "granting" };
     const g = toActiveGrant(repo, t, entry.priorAccess);
     let lastError: unknown;
     for (let attempt = 0; attempt <= this.deps.applyRetryDelaysMs.length; attempt++) {
@@ -192,7 +202,8 @@ export class GrantActions {
       const provider = this.deps.pool.forResource(policy!, resource);
       if (!provider.listManaged) continue;
       try {
-        index.set(resource, await provider.listManaged());
+        const list = await provider.listManaged();
+        index.set(resource, { list, byShortId: new Map(list.flatMap((m) => (m.shortId ? [[m.shortId, m] as const] : []))) });
       } catch (error) {
         this.deps.log.warn({ resource, error: safeError(error) }, "could not list managed access");
       }
@@ -204,7 +215,7 @@ export class GrantActions {
   async revokeDrift(gw: LifecycleGateway, repo: string, policy: Policy | undefined, live: ApprovedGrant[], branch: string, index: ManagedIndex): Promise<void> {
     if (!policy) return;
     const liveIds = new Set(live.map((t) => shortIdOf(repo, t.path)));
-    const suspects = [...index].flatMap(([resource, managed]) =>
+    const suspects = [...index].flatMap(([resource, { list: managed }]) =>
       managed.filter((m) => m.repo === repo && m.shortId && !liveIds.has(m.shortId)).map((m) => ({ resource, m })),
     );
     if (suspects.length === 0) return;

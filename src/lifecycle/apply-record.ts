@@ -1,4 +1,5 @@
 import type { GitHubGateway } from "../github/gateway.js";
+import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import type { ExistingCheckRun } from "../github/types.js";
 
 export const APPLY_CHECK = "timebox/apply";
@@ -22,7 +23,12 @@ export class ApplyRecord {
     readonly entries: Record<string, ApplyEntry>,
   ) {}
 
-  static async load(gw: GitHubGateway, mergeSha: string): Promise<ApplyRecord> {
+  /** The record of a merge commit, read once per reconcile however many grants the PR merged. */
+  static load(gw: LifecycleGateway, mergeSha: string): Promise<ApplyRecord> {
+    return gw.memo(`apply-record:${mergeSha}`, () => ApplyRecord.read(gw, mergeSha));
+  }
+
+  private static async read(gw: GitHubGateway, mergeSha: string): Promise<ApplyRecord> {
     const run = await gw.findCheckRun(mergeSha, APPLY_CHECK);
     let entries: Record<string, ApplyEntry> = {};
     try {

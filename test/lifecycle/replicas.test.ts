@@ -9,6 +9,7 @@ import { jest } from "@jest/globals";
 import type { AccessRepo } from "../support/access-repo.js";
 import { markedComments, mergeApprovedGrant, removalCommits, startPostgresStage, type PostgresStage, type Requester } from "../support/lifecycle-stage.js";
 import { testPostgresMode } from "../providers/postgres-server.js";
+import { lockstep, requests } from "../support/faults.js";
 
 jest.setTimeout(90_000);
 
@@ -47,7 +48,7 @@ test("both replicas reconcile after expiry at once: one removal commit and one r
     { who: "dev2", via: b },
     { who: "dev3", via: a },
   ];
-  const merged = [];
+  const merged: Array<{ who: Requester } & Awaited<ReturnType<typeof mergeApprovedGrant>>> = [];
   for (const { who, via } of expiring) merged.push({ who, ...(await mergeApprovedGrant(gh, via.probot, { requester: who, advanceMs: 0 })) });
   const lasting = await mergeApprovedGrant(gh, b.probot, { requester: "dev1", path: "grants/dev1-long.yaml", fields: { duration: "6h" }, advanceMs: 0 });
   for (const m of [...merged, lasting]) {
@@ -117,4 +118,28 @@ test("replicas racing many times: whichever wins each compare-and-swap, each gra
     expect(await managedRoles()).toEqual([]);
   }
   expect(gh.repo().log("main").filter((c) => c.message.startsWith("Revoke"))).toHaveLength(9);
+});
+
+test("replicas in lockstep build the same removal commit: both ref updates succeed, still one commit and one comment", async () => {
+  // Two replicas woken by the same cron second build byte-identical commits (same tree, parent,
+  // message, author and second), so both fast-forward updates of the ref succeed: both are told
+  // "committed". Forced here by holding each step until both replicas reach it.
+  const { gh } = stage;
+  const { number, path } = await mergeApprovedGrant(gh, a.probot);
+  stage.first.clock.advance(2 * HOUR + 60_000);
+  const atCommit = lockstep(gh, requests.createCommit);
+  const atCommentCheck = lockstep(gh, requests.listComments);
+  try {
+    await Promise.all([a.runtime.reconcileAll(), b.runtime.reconcileAll()]);
+  } finally {
+    atCommit.remove();
+    atCommentCheck.remove();
+  }
+  expect(atCommit.groups).toBe(1);
+  const updates = gh.requestsMatching({ method: "PATCH", route: "/repos/{owner}/{repo}/git/refs/{ref}" });
+  expect(updates.map((u) => u.status)).toEqual([200, 200]);
+  expect(new Set(updates.map((u) => (u.body as { sha: string }).sha)).size).toBe(1);
+  expect(removalCommits(gh, path)).toHaveLength(1);
+  expect(await stage.hasAccess()).toBe(false);
+  expect(markedComments(gh, number, "revoked")).toHaveLength(1);
 });

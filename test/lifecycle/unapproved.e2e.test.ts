@@ -18,10 +18,15 @@ beforeEach(() => {
 const PATH = "grants/dev1-prod-db.yaml";
 
 test("a grant pushed straight to main is never applied; one timebox:unapproved issue names the commit and who pushed it", async () => {
-  const { gh } = env;
+  const { gh, clock } = env;
   const push = gh.pushCommit({ branch: "main", files: { [PATH]: grantYaml() }, author: "mallory", message: "give dev1 prod access" });
   await deliverOk(env, push);
+  expect(await env.hasAccess()).toBe(false);
 
+  // GitHub links a merge commit to its PR a moment after the push, so Timebox gives a fresh commit a
+  // short grace before calling it unapproved; the next tick after that reports it.
+  clock.advance(3 * 60_000);
+  await reconcile(env);
   expect(await env.hasAccess()).toBe(false);
   expect(await env.roleExists(env.grantRole(PATH))).toBe(false);
   const issues = gh.issues({ labels: ["timebox:unapproved"] });
@@ -43,9 +48,25 @@ test("a grant pushed straight to main is never applied; one timebox:unapproved i
   expect(appWrites(env).slice(writes)).toEqual([]);
 });
 
+test("the timebox:unapproved issue names who pushed, not only who authored the commit", async () => {
+  // Issue 4 §3: "opens or updates a timebox:unapproved issue naming the commit and the pusher". Git
+  // records the author (here the requester, dev1), but mallory pushed it; only the push webhook says so.
+  const { gh, clock } = env;
+  const push = gh.pushCommit({ branch: "main", files: { [PATH]: grantYaml() }, author: "dev1", pusher: "mallory" });
+  await deliverOk(env, push);
+  clock.advance(3 * 60_000);
+  await reconcile(env);
+  const issues = gh.issues({ labels: ["timebox:unapproved"] });
+  expect(issues).toHaveLength(1);
+  expect(issues[0].body).toContain(push.sha!);
+  expect(issues[0].body).toContain("mallory");
+});
+
 test("a restarted app finds the existing timebox:unapproved issue instead of opening another", async () => {
-  const { gh } = env;
+  const { gh, clock } = env;
   await deliverOk(env, gh.pushCommit({ branch: "main", files: { [PATH]: grantYaml() }, author: "mallory" }));
+  clock.advance(3 * 60_000);
+  await reconcile(env);
   expect(gh.issues({ labels: ["timebox:unapproved"] })).toHaveLength(1);
 
   // A fresh process (no in-memory state) reconciles the same repository.

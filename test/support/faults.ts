@@ -31,28 +31,46 @@ export class WrappingPool extends ProviderPool {
   }
 }
 
-/** A provider that behaves like `inner`, with hooks around grant and revoke. */
-export function interceptProvider(
-  inner: Provider,
-  hooks: { beforeGrant?: () => void; afterGrant?: () => void; beforeRevoke?: () => void; afterRevoke?: () => void },
-): Provider {
+export type ProviderOp = "checkTarget" | "recordPriorAccess" | "grant" | "revoke" | "isGranted" | "listManaged";
+
+export interface ProviderHooks {
+  /** Before every call (e.g. to refuse all calls of a dead instance). */
+  before?: (op: ProviderOp) => void;
+  beforeGrant?: () => void;
+  afterGrant?: () => void;
+  beforeRevoke?: () => void;
+  afterRevoke?: () => void;
+}
+
+/** A provider that behaves like `inner`, with hooks around its calls. */
+export function interceptProvider(inner: Provider, hooks: ProviderHooks): Provider {
+  const gate = <T>(op: ProviderOp, fn: () => Promise<T>): Promise<T> => {
+    try {
+      hooks.before?.(op);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return fn();
+  };
   return {
     id: inner.id,
-    checkTarget: (t, p) => inner.checkTarget(t, p),
-    ...(inner.recordPriorAccess ? { recordPriorAccess: (g, s) => inner.recordPriorAccess!(g, s) } : {}),
-    grant: async (g) => {
-      hooks.beforeGrant?.();
-      const result = await inner.grant(g);
-      hooks.afterGrant?.();
-      return result;
-    },
-    revoke: async (g, s) => {
-      hooks.beforeRevoke?.();
-      await inner.revoke(g, s);
-      hooks.afterRevoke?.();
-    },
-    isGranted: (g) => inner.isGranted(g),
-    ...(inner.listManaged ? { listManaged: () => inner.listManaged!() } : {}),
+    checkTarget: (t, p) => gate("checkTarget", () => inner.checkTarget(t, p)),
+    ...(inner.recordPriorAccess ? { recordPriorAccess: (g, s) => gate("recordPriorAccess", () => inner.recordPriorAccess!(g, s)) } : {}),
+    grant: (g) =>
+      gate("grant", async () => {
+        hooks.beforeGrant?.();
+        const result = await inner.grant(g);
+        hooks.afterGrant?.();
+        return result;
+      }),
+    revoke: (g, s) =>
+      gate("revoke", async () => {
+        hooks.beforeRevoke?.();
+        await inner.revoke(g, s);
+        hooks.afterRevoke?.();
+      }),
+    isGranted: (g) => gate("isGranted", () => inner.isGranted(g)),
+    ...(inner.listManaged ? { listManaged: () => gate("listManaged", () => inner.listManaged!()) } : {}),
     close: () => inner.close?.() ?? Promise.resolve(),
   };
 }
@@ -66,8 +84,9 @@ export class SimulatedCrash extends Error {
 }
 
 /**
- * The death of one app instance as GitHub sees it: from `kill()` on, every request fails with
- * 503, so nothing the dying instance would still do reaches GitHub. `revive()` before the next
+ * The death of one app instance: from `kill()` on, every request to GitHub fails with 503 and
+ * every provider call wrapped with `gate` throws, so nothing the dying instance would still do
+ * has an effect. `revive()` before the next
  * instance starts. `killAt` / `killAfter` die at (failing it) or right after (letting it through)
  * the first request that matches.
  */
@@ -107,6 +126,11 @@ export class Death {
     this.trigger = { match, after: true };
   }
 
+  /** A provider gate: a dead instance reaches no provider either. */
+  readonly gate = (op: string): void => {
+    if (this.dead) throw new SimulatedCrash(`(dead instance called ${op})`);
+  };
+
   /** A provider hook that kills the instance and throws (the process is gone after this step). */
   crashHere(where: string): () => never {
     return () => {
@@ -136,3 +160,44 @@ export const requests = {
   createCommit: (r: RequestInfo) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/git/commits",
   updateBranch: (r: RequestInfo) => r.method === "PATCH" && r.route === "/repos/{owner}/{repo}/git/refs/{ref}",
 };
+
+/**
+ * Holds matching requests until `parties` of them have arrived, then lets them all through at
+ * once (and re-arms for the next group): forces replicas into lockstep at one step. A request
+ * left alone is released after `timeoutMs` of real time, so a test never hangs on it.
+ */
+export function lockstep(gh: GitHubEmulator, match: (r: RequestInfo) => boolean, opts: { parties?: number; timeoutMs?: number } = {}) {
+  const parties = opts.parties ?? 2;
+  let waiting: Array<() => void> = [];
+  let timer: NodeJS.Timeout | undefined;
+  let groups = 0;
+  const releaseAll = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const go = waiting;
+    waiting = [];
+    for (const g of go) g();
+  };
+  const remove = gh.onRequest((r) => {
+    if (!match(r)) return undefined;
+    return new Promise<undefined>((resolve) => {
+      waiting.push(() => resolve(undefined));
+      if (waiting.length >= parties) {
+        groups++;
+        releaseAll();
+      } else if (!timer) {
+        timer = setTimeout(releaseAll, opts.timeoutMs ?? 2_000);
+      }
+    });
+  });
+  return {
+    /** Groups that met in full (not released by the timeout). */
+    get groups() {
+      return groups;
+    },
+    remove: () => {
+      releaseAll();
+      remove();
+    },
+  };
+}

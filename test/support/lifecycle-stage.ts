@@ -43,7 +43,10 @@ export async function startPostgresStage(options: { firstPool?: (env: Record<str
     .replace("  dev1: { postgres: dev1_login }", REQUESTERS.map((r) => `  ${r}: { postgres: ${logins[r]} }`).join("\n"))
     .replace("settings: { url_env: PROD_DB_URL }", `settings: { url_env: PROD_DB_URL, pool_size: ${pg.poolSize} }`);
   const env = { PROD_DB_URL: pg.url };
-  const first = await startAccessRepo({ policy, env, pool: options.firstPool?.(env) });
+  // A repository name of its own: on a shared real server, Timebox's role names and drift
+  // detection are per repository, so parallel test files must not share one.
+  const repo = `access-${s}`;
+  const first = await startAccessRepo({ policy, env, repo, pool: options.firstPool?.(env) });
   const instances: AccessRepo[] = [first];
   const release = async (instance: AccessRepo) => {
     await instance.pool.close();
@@ -58,7 +61,7 @@ export async function startPostgresStage(options: { firstPool?: (env: Record<str
     first,
     gh: first.gh,
     startInstance: async ({ pool } = {}) => {
-      const next = await startAccessRepo({ gh: first.gh, clock: first.clock, policy, env, pool });
+      const next = await startAccessRepo({ gh: first.gh, clock: first.clock, policy, env, repo, pool });
       instances.push(next);
       return next;
     },

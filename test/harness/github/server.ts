@@ -87,7 +87,7 @@ export class EmulatorServer {
       if (!isAppRoute(route) && token.kind === "app")
         throw new HttpError(403, "Resource not accessible by integration (this endpoint needs an installation token, not the app JWT)");
       for (const hook of [...this.st.requestHooks]) {
-        const injected = hook({ method, path, route, tokenKind: token.kind, query: Object.fromEntries(url.searchParams), body });
+        const injected = await hook({ method, path, route, tokenKind: token.kind, query: Object.fromEntries(url.searchParams), body });
         if (injected) throw new HttpError(injected.status, injected.message ?? defaultMessage(injected.status));
       }
       const ctx: Ctx = { st: this.st, method, params: m.params, query: url.searchParams, body: body ?? {}, headers: req.headers, token, url };

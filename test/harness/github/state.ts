@@ -207,8 +207,11 @@ export interface InjectedReply {
   message?: string;
 }
 
-/** Fault injection: a hook may answer a request itself (return a reply) or let it through (undefined). */
-export type RequestHook = (req: RequestInfo) => InjectedReply | undefined;
+/**
+ * Fault injection: a hook may answer a request itself (return a reply) or let it through
+ * (undefined); a hook that returns a promise holds the request until it settles (races, barriers).
+ */
+export type RequestHook = (req: RequestInfo) => InjectedReply | undefined | Promise<InjectedReply | undefined>;
 
 export class State {
   origin = "http://github.localhost";
