@@ -146,6 +146,15 @@ export class LifecycleGateway extends GitHubGateway {
     return data.number;
   }
 
+  /** Closes the open issue with `label` whose body carries `marker`, with a closing comment. */
+  async closeLabelledIssue(label: string, marker: string, closing: string): Promise<void> {
+    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoRef, labels: label, state: "open", per_page: 100 });
+    const existing = open.find((i) => (i.body ?? "").includes(marker));
+    if (!existing) return;
+    await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: existing.number, body: closing });
+    await this.octokit.rest.issues.update({ ...this.repoRef, issue_number: existing.number, state: "closed" });
+  }
+
   /**
    * Removes `path` from `branch` in a commit of Timebox's own, with compare-and-swap on the ref:
    * if the branch moved, the commit is rebuilt on the new head and tried again. When branch rules

@@ -14,6 +14,8 @@ export function onPush(deps: AppDeps) {
   return async (context: Context<"push">): Promise<void> => {
     const { ref, repository } = context.payload;
     if (ref !== `refs/heads/${repository.default_branch}`) return;
+    const shas = [...context.payload.commits.map((c) => c.id), context.payload.after];
+    deps.lifecycle.notePush(shas, context.payload.sender?.login ?? context.payload.pusher.name);
     await reconcileFromEvent(deps, context);
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import type { Policy } from "../policy/types.js";
 import { ProviderError, type ActiveGrant, type ManagedGrant, type Provider } from "../providers/types.js";
@@ -37,6 +38,7 @@ export interface ActionDeps {
 }
 
 export type ApplyResult = "applied" | "present" | "failed";
+export type RevokeOutcome = "revoked" | "done-before" | "failed";
 
 /** Resource → what its provider says Timebox manages there (only providers with `listManaged`), by short id. */
 export type ManagedIndex = Map<string, { list: ManagedGrant[]; byShortId: Map<string, ManagedGrant> }>;
@@ -51,6 +53,11 @@ export class GrantActions {
   /** Versions whose apply or revoke finished in this process (comments posted, records written). */
   private readonly done = new Set<string>();
   private readonly revokeFailures = new Map<string, number>();
+  /**
+   * Names this process in its removal commits. Two replicas revoking in the same second would
+   * otherwise build byte-identical commits, and both compare-and-swaps would "win".
+   */
+  private readonly runId = randomBytes(4).toString("hex");
 
   constructor(private readonly deps: ActionDeps) {}
 
@@ -83,6 +90,8 @@ export class GrantActions {
     // (or another grant's), which must be recorded before this grant can be revoked (rule 7).
     const finished = entry?.state === "applied" || (!entry && !provider.recordPriorAccess);
     if (present && finished && (await gw.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
+      // A crash after the comment but before the first record write leaves no check run: write it.
+      if (!record.written) await record.save(entryKey, { ...entry, state: "applied" }, `Applied \`${t.path}\`; expires ${want.expiresAt.toISOString()}.`);
       this.done.add(key);
       return "present";
     }
@@ -135,9 +144,9 @@ export class GrantActions {
     reason: RevokeReason,
     /** True when the file is still on the branch (it is then removed); false when history shows it gone. */
     onBranch: boolean,
-  ): Promise<boolean> {
+  ): Promise<RevokeOutcome> {
     const key = `revoked:${repo}:${versionKey(t)}`;
-    if (this.done.has(key)) return true;
+    if (this.done.has(key)) return "done-before";
     const provider = this.provider(t);
     const record = await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha);
     const g = toActiveGrant(repo, t, record.entries[versionKey(t)]?.priorAccess);
@@ -159,13 +168,13 @@ export class GrantActions {
           `${stuckMarker(t)}\nTimebox could not revoke \`${t.path}\` (${g.requester}, ${g.resource}/${g.role}, PR #${g.pullRequest}) after ${failures} attempts: ${safeError(error)}.\n\nIt keeps trying on every tick. Check the provider's credentials and reachability.`,
         );
       }
-      return false;
+      return "failed";
     }
     let where = "";
     if (onBranch) {
-      const outcome = await gw.removeFile(branch, t.path, t.blobSha, removalCommitMessage(t, g, reason, revokedAt));
+      const outcome = await gw.removeFile(branch, t.path, t.blobSha, removalCommitMessage(t, g, reason, revokedAt, this.runId));
       // Another instance won the compare-and-swap: it comments; if it died first, the history pass does.
-      if (outcome.kind === "already-gone") return true;
+      if (outcome.kind === "already-gone") return "revoked";
       where =
         outcome.kind === "committed"
           ? `The file was removed in ${outcome.sha}.`
@@ -174,18 +183,20 @@ export class GrantActions {
     if (!(await gw.hasMarkedComment(t.origin.pull.number, revokedMarker(t)))) {
       await gw.comment(t.origin.pull.number, revokedComment(t, g, reason, revokedAt, where));
     }
-    this.revokeFailures.delete(key);
+    if (this.revokeFailures.delete(key)) {
+      await gw.closeLabelledIssue("timebox:stuck-revoke", stuckMarker(t), `Revoked at ${revokedAt.toISOString()}; closing.`);
+    }
     this.done.add(key);
     this.deps.log.info({ repo, grant: t.path, pr: g.pullRequest, reason }, "grant revoked");
-    return true;
+    return "revoked";
   }
 
   /** Grant content that reached the default branch without an approved merged PR: never applied, reported once. */
-  async reportUnapproved(gw: LifecycleGateway, t: TrackedGrant, branch: string): Promise<boolean> {
+  async reportUnapproved(gw: LifecycleGateway, t: TrackedGrant, branch: string, pusherOf: (sha: string) => string | undefined): Promise<boolean> {
     if (t.origin.approved) return false;
     const key = `unapproved:${gw.repoRef.owner}/${gw.repoRef.repo}:${versionKey(t)}`;
     if (this.done.has(key)) return false;
-    const { title, body } = unapprovedIssue(t, branch);
+    const { title, body } = unapprovedIssue(t, branch, pusherOf(t.origin.commitSha));
     const issue = await gw.upsertLabelledIssue("timebox:unapproved", body.split("\n")[0], title, body);
     if (t.origin.pull && !(await gw.hasMarkedComment(t.origin.pull.number, body.split("\n")[0]))) {
       await gw.comment(t.origin.pull.number, `${body}\n\nTracked in #${issue}.`);

@@ -39,6 +39,11 @@ export class ApplyRecord {
     return new ApplyRecord(gw, mergeSha, run, entries);
   }
 
+  /** Whether the check run exists at all (a crash can come before its first write). */
+  get written(): boolean {
+    return this.run !== undefined;
+  }
+
   /**
    * What must survive a restart: prior access (it cannot be read again once Timebox has granted)
    * and unfinished applies. Finished entries without prior access are dropped, so a PR with many

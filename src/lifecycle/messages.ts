@@ -42,7 +42,7 @@ export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
 }
 
 /** The removal commit's message: a subject, a sentence, and the audit trailers. */
-export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date): string {
+export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, runId: string): string {
   return [
     `Revoke ${reason === "expired" ? "expired" : "removed"} grant ${t.path}`,
     "",
@@ -56,10 +56,11 @@ export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: R
     `Expires-at: ${iso(g.expiresAt)}`,
     `Revoked-at: ${iso(revokedAt)}`,
     `Revoke-Reason: ${reason}`,
+    `Timebox-Run: ${runId}`,
   ].join("\n");
 }
 
-export function unapprovedIssue(t: TrackedGrant, branch: string): { title: string; body: string } {
+export function unapprovedIssue(t: TrackedGrant, branch: string, pusher?: string): { title: string; body: string } {
   if (t.origin.approved) throw new Error("not unapproved");
   const o = t.origin;
   return {
@@ -69,6 +70,7 @@ export function unapprovedIssue(t: TrackedGrant, branch: string): { title: strin
       `Timebox found ${tick(t.path)} on ${tick(branch)} but **did not apply it**: ${o.reason}.`,
       "",
       `- **Commit:** ${o.commitSha}`,
+      `- **Pushed by:** ${pusher ? tick(pusher) : "unknown (Timebox did not see the push)"}`,
       `- **Committed by:** ${o.committer ? tick(o.committer) : "unknown"}`,
       o.pull ? `- **Pull request:** #${o.pull.number}` : "- **Pull request:** none",
       "",

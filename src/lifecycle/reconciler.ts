@@ -51,7 +51,7 @@ export class Reconciler {
     this.actions = new GrantActions(deps);
   }
 
-  async reconcile(gw: LifecycleGateway, repo: string): Promise<ReconcileReport> {
+  async reconcile(gw: LifecycleGateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined): Promise<ReconcileReport> {
     const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [] };
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.branchTip(branch);
@@ -70,15 +70,15 @@ export class Reconciler {
     report.active = live.length;
 
     for (const t of tracked.filter((t) => !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
-      if (await this.actions.reportUnapproved(gw, t, branch)) report.unapproved.push(t.path);
+      if (await this.actions.reportUnapproved(gw, t, branch, pusherOf)) report.unapproved.push(t.path);
     }
     for (const t of approved.filter((t) => expiresAt(t) <= now)) {
-      const ok = await this.actions.revoke(gw, repo, branch, t, live, "expired", true);
-      (ok ? report.revoked : report.failures).push(t.path);
+      const outcome = await this.actions.revoke(gw, repo, branch, t, live, "expired", true);
+      if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
     }
     for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
-      const ok = await this.actions.revoke(gw, repo, branch, t, live, reason, false);
-      (ok ? report.revoked : report.failures).push(t.path);
+      const outcome = await this.actions.revoke(gw, repo, branch, t, live, reason, false);
+      if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
     }
     const managed = await this.actions.managedIndex(policy);
     if (policy) {

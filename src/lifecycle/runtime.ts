@@ -39,6 +39,13 @@ export class LifecycleRuntime {
   private task?: ScheduledTask;
   /** Trees, blobs and commits already read, shared by every reconcile of this process. */
   private readonly immutable = new BoundedCache<unknown>();
+  /** Who pushed which commit, as push webhooks said (REST cannot tell): named in unapproved reports. */
+  private readonly pushers = new BoundedCache<string>(10_000);
+
+  /** Remembers the pusher of commits a push webhook announced. */
+  notePush(commitShas: string[], pusher: string): void {
+    for (const sha of commitShas) void this.pushers.getOrLoad(sha, async () => pusher);
+  }
   private timersOn = false;
 
   constructor(private readonly deps: RuntimeDeps) {}
@@ -48,7 +55,7 @@ export class LifecycleRuntime {
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
       const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
-      const report = await this.deps.reconciler.reconcile(gw, name);
+      const report = await this.deps.reconciler.reconcile(gw, name, (sha) => this.pushers.peek(sha));
       if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
         this.deps.log.info({ ...report, nextExpiry: report.nextExpiry?.toISOString() }, "reconciled");
       }

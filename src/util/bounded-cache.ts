@@ -7,6 +7,10 @@ export class BoundedCache<V> {
 
   constructor(private readonly maxEntries = 50_000) {}
 
+  peek(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
   delete(key: string): void {
     this.map.delete(key);
   }

@@ -120,10 +120,10 @@ test("replicas racing many times: whichever wins each compare-and-swap, each gra
   expect(gh.repo().log("main").filter((c) => c.message.startsWith("Revoke"))).toHaveLength(9);
 });
 
-test("replicas in lockstep build the same removal commit: both ref updates succeed, still one commit and one comment", async () => {
-  // Two replicas woken by the same cron second build byte-identical commits (same tree, parent,
-  // message, author and second), so both fast-forward updates of the ref succeed: both are told
-  // "committed". Forced here by holding each step until both replicas reach it.
+test("replicas in lockstep: each names itself in its removal commit, so one compare-and-swap wins; one commit and one comment", async () => {
+  // Two replicas woken by the same cron second would build byte-identical commits (same tree,
+  // parent, message, author and second) and both fast-forwards would succeed; the Timebox-Run
+  // trailer makes them differ. Forced here by holding each step until both replicas reach it.
   const { gh } = stage;
   const { number, path } = await mergeApprovedGrant(gh, a.probot);
   stage.first.clock.advance(2 * HOUR + 60_000);
@@ -137,8 +137,9 @@ test("replicas in lockstep build the same removal commit: both ref updates succe
   }
   expect(atCommit.groups).toBe(1);
   const updates = gh.requestsMatching({ method: "PATCH", route: "/repos/{owner}/{repo}/git/refs/{ref}" });
-  expect(updates.map((u) => u.status)).toEqual([200, 200]);
-  expect(new Set(updates.map((u) => (u.body as { sha: string }).sha)).size).toBe(1);
+  // Same second, same tree, same parent: only the Timebox-Run trailer tells the two commits apart.
+  expect(updates.map((u) => u.status).sort()).toEqual([200, 422]);
+  expect(new Set(updates.map((u) => (u.body as { sha: string }).sha)).size).toBe(2);
   expect(removalCommits(gh, path)).toHaveLength(1);
   expect(await stage.hasAccess()).toBe(false);
   expect(markedComments(gh, number, "revoked")).toHaveLength(1);

@@ -49,7 +49,9 @@ export async function startPostgresAccess(options: PostgresAccessOptions = {}): 
     .replace("dev1: { postgres: dev1_login }", `dev1: { postgres: ${login} }`)
     .replace("settings: { url_env: PROD_DB_URL }", `settings: { url_env: PROD_DB_URL, pool_size: ${pg.poolSize} }`);
   const providerEnv = { PROD_DB_URL: pg.url };
-  const repo = await startAccessRepo({ policy, env: providerEnv, repo: options.repo, pool: options.pool?.(providerEnv) });
+  // A unique repository by default: role names are keyed by repository, and test files run in
+  // parallel against one real server must never touch each other's roles.
+  const repo = await startAccessRepo({ policy, env: providerEnv, repo: options.repo ?? `access-${s}`, pool: options.pool?.(providerEnv) });
   const hasAccess = async () =>
     (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [login, target])).rows[0].ok;
   return {
@@ -64,7 +66,7 @@ export async function startPostgresAccess(options: PostgresAccessOptions = {}): 
     stop: async () => {
       await repo.stop();
       await pg.idle();
-      if (options.repo) {
+      {
         // A test that failed half-way may leave per-grant roles behind on a shared server.
         const left = await pg.admin<{ rolname: string }>(
           "SELECT rolname FROM pg_roles WHERE starts_with(rolname, 'timebox_') AND strpos(coalesce(shobj_description(oid, 'pg_authid'), ''), $1) > 0",
