@@ -62,12 +62,15 @@ test("revocation lag: 1,000 grants expiring within one minute", async () => {
     await ctx.runtime.reconcileAll();
     const merged = ctx.clock.now().getTime();
     const lags: number[] = [];
+    const injectedLags: number[] = [];
     const provider = ctx.provider;
     const original = provider.revoke.bind(provider);
     let stepStart = 0n;
     let expiryOfStep = 0;
     provider.revoke = async (g) => {
       await original(g);
+      // Injected-clock lag: how long after its expiry (on the app's clock) the grant was revoked.
+      injectedLags.push(ctx.clock.now().getTime() - g.expiresAt.getTime());
       // Real-clock lag: time since the timer fired for this expiry second (the provider verifies after this).
       lags.push(Number(process.hrtime.bigint() - stepStart) / 1e6 + (ctx.clock.now().getTime() - expiryOfStep));
     };
@@ -80,7 +83,8 @@ test("revocation lag: 1,000 grants expiring within one minute", async () => {
     }
     lags.sort((a, b) => a - b);
     const pct = (p: number) => Math.round(lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))]);
-    results.revocationLag = { grants: lags.length, injectedClockLagMs: 0, realClockMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: Math.round(lags.at(-1)!) } };
+    injectedLags.sort((a, b) => a - b);
+    results.revocationLag = { grants: lags.length, injectedClockMs: { p99: injectedLags[Math.floor(0.99 * injectedLags.length)], max: injectedLags.at(-1) }, realClockMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: Math.round(lags.at(-1)!) } };
     console.log("revocation lag", JSON.stringify(results.revocationLag));
     expect(lags.length).toBe(1_000);
   } finally {
