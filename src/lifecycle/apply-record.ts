@@ -21,7 +21,9 @@ export class ApplyRecord {
     private readonly mergeSha: string,
     private run: ExistingCheckRun | undefined,
     readonly entries: Record<string, ApplyEntry>,
-  ) {}
+  ) {
+    for (const [key, entry] of Object.entries(entries)) this.track(key, entry);
+  }
 
   /** The record of a merge commit, read once per reconcile however many grants the PR merged. */
   static load(gw: LifecycleGateway, mergeSha: string): Promise<ApplyRecord> {
@@ -47,17 +49,27 @@ export class ApplyRecord {
   /**
    * What must survive a restart: prior access (it cannot be read again once Timebox has granted)
    * and unfinished applies. Finished entries without prior access are dropped, so a PR with many
-   * grants stays under GitHub's 65,535-character limit for the check run's text.
+   * grants stays under GitHub's 65,535-character limit for the check run's text. Kept up to date
+   * entry by entry, so a PR with thousands of grants is not rescanned on every save.
    */
-  private durable(): Record<string, ApplyEntry> {
-    return Object.fromEntries(Object.entries(this.entries).filter(([, e]) => e.priorAccess || e.state !== "applied"));
+  private readonly durable = new Map<string, ApplyEntry>();
+  private readonly unfinished = new Set<string>();
+  private readonly failed = new Set<string>();
+
+  private track(key: string, entry: ApplyEntry): void {
+    if (entry.priorAccess || entry.state !== "applied") this.durable.set(key, entry);
+    else this.durable.delete(key);
+    if (entry.state === "applied") this.unfinished.delete(key);
+    else this.unfinished.add(key);
+    if (entry.state === "failed") this.failed.add(key);
+    else this.failed.delete(key);
   }
 
   async save(key: string, entry: ApplyEntry, summary: string): Promise<void> {
     this.entries[key] = entry;
-    const all = Object.values(this.entries);
-    const done = all.every((e) => e.state === "applied");
-    const failed = all.some((e) => e.state === "failed");
+    this.track(key, entry);
+    const done = this.unfinished.size === 0;
+    const failed = this.failed.size > 0;
     const id = await this.gw.writeCheckRun(
       {
         name: APPLY_CHECK,
@@ -67,7 +79,7 @@ export class ApplyRecord {
         output: {
           title: done ? "Access applied" : failed ? "Access not applied" : "Applying access",
           summary,
-          text: `Timebox's apply record (machine-readable):\n${JSON.stringify(this.durable())}`,
+          text: `Timebox's apply record (machine-readable):\n${JSON.stringify(Object.fromEntries(this.durable))}`,
         },
       },
       this.run,
