@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { POLICY_PATH } from "../policy/types.js";
 import { runValidate } from "./validate.js";
+import { runAudit, type AuditCliOptions } from "./audit.js";
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -26,6 +27,24 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .action(async (files: string[], options: { policy: string; author?: string; format: "text" | "json" }) => {
       const result = await runValidate(files, options, io.cwd);
       io.stdout(result.stdout);
+      exitCode = result.exitCode;
+    });
+
+  program
+    .command("audit")
+    .description("who had what access, when, approved by whom — from a clone's history, offline")
+    .option("--repo <path>", "the access repository (a clone)", ".")
+    .option("--since <date>", "only access windows that end after this time")
+    .option("--until <date>", "only access windows that start before this time (a bare date includes that day)")
+    .option("--who <login>", "only grants requested by this login")
+    .option("--resource <name>", "only grants of this resource")
+    .option("--at <time>", "only grants that gave access at this moment")
+    .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json"]).default("table"))
+    .option("--out <file>", "write the report to a file instead of stdout")
+    .action(async (options: AuditCliOptions) => {
+      const result = await runAudit(options, io.cwd);
+      io.stdout(result.stdout);
+      if (result.stderr) io.stderr(result.stderr);
       exitCode = result.exitCode;
     });
 

@@ -1,0 +1,159 @@
+import { spawn } from "node:child_process";
+
+/** A failed `git` run: the exit code and the first line of what git said, never a shell string. */
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly code: number | null,
+    readonly stderr: string,
+  ) {
+    super(`git ${args[0] ?? ""} failed${code === null ? "" : ` (exit ${code})`}: ${stderr.trim().split("\n")[0] ?? ""}`);
+  }
+}
+
+/** User config that would change what `git log` prints (a root commit's files, signatures on stdout). */
+const PINNED = ["core.quotePath=false", "color.ui=never", "log.showRoot=true", "log.showSignature=false", "diff.renames=false"];
+const REPO_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_COMMON_DIR"];
+
+/**
+ * Runs the real `git` (no shell) in `repo` and returns its stdout as bytes. `input` is written to
+ * its stdin. Config that could change output (pager, colour, quoting, replace refs) is pinned.
+ */
+export function git(repo: string, args: readonly string[], input?: string): Promise<Buffer> {
+  const full = ["-C", repo, ...PINNED.flatMap((c) => ["-c", c]), "--no-pager", "--no-replace-objects", ...args];
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" };
+  // `--repo` must mean what it says even when run from a hook or another tool that exported these.
+  for (const name of REPO_ENV) delete env[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn("git", full, {
+      stdio: ["pipe", "pipe", "pipe"],
+      env,
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", (e) => reject(new GitError(args, null, e.message)));
+    child.on("close", (code) => {
+      if (code === 0) resolve(Buffer.concat(out));
+      else reject(new GitError(args, code, Buffer.concat(err).toString("utf8")));
+    });
+    child.stdin.on("error", () => undefined); // git may exit before reading everything; the exit code says why
+    child.stdin.end(input ?? "");
+  });
+}
+
+/** One change to a path, as `git log --raw` reports it against the commit's first parent. */
+export interface PathChange {
+  status: string; // A, M, D, T
+  oldMode: string;
+  newMode: string;
+  newBlob: string;
+  path: string;
+}
+
+/** A commit on the default branch's first-parent chain, with what it changed against its first parent. */
+export interface MainlineCommit {
+  sha: string;
+  parents: string[];
+  /** Committer date: when this commit was made on (merged into) the default branch. */
+  committedAt: Date;
+  changes: PathChange[];
+}
+
+const META = /^:(\d{6}) (\d{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z])\d*$/;
+
+/**
+ * The default branch's first-parent chain, oldest first. Each commit is diffed against its
+ * first parent (`--diff-merges=first-parent`): for a merge commit that is exactly what the merge
+ * brought to the default branch, whichever PR commit first wrote it. Renames are not detected, so
+ * a moved grant is a removal and an addition.
+ */
+export async function readMainline(repo: string, ref: string): Promise<MainlineCommit[]> {
+  const out = await git(repo, [
+    "log",
+    "--first-parent",
+    "--diff-merges=first-parent",
+    "--no-renames",
+    "--raw",
+    "--no-abbrev",
+    "-z",
+    "--reverse",
+    "--format=%x1e%H%x1f%P%x1f%ct",
+    ref,
+    "--",
+  ]);
+  return parseMainline(out.toString("utf8"));
+}
+
+export function parseMainline(text: string): MainlineCommit[] {
+  const commits: MainlineCommit[] = [];
+  const tokens = text.split("\0");
+  let pending: RegExpExecArray | undefined;
+  for (const token of tokens) {
+    if (pending) {
+      // After a raw entry comes exactly one path (no renames), whatever characters it holds.
+      const [, oldMode, newMode, , newBlob, status] = pending;
+      commits.at(-1)?.changes.push({ status, oldMode, newMode, newBlob, path: token });
+      pending = undefined;
+      continue;
+    }
+    const t = token.replace(/^\n+/, "");
+    if (t.startsWith("\x1e")) {
+      const [sha, parents, seconds] = t.slice(1).split("\x1f");
+      commits.push({ sha, parents: parents ? parents.split(" ") : [], committedAt: new Date(Number(seconds) * 1000), changes: [] });
+      continue;
+    }
+    const meta = META.exec(t);
+    if (meta) pending = meta;
+  }
+  return commits;
+}
+
+/** Subjects and trailers of some commits, by sha. */
+export interface CommitNote {
+  subject: string;
+  trailers: Array<[string, string]>;
+}
+
+/** Reads subjects and (unfolded) trailers, parsed by git itself, for the given revisions or a range. */
+export async function readNotes(repo: string, revisions: readonly string[], walk = false): Promise<Map<string, CommitNote>> {
+  const notes = new Map<string, CommitNote>();
+  if (revisions.length === 0) return notes;
+  const args = ["log", ...(walk ? [] : ["--no-walk=unsorted"]), "-z", "--format=%H%n%s%n%(trailers:unfold,only)", "--stdin", "--"];
+  const out = (await git(repo, args, `${revisions.join("\n")}\n`)).toString("utf8");
+  for (const record of out.split("\0")) {
+    const [sha, subject = "", ...lines] = record.replace(/^\n+/, "").split("\n");
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
+    const trailers: Array<[string, string]> = [];
+    for (const line of lines) {
+      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+      if (m) trailers.push([m[1], m[2].trim()]);
+    }
+    notes.set(sha, { subject, trailers });
+  }
+  return notes;
+}
+
+/** Blob contents by id, through one `git cat-file --batch`. */
+export async function readBlobs(repo: string, ids: readonly string[]): Promise<Map<string, Buffer>> {
+  const blobs = new Map<string, Buffer>();
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return blobs;
+  const out = await git(repo, ["cat-file", "--batch"], `${unique.join("\n")}\n`);
+  let at = 0;
+  while (at < out.length) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) break;
+    const header = out.subarray(at, eol).toString("utf8");
+    const m = /^([0-9a-f]{40,64}) (\w+) (\d+)$/.exec(header);
+    if (!m) {
+      at = eol + 1; // "<id> missing"
+      continue;
+    }
+    const size = Number(m[3]);
+    if (m[2] === "blob") blobs.set(m[1], out.subarray(eol + 1, eol + 1 + size));
+    at = eol + 1 + size + 1;
+  }
+  return blobs;
+}
