@@ -1,4 +1,4 @@
-import type { ApplicationFunction, Probot } from "probot";
+import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import { loadConfig } from "./config/env.js";
 import type { Octokit } from "./github/types.js";
 import { onPullRequestClosed, onPush } from "./handlers/merged.js";
@@ -7,6 +7,7 @@ import { onCheckRerequested, onPullRequestChanged, REVIEW_EVENTS } from "./handl
 import { ProviderPool } from "./lifecycle/provider-pool.js";
 import { Reconciler } from "./lifecycle/reconciler.js";
 import { LifecycleRuntime, type RepoTarget } from "./lifecycle/runtime.js";
+import { serveMetrics, TimeboxMetrics } from "./metrics/index.js";
 import { knownProviders } from "./policy/providers.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { KeyedQueue } from "./util/keyed-queue.js";
@@ -22,13 +23,14 @@ export interface TimeboxOptions {
 
 /** The composition root: builds the pieces and wires events to handlers. No logic lives here. */
 export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction {
-  return (app: Probot) => {
+  return (app: Probot, appOptions?: ApplicationFunctionOptions) => {
     const env = options.env ?? process.env;
     const config = loadConfig(env);
     const clock = options.clock ?? systemClock;
     const providers = knownProviders();
     const queue = new KeyedQueue();
     const pool = options.pool ?? new ProviderPool(env);
+    const metrics = new TimeboxMetrics();
     const reconciler = new Reconciler({
       clock,
       providers,
@@ -47,14 +49,16 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       cronExpression: config.reconcileCron,
       octokitFor: (id) => app.auth(id) as Promise<Octokit>,
       discover: () => discoverRepositories(app),
+      observeReconcile: metrics.observeReconcile,
     });
     const deps = { providers, queue, lifecycle };
 
-    app.on([...REVIEW_EVENTS], onPullRequestChanged(deps));
-    app.on([...REVIEW_CHANGE_EVENTS], onReviewChanged(deps));
-    app.on("pull_request.closed", onPullRequestClosed(deps));
-    app.on("push", onPush(deps));
-    app.on("check_run.rerequested", onCheckRerequested(deps));
+    app.on([...REVIEW_EVENTS], metrics.track(onPullRequestChanged(deps)));
+    app.on([...REVIEW_CHANGE_EVENTS], metrics.track(onReviewChanged(deps)));
+    app.on("pull_request.closed", metrics.track(onPullRequestClosed(deps)));
+    app.on("push", metrics.track(onPush(deps)));
+    app.on("check_run.rerequested", metrics.track(onCheckRerequested(deps)));
+    serveMetrics(appOptions, metrics, app.log);
 
     options.onRuntime?.(lifecycle, pool);
     if (config.scheduler) lifecycle.start();

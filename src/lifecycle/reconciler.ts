@@ -27,6 +27,10 @@ export interface ReconcileReport {
   failures: string[];
   /** The next moment a grant of this repository expires, for the precise timer. */
   nextExpiry?: Date;
+  /** For each expired grant revoked in this run: milliseconds from its expiry to the revoke (metrics). */
+  revocationLagsMs: number[];
+  /** How many of `failures` were revokes (the rest are applies), for metrics. */
+  failedRevokes: number;
 }
 
 export interface ReconcilerDeps extends ActionDeps {
@@ -52,7 +56,7 @@ export class Reconciler {
   }
 
   async reconcile(gw: LifecycleGateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined): Promise<ReconcileReport> {
-    const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [] };
+    const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [], revocationLagsMs: [], failedRevokes: 0 };
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.branchTip(branch);
     report.tip = tip;
@@ -75,10 +79,13 @@ export class Reconciler {
     for (const t of approved.filter((t) => expiresAt(t) <= now)) {
       const outcome = await this.actions.revoke(gw, repo, branch, t, live, "expired", true);
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
+      if (outcome === "revoked") report.revocationLagsMs.push(this.deps.clock.now().getTime() - expiresAt(t).getTime());
+      if (outcome === "failed") report.failedRevokes++;
     }
     for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
       const outcome = await this.actions.revoke(gw, repo, branch, t, live, reason, false);
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
+      if (outcome === "failed") report.failedRevokes++;
     }
     const managed = await this.actions.managedIndex(policy);
     if (policy) {

@@ -23,6 +23,8 @@ export interface RuntimeDeps {
   /** Every repository of every installation (for start-up and the backstop tick). */
   discover: () => Promise<RepoTarget[]>;
   cronExpression: string;
+  /** Wraps each reconcile (metrics: duration, outcome, what it did). */
+  observeReconcile?: (run: () => Promise<ReconcileReport>) => Promise<ReconcileReport>;
 }
 
 /** The longest a Node timer can wait; later expiries are caught by a later timer or the tick. */
@@ -55,7 +57,8 @@ export class LifecycleRuntime {
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
       const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
-      const report = await this.deps.reconciler.reconcile(gw, name, (sha) => this.pushers.peek(sha));
+      const run = () => this.deps.reconciler.reconcile(gw, name, (sha) => this.pushers.peek(sha));
+      const report = await (this.deps.observeReconcile ?? ((f) => f()))(run);
       if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
         this.deps.log.info({ ...report, nextExpiry: report.nextExpiry?.toISOString() }, "reconciled");
       }
