@@ -12,7 +12,9 @@ COPY schemas ./schemas
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-slim
+# JSON logs (Probot pretty-prints otherwise, even in production).
 ENV NODE_ENV=production \
+    LOG_FORMAT=json \
     HOST=0.0.0.0 \
     PORT=3000
 WORKDIR /app
