@@ -37,7 +37,6 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
     baseSha: base ?? "",
     basePolicyText,
     grantFiles: [{ path: q.path, kind: "file", content: q.content }],
-    removedGrantPaths: [],
     reviews,
   };
   const isMember = await lookUpMemberships(gw, membershipNeeds(snapshot, { providers, pusher }));

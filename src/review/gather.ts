@@ -23,8 +23,6 @@ export interface PullRequestSnapshot {
   /** The PR's version of the policy, when the PR changes it. */
   headPolicy?: { kind: EntryKind; content?: Buffer; removed: boolean };
   grantFiles: ChangedGrantFile[];
-  /** Grant files the PR deletes (early revocations once merged). */
-  removedGrantPaths: string[];
   reviews: Review[];
 }
 
@@ -60,10 +58,7 @@ export async function gatherPullRequest(gateway: GitHubGateway, number: number, 
     const kind = MODE_KIND[modes.get(POLICY_PATH) ?? ""] ?? "file";
     headPolicy = { kind, removed, content: !removed && kind === "file" && policyFile.sha ? await gateway.readBlob(policyFile.sha) : undefined };
   }
-  const removedGrantPaths = files
-    .flatMap((f) => (f.status === "removed" ? [f.path] : f.status === "renamed" && f.previousPath ? [f.previousPath] : []))
-    .filter((p) => p.startsWith(dir));
-  return { pr, baseSha, basePolicyText, headPolicy, grantFiles, removedGrantPaths, reviews };
+  return { pr, baseSha, basePolicyText, headPolicy, grantFiles, reviews };
 }
 
 /** Files a grants folder may hold besides grants (`README.md`, `.gitkeep`). */
