@@ -1,5 +1,5 @@
 import { GitHubGateway } from "./gateway.js";
-import type { TreeEntry } from "./types.js";
+import type { Octokit, TreeEntry } from "./types.js";
 
 const status = (error: unknown) => (error as { status?: number })?.status;
 const message = (error: unknown) => String((error as { message?: string })?.message ?? "");
@@ -75,7 +75,16 @@ export class LifecycleGateway extends GitHubGateway {
   }
 
   private async readMergedPullsFor(sha: string, baseRef: string): Promise<MergedPull[]> {
-    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...this.repoRef, commit_sha: sha, per_page: 100 });
+    let data: Awaited<ReturnType<Octokit["rest"]["pulls"]["list"]>>["data"];
+    try {
+      ({ data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...this.repoRef, commit_sha: sha, per_page: 100 }));
+    } catch (error) {
+      // Some GitHub servers (older Enterprise, proxies) lack this endpoint: find the PR among the
+      // recently closed ones whose head or merge commit is this commit.
+      if (status(error) !== 404 && status(error) !== 422) throw error;
+      const closed = await this.octokit.rest.pulls.list({ ...this.repoRef, state: "closed", base: baseRef, sort: "updated", direction: "desc", per_page: 100 });
+      data = closed.data.filter((p) => p.head.sha === sha || p.merge_commit_sha === sha);
+    }
     return data
       .filter((p) => p.merged_at && p.base.ref === baseRef && p.merge_commit_sha)
       .map((p) => ({

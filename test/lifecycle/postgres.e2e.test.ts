@@ -54,3 +54,14 @@ test("merge applies the grant in PostgreSQL; expiry revokes it, removes the file
   expect(gh.branchHead("main")).toBe(commits);
   expect(gh.comments(pr.number!).filter((c: { body: string }) => c.body.includes("timebox:revoked"))).toHaveLength(1);
 });
+
+test("a GitHub without the commit → pull requests endpoint still gets merged grants applied", async () => {
+  const { gh, probot } = env;
+  gh.failNext({ route: "/repos/{owner}/{repo}/commits/{commit_sha}/pulls", status: 404, times: Number.POSITIVE_INFINITY });
+  const pr = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-prod-db.yaml": VALID_GRANT } });
+  await gh.deliver(probot, pr);
+  await gh.deliver(probot, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
+  await gh.deliver(probot, gh.merge(pr.number!, { by: "alice" }));
+  expect(await env.hasAccess()).toBe(true);
+  expect(gh.requestsMatching({ route: "/repos/{owner}/{repo}/commits/{commit_sha}/pulls" }).map((r) => r.status)).toContain(404);
+});
