@@ -210,9 +210,9 @@ export class GrantActions {
   async managedIndex(policy: Policy | undefined): Promise<ManagedIndex> {
     const index: ManagedIndex = new Map();
     for (const resource of Object.keys(policy?.resources ?? {})) {
-      const provider = this.deps.pool.forResource(policy!, resource);
-      if (!provider.listManaged) continue;
       try {
+        const provider = this.deps.pool.forResource(policy!, resource);
+        if (!provider.listManaged) continue;
         const list = await provider.listManaged();
         index.set(resource, { list, byShortId: new Map(list.flatMap((m) => (m.shortId ? [[m.shortId, m] as const] : []))) });
       } catch (error) {

@@ -4,7 +4,7 @@ import { POLICY_PATH, type Policy } from "../policy/types.js";
 import { parseDuration } from "../grants/duration.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt } from "./active-grant.js";
-import { GrantActions, type ActionDeps } from "./actions.js";
+import { GrantActions, safeError, type ActionDeps } from "./actions.js";
 import { resolveOrigin } from "./origin.js";
 import type { RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
@@ -74,23 +74,23 @@ export class Reconciler {
     report.active = live.length;
 
     for (const t of tracked.filter((t) => !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
-      if (await this.actions.reportUnapproved(gw, t, branch, pusherOf)) report.unapproved.push(t.path);
+      if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
     }
     for (const t of approved.filter((t) => expiresAt(t) <= now)) {
-      const outcome = await this.actions.revoke(gw, repo, branch, t, live, "expired", true);
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, "expired", true))) ?? "failed";
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
       if (outcome === "revoked") report.revocationLagsMs.push(this.deps.clock.now().getTime() - expiresAt(t).getTime());
       if (outcome === "failed") report.failedRevokes++;
     }
     for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
-      const outcome = await this.actions.revoke(gw, repo, branch, t, live, reason, false);
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, reason, false))) ?? "failed";
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
       if (outcome === "failed") report.failedRevokes++;
     }
     const managed = await this.actions.managedIndex(policy);
     if (policy) {
       for (const t of live) {
-        const result = await this.actions.apply(gw, repo, t, live, policy, managed);
+        const result = (await this.isolated(repo, t.path, () => this.actions.apply(gw, repo, t, live, policy, managed))) ?? "failed";
         if (result === "applied") report.applied.push(t.path);
         if (result === "failed") report.failures.push(t.path);
       }
@@ -98,6 +98,20 @@ export class Reconciler {
     await this.actions.revokeDrift(gw, repo, policy, live, branch, managed);
     report.nextExpiry = live.map(expiresAt).sort((a, b) => a.getTime() - b.getTime())[0];
     return report;
+  }
+
+  /**
+   * One grant's unexpected error (a provider that cannot even be built, GitHub refusing a write)
+   * never stops the others: it is logged and retried on the next reconcile.
+   */
+  private async isolated<T>(repo: string, grant: string, step: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await step();
+    } catch (error) {
+      const { name, status } = error as { name?: string; status?: number };
+      this.deps.log.error({ repo, grant, error: safeError(error), kind: name, status }, "grant step failed; retrying on the next reconcile");
+      return undefined;
+    }
   }
 
   /** GitHub links a merge commit to its PR a moment after the push: give a fresh commit that long. */

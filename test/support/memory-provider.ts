@@ -1,4 +1,5 @@
 import { ProviderPool } from "../../src/lifecycle/provider-pool.js";
+import type { Policy } from "../../src/policy/types.js";
 import type { ActiveGrant, GrantResult, ManagedGrant, Provider } from "../../src/providers/types.js";
 
 /** An in-memory provider that keeps per-grant handles like the PostgreSQL one, for benchmarks and fault tests. */
@@ -34,7 +35,7 @@ export class MemoryPool extends ProviderPool {
   constructor(readonly provider: Provider = new MemoryProvider()) {
     super({});
   }
-  override forResource(): Provider {
+  override forResource(_policy: Policy, _resource: string): Provider {
     return this.provider;
   }
   override async close(): Promise<void> {}
