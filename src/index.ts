@@ -1,6 +1,7 @@
 import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import { loadConfig } from "./config/env.js";
 import type { Octokit } from "./github/types.js";
+import { onIssueCommentCreated } from "./handlers/issue-comment.js";
 import { onPullRequestClosed, onPush } from "./handlers/merged.js";
 import { onReviewChanged, REVIEW_CHANGE_EVENTS } from "./handlers/pull-request-review.js";
 import { onCheckRerequested, onPullRequestChanged, REVIEW_EVENTS } from "./handlers/pull-request.js";
@@ -57,6 +58,8 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     app.on([...REVIEW_CHANGE_EVENTS], metrics.track(onReviewChanged(deps)));
     app.on("pull_request.closed", metrics.track(onPullRequestClosed(deps)));
     app.on("push", metrics.track(onPush(deps)));
+    // Commands come from new comments only: an edited comment never runs one.
+    app.on("issue_comment.created", metrics.track(onIssueCommentCreated(deps)));
     app.on("check_run.rerequested", metrics.track(onCheckRerequested(deps)));
     serveMetrics(appOptions, metrics, app.log);
 

@@ -44,7 +44,7 @@ export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
 /** The removal commit's message: a subject, a sentence, and the audit trailers. */
 export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, runId: string): string {
   return [
-    `Revoke ${reason === "expired" ? "expired" : "removed"} grant ${t.path}`,
+    reason.startsWith("revoked-by:") ? `Revoke grant ${t.path} on request of ${reason.slice(11)}` : `Revoke ${reason === "expired" ? "expired" : "removed"} grant ${t.path}`,
     "",
     `${g.requester}'s ${g.role} access to ${g.resource} (${formatDuration(t.origin.grant.durationMs)}, PR #${g.pullRequest}) ended: ${reason}.`,
     "",

@@ -33,6 +33,22 @@ export interface ReconcileReport {
   failedRevokes: number;
 }
 
+/** What `/timebox revoke` did on one PR. */
+export type RevokeCommandResult =
+  | { kind: "none" }
+  | { kind: "done"; revoked: string[]; failed: string[]; refused: Array<{ path: string; mayRevoke: string[] }> };
+
+/**
+ * Who may revoke an active grant early: its requester, an eligible approver of its role, or a
+ * policy owner, judged with `policy` (the default branch tip's; the grant's own when that is invalid).
+ */
+export function revokersOf(t: ApprovedGrant, policy: Policy | undefined): string[] {
+  const p = policy ?? t.origin.policy;
+  const role = p.resources[t.origin.grant.resource]?.roles[t.origin.grant.role] ?? t.origin.role;
+  const seen = new Set<string>();
+  return [t.origin.grant.requester, ...role.approvers, ...p.owners].filter((r) => !seen.has(r.toLowerCase()) && !!seen.add(r.toLowerCase()));
+}
+
 export interface ReconcilerDeps extends ActionDeps {
   clock: Clock;
   providers: ReadonlyMap<string, readonly string[]>;
@@ -98,6 +114,45 @@ export class Reconciler {
     await this.actions.revokeDrift(gw, repo, policy, live, branch, managed);
     report.nextExpiry = live.map(expiresAt).sort((a, b) => a.getTime() - b.getTime())[0];
     return report;
+  }
+
+  /**
+   * `/timebox revoke` on PR `prNumber` by `login`: the PR's grants active on the default branch that
+   * `login` may revoke (`isAllowed` of their revokers) are revoked now, their files removed with
+   * `Revoke-Reason: revoked-by:<login>`.
+   */
+  async revokeByCommand(
+    gw: LifecycleGateway,
+    repo: string,
+    prNumber: number,
+    login: string,
+    isAllowed: (refs: readonly string[]) => Promise<boolean>,
+  ): Promise<RevokeCommandResult> {
+    const branch = await this.defaultBranch(gw, repo);
+    const tip = await gw.branchTip(branch);
+    const policyText = await gw.readFile(tip, POLICY_PATH);
+    const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
+    const tracked = await this.trackedGrants(gw, repo, tip, branch, policy?.grants_path ?? "grants/");
+    const now = this.deps.clock.now();
+    let live = tracked.filter(isApproved).filter((t) => expiresAt(t) > now);
+    const mine = live.filter((t) => t.origin.pull.number === prNumber);
+    if (mine.length === 0) return { kind: "none" };
+    const result: RevokeCommandResult = { kind: "done", revoked: [], failed: [], refused: [] };
+    for (const t of mine) {
+      const refs = revokersOf(t, policy);
+      if (!(await isAllowed(refs))) {
+        result.refused.push({ path: t.path, mayRevoke: refs });
+        continue;
+      }
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, true))) ?? "failed";
+      if (outcome === "failed") {
+        result.failed.push(t.path);
+      } else {
+        result.revoked.push(t.path);
+        live = live.filter((o) => o.path !== t.path);
+      }
+    }
+    return result;
   }
 
   /**

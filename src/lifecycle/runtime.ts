@@ -6,7 +6,9 @@ import { BoundedCache } from "../util/bounded-cache.js";
 import type { Clock } from "../util/clock.js";
 import type { KeyedQueue } from "../util/keyed-queue.js";
 import type { Logger } from "./actions.js";
-import type { Reconciler, ReconcileReport } from "./reconciler.js";
+import { allows, teamsToCheck } from "../policy/principals.js";
+import { lookUpMemberships } from "../review/context.js";
+import type { Reconciler, ReconcileReport, RevokeCommandResult } from "./reconciler.js";
 
 export interface RepoTarget {
   installationId: number;
@@ -64,6 +66,25 @@ export class LifecycleRuntime {
       }
       this.armTimer(target, report.nextExpiry);
       return report;
+    });
+  }
+
+  /**
+   * `/timebox revoke` by `login` on PR `pr`, serialised with the repository's reconciles. Team
+   * membership is read live (active members only); a lookup that fails does not allow.
+   */
+  async revokeByCommand(target: RepoTarget, octokit: Octokit | undefined, pr: number, login: string): Promise<RevokeCommandResult> {
+    const name = `${target.owner}/${target.repo}`;
+    this.known.set(name, target);
+    return this.deps.queue.run(`reconcile:${name}`, async () => {
+      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
+      const isAllowed = async (refs: readonly string[]) => {
+        const lookup = await lookUpMemberships(gw, teamsToCheck(refs, login).map((team) => ({ login, team })), this.deps.log);
+        return allows(refs, login, lookup) === "yes";
+      };
+      const result = await this.deps.reconciler.revokeByCommand(gw, name, pr, login, isAllowed);
+      this.deps.log.info({ repo: name, pr, login, result }, "revoke command");
+      return result;
     });
   }
 

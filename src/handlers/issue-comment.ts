@@ -1,0 +1,55 @@
+import type { Context } from "probot";
+import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { AppDeps } from "./deps.js";
+
+const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
+
+/** `/timebox revoke [reason]` on the comment's first line: the reason, or undefined when it is no such command. */
+export function parseRevokeCommand(body: string): { reason?: string } | undefined {
+  const first = body.replace(/^\s+/, "").split(/\r?\n/)[0].trim();
+  const m = /^\/timebox\s+revoke(?:\s+(.*))?$/i.exec(first);
+  if (!m) return undefined;
+  const reason = m[1]?.trim();
+  return reason ? { reason } : {};
+}
+
+/**
+ * A new comment on a PR. Only `created` is subscribed: an edited comment never runs a command
+ * (it could rewrite a harmless comment into one after the fact). Bots' comments are ignored.
+ */
+export function onIssueCommentCreated(deps: AppDeps) {
+  return async (context: Context<"issue_comment.created">): Promise<void> => {
+    const { comment, issue, installation } = context.payload;
+    if (context.payload.action !== "created") return;
+    if (!issue.pull_request || !installation?.id) return;
+    if (comment.user?.type === "Bot" || context.payload.sender?.type === "Bot") return;
+    const command = parseRevokeCommand(comment.body ?? "");
+    if (!command) return;
+    const login = comment.user?.login;
+    if (!login) return;
+    const { owner, repo } = context.repo();
+    const result = await deps.lifecycle.revokeByCommand({ installationId: installation.id, owner, repo }, context.octokit, issue.number, login);
+    context.log.info({ repo: `${owner}/${repo}`, pr: issue.number, login, reason: command.reason }, "/timebox revoke handled");
+    const reply = replyFor(login, result);
+    if (reply) await new LifecycleGateway(context.octokit, { owner, repo }).comment(issue.number, reply);
+  };
+}
+
+type Result = Awaited<ReturnType<AppDeps["lifecycle"]["revokeByCommand"]>>;
+
+/** The thread's answer. A successful revoke is answered by the revoked comment itself. */
+function replyFor(login: string, result: Result): string | undefined {
+  if (result.kind === "none") {
+    return `${tick(login)}: nothing to revoke — this pull request has no grant active on the default branch.`;
+  }
+  const lines: string[] = [];
+  for (const { path, mayRevoke } of result.refused) {
+    lines.push(
+      `${tick(login)} may not revoke ${tick(path)}. Only its requester, an eligible approver of its role, or a policy owner may: ${mayRevoke.map(tick).join(", ")}.`,
+    );
+  }
+  for (const path of result.failed) {
+    lines.push(`Timebox could not revoke ${tick(path)} now (details in the app's logs); it is still active. Try \`/timebox revoke\` again.`);
+  }
+  return lines.length ? lines.join("\n\n") : undefined;
+}
