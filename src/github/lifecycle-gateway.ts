@@ -141,10 +141,14 @@ export class LifecycleGateway extends GitHubGateway {
     if (known) for (const m of markersIn(body)) (await known).add(m);
   }
 
+  private async openLabelledIssue(label: string, marker: string) {
+    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoRef, labels: label, state: "open", per_page: 100 });
+    return open.find((i) => (i.body ?? "").includes(marker));
+  }
+
   /** Opens an issue with `label`, or updates the open one whose body carries `marker`. */
   async upsertLabelledIssue(label: string, marker: string, title: string, body: string): Promise<number> {
-    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoRef, labels: label, state: "open", per_page: 100 });
-    const existing = open.find((i) => (i.body ?? "").includes(marker));
+    const existing = await this.openLabelledIssue(label, marker);
     if (existing) {
       if (existing.body !== body || existing.title !== title) {
         await this.octokit.rest.issues.update({ ...this.repoRef, issue_number: existing.number, title, body });
@@ -157,8 +161,7 @@ export class LifecycleGateway extends GitHubGateway {
 
   /** Closes the open issue with `label` whose body carries `marker`, with a closing comment. */
   async closeLabelledIssue(label: string, marker: string, closing: string): Promise<void> {
-    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoRef, labels: label, state: "open", per_page: 100 });
-    const existing = open.find((i) => (i.body ?? "").includes(marker));
+    const existing = await this.openLabelledIssue(label, marker);
     if (!existing) return;
     await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: existing.number, body: closing });
     await this.octokit.rest.issues.update({ ...this.repoRef, issue_number: existing.number, state: "closed" });

@@ -1,0 +1,98 @@
+/**
+ * The built app (`probot run ./lib/index.js`, what `npm start` runs) in its own process, reached
+ * over HTTP, talking to an emulated GitHub through GHE_HOST and to a real PostgreSQL. `npm test`
+ * builds `lib/` first (pretest), so a missing build is a failure, not a skip.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { systemClock } from "../harness/clock.js";
+import { GitHubEmulator } from "../harness/github/index.js";
+import { startTestPostgres, uniqueSuffix, type TestPostgres } from "../providers/postgres-server.js";
+import { POLICY } from "./access-repo.js";
+import { privateKey } from "./probot.js";
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Polls `probe` until it gives a value other than undefined/false (real time: the app runs apart). */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface LiveApp {
+  gh: GitHubEmulator;
+  pg: TestPostgres;
+  url: string;
+  repoName: string;
+  target: string;
+  login: string;
+  hasAccess(): Promise<boolean>;
+  /** What the app process printed so far (for failure messages and secret checks). */
+  output(): string;
+  /** Stops the app, drops this run's roles, stops GitHub and PostgreSQL. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** An access repository on the emulated GitHub, real database roles, and the built app serving it. */
+export async function startLiveApp(webhookSecret: string): Promise<LiveApp> {
+  const lib = new URL("../../lib/index.js", import.meta.url);
+  if (!existsSync(lib)) throw new Error(`${lib.pathname} is missing: run \`npm run build\` (npm test does)`);
+  const pg = await startTestPostgres();
+  const s = uniqueSuffix();
+  const target = `analytics_read_${s}`;
+  const login = `dev1_${s}`;
+  await pg.admin(`CREATE ROLE "${target}" NOLOGIN`);
+  await pg.admin(`CREATE ROLE "${login}" LOGIN`);
+  const gh = new GitHubEmulator({ clock: systemClock, webhookSecret });
+  await gh.start();
+  for (const user of ["dev1", "alice"]) gh.createUser(user, { orgs: ["acme"] });
+  gh.createTeam({ org: "acme", slug: "sre", members: ["alice"] });
+  gh.createTeam({ org: "acme", slug: "engineering", members: ["dev1"] });
+  const policy = POLICY.replace("target: analytics_read", `target: ${target}`)
+    .replace("dev1: { postgres: dev1_login }", `dev1: { postgres: ${login} }`)
+    .replace("settings: { url_env: PROD_DB_URL }", `settings: { url_env: PROD_DB_URL, pool_size: ${pg.poolSize} }`);
+  const repoName = `access-${s}`;
+  gh.createRepo({ owner: "acme", name: repoName, files: { ".github/timebox.yml": policy } });
+
+  const port = await freePort();
+  let output = "";
+  const app: ChildProcess = spawn(process.execPath, ["node_modules/probot/bin/probot.js", "run", "./lib/index.js"], {
+    cwd: new URL("../..", import.meta.url).pathname,
+    env: { ...process.env, ...gh.env(), PRIVATE_KEY: privateKey, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", PROD_DB_URL: pg.url, NODE_OPTIONS: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  app.stdout!.on("data", (d) => (output += d));
+  app.stderr!.on("data", (d) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    app.kill("SIGTERM");
+    await pg.idle();
+    const roles = await pg.admin<{ r: string }>("SELECT rolname AS r FROM pg_roles WHERE rolname LIKE 'timebox_%' AND shobj_description(oid, 'pg_authid') LIKE $1", [`%${repoName}%`]);
+    for (const role of roles.rows) await pg.admin(`DROP ROLE IF EXISTS "${role.r}"`);
+    await pg.admin(`DROP ROLE IF EXISTS "${login}"`);
+    await pg.admin(`DROP ROLE IF EXISTS "${target}"`);
+    await gh.stop();
+    await pg.stop();
+  };
+  await until("the app to answer /ping", () => fetch(`${url}/ping`).then((r) => r.ok, () => false)).catch(async (e) => {
+    await stop();
+    throw new Error(`${(e as Error).message}\n${output}`);
+  });
+  const hasAccess = async () => (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [login, target])).rows[0].ok;
+  return { gh, pg, url, repoName, target, login, hasAccess, output: () => output, stop };
+}
