@@ -1,6 +1,6 @@
 import { code, isError, type Diagnostic } from "../diagnostics.js";
 import { allows, teamsToCheck, sameLogin, type MembershipLookup } from "../policy/principals.js";
-import type { Policy, RoleSpec } from "../policy/types.js";
+import { maxExtensions, type Policy, type RoleSpec } from "../policy/types.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
 import { checkSchema } from "../yaml/schema.js";
 import { formatDuration, parseDuration } from "./duration.js";
@@ -24,6 +24,12 @@ export interface GrantCheckContext {
   uncheckedTeams?: "warning" | "error";
   /** Where the policy was read from, for messages (default `.github/timebox.yml`). */
   policyPath?: string;
+  /**
+   * The version of this file already on the base branch, when the change modifies it: the change
+   * is then an extension, which may not change who gets what. `extensions` is how many extensions
+   * that version already had, when known (needed only when the policy caps extensions).
+   */
+  previous?: { content: string | Uint8Array; extensions?: number };
 }
 
 export interface GrantVerdict {
@@ -139,6 +145,8 @@ function checkAgainstPolicy(
     report("emergency", "policy.no-breakglass", `role ${file.resource}/${file.role} does not allow break-glass; remove \`emergency: true\` or ask for a role with breakglass`);
   }
 
+  if (ctx.previous) checkExtension(report, file, ctx.previous, policy, role);
+
   if (policy.ticket_pattern) {
     if (file.ticket === undefined) {
       report("ticket", "policy.ticket-required", `a ticket is required (matching ${code(policy.ticket_pattern)}); add e.g. \`ticket: INC-1234\``);
@@ -147,6 +155,34 @@ function checkAgainstPolicy(
     }
   }
   return { diagnostics: out, role, durationMs };
+}
+
+/** The fields an extension may not change: who gets what. */
+export const EXTENSION_FIXED = ["requester", "resource", "role"] as const;
+
+/** Fields of `before` that `after` changes among who gets what (logins compared case-insensitively). */
+export function changedIdentity(before: Partial<GrantFile>, after: Partial<GrantFile>): Array<(typeof EXTENSION_FIXED)[number]> {
+  return EXTENSION_FIXED.filter((k) => (k === "requester" ? !sameLogin(String(before[k] ?? ""), String(after[k] ?? "")) : before[k] !== after[k]));
+}
+
+/** An extension keeps requester, resource and role, and stays within the role's `max_extensions`. */
+function checkExtension(
+  report: (at: PathSegment, rule: string, message: string) => void,
+  file: Partial<GrantFile>,
+  previous: NonNullable<GrantCheckContext["previous"]>,
+  policy: Policy,
+  role: RoleSpec | undefined,
+): void {
+  const parsed = parseYaml("previous", previous.content);
+  const before = parsed.ok && typeof parsed.yaml.value === "object" && parsed.yaml.value !== null ? (parsed.yaml.value as Partial<GrantFile>) : undefined;
+  if (!before) return;
+  for (const key of changedIdentity(before, file)) {
+    report(key, "grant.extension-changes-identity", `an extension may change only duration, reason and ticket; ${key} was ${code(String(before[key] ?? ""))}. To ask for something else, remove this grant and add a new file`);
+  }
+  const cap = role ? maxExtensions(policy, role) : undefined;
+  if (cap !== undefined && previous.extensions !== undefined && previous.extensions + 1 > cap) {
+    report("duration", "policy.max-extensions", `this grant was already extended ${previous.extensions} time${previous.extensions === 1 ? "" : "s"}; ${file.resource}/${file.role} allows at most ${cap}. Request a new grant instead`);
+  }
 }
 
 function judgeMembership(

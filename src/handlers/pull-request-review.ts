@@ -1,6 +1,5 @@
 import type { Context } from "probot";
-import { GitHubGateway } from "../github/gateway.js";
-import { reviewPullRequest } from "../review/run.js";
+import { review } from "./pull-request.js";
 import type { AppDeps } from "./deps.js";
 
 export const REVIEW_CHANGE_EVENTS = [
@@ -14,8 +13,6 @@ export function onReviewChanged(deps: AppDeps) {
   return async (context: Context<"pull_request_review">): Promise<void> => {
     const number = context.payload.pull_request.number;
     const repo = context.repo();
-    await deps.queue.run(`${repo.owner}/${repo.repo}#${number}`, () =>
-      reviewPullRequest(new GitHubGateway(context.octokit, repo), number, { providers: deps.providers, log: context.log }),
-    );
+    await deps.queue.run(`${repo.owner}/${repo.repo}#${number}`, () => review(context, deps, number));
   };
 }

@@ -97,7 +97,8 @@ export class GrantActions {
     }
     if (!entry && provider.recordPriorAccess) {
       // Prior access is recorded before the provider is touched: once granted it cannot be read again.
-      const prior = await provider.recordPriorAccess(toActiveGrant(repo, t), this.stillActive(repo, t, live));
+      // An extension or a merged break-glass grant is already in effect: what it found before carries over.
+      const prior = (await this.inheritedPriorAccess(gw, t)) ?? (await provider.recordPriorAccess(toActiveGrant(repo, t), this.stillActive(repo, t, live)));
       entry = { state: "granting", priorAccess: prior };
       await record.save(entryKey, entry, `Applying \`${t.path}\`.`);
     }
@@ -128,6 +129,18 @@ export class GrantActions {
       await record.save(entryKey, { ...entry, state: "failed" }, `Could not apply \`${t.path}\`: ${safeError(lastError)}. Retrying on every reconcile.`);
     }
     return "failed";
+  }
+
+  /**
+   * The prior access of a grant that continues one already in effect: the extended version's
+   * record, or what break-glass recorded. `{}` (nothing before) when that record is lost: at
+   * expiry Timebox then takes the access away rather than leave it.
+   */
+  private async inheritedPriorAccess(gw: LifecycleGateway, t: ApprovedGrant): Promise<Record<string, string> | undefined> {
+    if (t.origin.breakglass) return t.origin.breakglass.priorAccess ?? {};
+    const previous = t.origin.extension?.previous;
+    if (!previous) return undefined;
+    return (await ApplyRecord.load(gw, previous.mergeCommitSha)).entries[previous.key]?.priorAccess ?? {};
   }
 
   /**
@@ -172,7 +185,7 @@ export class GrantActions {
     }
     let where = "";
     if (onBranch) {
-      const outcome = await gw.removeFile(branch, t.path, t.blobSha, removalCommitMessage(t, g, reason, revokedAt, this.runId));
+      const outcome = await gw.removeFile(branch, t.path, t.tipBlobSha ?? t.blobSha, removalCommitMessage(t, g, reason, revokedAt, this.runId));
       // Another instance won the compare-and-swap: it comments; if it died first, the history pass does.
       if (outcome.kind === "already-gone") return "revoked";
       where =

@@ -8,12 +8,12 @@ export function shortIdOf(repo: string, path: string): string {
 }
 
 export function expiresAt(t: ApprovedGrant): Date {
-  return new Date(Date.parse(t.origin.pull.mergedAt) + t.origin.grant.durationMs);
+  return new Date(Date.parse(t.origin.activatedAt) + t.origin.grant.durationMs);
 }
 
 /** What a provider needs to know about an approved grant. */
 export function toActiveGrant(repo: string, t: ApprovedGrant, priorAccess?: Record<string, string>): ActiveGrant {
-  const { grant, role, policy, pull } = t.origin;
+  const { grant, role, policy, pull, activatedAt } = t.origin;
   const resource = policy.resources[grant.resource];
   const identity = policy.identities[grant.requester.toLowerCase()]?.[resource.provider];
   return {
@@ -27,7 +27,7 @@ export function toActiveGrant(repo: string, t: ApprovedGrant, priorAccess?: Reco
     target: role.target,
     roleSettings: role.settings ?? {},
     pullRequest: pull.number,
-    grantedAt: new Date(pull.mergedAt),
+    grantedAt: new Date(activatedAt),
     expiresAt: expiresAt(t),
     ...(priorAccess ? { priorAccess } : {}),
   };

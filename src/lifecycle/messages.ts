@@ -2,7 +2,7 @@ import type { ActiveGrant } from "../providers/types.js";
 import { formatDuration } from "../grants/duration.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
-export type RevokeReason = "expired" | "removed" | `revoked-by:${string}` | "drift";
+export type RevokeReason = "expired" | "removed" | `revoked-by:${string}` | "drift" | "pr-closed";
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
@@ -15,10 +15,16 @@ export const stuckMarker = (t: TrackedGrant) => `<!-- timebox:stuck-revoke ${ver
 
 export function appliedComment(t: ApprovedGrant, g: ActiveGrant, summary: string, now: Date): string {
   const left = formatDuration(Math.max(0, g.expiresAt.getTime() - now.getTime()));
+  const ext = t.origin.extension;
+  const headline = ext
+    ? [
+        `### ⏩ Access extended: ${tick(t.path)}`,
+        `This is extension ${ext.count} of the grant first requested in #${ext.of}: ${tick(g.requester)} keeps ${tick(g.role)} on ${tick(g.resource)} (${summary}) until the new expiry, counted from this merge.`,
+      ]
+    : [`### ✅ Access granted: ${tick(t.path)}`, `${tick(g.requester)} now has ${tick(g.role)} on ${tick(g.resource)} (${summary}).`];
   return [
     appliedMarker(t),
-    `### ✅ Access granted: ${tick(t.path)}`,
-    `${tick(g.requester)} now has ${tick(g.role)} on ${tick(g.resource)} (${summary}).`,
+    ...headline,
     "",
     `- **Granted at:** ${iso(g.grantedAt)}`,
     `- **Expires at:** ${iso(g.expiresAt)} (in ${left})`,
@@ -48,16 +54,38 @@ export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: R
     "",
     `${g.requester}'s ${g.role} access to ${g.resource} (${formatDuration(t.origin.grant.durationMs)}, PR #${g.pullRequest}) ended: ${reason}.`,
     "",
+    ...recordTrailers(t, g, reason, revokedAt, runId),
+  ].join("\n");
+}
+
+/** A trailer value on one line, bounded. */
+const oneLine = (s: string) => s.replace(/\s+/g, " ").trim().slice(0, 500);
+
+/** The audit trailers of a revoked grant, in the order `timebox audit` documents. */
+export function recordTrailers(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, runId: string): string[] {
+  const { extension, breakglass } = t.origin;
+  return [
     `Timebox-Grant: ${t.path}`,
     `Requested-by: ${g.requester}`,
+    `Resource: ${g.resource}`,
+    `Role: ${g.role}`,
     `Approved-by: ${t.origin.approvedBy.join(", ")}`,
     `Pull-Request: #${g.pullRequest}`,
     `Granted-at: ${iso(g.grantedAt)}`,
     `Expires-at: ${iso(g.expiresAt)}`,
     `Revoked-at: ${iso(revokedAt)}`,
     `Revoke-Reason: ${reason}`,
+    ...(extension ? [`Extension-Of: #${extension.of}`, `Extensions: ${extension.count}`] : []),
+    ...(breakglass
+      ? [
+          "Emergency: true",
+          `Review-Due: ${breakglass.reviewDue}`,
+          ...(breakglass.reviewedBy?.length ? [`Reviewed-by: ${breakglass.reviewedBy.join(", ")}`, `Reviewed-at: ${breakglass.reviewedAt}`] : []),
+        ]
+      : []),
+    ...(reason === "pr-closed" || !t.origin.pull.mergeCommitSha ? [`Reason: ${oneLine(t.origin.grant.reason)}`, ...(t.origin.grant.ticket ? [`Ticket: ${oneLine(t.origin.grant.ticket)}`] : [])] : []),
     `Timebox-Run: ${runId}`,
-  ].join("\n");
+  ];
 }
 
 export function unapprovedIssue(t: TrackedGrant, branch: string, pusher?: string): { title: string; body: string } {

@@ -4,7 +4,10 @@ import { headPusher, lookUpMemberships } from "../review/context.js";
 import { decide, membershipNeeds } from "../review/decide.js";
 import type { PullRequestSnapshot } from "../review/gather.js";
 import { VALIDATE_CHECK } from "../review/render.js";
-import type { GrantOrigin } from "./types.js";
+import { versionKey, type GrantOrigin } from "./types.js";
+
+/** The origin of another version of a grant file (`path` with blob `blobSha`, as of commit `ref`): cached by the caller. */
+export type OriginLookup = (path: string, blobSha: string, ref: string) => Promise<GrantOrigin>;
 
 export interface OriginQuery {
   path: string;
@@ -19,7 +22,7 @@ export interface OriginQuery {
  * PR that satisfied the policy at merge time: validation and approvals are evaluated again at
  * the PR's head with the policy of the merge's base, counting only reviews given before the merge.
  */
-export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, providers: ReadonlyMap<string, readonly string[]>): Promise<GrantOrigin> {
+export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, providers: ReadonlyMap<string, readonly string[]>, originOf: OriginLookup): Promise<GrantOrigin> {
   const commit = await gw.lastCommitTouching(q.tip, q.path);
   if (!commit) return { approved: false, reason: "no commit on the default branch introduces this file", commitSha: q.tip };
   const pulls = await gw.mergedPullsFor(commit.sha, q.defaultBranch);
@@ -32,11 +35,22 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
   if (atHead !== q.blobSha) return unapproved(`the content on \`${q.defaultBranch}\` differs from what PR #${pull.number} had at its head`, pull);
 
   const { base, basePolicyText, reviews, pusher } = await mergedPullFacts(gw, pull);
+  // A change to an approved version already on the base is an extension, judged as such.
+  const previousBlob = base ? await gw.blobShaAt(base, q.path) : undefined;
+  const previous = previousBlob && previousBlob !== q.blobSha ? await originOf(q.path, previousBlob, base!) : undefined;
+  const extended = previous?.approved ? previous : undefined;
   const snapshot: PullRequestSnapshot = {
     pr: { number: pull.number, state: "closed", merged: true, mergedAt: pull.mergedAt, draft: false, author: pull.author, headSha: pull.headSha, headRef: "", baseRef: pull.baseRef, htmlUrl: pull.htmlUrl },
     baseSha: base ?? "",
     basePolicyText,
-    grantFiles: [{ path: q.path, kind: "file", content: q.content }],
+    grantFiles: [
+      {
+        path: q.path,
+        kind: "file",
+        content: q.content,
+        previous: extended && previousBlob ? { content: await gw.readBlob(previousBlob), extensions: extended.extension?.count ?? 0 } : undefined,
+      },
+    ],
     reviews,
   };
   const isMember = await lookUpMemberships(gw, membershipNeeds(snapshot, { providers, pusher }));
@@ -49,7 +63,20 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
     return unapproved(`PR #${pull.number} merged a grant that fails validation: ${problems.slice(0, 3).join("; ")}`, pull);
   }
   if (!approval?.satisfied) return unapproved(`PR #${pull.number} merged without the approvals the policy requires (${approval?.missing || "not approved"})`, pull);
-  return { approved: true, pull, approvedBy: approval.counted, grant: verdict.grant, role: verdict.role, policy: decision.basePolicy.policy };
+  const extension =
+    extended && previousBlob
+      ? { of: extended.extension?.of ?? extended.pull.number, count: (extended.extension?.count ?? 0) + 1, previous: { mergeCommitSha: extended.pull.mergeCommitSha, key: versionKey({ path: q.path, blobSha: previousBlob }) } }
+      : undefined;
+  return {
+    approved: true,
+    pull,
+    approvedBy: approval.counted,
+    grant: verdict.grant,
+    role: verdict.role,
+    policy: decision.basePolicy.policy,
+    activatedAt: pull.mergedAt,
+    ...(extension ? { extension } : {}),
+  };
 }
 
 /**
@@ -65,4 +92,25 @@ function mergedPullFacts(gw: LifecycleGateway, pull: MergedPull) {
     const pusher = headPusher(pull.headSha, undefined, await gw.findCheckRun(pull.headSha, VALIDATE_CHECK));
     return { base, basePolicyText, reviews, pusher };
   });
+}
+
+/**
+ * How many extensions the version of `path` at commit `ref` has had (0 for the original request),
+ * or undefined when that version is not an approved grant (a change to it is then a new request).
+ * For judging a PR that extends it against `max_extensions`.
+ */
+export async function extensionsAt(gw: LifecycleGateway, path: string, ref: string, branch: string, providers: ReadonlyMap<string, readonly string[]>): Promise<number | undefined> {
+  const cache = new Map<string, Promise<GrantOrigin>>();
+  const originOf: OriginLookup = (p, blobSha, at) => {
+    let origin = cache.get(`${p}@${blobSha}`);
+    if (!origin) {
+      origin = gw.readBlob(blobSha).then((content) => resolveOrigin(gw, { path: p, blobSha, content, tip: at, defaultBranch: branch }, providers, originOf));
+      cache.set(`${p}@${blobSha}`, origin);
+    }
+    return origin;
+  };
+  const blob = await gw.blobShaAt(ref, path);
+  if (!blob) return undefined;
+  const origin = await originOf(path, blob, ref);
+  return origin.approved ? (origin.extension?.count ?? 0) : undefined;
 }

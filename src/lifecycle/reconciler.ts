@@ -31,6 +31,8 @@ export interface ReconcileReport {
   revocationLagsMs: number[];
   /** How many of `failures` were revokes (the rest are applies), for metrics. */
   failedRevokes: number;
+  /** Active grants per resource: every resource of the policy (0 when none) and of every active grant, for metrics. */
+  activeByResource?: Record<string, number>;
 }
 
 /** What `/timebox revoke` did on one PR. */
@@ -88,6 +90,8 @@ export class Reconciler {
     const approved = tracked.filter(isApproved);
     const live = approved.filter((t) => expiresAt(t) > now);
     report.active = live.length;
+    const resources = new Set([...Object.keys(policy?.resources ?? {}), ...live.map((t) => t.origin.grant.resource)]);
+    report.activeByResource = Object.fromEntries([...resources].map((r) => [r, live.filter((t) => t.origin.grant.resource === r).length]));
 
     for (const t of tracked.filter((t) => !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
       if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
@@ -190,9 +194,26 @@ export class Reconciler {
     const out: TrackedGrant[] = [];
     for (const e of entries) {
       if (e.mode !== "100644" && e.mode !== "100755") continue;
-      out.push({ path: e.path, blobSha: e.sha, origin: await this.originOf(gw, repo, e.path, e.sha, tip, branch) });
+      const t: TrackedGrant = { path: e.path, blobSha: e.sha, origin: await this.originOf(gw, repo, e.path, e.sha, tip, branch) };
+      out.push(t);
+      const underneath = await this.approvedUnderneath(gw, repo, t, branch);
+      if (underneath) out.push(underneath);
     }
     return out;
+  }
+
+  /**
+   * An unapproved change on top of an approved version (a direct push, an extension merged
+   * without approval or beyond max_extensions) never extends it: the approved version keeps
+   * running to its own expiry, and is then revoked with the file.
+   */
+  private async approvedUnderneath(gw: LifecycleGateway, repo: string, t: TrackedGrant, branch: string): Promise<ApprovedGrant | undefined> {
+    if (t.origin.approved) return undefined;
+    const parent = (await gw.commit(t.origin.commitSha)).parents[0];
+    const blob = parent ? await gw.blobShaAt(parent, t.path) : undefined;
+    if (!blob || blob === t.blobSha) return undefined;
+    const origin = await this.originOf(gw, repo, t.path, blob, parent!, branch);
+    return origin.approved ? { path: t.path, blobSha: blob, origin, tipBlobSha: t.blobSha } : undefined;
   }
 
   private async originOf(gw: LifecycleGateway, repo: string, path: string, blobSha: string, tip: string, branch: string): Promise<TrackedGrant["origin"]> {
@@ -200,7 +221,7 @@ export class Reconciler {
     let origin = this.origins.get(key);
     if (!origin) {
       const content = await gw.readBlob(blobSha);
-      origin = await resolveOrigin(gw, { path, blobSha, content, tip, defaultBranch: branch }, this.deps.providers);
+      origin = await resolveOrigin(gw, { path, blobSha, content, tip, defaultBranch: branch }, this.deps.providers, (p, blob, ref) => this.originOf(gw, repo, p, blob, ref, branch));
       if (origin.approved || !origin.transient) this.origins.set(key, origin);
     }
     return origin;

@@ -134,6 +134,7 @@ function withDefaults(raw: RawPolicy): Policy {
     version: 1,
     grants_path: grantsPath.endsWith("/") ? grantsPath : `${grantsPath}/`,
     request_ttl: raw.request_ttl ?? "24h",
+    ...(raw.max_extensions !== undefined ? { max_extensions: raw.max_extensions } : {}),
     owners: raw.owners,
     requesters: raw.requesters,
     allow_on_behalf: raw.allow_on_behalf ?? false,

@@ -15,6 +15,8 @@ export interface RoleSpec {
   /** Distinct eligible approvers needed; defaults to 1. */
   approvals: number;
   breakglass?: BreakglassSpec;
+  /** How many extensions a grant of this role may have; the policy-wide `max_extensions` when absent. */
+  max_extensions?: number;
   /** Provider-specific options for this role (e.g. `permission: push` for a GitHub repository). */
   settings?: Record<string, string | number | boolean>;
 }
@@ -33,6 +35,8 @@ export interface Policy {
   /** Always ends in `/`, never starts with one. */
   grants_path: string;
   request_ttl: string;
+  /** How many extensions any grant may have unless its role says otherwise; unlimited when absent. */
+  max_extensions?: number;
   owners: PrincipalRef[];
   requesters?: PrincipalRef[];
   allow_on_behalf: boolean;
@@ -43,3 +47,8 @@ export interface Policy {
 }
 
 export const POLICY_PATH = ".github/timebox.yml";
+
+/** The extension cap for a role: its own `max_extensions`, else the policy's; undefined = unlimited. */
+export function maxExtensions(policy: Policy, role: RoleSpec): number | undefined {
+  return role.max_extensions ?? policy.max_extensions;
+}

@@ -60,7 +60,7 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
   const basePolicy = basePolicyOf(snapshot, ctx.providers);
   const policy = basePolicy?.policy;
   const grants = snapshot.grantFiles.map((file) =>
-    checkGrantFile(file.path, file.content ?? "", { policy, author: snapshot.pr.author, entryKind: file.kind, isMember: ctx.isMember, uncheckedTeams: "error" }),
+    checkGrantFile(file.path, file.content ?? "", { policy, author: snapshot.pr.author, entryKind: file.kind, isMember: ctx.isMember, uncheckedTeams: "error", previous: file.previous }),
   );
   let headPolicy: PolicyVerdict | undefined;
   if (snapshot.headPolicy) {

@@ -12,6 +12,8 @@ export interface ChangedGrantFile {
   kind: EntryKind;
   /** Undefined for symlinks and submodules (their "content" is not a grant). */
   content?: Buffer;
+  /** The version on the base when the PR modifies an existing grant (an extension), and its extension count when known. */
+  previous?: { content: string | Uint8Array; extensions?: number };
 }
 
 /** Everything about a pull request that the review decision needs, read at handling time. */
@@ -49,7 +51,9 @@ export async function gatherPullRequest(gateway: GitHubGateway, number: number, 
   const grantFiles = await Promise.all(
     candidates.map(async (f): Promise<ChangedGrantFile> => {
       const kind = MODE_KIND[modes.get(f.path) ?? ""] ?? "file";
-      return { path: f.path, kind, content: kind === "file" && f.sha ? await gateway.readBlob(f.sha) : undefined };
+      const content = kind === "file" && f.sha ? await gateway.readBlob(f.sha) : undefined;
+      const before = f.status === "modified" ? await gateway.readFile(baseSha, f.path) : undefined;
+      return { path: f.path, kind, content, ...(before !== undefined ? { previous: { content: before } } : {}) };
     }),
   );
   let headPolicy: PullRequestSnapshot["headPolicy"];

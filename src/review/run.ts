@@ -2,7 +2,7 @@ import type { GitHubGateway } from "../github/gateway.js";
 import type { CheckRunSpec, ExistingCheckRun } from "../github/types.js";
 import { headPusher, lookUpMemberships, PUSHER_PREFIX } from "./context.js";
 import { decide, DEFAULT_GRANTS_PATH, membershipNeeds, type ReviewDecision } from "./decide.js";
-import { gatherPullRequest } from "./gather.js";
+import { gatherPullRequest, type PullRequestSnapshot } from "./gather.js";
 import { approvalCheck, APPROVAL_CHECK, planComment, PLAN_MARKER, validateCheck, VALIDATE_CHECK } from "./render.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH } from "../policy/types.js";
@@ -12,6 +12,11 @@ export interface ReviewOptions {
   /** From an `opened`/`synchronize` webhook: who pushed which head commit (REST has no "pusher"). */
   pushed?: { login: string; headSha: string };
   log?: { warn(obj: object, msg: string): void };
+  /**
+   * How many extensions the version of a grant file at a base commit already had; asked only for
+   * files the PR modifies when the policy caps extensions (`max_extensions`).
+   */
+  extensionsOf?: (path: string, baseSha: string, baseRef: string) => Promise<number | undefined>;
 }
 
 /**
@@ -23,6 +28,7 @@ export async function reviewPullRequest(gateway: GitHubGateway, number: number, 
   const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers));
   const { pr } = snapshot;
   if (pr.state !== "open") return undefined;
+  await countExtensions(snapshot, options);
 
   const [existingValidate, existingApproval] = await Promise.all([
     gateway.findCheckRun(pr.headSha, VALIDATE_CHECK),
@@ -37,6 +43,16 @@ export async function reviewPullRequest(gateway: GitHubGateway, number: number, 
   await writeIfChanged(gateway, approvalCheck(decision, pr.headSha), existingApproval);
   await gateway.upsertMarkedComment(pr.number, PLAN_MARKER, planComment(decision));
   return decision;
+}
+
+/** Fills in the extension count of modified grant files, when the base policy caps extensions at all. */
+async function countExtensions(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<void> {
+  const modified = snapshot.grantFiles.filter((f) => f.previous);
+  if (modified.length === 0 || !options.extensionsOf || snapshot.basePolicyText === undefined) return;
+  const policy = checkPolicyFile(POLICY_PATH, snapshot.basePolicyText, { providers: options.providers }).policy;
+  const capped = policy && (policy.max_extensions !== undefined || Object.values(policy.resources).some((r) => Object.values(r.roles).some((role) => role.max_extensions !== undefined)));
+  if (!capped) return;
+  for (const f of modified) f.previous!.extensions = await options.extensionsOf(f.path, snapshot.baseSha, snapshot.pr.baseRef);
 }
 
 function grantsPathOf(policyText: string | undefined, providers: ReviewOptions["providers"]): string {
