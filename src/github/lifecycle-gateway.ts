@@ -23,6 +23,16 @@ export interface CommitInfo {
   committedAt: string;
 }
 
+/** A pull request as the issues list shows it. */
+export interface LabelledPull {
+  number: number;
+  open: boolean;
+  /** Set when it was merged. */
+  mergedAt?: string;
+  closedAt?: string;
+  author: string;
+}
+
 export type RemovalOutcome =
   | { kind: "committed"; sha: string }
   | { kind: "already-gone" }
@@ -123,8 +133,11 @@ export class LifecycleGateway extends GitHubGateway {
     return value;
   }
 
-  /** The hidden `<!-- timebox:… -->` markers of Timebox's comments on a PR, listed once per reconcile. */
-  private markers(number: number): Promise<Set<string>> {
+  /**
+   * The hidden `<!-- timebox:… -->` markers of bots' comments on a PR (people cannot forge them),
+   * listed once per reconcile.
+   */
+  markers(number: number): Promise<Set<string>> {
     return this.memo(`markers:${number}`, async () => {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoRef, issue_number: number, per_page: 100 });
       return new Set(comments.filter((c) => c.user?.type === "Bot").flatMap((c) => markersIn(c.body ?? "")));
@@ -139,6 +152,44 @@ export class LifecycleGateway extends GitHubGateway {
     await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: number, body });
     const known = this.memos.get(`markers:${number}`) as Promise<Set<string>> | undefined;
     if (known) for (const m of markersIn(body)) (await known).add(m);
+  }
+
+  async addLabel(number: number, label: string): Promise<void> {
+    await this.octokit.rest.issues.addLabels({ ...this.repoRef, issue_number: number, labels: [label] });
+  }
+
+  /** Pull requests (open or closed) carrying `label`, updated since a time. */
+  async labelledPulls(label: string, since: Date): Promise<LabelledPull[]> {
+    const items = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoRef, labels: label, state: "all", since: since.toISOString(), per_page: 100 });
+    return items
+      .filter((i) => i.pull_request)
+      .map((i) => ({ number: i.number, open: i.state === "open", mergedAt: i.pull_request?.merged_at ?? undefined, closedAt: i.closed_at ?? undefined, author: i.user?.login ?? "" }));
+  }
+
+  /** Commits on `ref` since a time, newest first. */
+  async commitsSince(ref: string, since: Date): Promise<CommitInfo[]> {
+    const data = await this.octokit.paginate(this.octokit.rest.repos.listCommits, { ...this.repoRef, sha: ref, since: since.toISOString(), per_page: 100 });
+    return data.map(toCommitInfo);
+  }
+
+  /**
+   * Records `commitMessage` on `branch` as an empty commit of Timebox's own (same tree as the tip),
+   * with compare-and-swap on the ref. For stories that change no file: a break-glass grant whose
+   * PR closed unmerged, an outcome. Undefined when branch rules refuse the app's commit.
+   */
+  async recordCommit(branch: string, commitMessage: string, attempts = 5): Promise<string | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.branchTip(branch);
+      const { data: parent } = await this.octokit.rest.git.getCommit({ ...this.repoRef, commit_sha: head });
+      const { data: commit } = await this.octokit.rest.git.createCommit({ ...this.repoRef, message: commitMessage, tree: parent.tree.sha, parents: [head] });
+      try {
+        await this.octokit.rest.git.updateRef({ ...this.repoRef, ref: `heads/${branch}`, sha: commit.sha, force: false });
+        return commit.sha;
+      } catch (error) {
+        if (isProtectedBranch(error)) return undefined;
+        if (status(error) !== 422 || attempt >= attempts) throw error;
+      }
+    }
   }
 
   private async openLabelledIssue(label: string, marker: string) {

@@ -1,10 +1,15 @@
 import type { Context } from "probot";
+import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
 import type { AppDeps } from "./deps.js";
 
-/** A PR closed: if it merged, converge the repository (apply what it granted, revoke what it removed). */
+/**
+ * A PR closed: if it merged, converge the repository (apply what it granted, revoke what it
+ * removed); a break-glass PR closed unmerged has its emergency grant revoked at once.
+ */
 export function onPullRequestClosed(deps: AppDeps) {
   return async (context: Context<"pull_request.closed">): Promise<void> => {
-    if (!context.payload.pull_request.merged) return;
+    const pr = context.payload.pull_request;
+    if (!pr.merged && !pr.labels?.some((l) => l.name === BREAKGLASS_LABEL)) return;
     await reconcileFromEvent(deps, context);
   };
 }

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { review } from "./pull-request.js";
+import { isBreakglass, reconcileNow, review } from "./pull-request.js";
 import type { AppDeps } from "./deps.js";
 
 export const REVIEW_CHANGE_EVENTS = [
@@ -14,5 +14,7 @@ export function onReviewChanged(deps: AppDeps) {
     const number = context.payload.pull_request.number;
     const repo = context.repo();
     await deps.queue.run(`${repo.owner}/${repo.repo}#${number}`, () => review(context, deps, number));
+    // A break-glass PR's review is recorded (and its unreviewed issue closed) by the lifecycle.
+    if (isBreakglass(context.payload.pull_request)) await reconcileNow(deps, context);
   };
 }

@@ -1,6 +1,8 @@
 import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { extensionsAt } from "../lifecycle/origin.js";
+import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
+import type { ReviewDecision } from "../review/decide.js";
 import { reviewPullRequest, type ReviewOptions } from "../review/run.js";
 import type { AppDeps } from "./deps.js";
 
@@ -19,9 +21,29 @@ export function onPullRequestChanged(deps: AppDeps) {
     const { pull_request: pr, action, sender } = context.payload;
     const repo = context.repo();
     const pushed = action === "opened" || action === "synchronize" ? { login: sender.login, headSha: pr.head.sha } : undefined;
-    await deps.queue.run(`${repo.owner}/${repo.repo}#${pr.number}`, () => review(context, deps, pr.number, pushed));
+    const decision = await deps.queue.run(`${repo.owner}/${repo.repo}#${pr.number}`, () => review(context, deps, pr.number, pushed));
+    // The label only marks the PR for the lifecycle, which judges it again before granting anything.
+    const wants = decision !== undefined && wantsBreakglass(decision);
+    if (wants && !isBreakglass(pr)) await new LifecycleGateway(context.octokit, repo).addLabel(pr.number, BREAKGLASS_LABEL);
+    if (wants || isBreakglass(pr)) await reconcileNow(deps, context);
   };
 }
+
+/** A valid emergency grant in an otherwise valid PR: break-glass, applied by the lifecycle without waiting for review. */
+function wantsBreakglass(decision: ReviewDecision): boolean {
+  return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency);
+}
+
+/** Runs the repository's reconcile now (break-glass PRs: applied, reviewed, revoked). */
+export async function reconcileNow(deps: AppDeps, context: Context<"pull_request" | "pull_request_review">): Promise<void> {
+  const installationId = (context.payload as { installation?: { id: number } }).installation?.id;
+  if (!installationId) return;
+  const { owner, repo } = context.repo();
+  await deps.lifecycle.reconcileRepo({ installationId, owner, repo }, context.octokit);
+}
+
+/** Whether a PR carries Timebox's break-glass label. */
+export const isBreakglass = (pr: { labels?: Array<{ name?: string }> }) => !!pr.labels?.some((l) => l.name === BREAKGLASS_LABEL);
 
 /** Judges one PR; extensions are counted through the grant's history on the base branch. */
 export function review(context: Context, deps: AppDeps, number: number, pushed?: ReviewOptions["pushed"]) {

@@ -57,7 +57,7 @@ export class GrantActions {
    * Names this process in its removal commits. Two replicas revoking in the same second would
    * otherwise build byte-identical commits, and both compare-and-swaps would "win".
    */
-  private readonly runId = randomBytes(4).toString("hex");
+  readonly runId = randomBytes(4).toString("hex");
 
   constructor(private readonly deps: ActionDeps) {}
 
@@ -118,7 +118,7 @@ export class GrantActions {
         return entry.state === "applied" ? "present" : "applied";
       } catch (error) {
         lastError = error;
-        this.deps.log.warn({ repo, grant: t.path, attempt, error: safeError(error) }, "apply failed");
+        this.deps.log.warn({ repo, grant: t.path, pr: t.origin.pull.number, attempt, error: safeError(error) }, "apply failed");
         if (!(error instanceof ProviderError) || !error.retryable) break;
         const delay = this.deps.applyRetryDelaysMs[attempt];
         if (delay !== undefined) await this.deps.sleep(delay);
@@ -157,12 +157,13 @@ export class GrantActions {
     reason: RevokeReason,
     /** True when the file is still on the branch (it is then removed); false when history shows it gone. */
     onBranch: boolean,
+    /** The provider's view when it is known without the apply record (a break-glass grant's own record). */
+    known?: ActiveGrant,
   ): Promise<RevokeOutcome> {
     const key = `revoked:${repo}:${versionKey(t)}`;
     if (this.done.has(key)) return "done-before";
     const provider = this.provider(t);
-    const record = await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha);
-    const g = toActiveGrant(repo, t, record.entries[versionKey(t)]?.priorAccess);
+    const g = known ?? toActiveGrant(repo, t, t.origin.breakglass?.priorAccess ?? (await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha)).entries[versionKey(t)]?.priorAccess);
     const revokedAt = this.deps.clock.now();
     try {
       await provider.revoke(g, this.stillActive(repo, t, live));
@@ -172,7 +173,7 @@ export class GrantActions {
     } catch (error) {
       const failures = (this.revokeFailures.get(key) ?? 0) + 1;
       this.revokeFailures.set(key, failures);
-      this.deps.log.error({ repo, grant: t.path, failures, error: safeError(error) }, "revoke failed; retrying on the next tick");
+      this.deps.log.error({ repo, grant: t.path, pr: t.origin.pull.number, failures, error: safeError(error) }, "revoke failed; retrying on the next tick");
       if (failures >= this.deps.stuckRevokeAfter) {
         await gw.upsertLabelledIssue(
           "timebox:stuck-revoke",
@@ -214,7 +215,7 @@ export class GrantActions {
     if (t.origin.pull && !(await gw.hasMarkedComment(t.origin.pull.number, body.split("\n")[0]))) {
       await gw.comment(t.origin.pull.number, `${body}\n\nTracked in #${issue}.`);
     }
-    this.deps.log.warn({ grant: t.path, commit: t.origin.commitSha }, "unapproved grant content on the default branch");
+    this.deps.log.warn({ repo: `${gw.repoRef.owner}/${gw.repoRef.repo}`, grant: t.path, pr: t.origin.pull?.number, commit: t.origin.commitSha }, "unapproved grant content on the default branch");
     this.done.add(key);
     return true;
   }

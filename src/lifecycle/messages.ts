@@ -39,9 +39,21 @@ export function applyFailedComment(t: ApprovedGrant, error: string): string {
 }
 
 export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, where: string): string {
-  const why = reason === "expired" ? "expired" : reason === "removed" ? "was removed from the default branch" : reason.startsWith("revoked-by:") ? `was revoked by ${tick(reason.slice(11))}` : "was revoked";
+  const why =
+    reason === "expired"
+      ? "expired"
+      : reason === "removed"
+        ? t.origin.pull.mergeCommitSha
+          ? "was removed from the default branch"
+          : "was withdrawn from its pull request"
+        : reason === "pr-closed"
+          ? "ended because its pull request was closed unmerged"
+          : reason.startsWith("revoked-by:")
+            ? `was revoked by ${tick(reason.slice(11))}`
+            : "was revoked";
   return [
     revokedMarker(t),
+    `<!-- timebox:revoked-at ${versionKey(t)} ${iso(revokedAt)} -->`,
     `### ⏹️ Access revoked: ${tick(t.path)}`,
     `${tick(g.requester)}'s ${tick(g.role)} access to ${tick(g.resource)} ${why} and was revoked at ${iso(revokedAt)}. ${where}`,
   ].join("\n");

@@ -4,7 +4,9 @@ import { headPusher, lookUpMemberships } from "../review/context.js";
 import { decide, membershipNeeds } from "../review/decide.js";
 import type { PullRequestSnapshot } from "../review/gather.js";
 import { VALIDATE_CHECK } from "../review/render.js";
-import { versionKey, type GrantOrigin } from "./types.js";
+import type { Review } from "../github/types.js";
+import { parseRecords } from "./breakglass-records.js";
+import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
 
 /** The origin of another version of a grant file (`path` with blob `blobSha`, as of commit `ref`): cached by the caller. */
 export type OriginLookup = (path: string, blobSha: string, ref: string) => Promise<GrantOrigin>;
@@ -67,6 +69,7 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
     extended && previousBlob
       ? { of: extended.extension?.of ?? extended.pull.number, count: (extended.extension?.count ?? 0) + 1, previous: { mergeCommitSha: extended.pull.mergeCommitSha, key: versionKey({ path: q.path, blobSha: previousBlob }) } }
       : undefined;
+  const breakglass = verdict.grant.emergency ? await breakglassFacts(gw, pull, q.path, approval.counted, reviews) : undefined;
   return {
     approved: true,
     pull,
@@ -74,8 +77,24 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
     grant: verdict.grant,
     role: verdict.role,
     policy: decision.basePolicy.policy,
-    activatedAt: pull.mergedAt,
+    // Applied by break-glass before the merge: its clock started then.
+    activatedAt: breakglass?.grantedAt ?? pull.mergedAt,
     ...(extension ? { extension } : {}),
+    ...(breakglass ? { breakglass } : {}),
+  };
+}
+
+/** What break-glass recorded for an emergency grant before its PR merged, with the approval that came before the merge. */
+async function breakglassFacts(gw: LifecycleGateway, pull: MergedPull, path: string, approvedBy: string[], reviews: Review[]): Promise<BreakglassFacts | undefined> {
+  const record = parseRecords(await gw.markers(pull.number)).get(path);
+  if (!record) return undefined;
+  const times = reviews.filter((r) => r.state === "APPROVED" && r.submitted_at && approvedBy.some((b) => b.toLowerCase() === r.user?.login.toLowerCase())).map((r) => r.submitted_at!);
+  const reviewedAt = times.sort().at(-1);
+  return {
+    grantedAt: record.grantedAt,
+    reviewDue: record.reviewDue,
+    ...(record.priorAccess ? { priorAccess: record.priorAccess } : {}),
+    ...(reviewedAt ? { reviewedBy: approvedBy, reviewedAt: new Date(reviewedAt).toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { parseDuration } from "../grants/duration.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
+import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import type { RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
@@ -68,9 +69,11 @@ export class Reconciler {
   private readonly commitFiles = new Map<string, Array<{ path: string; status: string; sha?: string }>>();
   private readonly defaultBranches = new Map<string, string>();
   readonly actions: GrantActions;
+  private readonly breakglass: BreakglassPass;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.actions = new GrantActions(deps);
+    this.breakglass = new BreakglassPass(deps, this.actions);
   }
 
   async reconcile(gw: LifecycleGateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined): Promise<ReconcileReport> {
@@ -89,7 +92,13 @@ export class Reconciler {
     const now = this.deps.clock.now();
     const approved = tracked.filter(isApproved);
     const live = approved.filter((t) => expiresAt(t) > now);
-    report.active = live.length;
+    const bg = await this.breakglass.run(gw, { repo, branch, policy, approved, live, since: new Date(now.getTime() - this.breakglassWindowMs(policy)) });
+    report.applied.push(...bg.applied);
+    report.revoked.push(...bg.revoked);
+    report.failures.push(...bg.failures);
+    // Emergency grants in effect before their merge count for overlaps and are not drift.
+    const holding = [...live, ...bg.active];
+    report.active = holding.length;
     const resources = new Set([...Object.keys(policy?.resources ?? {}), ...live.map((t) => t.origin.grant.resource)]);
     report.activeByResource = Object.fromEntries([...resources].map((r) => [r, live.filter((t) => t.origin.grant.resource === r).length]));
 
@@ -97,26 +106,26 @@ export class Reconciler {
       if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
     }
     for (const t of approved.filter((t) => expiresAt(t) <= now)) {
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, "expired", true))) ?? "failed";
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, "expired", true))) ?? "failed";
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
       if (outcome === "revoked") report.revocationLagsMs.push(this.deps.clock.now().getTime() - expiresAt(t).getTime());
       if (outcome === "failed") report.failedRevokes++;
     }
     for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, reason, false))) ?? "failed";
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, reason, false))) ?? "failed";
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
       if (outcome === "failed") report.failedRevokes++;
     }
     const managed = await this.actions.managedIndex(policy);
     if (policy) {
       for (const t of live) {
-        const result = (await this.isolated(repo, t.path, () => this.actions.apply(gw, repo, t, live, policy, managed))) ?? "failed";
+        const result = (await this.isolated(repo, t.path, () => this.actions.apply(gw, repo, t, holding, policy, managed))) ?? "failed";
         if (result === "applied") report.applied.push(t.path);
         if (result === "failed") report.failures.push(t.path);
       }
     }
-    await this.actions.revokeDrift(gw, repo, policy, live, branch, managed);
-    report.nextExpiry = live.map(expiresAt).sort((a, b) => a.getTime() - b.getTime())[0];
+    await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed);
+    report.nextExpiry = [...live.map(expiresAt), ...(bg.next ? [bg.next] : [])].sort((a, b) => a.getTime() - b.getTime())[0];
     return report;
   }
 
@@ -262,6 +271,19 @@ export class Reconciler {
       }
     }
     return out;
+  }
+
+  /** How far back break-glass PRs matter: the longest emergency grant plus its review window, plus the margin. */
+  private breakglassWindowMs(policy: Policy | undefined): number {
+    let longest = 0;
+    for (const resource of Object.values(policy?.resources ?? {})) {
+      for (const role of Object.values(resource.roles)) {
+        if (!role.breakglass) continue;
+        const [max, review] = [parseDuration(role.breakglass.max_duration), parseDuration(role.breakglass.review_within)];
+        longest = Math.max(longest, (max.ok ? max.ms : 0) + (review.ok ? review.ms : 0));
+      }
+    }
+    return longest + this.deps.historyMarginMs;
   }
 
   private windowMs(policy: Policy | undefined): number {

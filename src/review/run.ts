@@ -25,24 +25,36 @@ export interface ReviewOptions {
  * the sticky plan comment. Writes only what changed, so a redelivered webhook writes nothing.
  */
 export async function reviewPullRequest(gateway: GitHubGateway, number: number, options: ReviewOptions): Promise<ReviewDecision | undefined> {
-  const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers));
+  const judged = await judgePullRequest(gateway, number, options);
+  if (!judged) return undefined;
+  const { snapshot, decision, pusher, existingValidate } = judged;
   const { pr } = snapshot;
-  if (pr.state !== "open") return undefined;
-  await countExtensions(snapshot, options);
-
-  const [existingValidate, existingApproval] = await Promise.all([
-    gateway.findCheckRun(pr.headSha, VALIDATE_CHECK),
-    gateway.findCheckRun(pr.headSha, APPROVAL_CHECK),
-  ]);
-  const pusher = headPusher(pr.headSha, options.pushed, existingValidate);
-  const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
-  const isMember = await lookUpMemberships(gateway, needs, options.log);
-  const decision = decide(snapshot, { providers: options.providers, pusher, isMember });
-
+  const existingApproval = await gateway.findCheckRun(pr.headSha, APPROVAL_CHECK);
   await writeIfChanged(gateway, validateCheck(decision, pr.headSha, pusher ? `${PUSHER_PREFIX}${pusher}` : undefined), existingValidate);
   await writeIfChanged(gateway, approvalCheck(decision, pr.headSha), existingApproval);
   await gateway.upsertMarkedComment(pr.number, PLAN_MARKER, planComment(decision));
   return decision;
+}
+
+export interface JudgedPullRequest {
+  snapshot: PullRequestSnapshot;
+  decision: ReviewDecision;
+  pusher?: string;
+  existingValidate?: ExistingCheckRun;
+}
+
+/** Reads an open PR and decides on it, writing nothing (undefined when it is not open). */
+export async function judgePullRequest(gateway: GitHubGateway, number: number, options: ReviewOptions): Promise<JudgedPullRequest | undefined> {
+  const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers));
+  const { pr } = snapshot;
+  if (pr.state !== "open") return undefined;
+  await countExtensions(snapshot, options);
+  const existingValidate = await gateway.findCheckRun(pr.headSha, VALIDATE_CHECK);
+  const pusher = headPusher(pr.headSha, options.pushed, existingValidate);
+  const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
+  const isMember = await lookUpMemberships(gateway, needs, options.log);
+  const decision = decide(snapshot, { providers: options.providers, pusher, isMember });
+  return { snapshot, decision, pusher, existingValidate };
 }
 
 /** Fills in the extension count of modified grant files, when the base policy caps extensions at all. */

@@ -317,6 +317,8 @@ export class GitHubEmulator {
   comments(n: number) { return this.repo().comments(n); }
   checkRuns(ref: string, name?: string) { return this.repo().checkRuns(ref, name); }
   issues(filter?: { labels?: string[]; state?: "open" | "closed" | "all" }) { return this.repo().issues(filter); }
+  labels(n: number): string[] { return this.repo().labels(n); }
+  pull(n: number) { return this.repo().pull(n); }
   collaboratorPermission(login: string, repo?: string) { return this.repo(repo).collaboratorPermission(login); }
 
   // ---- webhook delivery --------------------------------------------------------------

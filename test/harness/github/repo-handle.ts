@@ -217,6 +217,11 @@ export class RepoHandle {
     return this.pr(n);
   }
 
+  /** The label names on an issue or pull request. */
+  labels(n: number): string[] {
+    return [...(this.repo.issues.get(n)?.labels ?? [])];
+  }
+
   reviews(n: number): Review[] {
     return this.repo.reviews.filter((v) => v.pull === n);
   }

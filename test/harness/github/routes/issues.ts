@@ -38,6 +38,8 @@ export function issueRoutes(router: Router): void {
     let list = [...r.issues.values()].filter((i) => state === "all" || i.state === state);
     list = list.filter((i) => labels.every((l) => i.labels.some((x) => x.toLowerCase() === l)));
     if (creator) list = list.filter((i) => i.user.toLowerCase() === creator);
+    const since = ctx.query.get("since");
+    if (since) list = list.filter((i) => Date.parse(i.updatedAt) >= Date.parse(since));
     const key = (i: Issue) => (sort === "updated" ? i.updatedAt : i.createdAt) + String(i.number).padStart(9, "0");
     list.sort((a, b) => (key(a) < key(b) ? -1 : 1));
     if ((ctx.query.get("direction") ?? "desc") === "desc") list.reverse();

@@ -1,0 +1,130 @@
+/**
+ * What Timebox writes on a break-glass PR, and reads back: the record of an emergency grant
+ * (written before anything is granted), the review that came afterwards, and the close of the
+ * story. They live in hidden markers of Timebox's own comments, so a stateless app finds them again.
+ */
+import { formatDuration } from "../grants/duration.js";
+
+export const BREAKGLASS_LABEL = "timebox:breakglass";
+export const UNREVIEWED_LABEL = "timebox:breakglass-unreviewed";
+
+/** An emergency grant as Timebox applied it: enough to revoke it even if the policy changes. */
+export interface BreakglassRecord {
+  path: string;
+  requester: string;
+  principal: string;
+  resource: string;
+  role: string;
+  target: string;
+  roleSettings: Record<string, string | number | boolean>;
+  duration: string;
+  durationMs: number;
+  reason: string;
+  ticket?: string;
+  grantedAt: string;
+  expiresAt: string;
+  reviewDue: string;
+  priorAccess?: Record<string, string>;
+}
+
+export interface ReviewedRecord {
+  path: string;
+  by: string[];
+  at: string;
+}
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
+/** JSON inside an HTML comment: `<` and `>` escaped so no value can end the comment early. */
+const embed = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
+
+const RECORD_PREFIX = "<!-- timebox:breakglass {";
+const REVIEWED_PREFIX = "<!-- timebox:breakglass-reviewed {";
+
+export const recordMarker = (r: BreakglassRecord) => `<!-- timebox:breakglass ${embed(r)} -->`;
+export const reviewedMarker = (r: ReviewedRecord) => `<!-- timebox:breakglass-reviewed ${embed(r)} -->`;
+export const closedMarker = (path: string) => `<!-- timebox:breakglass-closed ${path} -->`;
+export const unreviewedMarker = (pr: number, path: string) => `<!-- timebox:breakglass-unreviewed #${pr} ${path} -->`;
+
+function jsonOf(marker: string, prefix: string): Record<string, unknown> | undefined {
+  if (!marker.startsWith(prefix)) return undefined;
+  try {
+    const value = JSON.parse(marker.slice(prefix.length - 1, -" -->".length)) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isText = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 1000;
+const isTime = (v: unknown): v is string => isText(v) && !Number.isNaN(Date.parse(v));
+
+/** The records among a PR's markers, by path; the first one for a path wins (a second replica's duplicate is ignored). */
+export function parseRecords(markers: Iterable<string>): Map<string, BreakglassRecord> {
+  const out = new Map<string, BreakglassRecord>();
+  for (const m of markers) {
+    const r = jsonOf(m, RECORD_PREFIX);
+    if (!r || out.has(String(r.path))) continue;
+    const texts = ["path", "requester", "principal", "resource", "role", "target", "duration"].every((k) => isText(r[k]));
+    const times = ["grantedAt", "expiresAt", "reviewDue"].every((k) => isTime(r[k]));
+    if (texts && times && typeof r.durationMs === "number" && typeof r.reason === "string") out.set(r.path as string, r as unknown as BreakglassRecord);
+  }
+  return out;
+}
+
+export function parseReviewed(markers: Iterable<string>): Map<string, ReviewedRecord> {
+  const out = new Map<string, ReviewedRecord>();
+  for (const m of markers) {
+    const r = jsonOf(m, REVIEWED_PREFIX);
+    if (r && isText(r.path) && isTime(r.at) && Array.isArray(r.by) && !out.has(r.path)) out.set(r.path, { path: r.path, by: r.by.map(String), at: r.at });
+  }
+  return out;
+}
+
+/** The loud comment that records an emergency grant before it is applied, and calls its approvers. */
+export function appliedNotice(r: BreakglassRecord, approvers: readonly string[]): string {
+  const mentions = approvers.map((a) => `@${a.replace(/^@/, "")}`).join(" ");
+  return [
+    recordMarker(r),
+    `## 🚨 Break-glass: emergency access applied before review — ${tick(r.path)}`,
+    `${tick(r.requester)} gets ${tick(r.role)} on ${tick(r.resource)} **now, without review**, for ${formatDuration(r.durationMs)}: until **${r.expiresAt}**.`,
+    "",
+    `- **Reason:** ${r.reason.replace(/\s+/g, " ").slice(0, 500)}`,
+    ...(r.ticket ? [`- **Ticket:** ${tick(r.ticket)}`] : []),
+    `- **Review due by:** ${r.reviewDue}`,
+    "",
+    `${mentions}: please review this pull request. The normal approval is still required (\`timebox/approval\` stays pending until it arrives); without it by ${r.reviewDue}, Timebox opens a \`${UNREVIEWED_LABEL}\` issue.`,
+    "Closing this pull request unmerged revokes the access at once.",
+  ].join("\n");
+}
+
+export function reviewedNotice(r: ReviewedRecord, record: BreakglassRecord): string {
+  const late = Date.parse(r.at) > Date.parse(record.reviewDue);
+  return [
+    reviewedMarker(r),
+    `### ✅ Break-glass reviewed: ${tick(r.path)}`,
+    `Approved by ${r.by.map(tick).join(", ")} at ${r.at}${late ? `, **after** the review was due (${record.reviewDue})` : `, within the review window (due ${record.reviewDue})`}.`,
+  ].join("\n");
+}
+
+export function unreviewedIssue(pr: number, r: BreakglassRecord, now: Date): { marker: string; title: string; body: string } {
+  const marker = unreviewedMarker(pr, r.path);
+  return {
+    marker,
+    title: `Break-glass access not reviewed in time: ${r.path} (#${pr})`,
+    body: [
+      marker,
+      `${tick(r.requester)} used break-glass on ${tick(r.resource)}/${tick(r.role)} in #${pr} at ${r.grantedAt} (until ${r.expiresAt}).`,
+      `The normal approval was due by ${r.reviewDue} and had not arrived at ${iso(now)}.`,
+      "",
+      `- **Reason:** ${r.reason.replace(/\s+/g, " ").slice(0, 500)}`,
+      ...(r.ticket ? [`- **Ticket:** ${tick(r.ticket)}`] : []),
+      "",
+      "Review the pull request (approve it if the access was justified); Timebox closes this issue when the approval arrives.",
+    ].join("\n"),
+  };
+}
+
+export function closedNotice(path: string, where: string): string {
+  return [closedMarker(path), `### 📝 Break-glass recorded: ${tick(path)}`, `This pull request closed unmerged; the emergency grant's story is recorded on the default branch ${where}.`].join("\n");
+}

@@ -1,0 +1,291 @@
+import type { LabelledPull, LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { parseDuration } from "../grants/duration.js";
+import type { GrantVerdict } from "../grants/check.js";
+import type { Policy } from "../policy/types.js";
+import { ProviderError, type ActiveGrant } from "../providers/types.js";
+import { judgePullRequest } from "../review/run.js";
+import type { ReviewDecision } from "../review/decide.js";
+import { shortIdOf, toActiveGrant } from "./active-grant.js";
+import { safeError, type ActionDeps, type GrantActions } from "./actions.js";
+import {
+  appliedNotice,
+  BREAKGLASS_LABEL,
+  closedMarker,
+  closedNotice,
+  parseRecords,
+  parseReviewed,
+  reviewedNotice,
+  UNREVIEWED_LABEL,
+  unreviewedIssue,
+  unreviewedMarker,
+  type BreakglassRecord,
+  type ReviewedRecord,
+} from "./breakglass-records.js";
+import { applyFailedComment, failedMarker, recordTrailers, type RevokeReason } from "./messages.js";
+import type { ApprovedGrant } from "./types.js";
+
+const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export interface BreakglassContext {
+  repo: string;
+  branch: string;
+  /** The policy at the default branch's tip (undefined when missing or invalid: nothing new is applied). */
+  policy?: Policy;
+  /** Approved grants on the default branch (a merged break-glass PR's grant is then handled there). */
+  approved: ApprovedGrant[];
+  /** Grants in effect, for overlap-aware revokes. */
+  live: ApprovedGrant[];
+  /** How far back labelled PRs are read. */
+  since: Date;
+}
+
+export interface BreakglassResult {
+  /** Emergency grants in effect before (or without) a merge: they count as live for revokes and drift. */
+  active: ApprovedGrant[];
+  applied: string[];
+  revoked: string[];
+  failures: string[];
+  /** The next moment something happens to a break-glass grant (expiry, review due). */
+  next?: Date;
+}
+
+/**
+ * Break-glass: an emergency grant is applied as soon as its PR is open and valid, before any
+ * review, for at most the role's `breakglass.max_duration`. Its record is written on the PR before
+ * the provider is touched; it is revoked at expiry or at once when its PR closes unmerged (and the
+ * story recorded in an empty Timebox commit); a review that does not come within `review_within`
+ * opens a `timebox:breakglass-unreviewed` issue. Once the PR merges with its approval, the grant
+ * is an ordinary one on the default branch whose clock started at the break-glass apply.
+ */
+export class BreakglassPass {
+  constructor(
+    private readonly deps: ActionDeps & { providers: ReadonlyMap<string, readonly string[]> },
+    private readonly actions: GrantActions,
+  ) {}
+
+  async run(gw: LifecycleGateway, ctx: BreakglassContext): Promise<BreakglassResult> {
+    const result: BreakglassResult = { active: [], applied: [], revoked: [], failures: [] };
+    for (const pull of await gw.labelledPulls(BREAKGLASS_LABEL, ctx.since)) {
+      try {
+        await this.pull(gw, ctx, pull, result);
+      } catch (error) {
+        result.failures.push(`#${pull.number}`);
+        this.deps.log.error({ repo: ctx.repo, pr: pull.number, error: safeError(error) }, "break-glass step failed; retrying on the next reconcile");
+      }
+    }
+    return result;
+  }
+
+  private async pull(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, result: BreakglassResult): Promise<void> {
+    const markers = await gw.markers(pull.number);
+    const records = parseRecords(markers);
+    const reviewed = parseReviewed(markers);
+    const judged = pull.open ? await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log }) : undefined;
+    const decision = judged?.decision;
+
+    if (decision && ctx.policy && startsBreakglass(decision)) {
+      for (const v of decision.grants.filter((g) => g.grant?.emergency && !records.has(g.path))) {
+        const record = await this.start(gw, ctx, pull.number, v, ctx.policy);
+        records.set(record.path, record);
+        result.applied.push(record.path);
+      }
+    }
+
+    const now = this.deps.clock.now();
+    for (const record of records.values()) {
+      const merged = pull.mergedAt ? ctx.approved.find((a) => a.path === record.path && a.origin.pull.number === pull.number) : undefined;
+      let review = reviewed.get(record.path);
+      if (!review) {
+        review = await this.reviewOf(gw, record, pull, decision, merged);
+        if (review) {
+          await gw.comment(pull.number, reviewedNotice(review, record));
+          reviewed.set(record.path, review);
+        }
+      }
+      const t = asGrant(record, pull, review, ctx.policy);
+      const g = activeGrantOf(ctx.repo, record, pull.number);
+      // Merged with its approval: the default branch's grant (same clock) takes over.
+      if (!merged) {
+        const stillAsked = !decision || decision.grants.some((v) => v.path === record.path && v.valid && v.grant?.emergency);
+        const closedUnmerged = !pull.open && !pull.mergedAt;
+        const expired = now.getTime() >= Date.parse(record.expiresAt);
+        if (expired || closedUnmerged || !stillAsked) {
+          const reason: RevokeReason = expired ? "expired" : closedUnmerged ? "pr-closed" : "removed";
+          const outcome = await this.actions.revoke(gw, ctx.repo, ctx.branch, t, ctx.live, reason, false, g);
+          if (outcome === "revoked") result.revoked.push(record.path);
+          if (outcome === "failed") result.failures.push(record.path);
+          else if (closedUnmerged) await this.recordClosed(gw, ctx, pull, t, g, record, reason, markers);
+        } else {
+          if (await this.ensureGranted(gw, ctx, t, g, pull.number)) result.active.push(t);
+          else result.failures.push(record.path);
+          result.next = earliest(result.next, new Date(record.expiresAt));
+        }
+      }
+      await this.followUpReview(gw, pull.number, record, review, now, result);
+    }
+  }
+
+  /** Records the grant on the PR (prior access first), then applies it. */
+  private async start(gw: LifecycleGateway, ctx: BreakglassContext, pr: number, v: GrantVerdict, policy: Policy): Promise<BreakglassRecord> {
+    const grant = v.grant!;
+    const role = v.role!;
+    const now = this.deps.clock.now();
+    const reviewWithin = parseDuration(role.breakglass!.review_within);
+    const resource = policy.resources[grant.resource];
+    const record: BreakglassRecord = {
+      path: grant.path,
+      requester: grant.requester,
+      principal: policy.identities[grant.requester.toLowerCase()]?.[resource.provider] ?? grant.requester,
+      resource: grant.resource,
+      role: grant.role,
+      target: role.target,
+      roleSettings: role.settings ?? {},
+      duration: grant.duration,
+      durationMs: grant.durationMs,
+      reason: grant.reason,
+      ...(grant.ticket ? { ticket: grant.ticket } : {}),
+      grantedAt: iso(now),
+      expiresAt: iso(new Date(now.getTime() + grant.durationMs)),
+      reviewDue: iso(new Date(now.getTime() + (reviewWithin.ok ? reviewWithin.ms : 0))),
+    };
+    const provider = this.deps.pool.forResource(policy, grant.resource);
+    if (provider.recordPriorAccess) {
+      record.priorAccess = await provider.recordPriorAccess(activeGrantOf(ctx.repo, record, pr), stillActiveFor(ctx.repo, record, ctx.live));
+    }
+    // The record comes first: once it exists, expiry is enforced even if the app dies mid-grant.
+    await gw.comment(pr, appliedNotice(record, role.approvers));
+    this.deps.log.warn({ repo: ctx.repo, grant: record.path, pr, requester: record.requester }, "break-glass grant recorded; applying before review");
+    return record;
+  }
+
+  /** In effect (read back), granting it when it is not; a failure is reported once on the PR. */
+  private async ensureGranted(gw: LifecycleGateway, ctx: BreakglassContext, t: ApprovedGrant, g: ActiveGrant, pr: number): Promise<boolean> {
+    const provider = this.deps.pool.forResource(t.origin.policy, g.resource);
+    try {
+      if (await provider.isGranted(g)) return true;
+      await provider.grant(g);
+      if (!(await provider.isGranted(g))) throw new ProviderError("the access is not visible after granting it");
+      this.deps.log.info({ repo: ctx.repo, grant: t.path, pr }, "break-glass grant applied");
+      return true;
+    } catch (error) {
+      this.deps.log.error({ repo: ctx.repo, grant: t.path, pr, error: safeError(error) }, "break-glass apply failed");
+      if (!(await gw.hasMarkedComment(pr, failedMarker(t)))) await gw.comment(pr, applyFailedComment(t, safeError(error)));
+      return false;
+    }
+  }
+
+  /** The normal approval that came after the emergency grant, if it has. */
+  private async reviewOf(gw: LifecycleGateway, record: BreakglassRecord, pull: LabelledPull, decision: ReviewDecision | undefined, merged: ApprovedGrant | undefined): Promise<ReviewedRecord | undefined> {
+    const approval = decision?.approval.grants.find((a) => a.path === record.path);
+    const by = merged ? merged.origin.approvedBy : approval?.satisfied ? approval.counted : undefined;
+    if (!by?.length) return undefined;
+    const reviews = await gw.listReviews(pull.number);
+    const times = reviews.filter((r) => r.state === "APPROVED" && r.submitted_at && by.some((b) => b.toLowerCase() === r.user?.login.toLowerCase())).map((r) => r.submitted_at!);
+    const at = times.sort().at(-1) ?? iso(this.deps.clock.now());
+    return { path: record.path, by, at: iso(new Date(at)) };
+  }
+
+  /** Past the review window without the approval: an issue, closed when the approval arrives. */
+  private async followUpReview(gw: LifecycleGateway, pr: number, record: BreakglassRecord, review: ReviewedRecord | undefined, now: Date, result: BreakglassResult): Promise<void> {
+    const due = new Date(record.reviewDue);
+    if (now < due) {
+      if (!review) result.next = earliest(result.next, due);
+      return;
+    }
+    if (review) {
+      await gw.closeLabelledIssue(UNREVIEWED_LABEL, unreviewedMarker(pr, record.path), `Reviewed by ${review.by.join(", ")} at ${review.at}; closing.`);
+      return;
+    }
+    const issue = unreviewedIssue(pr, record, now);
+    await gw.upsertLabelledIssue(UNREVIEWED_LABEL, issue.marker, issue.title, issue.body);
+  }
+
+  /** A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit tells the story there. */
+  private async recordClosed(
+    gw: LifecycleGateway,
+    ctx: BreakglassContext,
+    pull: LabelledPull,
+    t: ApprovedGrant,
+    g: ActiveGrant,
+    record: BreakglassRecord,
+    reason: RevokeReason,
+    markers: Set<string>,
+  ): Promise<void> {
+    if (markers.has(closedMarker(record.path))) return;
+    const revokedAt = revokedAtOf(markers, t) ?? this.deps.clock.now();
+    const message = [
+      `Revoke emergency grant ${record.path} (PR #${pull.number} closed unmerged)`,
+      "",
+      `${record.requester}'s break-glass ${record.role} access to ${record.resource} (${record.duration}, PR #${pull.number}) ended: ${reason}. The pull request was closed without merging.`,
+      "",
+      ...recordTrailers(t, g, reason, revokedAt, this.actions.runId),
+    ].join("\n");
+    // A crash after the commit and before the comment: the commit is found, not made twice.
+    const since = new Date(Date.parse(record.grantedAt) - 60_000);
+    const existing = (await gw.commitsSince(ctx.branch, since)).find((c) => c.message.includes(`Timebox-Grant: ${record.path}\n`) && c.message.includes(`Pull-Request: #${pull.number}\n`));
+    const sha = existing?.sha ?? (await gw.recordCommit(ctx.branch, message));
+    await gw.comment(pull.number, closedNotice(record.path, sha ? `in ${sha}` : "— branch rules refused Timebox's commit, so only this pull request holds it"));
+    markers.add(closedMarker(record.path));
+  }
+}
+
+/** Break-glass starts only when everything in the PR is valid, and it changes no policy. */
+function startsBreakglass(decision: ReviewDecision): boolean {
+  return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency && g.role?.breakglass);
+}
+
+/** When the record's revoke comment says it was revoked (it may be long before the PR closed). */
+function revokedAtOf(markers: Set<string>, t: ApprovedGrant): Date | undefined {
+  const prefix = `<!-- timebox:revoked-at ${t.path}@${t.blobSha.slice(0, 12)} `;
+  for (const m of markers) if (m.startsWith(prefix)) return new Date(m.slice(prefix.length, -" -->".length));
+  return undefined;
+}
+
+function earliest(a: Date | undefined, b: Date): Date {
+  return a && a < b ? a : b;
+}
+
+/** The provider's view of a break-glass grant, from its record alone. */
+function activeGrantOf(repo: string, r: BreakglassRecord, pr: number): ActiveGrant {
+  return {
+    id: r.path,
+    shortId: shortIdOf(repo, r.path),
+    repo,
+    requester: r.requester,
+    principal: r.principal,
+    resource: r.resource,
+    role: r.role,
+    target: r.target,
+    roleSettings: r.roleSettings,
+    pullRequest: pr,
+    grantedAt: new Date(r.grantedAt),
+    expiresAt: new Date(r.expiresAt),
+    ...(r.priorAccess ? { priorAccess: r.priorAccess } : {}),
+  };
+}
+
+function stillActiveFor(repo: string, r: BreakglassRecord, live: ApprovedGrant[]): ActiveGrant[] {
+  return live.filter((o) => o.path !== r.path && o.origin.grant.resource === r.resource).map((o) => toActiveGrant(repo, o));
+}
+
+/**
+ * A break-glass grant in the shape the shared revoke path and messages take. Its "version" is the
+ * record (the path under `breakglass:<pr>`), so its markers never collide with a merged version's.
+ */
+function asGrant(r: BreakglassRecord, pull: LabelledPull, review: ReviewedRecord | undefined, policy: Policy | undefined): ApprovedGrant {
+  const basis = policy ?? ({ resources: {}, identities: {}, owners: [] } as unknown as Policy);
+  return {
+    path: r.path,
+    blobSha: `b${String(pull.number).padStart(11, "0")}`,
+    origin: {
+      approved: true,
+      pull: { number: pull.number, author: pull.author, headSha: "", baseRef: "", mergedAt: r.grantedAt, mergeCommitSha: "", htmlUrl: "" },
+      approvedBy: review?.by ?? [],
+      grant: { path: r.path, requester: r.requester, resource: r.resource, role: r.role, duration: r.duration, durationMs: r.durationMs, reason: r.reason, ticket: r.ticket, emergency: true },
+      role: { target: r.target, max_duration: r.duration, approvers: [], approvals: 1, settings: r.roleSettings },
+      policy: basis,
+      activatedAt: r.grantedAt,
+      breakglass: { grantedAt: r.grantedAt, reviewDue: r.reviewDue, priorAccess: r.priorAccess, reviewedBy: review?.by, reviewedAt: review?.at },
+    },
+  };
+}

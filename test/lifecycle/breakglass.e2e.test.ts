@@ -1,0 +1,163 @@
+import { expect, jest, test } from "@jest/globals";
+import { grantYaml } from "../support/access-repo.js";
+import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
+
+jest.setTimeout(60_000);
+
+const env = postgresAccessPerTest();
+const PATH = "grants/dev1-prod-db.yaml";
+const EMERGENCY = grantYaml({ duration: "30m", emergency: true, reason: "INC-1234: checkout down, need to read the queue tables" });
+
+/** readonly gets break-glass for dev1: at most 1h, reviewed within 2h. */
+async function allowBreakglass(): Promise<void> {
+  const { gh } = env();
+  const policy = gh.fileAt("main", ".github/timebox.yml")!.replace(
+    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n',
+    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n',
+  );
+  expect(policy).toContain("requesters: [\"dev1\"]");
+  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Allow break-glass on readonly" }));
+}
+
+/** dev1 opens an emergency PR at 09:10: the access is there at once. */
+async function openEmergency(content = EMERGENCY): Promise<number> {
+  const { gh, clock } = env();
+  await allowBreakglass();
+  clock.set("2026-03-02T09:10:00Z");
+  const pr = gh.openPullRequest({ author: "dev1", files: { [PATH]: content }, title: "Emergency access for INC-1234" });
+  await deliverOk(env(), pr);
+  return pr.number!;
+}
+
+test("break-glass: applied when the PR opens, loudly; approval stays pending; the merged grant keeps the break-glass clock", async () => {
+  const { gh, clock } = env();
+  const n = await openEmergency();
+  expect(await env().hasAccess()).toBe(true);
+  const head = gh.pull(n).headSha;
+  expect(gh.labels(n)).toContain("timebox:breakglass");
+  expect(gh.checkRuns(head, "timebox/approval").at(-1)?.conclusion).not.toBe("success");
+  const [notice] = commentsWith(env(), n, "Break-glass: emergency access applied before review");
+  expect(notice.body).toContain("@acme/sre @sre1");
+  expect(notice.body).toContain("until **2026-03-02T09:40:00Z**");
+  expect(notice.body).toContain("Review due by:** 2026-03-02T11:10:00Z");
+
+  // The approval arrives and is recorded; the PR merges.
+  clock.set("2026-03-02T09:20:00Z");
+  await deliverOk(env(), gh.submitReview(n, { reviewer: "sre1", state: "APPROVED" }));
+  expect(commentsWith(env(), n, "Break-glass reviewed")).toHaveLength(1);
+  expect(gh.checkRuns(head, "timebox/approval").at(-1)?.conclusion).toBe("success");
+  clock.set("2026-03-02T09:25:00Z");
+  await deliverOk(env(), gh.merge(n, { by: "sre1" }));
+  expect(await env().hasAccess()).toBe(true);
+
+  // It expires 30 minutes after break-glass applied it, not after the merge.
+  clock.set("2026-03-02T09:40:00Z");
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+  expect(gh.fileAt("main", PATH)).toBeUndefined();
+  const [removal] = timeboxCommits(env(), PATH).map((sha) => gh.commit(sha)!.message);
+  expect(removal).toContain("Granted-at: 2026-03-02T09:10:00Z");
+  expect(removal).toContain("Expires-at: 2026-03-02T09:40:00Z");
+  expect(removal).toContain("Emergency: true");
+  expect(removal).toContain("Review-Due: 2026-03-02T11:10:00Z");
+  expect(removal).toContain("Reviewed-by: sre1");
+  expect(removal).toContain("Reviewed-at: 2026-03-02T09:20:00Z");
+  // Reviewed in time: no unreviewed issue, ever.
+  clock.set("2026-03-02T12:00:00Z");
+  await reconcile(env());
+  expect(gh.issues({ labels: ["timebox:breakglass-unreviewed"], state: "all" })).toHaveLength(0);
+});
+
+test("an emergency PR closed unmerged is revoked at once and recorded in an empty Timebox commit, once", async () => {
+  const { gh, clock } = env();
+  const n = await openEmergency();
+  expect(await env().hasAccess()).toBe(true);
+  clock.set("2026-03-02T09:15:00Z");
+  await deliverOk(env(), gh.close(n, { by: "dev1" }));
+  expect(await env().hasAccess()).toBe(false);
+  const records = timeboxCommits(env(), PATH).map((sha) => gh.commit(sha)!);
+  expect(records).toHaveLength(1);
+  const message = records[0].message;
+  expect(message).toMatch(/^Revoke emergency grant grants\/dev1-prod-db\.yaml \(PR #\d+ closed unmerged\)/);
+  for (const line of ["Revoke-Reason: pr-closed", "Revoked-at: 2026-03-02T09:15:00Z", "Emergency: true", "Approved-by: ", "Reason: INC-1234: checkout down", "Ticket: INC-1234", `Pull-Request: #${n}`]) {
+    expect(message).toContain(line);
+  }
+  expect(message).not.toContain("Reviewed-by:");
+  expect(gh.fileAt("main", PATH)).toBeUndefined();
+  expect(commentsWith(env(), n, "timebox:revoked ")).toHaveLength(1);
+  expect(commentsWith(env(), n, "Break-glass recorded")).toHaveLength(1);
+
+  // Later reconciles (another replica, a restart) add nothing.
+  const tip = gh.branchHead("main");
+  await reconcile(env());
+  await reconcile(env());
+  expect(gh.branchHead("main")).toBe(tip);
+  expect(commentsWith(env(), n, "Break-glass recorded")).toHaveLength(1);
+});
+
+test("not reviewed within review_within: one unreviewed issue, closed when the approval finally arrives", async () => {
+  const { gh, clock } = env();
+  const n = await openEmergency();
+  clock.set("2026-03-02T09:40:00Z");
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+  expect(commentsWith(env(), n, "timebox:revoked ")).toHaveLength(1);
+  expect(gh.issues({ labels: ["timebox:breakglass-unreviewed"] })).toHaveLength(0);
+
+  clock.set("2026-03-02T11:10:00Z");
+  await reconcile(env());
+  await reconcile(env());
+  const issues = gh.issues({ labels: ["timebox:breakglass-unreviewed"] });
+  expect(issues).toHaveLength(1);
+  expect(issues[0].title).toBe(`Break-glass access not reviewed in time: ${PATH} (#${n})`);
+  expect(issues[0].body).toContain("due by 2026-03-02T11:10:00Z");
+
+  clock.set("2026-03-02T13:00:00Z");
+  await deliverOk(env(), gh.submitReview(n, { reviewer: "sre1", state: "APPROVED" }));
+  expect(gh.issues({ labels: ["timebox:breakglass-unreviewed"], state: "open" })).toHaveLength(0);
+  const [reviewed] = commentsWith(env(), n, "Break-glass reviewed");
+  expect(reviewed.body).toContain("**after** the review was due");
+
+  // Closed later: the record says it expired (at 09:40) and who reviewed it, late.
+  clock.set("2026-03-02T14:00:00Z");
+  await deliverOk(env(), gh.close(n, { by: "dev1" }));
+  const [record] = timeboxCommits(env(), PATH).map((sha) => gh.commit(sha)!.message);
+  expect(record).toContain("Revoke-Reason: expired");
+  expect(record).toContain("Revoked-at: 2026-03-02T09:40:00Z");
+  expect(record).toContain("Reviewed-by: sre1");
+  expect(record).toContain("Reviewed-at: 2026-03-02T13:00:00Z");
+});
+
+test("refused: break-glass longer than its max, by someone not in its requesters, on a role without it", async () => {
+  const { gh } = env();
+  // readonly has no break-glass in the fixture policy.
+  const noBreakglass = gh.openPullRequest({ author: "dev1", files: { [PATH]: EMERGENCY } });
+  await deliverOk(env(), noBreakglass);
+  const annotations = (sha: string) => gh.checkRuns(sha, "timebox/validate").at(-1)!.output.annotations.map((a: { message: string }) => a.message).join("\n");
+  expect(annotations(noBreakglass.sha!)).toContain("does not allow break-glass");
+
+  await allowBreakglass();
+  const tooLong = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-long.yaml": grantYaml({ duration: "2h", emergency: true }) } });
+  await deliverOk(env(), tooLong);
+  expect(annotations(tooLong.sha!)).toContain("exceeds breakglass.max_duration 1h");
+
+  const other = gh.openPullRequest({ author: "dev2", files: { "grants/dev2-prod-db.yaml": grantYaml({ requester: "dev2", duration: "30m", emergency: true }) } });
+  await deliverOk(env(), other);
+  expect(annotations(other.sha!)).toContain("`dev2` may not use break-glass on this role");
+
+  for (const pr of [noBreakglass, tooLong, other]) {
+    expect(gh.labels(pr.number!)).toEqual([]);
+    expect(commentsWith(env(), pr.number!, "Break-glass")).toHaveLength(0);
+  }
+  expect(await env().hasAccess()).toBe(false);
+});
+
+test("a break-glass grant withdrawn from its open PR is revoked", async () => {
+  const { gh, clock } = env();
+  const n = await openEmergency();
+  expect(await env().hasAccess()).toBe(true);
+  clock.set("2026-03-02T09:12:00Z");
+  await deliverOk(env(), gh.pushToPullRequest(n, { pusher: "dev1", files: { [PATH]: grantYaml({ duration: "30m" }) } }));
+  expect(await env().hasAccess()).toBe(false);
+  expect(commentsWith(env(), n, "was withdrawn from its pull request")).toHaveLength(1);
+});
