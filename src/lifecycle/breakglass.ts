@@ -21,8 +21,8 @@ import {
   type BreakglassRecord,
   type ReviewedRecord,
 } from "./breakglass-records.js";
-import { applyFailedComment, failedMarker, recordTrailers, type RevokeReason } from "./messages.js";
-import type { ApprovedGrant } from "./types.js";
+import { applyFailedComment, failedMarker, recordTrailers, revokedMarker, type RevokeReason } from "./messages.js";
+import { versionKey, type ApprovedGrant } from "./types.js";
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -109,7 +109,9 @@ export class BreakglassPass {
         const stillAsked = !decision || decision.grants.some((v) => v.path === record.path && v.valid && v.grant?.emergency);
         const closedUnmerged = !pull.open && !pull.mergedAt;
         const expired = now.getTime() >= Date.parse(record.expiresAt);
-        if (expired || closedUnmerged || !stillAsked) {
+        // Revoked once (by command, or before a restart) stays revoked: never granted again.
+        const revokedBefore = markers.has(revokedMarker(t));
+        if (expired || closedUnmerged || !stillAsked || revokedBefore) {
           const reason: RevokeReason = expired ? "expired" : closedUnmerged ? "pr-closed" : "removed";
           const outcome = await this.actions.revoke(gw, ctx.repo, ctx.branch, t, ctx.live, reason, false, g);
           if (outcome === "revoked") result.revoked.push(record.path);
@@ -123,6 +125,17 @@ export class BreakglassPass {
       }
       await this.followUpReview(gw, pull.number, record, review, now, result);
     }
+  }
+
+  /** The break-glass grants of PR `pr` still in effect (for `/timebox revoke`), with the provider's view of each. */
+  async activeOn(gw: LifecycleGateway, repo: string, pr: number, policy: Policy | undefined): Promise<Array<{ t: ApprovedGrant; g: ActiveGrant }>> {
+    const markers = await gw.markers(pr);
+    const reviewed = parseReviewed(markers);
+    const now = this.deps.clock.now().getTime();
+    return [...parseRecords(markers).values()]
+      .filter((r) => Date.parse(r.expiresAt) > now)
+      .map((r) => ({ t: asGrant(r, { number: pr, open: true, author: r.requester }, reviewed.get(r.path), policy), g: activeGrantOf(repo, r, pr) }))
+      .filter(({ t }) => !markers.has(revokedMarker(t)));
   }
 
   /** Records the grant on the PR (prior access first), then applies it. */
@@ -212,7 +225,10 @@ export class BreakglassPass {
     markers: Set<string>,
   ): Promise<void> {
     if (markers.has(closedMarker(record.path))) return;
-    const revokedAt = revokedAtOf(markers, t) ?? this.deps.clock.now();
+    // Revoked earlier (expired, by command) while the PR was open: that is the story's end.
+    const earlier = revokedEarlier(markers, t);
+    const revokedAt = earlier?.at ?? this.deps.clock.now();
+    reason = earlier?.reason ?? reason;
     const message = [
       `Revoke emergency grant ${record.path} (PR #${pull.number} closed unmerged)`,
       "",
@@ -234,10 +250,14 @@ function startsBreakglass(decision: ReviewDecision): boolean {
   return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency && g.role?.breakglass);
 }
 
-/** When the record's revoke comment says it was revoked (it may be long before the PR closed). */
-function revokedAtOf(markers: Set<string>, t: ApprovedGrant): Date | undefined {
-  const prefix = `<!-- timebox:revoked-at ${t.path}@${t.blobSha.slice(0, 12)} `;
-  for (const m of markers) if (m.startsWith(prefix)) return new Date(m.slice(prefix.length, -" -->".length));
+/** When and why the record's revoke comment says it was revoked (it may be long before the PR closed). */
+function revokedEarlier(markers: Set<string>, t: ApprovedGrant): { at: Date; reason: RevokeReason } | undefined {
+  const prefix = `<!-- timebox:revoked-at ${versionKey(t)} `;
+  for (const m of markers) {
+    if (!m.startsWith(prefix)) continue;
+    const [at, reason] = m.slice(prefix.length, -" -->".length).split(" ");
+    if (!Number.isNaN(Date.parse(at)) && /^(expired|removed|pr-closed|drift|revoked-by:[A-Za-z0-9-]+)$/.test(reason ?? "")) return { at: new Date(at), reason: reason as RevokeReason };
+  }
   return undefined;
 }
 

@@ -53,7 +53,7 @@ export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
             : "was revoked";
   return [
     revokedMarker(t),
-    `<!-- timebox:revoked-at ${versionKey(t)} ${iso(revokedAt)} -->`,
+    `<!-- timebox:revoked-at ${versionKey(t)} ${iso(revokedAt)} ${reason} -->`,
     `### ⏹️ Access revoked: ${tick(t.path)}`,
     `${tick(g.requester)}'s ${tick(g.role)} access to ${tick(g.resource)} ${why} and was revoked at ${iso(revokedAt)}. ${where}`,
   ].join("\n");

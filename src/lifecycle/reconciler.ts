@@ -2,6 +2,7 @@ import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
 import { parseDuration } from "../grants/duration.js";
+import type { ActiveGrant } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
@@ -148,16 +149,18 @@ export class Reconciler {
     const tracked = await this.trackedGrants(gw, repo, tip, branch, policy?.grants_path ?? "grants/");
     const now = this.deps.clock.now();
     let live = tracked.filter(isApproved).filter((t) => expiresAt(t) > now);
-    const mine = live.filter((t) => t.origin.pull.number === prNumber);
+    // Merged grants of the PR, and its break-glass grants in effect before (or without) a merge.
+    const mine: Array<{ t: ApprovedGrant; g?: ActiveGrant }> = live.filter((t) => t.origin.pull.number === prNumber).map((t) => ({ t }));
+    for (const e of await this.breakglass.activeOn(gw, repo, prNumber, policy)) if (!mine.some((m) => m.t.path === e.t.path)) mine.push(e);
     if (mine.length === 0) return { kind: "none" };
     const result: RevokeCommandResult = { kind: "done", revoked: [], failed: [], refused: [] };
-    for (const t of mine) {
+    for (const { t, g } of mine) {
       const refs = revokersOf(t, policy);
       if (!(await isAllowed(refs))) {
         result.refused.push({ path: t.path, mayRevoke: refs });
         continue;
       }
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, true))) ?? "failed";
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, !g, g))) ?? "failed";
       if (outcome === "failed") {
         result.failed.push(t.path);
       } else {

@@ -161,3 +161,20 @@ test("a break-glass grant withdrawn from its open PR is revoked", async () => {
   expect(await env().hasAccess()).toBe(false);
   expect(commentsWith(env(), n, "was withdrawn from its pull request")).toHaveLength(1);
 });
+
+test("/timebox revoke on an open break-glass PR revokes it for good", async () => {
+  const { gh, clock } = env();
+  const n = await openEmergency();
+  clock.set("2026-03-02T09:14:00Z");
+  await deliverOk(env(), gh.comment(n, { author: "dev1", body: "/timebox revoke fixed, thanks" }));
+  expect(await env().hasAccess()).toBe(false);
+  expect(commentsWith(env(), n, "was revoked by `dev1`")).toHaveLength(1);
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+  // Closed afterwards: the record names who revoked it, and when.
+  clock.set("2026-03-02T09:30:00Z");
+  await deliverOk(env(), gh.close(n, { by: "dev1" }));
+  const [record] = timeboxCommits(env(), PATH).map((sha) => gh.commit(sha)!.message);
+  expect(record).toContain("Revoked-at: 2026-03-02T09:14:00Z");
+  expect(record).toContain("Revoke-Reason: revoked-by:dev1");
+});
