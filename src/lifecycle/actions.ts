@@ -10,6 +10,8 @@ import {
   appliedMarker,
   applyFailedComment,
   failedMarker,
+  reminderComment,
+  reminderMarker,
   removalCommitMessage,
   revokedComment,
   revokedMarker,
@@ -141,6 +143,16 @@ export class GrantActions {
     const previous = t.origin.extension?.previous;
     if (!previous) return undefined;
     return (await ApplyRecord.load(gw, previous.mergeCommitSha)).entries[previous.key]?.priorAccess ?? {};
+  }
+
+  /** Comments once on the grant's PR shortly before it expires, with a link that starts an extension. */
+  async remind(gw: LifecycleGateway, t: ApprovedGrant, repo: string, branch: string): Promise<void> {
+    const key = `reminded:${repo}:${versionKey(t)}`;
+    if (this.done.has(key)) return;
+    if (!(await gw.hasMarkedComment(t.origin.pull.number, reminderMarker(t)))) {
+      await gw.comment(t.origin.pull.number, reminderComment(t, toActiveGrant(repo, t), branch, this.deps.clock.now()));
+    }
+    this.done.add(key);
   }
 
   /**

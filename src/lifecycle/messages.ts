@@ -118,3 +118,25 @@ export function unapprovedIssue(t: TrackedGrant, branch: string, pusher?: string
     ].join("\n"),
   };
 }
+
+export const reminderMarker = (t: TrackedGrant) => `<!-- timebox:reminder ${versionKey(t)} -->`;
+
+/** How long before expiry the reminder comes: 15 minutes, or 10% of the duration when that is shorter. */
+export const reminderLeadMs = (durationMs: number) => Math.min(15 * 60_000, Math.round(durationMs / 10));
+
+/** GitHub's web editor for the grant file on the default branch: a pre-filled extension PR is one edit away. */
+export function extendUrl(t: ApprovedGrant, branch: string): string {
+  const repoUrl = t.origin.pull.htmlUrl.replace(/\/pull\/\d+$/, "");
+  return `${repoUrl}/edit/${encodeURIComponent(branch)}/${t.path.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+export function reminderComment(t: ApprovedGrant, g: ActiveGrant, branch: string, now: Date): string {
+  const left = formatDuration(Math.max(0, g.expiresAt.getTime() - now.getTime()));
+  return [
+    reminderMarker(t),
+    `### ⏰ Access expires soon: ${tick(t.path)}`,
+    `@${g.requester}: your ${tick(g.role)} access to ${tick(g.resource)} expires at **${iso(g.expiresAt)}** (in ${left}).`,
+    "",
+    `Need more time? [Extend it](${extendUrl(t, branch)}): change \`duration\` and propose the change as a pull request. It needs approval like a new grant, and the new duration counts from its merge.`,
+  ].join("\n");
+}

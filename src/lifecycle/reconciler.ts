@@ -8,7 +8,7 @@ import { expiresAt } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
-import type { RevokeReason } from "./messages.js";
+import { reminderLeadMs, type RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 const PULL_LINK_GRACE_MS = 2 * 60_000;
@@ -100,8 +100,8 @@ export class Reconciler {
     // Emergency grants in effect before their merge count for overlaps and are not drift.
     const holding = [...live, ...bg.active];
     report.active = holding.length;
-    const resources = new Set([...Object.keys(policy?.resources ?? {}), ...live.map((t) => t.origin.grant.resource)]);
-    report.activeByResource = Object.fromEntries([...resources].map((r) => [r, live.filter((t) => t.origin.grant.resource === r).length]));
+    const resources = new Set([...Object.keys(policy?.resources ?? {}), ...holding.map((t) => t.origin.grant.resource)]);
+    report.activeByResource = Object.fromEntries([...resources].map((r) => [r, holding.filter((t) => t.origin.grant.resource === r).length]));
 
     for (const t of tracked.filter((t) => !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
       if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
@@ -126,7 +126,10 @@ export class Reconciler {
       }
     }
     await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed);
-    report.nextExpiry = [...live.map(expiresAt), ...(bg.next ? [bg.next] : [])].sort((a, b) => a.getTime() - b.getTime())[0];
+    const reminders = live.map((t) => ({ t, at: new Date(expiresAt(t).getTime() - reminderLeadMs(t.origin.grant.durationMs)) }));
+    for (const { t } of reminders.filter((r) => r.at <= now)) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
+    const upcoming = [...live.map(expiresAt), ...reminders.map((r) => r.at).filter((at) => at > now), ...(bg.next ? [bg.next] : [])];
+    report.nextExpiry = upcoming.sort((a, b) => a.getTime() - b.getTime())[0];
     return report;
   }
 
