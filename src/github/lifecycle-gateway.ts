@@ -23,6 +23,15 @@ export interface CommitInfo {
   committedAt: string;
 }
 
+/** An open pull request as the pulls list shows it. */
+export interface OpenPull {
+  number: number;
+  author: string;
+  headSha: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A pull request as the issues list shows it. */
 export interface LabelledPull {
   number: number;
@@ -164,6 +173,22 @@ export class LifecycleGateway extends GitHubGateway {
     return items
       .filter((i) => i.pull_request)
       .map((i) => ({ number: i.number, open: i.state === "open", mergedAt: i.pull_request?.merged_at ?? undefined, closedAt: i.closed_at ?? undefined, author: i.user?.login ?? "" }));
+  }
+
+  /** Open pull requests into `base`. */
+  async openPulls(base: string): Promise<OpenPull[]> {
+    const data = await this.octokit.paginate(this.octokit.rest.pulls.list, { ...this.repoRef, state: "open", base, per_page: 100 });
+    return data.map((p) => ({ number: p.number, author: p.user?.login ?? "", headSha: p.head.sha, createdAt: p.created_at, updatedAt: p.updated_at }));
+  }
+
+  /** When the PR was last reopened, if ever (from its timeline events). */
+  async lastReopenedAt(number: number): Promise<string | undefined> {
+    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...this.repoRef, issue_number: number, per_page: 100 });
+    return events.filter((e) => e.event === "reopened").map((e) => e.created_at).sort().at(-1);
+  }
+
+  async closePull(number: number): Promise<void> {
+    await this.octokit.rest.pulls.update({ ...this.repoRef, pull_number: number, state: "closed" });
   }
 
   /** Commits on `ref` since a time, newest first. */

@@ -8,6 +8,7 @@ import { expiresAt } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
+import { StalePass } from "./stale.js";
 import { reminderLeadMs, type RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
@@ -27,6 +28,8 @@ export interface ReconcileReport {
   revoked: string[];
   unapproved: string[];
   failures: string[];
+  /** Open requests closed for waiting longer than `request_ttl` without approval. */
+  closedStale?: number[];
   /** The next moment a grant of this repository expires, for the precise timer. */
   nextExpiry?: Date;
   /** For each expired grant revoked in this run: milliseconds from its expiry to the revoke (metrics). */
@@ -71,14 +74,16 @@ export class Reconciler {
   private readonly defaultBranches = new Map<string, string>();
   readonly actions: GrantActions;
   private readonly breakglass: BreakglassPass;
+  private readonly stale: StalePass;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.actions = new GrantActions(deps);
     this.breakglass = new BreakglassPass(deps, this.actions);
+    this.stale = new StalePass(deps);
   }
 
   async reconcile(gw: LifecycleGateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined): Promise<ReconcileReport> {
-    const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [], revocationLagsMs: [], failedRevokes: 0 };
+    const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [], closedStale: [], revocationLagsMs: [], failedRevokes: 0 };
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.branchTip(branch);
     report.tip = tip;
@@ -100,6 +105,9 @@ export class Reconciler {
     // Emergency grants in effect before their merge count for overlaps and are not drift.
     const holding = [...live, ...bg.active];
     report.active = holding.length;
+    // Stale requests; a PR whose break-glass grant is in effect is left to its own clock.
+    const skip = new Set(bg.active.map((t) => t.origin.pull.number));
+    report.closedStale = (await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, skip))) ?? [];
     const resources = new Set([...Object.keys(policy?.resources ?? {}), ...holding.map((t) => t.origin.grant.resource)]);
     report.activeByResource = Object.fromEntries([...resources].map((r) => [r, holding.filter((t) => t.origin.grant.resource === r).length]));
 

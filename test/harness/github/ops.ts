@@ -191,8 +191,12 @@ export function mergePull(
   return c.sha;
 }
 
-export function closePull(st: State, r: Repo, p: PullRequest, state: "open" | "closed"): void {
+export function closePull(st: State, r: Repo, p: PullRequest, state: "open" | "closed", actor?: string): void {
   const now = st.now();
+  if (state !== p.state) {
+    const issue = r.issues.get(p.number)!;
+    (issue.events ??= []).push({ id: st.id(), event: state === "closed" ? "closed" : "reopened", actor: actor ?? p.user, createdAt: now });
+  }
   if (state === "closed" && p.state === "open") {
     p.headSha = pullHeadSha(st, r, p);
     p.state = "closed";

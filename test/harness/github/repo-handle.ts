@@ -137,13 +137,13 @@ export class RepoHandle {
 
   close(n: number, opts: { by?: string } = {}): ActionResult {
     const p = this.pr(n);
-    closePull(this.st, this.repo, p, "closed");
+    closePull(this.st, this.repo, p, "closed", opts.by);
     return result([pullRequestPayload(this.st, this.repo, p, "closed", opts.by ?? p.user)], { number: n });
   }
 
   reopen(n: number, opts: { by?: string } = {}): ActionResult {
     const p = this.pr(n);
-    closePull(this.st, this.repo, p, "open");
+    closePull(this.st, this.repo, p, "open", opts.by);
     syncPull(this.st, this.repo, p, p.lastPusher);
     return result([pullRequestPayload(this.st, this.repo, p, "reopened", opts.by ?? p.user)], { number: n });
   }

@@ -107,7 +107,11 @@ export class EmulatorServer {
       body,
       at: this.st.now(),
     });
-    const headers: Record<string, string> = { "x-github-media-type": "github.v3; format=json", ...(reply.headers ?? {}) };
+    const headers: Record<string, string> = {
+      "x-github-media-type": "github.v3; format=json",
+      ...this.st.rateLimits.consume(token, path, this.st.clock.now().getTime()),
+      ...(reply.headers ?? {}),
+    };
     if (reply.raw !== undefined) {
       res.writeHead(status, { "content-type": "application/vnd.github.raw; charset=utf-8", ...headers });
       res.end(reply.raw);

@@ -1,6 +1,7 @@
 /** The emulated GitHub's in-memory state. Plain data; behaviour lives in routes/ and emulator.ts. */
 import type { Clock } from "../clock.js";
 import { ObjectStore, type FileMode } from "./git.js";
+import { RateLimits } from "./rate-limit.js";
 
 export type UserType = "User" | "Bot" | "Organization";
 export type TokenKind = "app" | "installation" | "provider" | "unknown" | "none";
@@ -77,6 +78,8 @@ export interface Issue {
   updatedAt: string;
   closedAt: string | null;
   isPull: boolean;
+  /** Timeline events GitHub lists under /issues/{n}/events (closed, reopened), oldest first. */
+  events?: Array<{ id: number; event: "closed" | "reopened"; actor: string; createdAt: string }>;
 }
 
 export interface Label {
@@ -223,6 +226,8 @@ export class State {
   readonly installations = new Map<number, Installation>();
   readonly tokens = new Map<string, TokenInfo>();
   readonly requests: RequestRecord[] = [];
+  /** `x-ratelimit-*` headers on every response, per token (reported, not enforced). */
+  readonly rateLimits = new RateLimits();
   private nextId = 1000;
 
   constructor(

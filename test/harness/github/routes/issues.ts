@@ -75,7 +75,7 @@ export function issueRoutes(router: Router): void {
     if (b.assignees !== undefined) i.assignees = b.assignees;
     if (b.state !== undefined && b.state !== i.state) {
       const p = r.pulls.get(i.number);
-      if (p) closePull(ctx.st, r, p, b.state);
+      if (p) closePull(ctx.st, r, p, b.state, actorOf(ctx.st, ctx.token.kind, ctx.token.actor).login);
       else {
         i.state = b.state;
         i.closedAt = b.state === "closed" ? now : null;
@@ -89,6 +89,25 @@ export function issueRoutes(router: Router): void {
     }
     i.updatedAt = now;
     return { body: render.issue(ctx.st, r, i) };
+  });
+
+  router.on("GET", "/repos/{owner}/{repo}/issues/{issue_number}/events", (ctx) => {
+    const { r, i } = issueOf(ctx);
+    const { page, headers } = paginate(ctx, i.events ?? []);
+    return {
+      body: page.map((e) => ({
+        id: e.id,
+        node_id: ctx.st.nodeId("ClosedEvent", e.id),
+        url: `${ctx.st.api}/repos/${r.fullName}/issues/events/${e.id}`,
+        actor: render.user(ctx.st, e.actor),
+        event: e.event,
+        commit_id: null,
+        commit_url: null,
+        created_at: e.createdAt,
+        performed_via_github_app: null,
+      })),
+      headers,
+    };
   });
 
   router.on("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels", (ctx) => {

@@ -64,7 +64,7 @@ export function pullRoutes(router: Router): void {
     }
     if (b.state !== undefined) {
       if (b.state !== "open" && b.state !== "closed") throw unprocessable("Validation Failed", [{ resource: "PullRequest", field: "state", code: "invalid" }]);
-      closePull(ctx.st, r, p, b.state);
+      closePull(ctx.st, r, p, b.state, actorOf(ctx.st, ctx.token.kind, ctx.token.actor).login);
     }
     p.updatedAt = ctx.st.now();
     return { body: render.pull(ctx.st, r, p) };

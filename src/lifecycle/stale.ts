@@ -1,0 +1,63 @@
+import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { formatDuration, parseDuration } from "../grants/duration.js";
+import type { Policy } from "../policy/types.js";
+import { judgePullRequest } from "../review/run.js";
+import { BoundedCache } from "../util/bounded-cache.js";
+import type { Clock } from "../util/clock.js";
+import type { Logger } from "./actions.js";
+
+export interface StaleDeps {
+  clock: Clock;
+  log: Logger;
+  providers: ReadonlyMap<string, readonly string[]>;
+}
+
+const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
+
+/**
+ * Stale requests: an open PR with grant files whose approval is still not satisfied `request_ttl`
+ * after it was opened (or last reopened) is closed, with a comment saying why and how to ask again.
+ * The approval is judged afresh at that moment, so a PR approved just in time stays open.
+ */
+export class StalePass {
+  /** PRs judged not stale, by number, head and last update: judged again only when one of those changes. */
+  private readonly notStale = new BoundedCache<true>(10_000);
+
+  constructor(private readonly deps: StaleDeps) {}
+
+  async run(gw: LifecycleGateway, repo: string, branch: string, policy: Policy | undefined, skip: ReadonlySet<number>): Promise<number[]> {
+    const ttl = policy ? parseDuration(policy.request_ttl) : undefined;
+    if (!ttl?.ok) return [];
+    const now = this.deps.clock.now().getTime();
+    const closed: number[] = [];
+    for (const pull of await gw.openPulls(branch)) {
+      const key = `${repo}#${pull.number}@${pull.headSha}@${pull.updatedAt}`;
+      if (skip.has(pull.number) || now - Date.parse(pull.createdAt) < ttl.ms || this.notStale.peek(key)) continue;
+      const since = (await gw.lastReopenedAt(pull.number)) ?? pull.createdAt;
+      if (now - Date.parse(since) < ttl.ms) continue;
+      const judged = await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log });
+      if (!judged || judged.decision.grants.length === 0 || judged.decision.approval.satisfied) {
+        void this.notStale.getOrLoad(key, async () => true);
+        continue;
+      }
+      const waiting = judged.decision.approval.grants.filter((g) => !g.satisfied).map((g) => `- ${tick(g.path)}: ${g.missing || "not approved"}`);
+      await gw.comment(pull.number, staleComment(policy!.request_ttl, ttl.ms, since, waiting));
+      await gw.closePull(pull.number);
+      this.deps.log.info({ repo, pr: pull.number, since }, "stale access request closed");
+      closed.push(pull.number);
+    }
+    return closed;
+  }
+}
+
+function staleComment(ttl: string, ttlMs: number, since: string, waiting: string[]): string {
+  return [
+    `<!-- timebox:stale ${since} -->`,
+    `### 💤 Request closed: no approval within ${ttl}`,
+    `This access request has waited since ${since.replace(/\.\d{3}Z$/, "Z")} without the approvals its policy requires (the policy's \`request_ttl\` is ${formatDuration(ttlMs)}), so Timebox closed it. Nothing was granted.`,
+    "",
+    ...waiting,
+    "",
+    `Still need the access? **Reopen this pull request** and ask an approver to review it: the ${ttl} count again from the reopening. Or open a new request.`,
+  ].join("\n");
+}

@@ -1,0 +1,49 @@
+/**
+ * GitHub's rate-limit headers (`x-ratelimit-limit`, `-remaining`, `-used`, `-reset`, `-resource`)
+ * on every response, counted per token: each installation, the app's JWT and the provider token
+ * have their own budget per hour of the emulator's clock. Reported only, never enforced (benchmarks
+ * make more calls in a fake hour than GitHub would allow).
+ */
+import type { TokenInfo } from "./state.js";
+
+const HOUR_MS = 3600_000;
+
+export class RateLimits {
+  /** Requests per hour per bucket (GitHub: 5,000 for apps and tokens, 60 unauthenticated). */
+  limit = 5000;
+  anonymousLimit = 60;
+  private readonly used = new Map<string, { window: number; used: number }>();
+
+  /** The bucket a token's requests count against: `installation:<id>`, `app`, `provider` or `anonymous`. */
+  static bucketOf(token: TokenInfo): string {
+    if (token.kind === "installation") return `installation:${token.installationId}`;
+    if (token.kind === "app" || token.kind === "provider") return token.kind;
+    return "anonymous";
+  }
+
+  /** Counts one request and returns the headers GitHub would send with its response. */
+  consume(token: TokenInfo, path: string, nowMs: number): Record<string, string> {
+    const bucket = RateLimits.bucketOf(token);
+    const resource = path === "/graphql" ? "graphql" : "core";
+    const window = Math.floor(nowMs / HOUR_MS);
+    const key = `${bucket} ${resource}`;
+    const entry = this.used.get(key);
+    const used = entry && entry.window === window ? entry.used + 1 : 1;
+    this.used.set(key, { window, used });
+    const limit = bucket === "anonymous" ? this.anonymousLimit : this.limit;
+    return {
+      "x-ratelimit-limit": String(limit),
+      "x-ratelimit-remaining": String(Math.max(0, limit - used)),
+      "x-ratelimit-used": String(used),
+      "x-ratelimit-reset": String(((window + 1) * HOUR_MS) / 1000),
+      "x-ratelimit-resource": resource,
+    };
+  }
+
+  /** What `x-ratelimit-remaining` said last for a bucket (`installation:1`, `app`, …), as of `nowMs`. */
+  remaining(bucket: string, nowMs: number, resource = "core"): number {
+    const entry = this.used.get(`${bucket} ${resource}`);
+    const limit = bucket === "anonymous" ? this.anonymousLimit : this.limit;
+    return entry && entry.window === Math.floor(nowMs / HOUR_MS) ? Math.max(0, limit - entry.used) : limit;
+  }
+}
