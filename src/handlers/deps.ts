@@ -7,5 +7,5 @@ export interface AppDeps {
   providers: ReadonlyMap<string, readonly string[]>;
   queue: KeyedQueue;
   /** Post-merge effects go through the lifecycle only. */
-  lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand">;
+  lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand" | "recordOutcome">;
 }

@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { parseOutcomeCommand } from "../lifecycle/outcome.js";
 import type { AppDeps } from "./deps.js";
 
 const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
@@ -23,11 +24,20 @@ export function onIssueCommentCreated(deps: AppDeps) {
     if (context.payload.action !== "created") return;
     if (!issue.pull_request || !installation?.id) return;
     if (comment.user?.type === "Bot" || context.payload.sender?.type === "Bot") return;
-    const command = parseRevokeCommand(comment.body ?? "");
-    if (!command) return;
     const login = comment.user?.login;
     if (!login) return;
     const { owner, repo } = context.repo();
+    const outcome = parseOutcomeCommand(comment.body ?? "");
+    if (outcome) {
+      const reply =
+        "missing" in outcome
+          ? `${tick(login)}: say what happened after the command, e.g. \`/timebox outcome found the slow query, fixed in CHG-42\`.`
+          : outcomeReply(login, await deps.lifecycle.recordOutcome({ installationId: installation.id, owner, repo }, context.octokit, issue.number, login, outcome.text));
+      await new LifecycleGateway(context.octokit, { owner, repo }).comment(issue.number, reply);
+      return;
+    }
+    const command = parseRevokeCommand(comment.body ?? "");
+    if (!command) return;
     const result = await deps.lifecycle.revokeByCommand({ installationId: installation.id, owner, repo }, context.octokit, issue.number, login);
     context.log.info({ repo: `${owner}/${repo}`, pr: issue.number, login, reason: command.reason }, "/timebox revoke handled");
     const reply = replyFor(login, result);
@@ -52,4 +62,16 @@ function replyFor(login: string, result: Result): string | undefined {
     lines.push(`Timebox could not revoke ${tick(path)} now (details in the app's logs); it is still active. Try \`/timebox revoke\` again.`);
   }
   return lines.length ? lines.join("\n\n") : undefined;
+}
+
+/** The thread's answer to `/timebox outcome`. */
+function outcomeReply(login: string, result: Awaited<ReturnType<AppDeps["lifecycle"]["recordOutcome"]>>): string {
+  if (result.kind === "none") return `${tick(login)}: no grant of this pull request has ended yet; answer \`/timebox outcome\` after Timebox revokes it.`;
+  const lines = result.recorded.map(({ path, sha }) =>
+    sha ? `Recorded the outcome of ${tick(path)} in ${sha}, for the audit.` : `Branch rules refused Timebox's commit, so the outcome of ${tick(path)} is kept in this thread only.`,
+  );
+  for (const { path, mayAnswer } of result.refused) {
+    lines.push(`${tick(login)} may not record the outcome of ${tick(path)}; its requester or a policy owner may: ${mayAnswer.map(tick).join(", ")}.`);
+  }
+  return lines.join("\n\n");
 }

@@ -53,9 +53,11 @@ export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
             : "was revoked";
   return [
     revokedMarker(t),
-    `<!-- timebox:revoked-at ${versionKey(t)} ${iso(revokedAt)} ${reason} -->`,
+    `<!-- timebox:revoked-at ${versionKey(t)} ${iso(revokedAt)} ${reason} ${g.requester} -->`,
     `### ⏹️ Access revoked: ${tick(t.path)}`,
     `${tick(g.requester)}'s ${tick(g.role)} access to ${tick(g.resource)} ${why} and was revoked at ${iso(revokedAt)}. ${where}`,
+    "",
+    `@${g.requester}: did this access do its job? Reply \`/timebox outcome <what it solved, or why not>\` — Timebox records your answer in the repository's history for reviews and audits.`,
   ].join("\n");
 }
 
@@ -138,5 +140,21 @@ export function reminderComment(t: ApprovedGrant, g: ActiveGrant, branch: string
     `@${g.requester}: your ${tick(g.role)} access to ${tick(g.resource)} expires at **${iso(g.expiresAt)}** (in ${left}).`,
     "",
     `Need more time? [Extend it](${extendUrl(t, branch)}): change \`duration\` and propose the change as a pull request. It needs approval like a new grant, and the new duration counts from its merge.`,
+  ].join("\n");
+}
+
+/** The empty commit that records what a grant's access achieved, in the requester's words. */
+export function outcomeCommitMessage(path: string, pr: number, by: string, text: string, at: Date, runId: string): string {
+  return [
+    `Record outcome of ${path} (PR #${pr})`,
+    "",
+    `${by} reported what the access achieved.`,
+    "",
+    `Timebox-Grant: ${path}`,
+    `Pull-Request: #${pr}`,
+    `Outcome: ${oneLine(text)}`,
+    `Outcome-By: ${by}`,
+    `Recorded-at: ${iso(at)}`,
+    `Timebox-Run: ${runId}`,
   ].join("\n");
 }

@@ -9,7 +9,8 @@ import { GrantActions, safeError, type ActionDeps } from "./actions.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import { StalePass } from "./stale.js";
-import { reminderLeadMs, type RevokeReason } from "./messages.js";
+import { outcomeCommitMessage, reminderLeadMs, type RevokeReason } from "./messages.js";
+import { endedGrants } from "./outcome.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 const PULL_LINK_GRACE_MS = 2 * 60_000;
@@ -39,6 +40,11 @@ export interface ReconcileReport {
   /** Active grants per resource: every resource of the policy (0 when none) and of every active grant, for metrics. */
   activeByResource?: Record<string, number>;
 }
+
+/** What `/timebox outcome` did on one PR (a recorded path without a commit: branch rules refused it). */
+export type OutcomeResult =
+  | { kind: "none" }
+  | { kind: "done"; recorded: Array<{ path: string; sha?: string }>; refused: Array<{ path: string; mayAnswer: string[] }> };
 
 /** What `/timebox revoke` did on one PR. */
 export type RevokeCommandResult =
@@ -178,6 +184,38 @@ export class Reconciler {
         result.revoked.push(t.path);
         live = live.filter((o) => o.path !== t.path);
       }
+    }
+    return result;
+  }
+
+  /**
+   * `/timebox outcome <text>` on PR `prNumber` by `login`: for each grant of the PR that Timebox
+   * revoked, the requester's (or a policy owner's) answer is recorded in an empty Timebox commit
+   * on the default branch, where `timebox audit` finds it.
+   */
+  async recordOutcome(
+    gw: LifecycleGateway,
+    repo: string,
+    prNumber: number,
+    login: string,
+    text: string,
+    isAllowed: (refs: readonly string[]) => Promise<boolean>,
+  ): Promise<OutcomeResult> {
+    const ended = endedGrants(await gw.markers(prNumber));
+    if (ended.length === 0) return { kind: "none" };
+    const branch = await this.defaultBranch(gw, repo);
+    const policyText = await gw.readFile(await gw.branchTip(branch), POLICY_PATH);
+    const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
+    const result: OutcomeResult = { kind: "done", recorded: [], refused: [] };
+    for (const e of ended) {
+      const refs = [...new Set([e.requester, ...(policy?.owners ?? [])])];
+      if (!(await isAllowed(refs))) {
+        result.refused.push({ path: e.path, mayAnswer: refs });
+        continue;
+      }
+      const sha = await gw.recordCommit(branch, outcomeCommitMessage(e.path, prNumber, login, text, this.deps.clock.now(), this.actions.runId));
+      result.recorded.push({ path: e.path, sha });
+      this.deps.log.info({ repo, grant: e.path, pr: prNumber, login, commit: sha }, "outcome recorded");
     }
     return result;
   }

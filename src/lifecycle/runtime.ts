@@ -8,7 +8,7 @@ import type { KeyedQueue } from "../util/keyed-queue.js";
 import type { Logger } from "./actions.js";
 import { allows, teamsToCheck } from "../policy/principals.js";
 import { lookUpMemberships } from "../review/context.js";
-import type { Reconciler, ReconcileReport, RevokeCommandResult } from "./reconciler.js";
+import type { OutcomeResult, Reconciler, ReconcileReport, RevokeCommandResult } from "./reconciler.js";
 
 export interface RepoTarget {
   installationId: number;
@@ -78,14 +78,26 @@ export class LifecycleRuntime {
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
       const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
-      const isAllowed = async (refs: readonly string[]) => {
-        const lookup = await lookUpMemberships(gw, teamsToCheck(refs, login).map((team) => ({ login, team })), this.deps.log);
-        return allows(refs, login, lookup) === "yes";
-      };
-      const result = await this.deps.reconciler.revokeByCommand(gw, name, pr, login, isAllowed);
+      const result = await this.deps.reconciler.revokeByCommand(gw, name, pr, login, (refs) => this.isAllowed(gw, refs, login));
       this.deps.log.info({ repo: name, pr, login, result }, "revoke command");
       return result;
     });
+  }
+
+  /** `/timebox outcome` by `login` on PR `pr`, serialised with the repository's reconciles. */
+  async recordOutcome(target: RepoTarget, octokit: Octokit | undefined, pr: number, login: string, text: string): Promise<OutcomeResult> {
+    const name = `${target.owner}/${target.repo}`;
+    this.known.set(name, target);
+    return this.deps.queue.run(`reconcile:${name}`, async () => {
+      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
+      return this.deps.reconciler.recordOutcome(gw, name, pr, login, text, (refs) => this.isAllowed(gw, refs, login));
+    });
+  }
+
+  /** Whether `login` is one of `refs`; team membership read live (active members only), a failed lookup does not allow. */
+  private async isAllowed(gw: LifecycleGateway, refs: readonly string[], login: string): Promise<boolean> {
+    const lookup = await lookUpMemberships(gw, teamsToCheck(refs, login).map((team) => ({ login, team })), this.deps.log);
+    return allows(refs, login, lookup) === "yes";
   }
 
   /** Reconciles every repository the app can see; one failing repository does not stop the others. */
