@@ -8,10 +8,11 @@ import { onCheckRerequested, onPullRequestChanged, REVIEW_EVENTS } from "./handl
 import { ProviderPool } from "./lifecycle/provider-pool.js";
 import { Reconciler } from "./lifecycle/reconciler.js";
 import { LifecycleRuntime, type RepoTarget } from "./lifecycle/runtime.js";
-import { serveMetrics, TimeboxMetrics } from "./metrics/index.js";
+import { serveMetrics, TimeboxMetrics, type EventContext } from "./metrics/index.js";
 import { knownProviders } from "./policy/providers.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { KeyedQueue } from "./util/keyed-queue.js";
+import { DeliveryScope, type DeliveryContext } from "./logging/delivery-scope.js";
 
 export interface TimeboxOptions {
   clock?: Clock;
@@ -32,11 +33,17 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     const queue = new KeyedQueue();
     const pool = options.pool ?? new ProviderPool(env);
     const metrics = new TimeboxMetrics();
+    // Lines logged while a webhook is handled carry its delivery id and installation.
+    const deliveries = new DeliveryScope();
+    const log = deliveries.logger(app.log);
+    // Every GitHub client Timebox uses is counted (API calls, rate limit) on /metrics.
+    const auth = async (installationId?: number) => metrics.github.instrument((await app.auth(installationId)) as Octokit, installationId);
+    const track = <C extends EventContext & DeliveryContext>(handler: (context: C) => Promise<void>) => metrics.track(deliveries.wrap(handler));
     const reconciler = new Reconciler({
       clock,
       providers,
-      pool,
-      log: app.log,
+      pool: metrics.providers.meterPool(pool),
+      log,
       historyMarginMs: config.historyMarginMs,
       applyRetryDelaysMs: config.applyRetryDelaysMs,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -46,21 +53,21 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       reconciler,
       queue,
       clock,
-      log: app.log,
+      log,
       cronExpression: config.reconcileCron,
-      octokitFor: (id) => app.auth(id) as Promise<Octokit>,
-      discover: () => discoverRepositories(app),
+      octokitFor: (id) => auth(id),
+      discover: () => discoverRepositories(auth),
       observeReconcile: metrics.observeReconcile,
     });
     const deps = { providers, queue, lifecycle };
 
-    app.on([...REVIEW_EVENTS], metrics.track(onPullRequestChanged(deps)));
-    app.on([...REVIEW_CHANGE_EVENTS], metrics.track(onReviewChanged(deps)));
-    app.on("pull_request.closed", metrics.track(onPullRequestClosed(deps)));
-    app.on("push", metrics.track(onPush(deps)));
+    app.on([...REVIEW_EVENTS], track(onPullRequestChanged(deps)));
+    app.on([...REVIEW_CHANGE_EVENTS], track(onReviewChanged(deps)));
+    app.on("pull_request.closed", track(onPullRequestClosed(deps)));
+    app.on("push", track(onPush(deps)));
     // Commands come from new comments only: an edited comment never runs one.
-    app.on("issue_comment.created", metrics.track(onIssueCommentCreated(deps)));
-    app.on("check_run.rerequested", metrics.track(onCheckRerequested(deps)));
+    app.on("issue_comment.created", track(onIssueCommentCreated(deps)));
+    app.on("check_run.rerequested", track(onCheckRerequested(deps)));
     serveMetrics(appOptions, metrics, app.log);
 
     options.onRuntime?.(lifecycle, pool);
@@ -69,12 +76,12 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
   };
 }
 
-async function discoverRepositories(app: Probot): Promise<RepoTarget[]> {
-  const appOctokit = await app.auth();
+async function discoverRepositories(auth: (installationId?: number) => Promise<Octokit>): Promise<RepoTarget[]> {
+  const appOctokit = await auth();
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
   const targets: RepoTarget[] = [];
   for (const installation of installations) {
-    const octokit = await app.auth(installation.id);
+    const octokit = await auth(installation.id);
     const repos = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
     for (const r of repos) targets.push({ installationId: installation.id, owner: r.owner.login, repo: r.name });
   }

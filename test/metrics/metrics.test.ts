@@ -3,7 +3,7 @@ import { jest } from "@jest/globals";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ReconcileReport } from "../../src/lifecycle/reconciler.js";
-import { metricsHandler, serveMetrics, TimeboxMetrics } from "../../src/metrics/index.js";
+import { metricsHandler, serveMetrics, TimeboxMetrics, type HookableOctokit } from "../../src/metrics/index.js";
 
 const report = (fields: Partial<ReconcileReport> = {}): ReconcileReport => ({
   repo: "acme/access",
@@ -63,6 +63,41 @@ test("a reconcile report updates active grants, apply/revoke counts, the revocat
   expect(await value(m, "timebox_grants_active", { repo: "acme/other" })).toBe(5);
   expect(await value(m, "timebox_grant_operations_total", { operation: "revoke", outcome: "ok" })).toBe(2);
   expect(await m.registry.metrics()).toContain("timebox_revocation_lag_seconds_count 3");
+});
+
+test("active grants by resource follow each repository's latest report; a resource that disappears loses its series", async () => {
+  const m = new TimeboxMetrics({ processMetrics: false });
+  m.reconciled(report({ active: 3, activeByResource: { "prod-db": 2, "prod-repos": 1 } }), 0.1);
+  m.reconciled(report({ repo: "acme/other", active: 1, activeByResource: { "prod-db": 1 } }), 0.1);
+  expect(await value(m, "timebox_grants_active_by_resource", { repo: "acme/access", resource: "prod-db" })).toBe(2);
+  expect(await value(m, "timebox_grants_active_by_resource", { repo: "acme/access", resource: "prod-repos" })).toBe(1);
+  expect(await value(m, "timebox_grants_active_by_resource", { repo: "acme/other", resource: "prod-db" })).toBe(1);
+
+  // prod-db's grants expired (it stays, at 0); prod-repos left the policy with its last grant.
+  m.reconciled(report({ active: 0, activeByResource: { "prod-db": 0 } }), 0.1);
+  expect(await value(m, "timebox_grants_active_by_resource", { repo: "acme/access", resource: "prod-db" })).toBe(0);
+  expect(await value(m, "timebox_grants_active_by_resource", { repo: "acme/access", resource: "prod-repos" })).toBeUndefined();
+  expect(await value(m, "timebox_grants_active_by_resource", { repo: "acme/other", resource: "prod-db" })).toBe(1);
+  // A repository whose policy is gone reports no resources: its series go.
+  m.reconciled(report({ repo: "acme/other", active: 0 }), 0.1);
+  const text = await m.registry.metrics();
+  expect(text).not.toContain('repo="acme/other",resource=');
+  expect(text).toContain('timebox_grants_active_by_resource{repo="acme/access",resource="prod-db"} 0');
+  // The per-repository gauge is unchanged in meaning.
+  expect(await value(m, "timebox_grants_active", { repo: "acme/access" })).toBe(0);
+});
+
+test("a tracked handler's GitHub client is counted, for the event's installation", async () => {
+  const m = new TimeboxMetrics({ processMetrics: false });
+  type After = (response: { status: number; headers: Record<string, string> }, options: { method: string; url: string }) => void;
+  const afters: After[] = [];
+  const octokit = { hook: { after: (_: "request", fn: After) => afters.push(fn), error: () => undefined } } as unknown as HookableOctokit;
+  const handler = m.track(async (_c: { name: string; payload: unknown; octokit?: HookableOctokit }) => {
+    for (const after of afters) after({ status: 201, headers: { "x-ratelimit-remaining": "4321", "x-ratelimit-limit": "5000" } }, { method: "POST", url: "/graphql" });
+  });
+  await handler({ name: "push", payload: { installation: { id: 42 } }, octokit });
+  expect(await value(m, "timebox_github_api_calls_total", { method: "POST", route: "/graphql", status: "2xx" })).toBe(1);
+  expect(await value(m, "timebox_github_rate_limit_remaining", { installation: "42", resource: "core" })).toBe(4321);
 });
 
 test("failed applies and failed revokes are told apart", async () => {

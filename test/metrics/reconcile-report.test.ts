@@ -1,4 +1,4 @@
-/** The fields of ReconcileReport the metrics read: revocation lag of expired grants, failed revokes. */
+/** The fields of ReconcileReport the metrics read: revocation lag of expired grants, failed revokes, active grants by resource. */
 import { jest } from "@jest/globals";
 import { startPostgresAccess, type PostgresAccess } from "../support/postgres-access.js";
 import { mergeApprovedGrant, reconcile } from "../support/lifecycle-flow.js";
@@ -19,6 +19,8 @@ test("an expired grant revoked 90 s late reports a 90 s revocation lag, which th
   await mergeApprovedGrant(env, { path: "grants/dev1-prod-db.yaml", content: VALID_GRANT });
   const applied = await reconcile(env);
   expect(applied.active).toBe(1);
+  // Every resource of the policy is reported, with its active grants (the fixture policy has one).
+  expect(applied.activeByResource).toEqual({ "prod-db": 1 });
   expect(applied.revocationLagsMs).toEqual([]);
   expect(await env.hasAccess()).toBe(true);
 
@@ -28,6 +30,7 @@ test("an expired grant revoked 90 s late reports a 90 s revocation lag, which th
   expect(report.revocationLagsMs).toEqual([90_000]);
   expect(report.failedRevokes).toBe(0);
   expect(report.active).toBe(0);
+  expect(report.activeByResource).toEqual({ "prod-db": 0 });
 
   const m = new TimeboxMetrics({ processMetrics: false });
   m.reconciled(report, 0.2);
@@ -36,4 +39,5 @@ test("an expired grant revoked 90 s late reports a 90 s revocation lag, which th
   expect(text).toContain('timebox_revocation_lag_seconds_bucket{le="120"} 1');
   expect(text).toContain('timebox_grant_operations_total{operation="revoke",outcome="ok"} 1');
   expect(text).toContain(`timebox_grants_active{repo="${env.fullName}"} 0`);
+  expect(text).toContain(`timebox_grants_active_by_resource{repo="${env.fullName}",resource="prod-db"} 0`);
 });

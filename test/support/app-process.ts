@@ -45,8 +45,11 @@ export interface LiveApp {
   stop(): Promise<void>;
 }
 
-/** An access repository on the emulated GitHub, real database roles, and the built app serving it. */
-export async function startLiveApp(webhookSecret: string): Promise<LiveApp> {
+/**
+ * An access repository on the emulated GitHub, real database roles, and the built app serving it.
+ * `env` adds to or overrides the app's environment (e.g. `LOG_LEVEL`, `LOG_FORMAT`).
+ */
+export async function startLiveApp(webhookSecret: string, env: Record<string, string> = {}): Promise<LiveApp> {
   const lib = new URL("../../lib/index.js", import.meta.url);
   if (!existsSync(lib)) throw new Error(`${lib.pathname} is missing: run \`npm run build\` (npm test does)`);
   const pg = await startTestPostgres();
@@ -70,7 +73,7 @@ export async function startLiveApp(webhookSecret: string): Promise<LiveApp> {
   let output = "";
   const app: ChildProcess = spawn(process.execPath, ["node_modules/probot/bin/probot.js", "run", "./lib/index.js"], {
     cwd: new URL("../..", import.meta.url).pathname,
-    env: { ...process.env, ...gh.env(), PRIVATE_KEY: privateKey, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", PROD_DB_URL: pg.url, NODE_OPTIONS: "" },
+    env: { ...process.env, ...gh.env(), PRIVATE_KEY: privateKey, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", PROD_DB_URL: pg.url, NODE_OPTIONS: "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   app.stdout!.on("data", (d) => (output += d));
