@@ -1,0 +1,294 @@
+/**
+ * `timebox plan`'s decision: from what a clone says (facts) and a time, what is active, what a
+ * reconcile would revoke or report, what is invalid and what the checkout would change. Pure.
+ * The rules mirror the reconciler's (`src/lifecycle/`), with Git standing in for the API; where
+ * Git cannot tell (approvals, the exact merged_at), the plan says so. See docs/plan.md.
+ */
+import type { Diagnostic } from "../diagnostics.js";
+import type { GrantCheckContext } from "../grants/check.js";
+import { parseDuration } from "../grants/duration.js";
+import type { PolicyVerdict } from "../policy/check.js";
+import { POLICY_PATH, type Policy, type RoleSpec } from "../policy/types.js";
+import type { BranchGrant, PlanFacts, ProposedChange, StoredFile } from "./facts.js";
+import { checkStoredGrant, checkStoredPolicy, extensionProblems, maxExtensionsOf, summaryOf, toPlanDiagnostic } from "./judge.js";
+import type { ActiveEntry, ApprovalNeed, InvalidEntry, PendingEntry, Plan, ReportEntry, RevokeEntry } from "./types.js";
+
+export interface DecideOptions {
+  /** The clock the plan runs at. At the exact second of expiry a grant is expired. */
+  at: Date;
+  /** Provider ids and the settings keys each understands, for policy validation. */
+  providers: ReadonlyMap<string, readonly string[]>;
+  /** Added to the policy's longest max_duration: how far back removed grants are revoked again (the app's default 24 h). */
+  historyMarginMs?: number;
+}
+
+export const DEFAULT_HISTORY_MARGIN_MS = 24 * 3600_000;
+
+/** `2026-03-02T09:01:00Z`: UTC, to the second. */
+export const isoSecond = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** How a grant file on the default branch stands at the plan's time. */
+type BranchState =
+  | { kind: "active"; entry: ActiveEntry }
+  | { kind: "expired"; entry: RevokeEntry }
+  | { kind: "reported"; entry: ReportEntry }
+  | { kind: "ignored" };
+
+export function decidePlan(facts: PlanFacts, options: DecideOptions): Plan {
+  const at = options.at;
+  const policies = new PolicyCache(options.providers);
+  const tip = facts.policy ? policies.judge(facts.policy) : undefined;
+  const policy = tip?.policy;
+  const plan: Plan = {
+    repository: facts.repository,
+    default_branch: { ref: facts.ref, commit: facts.commit ?? null },
+    at: isoSecond(at),
+    provider_state_checked: false,
+    policy: { path: POLICY_PATH, present: facts.policy !== null, valid: tip?.valid ?? false, diagnostics: (tip?.diagnostics ?? []).map(toPlanDiagnostic) },
+    pending_source: facts.pendingSource,
+    active: [],
+    revoke: [],
+    report: [],
+    invalid: [],
+    pending: [],
+    next_expiry: null,
+    valid: true,
+  };
+  if (tip && !tip.valid) plan.invalid.push({ path: POLICY_PATH, where: "default branch", diagnostics: plan.policy.diagnostics });
+
+  const invalid = (path: string, where: InvalidEntry["where"], diagnostics: readonly Diagnostic[]) =>
+    plan.invalid.push({ path, where, diagnostics: diagnostics.map(toPlanDiagnostic) });
+
+  // Without a policy on the default branch the app does nothing at all for this repository.
+  const states = new Map<string, BranchState>();
+  for (const g of facts.grants) {
+    const state = facts.policy === null ? judgeWithoutPolicy(g, invalid) : judgeBranchGrant(g, { at, tip, policies, invalid });
+    states.set(g.path, state);
+    if (state.kind === "active") plan.active.push(state.entry);
+    if (state.kind === "expired") plan.revoke.push(state.entry);
+    if (state.kind === "reported") plan.report.push(state.entry);
+  }
+
+  if (facts.policy !== null) {
+    const windowStart = at.getTime() - historyWindowMs(policy, options.historyMarginMs ?? DEFAULT_HISTORY_MARGIN_MS);
+    for (const r of facts.recentRemovals) {
+      if (r.pullRequest === null || r.removedAt.getTime() < windowStart || states.has(r.path)) continue;
+      const fields = { requester: null, resource: null, role: null };
+      plan.revoke.push({
+        path: r.path,
+        ...fields,
+        pull_request: r.pullRequest,
+        reason: "removed",
+        since: isoSecond(r.removedAt),
+        expires_at: null,
+        action: `ensure revoked at the provider: the file was removed by ${r.removedBy !== null ? `PR #${r.removedBy}` : `commit ${r.commit.slice(0, 12)}`}`,
+      });
+    }
+  }
+
+  for (const change of facts.pending) {
+    const entry = judgePending(change, facts.grants.find((g) => g.path === change.path), states.get(change.path), { tip, policy, invalid });
+    if (entry) plan.pending.push(entry);
+  }
+  if (facts.pendingPolicy) plan.pending.push(judgePendingPolicy(facts.pendingPolicy, policy, policies, invalid));
+
+  plan.active.sort((a, b) => a.expires_at.localeCompare(b.expires_at) || a.path.localeCompare(b.path));
+  plan.revoke.sort((a, b) => a.since.localeCompare(b.since) || a.path.localeCompare(b.path));
+  plan.report.sort((a, b) => a.path.localeCompare(b.path));
+  plan.pending.sort((a, b) => a.path.localeCompare(b.path));
+  const next = plan.active[0];
+  plan.next_expiry = next ? { path: next.path, expires_at: next.expires_at } : null;
+  plan.valid = plan.invalid.length === 0;
+  return plan;
+}
+
+/** Policies by content: the same base policy is judged once however many grants merged on it. */
+class PolicyCache {
+  private readonly verdicts = new Map<string, PolicyVerdict>();
+  constructor(private readonly providers: ReadonlyMap<string, readonly string[]>) {}
+
+  judge(file: StoredFile): PolicyVerdict {
+    const key = `${file.kind}:${file.size}:${file.content ? Buffer.from(file.content).toString("base64") : ""}`;
+    let verdict = this.verdicts.get(key);
+    if (!verdict) {
+      verdict = checkStoredPolicy(POLICY_PATH, file, this.providers);
+      this.verdicts.set(key, verdict);
+    }
+    return verdict;
+  }
+}
+
+type Invalid = (path: string, where: InvalidEntry["where"], diagnostics: readonly Diagnostic[]) => void;
+
+function judgeWithoutPolicy(g: BranchGrant, invalid: Invalid): BranchState {
+  const verdict = checkStoredGrant(g.path, g.file, { uncheckedTeams: "warning" });
+  if (!verdict.valid) invalid(g.path, "default branch", verdict.diagnostics);
+  return { kind: "ignored" };
+}
+
+/** One grant file on the default branch, the way the reconciler judges it (see resolveOrigin). */
+function judgeBranchGrant(g: BranchGrant, ctx: { at: Date; tip?: PolicyVerdict; policies: PolicyCache; invalid: Invalid }): BranchState {
+  const { origin } = g;
+  const base = origin?.pullRequest != null && origin.basePolicy ? ctx.policies.judge(origin.basePolicy) : undefined;
+  // A merged PR is judged by the policy at its base, as the app does; anything else by the tip's.
+  const verdict = checkStoredGrant(g.path, g.file, { policy: base?.policy ?? ctx.tip?.policy, uncheckedTeams: "warning" });
+  if (!verdict.valid) ctx.invalid(g.path, "default branch", verdict.diagnostics);
+  // Symlinks and submodules are never grants: the reconciler skips them.
+  if (g.file.kind !== "file") return { kind: "ignored" };
+
+  const report = (why: string): BranchState => ({
+    kind: "reported",
+    entry: {
+      path: g.path,
+      commit: origin?.sha ?? null,
+      committed_at: origin ? isoSecond(origin.committedAt) : null,
+      pull_request: origin?.pullRequest ?? null,
+      why,
+      action: "report as unapproved (timebox:unapproved issue); never applied",
+    },
+  });
+  if (!origin) return report("no commit on the default branch's first-parent chain brings this content");
+  const pr = origin.pullRequest;
+  if (pr === null) {
+    return report("pushed to the default branch without a pull request (no `Merge pull request #N` or `(#N)` subject; a rebase merge is linked to its PR only by the app)");
+  }
+  if (origin.headMatches === false) return report(`the content on the default branch differs from what PR #${pr} had at its head`);
+  if (!base?.policy) return report(`PR #${pr} merged while the policy on its base was missing or invalid`);
+  if (!verdict.valid || !verdict.grant || !verdict.role) return report(`PR #${pr} merged a grant that fails validation (see Invalid)`);
+
+  const grant = verdict.grant;
+  const grantedAt = origin.committedAt;
+  const expiresAt = new Date(grantedAt.getTime() + grant.durationMs);
+  if (ctx.at.getTime() >= expiresAt.getTime()) {
+    return {
+      kind: "expired",
+      entry: {
+        path: g.path,
+        requester: grant.requester,
+        resource: grant.resource,
+        role: grant.role,
+        pull_request: pr,
+        reason: "expired",
+        since: isoSecond(expiresAt),
+        expires_at: isoSecond(expiresAt),
+        action: "revoke at the provider, then remove the file in a Timebox commit (Revoke-Reason: expired)",
+      },
+    };
+  }
+  return {
+    kind: "active",
+    entry: {
+      path: g.path,
+      ...summaryOf(verdict)!,
+      pull_request: pr,
+      commit: origin.sha,
+      granted_at: isoSecond(grantedAt),
+      expires_at: isoSecond(expiresAt),
+      seconds_left: Math.floor((expiresAt.getTime() - ctx.at.getTime()) / 1000),
+      extensions: g.extensions,
+      max_extensions: maxExtensionsOf(base.policy, verdict.role),
+      approval: approvalOf(verdict.role),
+      action: ctx.tip?.policy ? "ensure applied" : "none: applying is paused while the policy is invalid",
+    },
+  };
+}
+
+/** What a change in the checkout would do when its PR merges, judged with the default branch's policy. */
+function judgePending(
+  change: ProposedChange,
+  onBranch: BranchGrant | undefined,
+  state: BranchState | undefined,
+  ctx: { tip?: PolicyVerdict; policy?: Policy; invalid: Invalid },
+): PendingEntry | undefined {
+  const base: Omit<PendingEntry, "change" | "on_merge"> = { path: change.path, valid: true, grant: null, approval: null, breakglass: null, extension: null };
+  if (!change.file) {
+    if (!onBranch) return undefined; // already gone from the default branch
+    const onMerge =
+      state?.kind === "active"
+        ? `revoked at once when the PR merges (Revoke-Reason: removed); it would otherwise expire at ${state.entry.expires_at}`
+        : state?.kind === "expired"
+          ? "removes an expired grant (a reconcile revokes it anyway)"
+          : "removes the file; it gives no access now";
+    return { ...base, change: "removal", on_merge: onMerge };
+  }
+  if (!ctx.policy) {
+    const verdict = checkStoredGrant(change.path, change.file, { policy: undefined, uncheckedTeams: "warning" });
+    ctx.invalid(change.path, "checkout", verdict.diagnostics);
+    const why = ctx.tip ? "the policy on the default branch is invalid" : "there is no policy on the default branch";
+    return { ...base, valid: false, change: onBranch ? "replacement" : "new request", on_merge: `refused: ${why}` };
+  }
+
+  const previous = onBranch?.file.kind === "file" ? onBranch.file : undefined;
+  // `previous` tells the grant check (when it knows extensions) that this change modifies a file on the branch.
+  const checkCtx: GrantCheckContext & { previous?: { content: Uint8Array; extensions: number } } = {
+    policy: ctx.policy,
+    uncheckedTeams: "warning",
+    ...(previous?.content ? { previous: { content: previous.content, extensions: onBranch!.extensions } } : {}),
+  };
+  const verdict = checkStoredGrant(change.path, change.file, checkCtx);
+  const role = verdict.role;
+  const cap = role ? maxExtensionsOf(ctx.policy, role) : null;
+  if (previous) {
+    const extra = extensionProblems(change.path, change.file, previous, onBranch!.extensions, cap, verdict.diagnostics);
+    if (extra.length > 0) {
+      verdict.diagnostics.push(...extra);
+      verdict.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
+      verdict.valid = false;
+      verdict.grant = undefined;
+    }
+  }
+  const kind: PendingEntry["change"] = !onBranch ? "new request" : state?.kind === "active" ? "extension" : "replacement";
+  if (!verdict.valid || !verdict.grant || !verdict.role) {
+    ctx.invalid(change.path, "checkout", verdict.diagnostics);
+    return { ...base, valid: false, change: kind, approval: verdict.role ? approvalOf(verdict.role) : null, on_merge: "refused: timebox/validate fails (see Invalid); nothing is applied" };
+  }
+
+  const grant = verdict.grant;
+  const approval = approvalOf(verdict.role);
+  const needs = `${approval.approvals} approval${approval.approvals === 1 ? "" : "s"} from ${approval.approvers.join(", ")}`;
+  const entry: PendingEntry = { ...base, change: kind, grant: summaryOf(verdict), approval, on_merge: "" };
+  const ttl = `an unapproved PR is closed after request_ttl ${ctx.policy.request_ttl}`;
+  if (grant.emergency && verdict.role.breakglass) {
+    const bg = verdict.role.breakglass;
+    entry.breakglass = { max_duration: bg.max_duration, review_within: bg.review_within };
+    entry.on_merge = `break-glass: applied as soon as its PR is open and timebox/validate passes, before any review, for ${grant.duration} (at most ${bg.max_duration}); ${needs} due within ${bg.review_within} afterwards`;
+  } else if (kind === "extension" && state?.kind === "active") {
+    const number = onBranch!.extensions + 1;
+    const original = onBranch!.requestedIn ?? state.entry.pull_request;
+    entry.extension = { of_pull_request: original, number, max_extensions: cap, current_expires_at: state.entry.expires_at };
+    entry.on_merge = `needs ${needs}; on merge the grant of PR #${original} runs until the merge + ${grant.duration} (now it ends ${state.entry.expires_at}); extension ${number}${cap === null ? "" : ` of at most ${cap}`}; ${ttl}`;
+  } else {
+    const replaced = kind === "replacement" ? ` (replaces a version that gives no access now)` : "";
+    entry.on_merge = `needs ${needs}; active from the merge for ${grant.duration}${replaced}; ${ttl}`;
+  }
+  return entry;
+}
+
+function judgePendingPolicy(change: ProposedChange, policy: Policy | undefined, policies: PolicyCache, invalid: Invalid): PendingEntry {
+  const base = { path: change.path, change: "policy change" as const, grant: null, breakglass: null, extension: null };
+  const owners = policy ? { approvals: 1, approvers: policy.owners } : null;
+  if (!change.file) return { ...base, valid: true, approval: owners, on_merge: "removes the policy: Timebox then does nothing for this repository" };
+  const verdict = policies.judge(change.file);
+  if (!verdict.valid) {
+    invalid(change.path, "checkout", verdict.diagnostics);
+    return { ...base, valid: false, approval: owners, on_merge: "refused: the new policy fails validation (see Invalid)" };
+  }
+  const who = owners ? `needs 1 approval from the policy's owners (${owners.approvers.join(", ")})` : "the first policy: left to branch protection";
+  return { ...base, valid: true, approval: owners, on_merge: `${who}; grants in the same PR are still judged by the current policy` };
+}
+
+const approvalOf = (role: RoleSpec): ApprovalNeed => ({ approvals: role.approvals, approvers: [...role.approvers] });
+
+/** The reconciler's history window: the longest max_duration (break-glass included) plus the margin. */
+export function historyWindowMs(policy: Policy | undefined, marginMs: number): number {
+  let longest = 0;
+  for (const resource of Object.values(policy?.resources ?? {})) {
+    for (const role of Object.values(resource.roles)) {
+      for (const d of [role.max_duration, role.breakglass?.max_duration]) {
+        const parsed = d ? parseDuration(d) : undefined;
+        if (parsed?.ok) longest = Math.max(longest, parsed.ms);
+      }
+    }
+  }
+  return longest + marginMs;
+}
