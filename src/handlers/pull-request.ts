@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { extensionsAt } from "../lifecycle/origin.js";
 import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
-import type { ReviewDecision } from "../review/decide.js";
+import { startsBreakglass } from "../lifecycle/breakglass.js";
 import { reviewPullRequest, type ReviewOptions } from "../review/run.js";
 import type { AppDeps } from "./deps.js";
 
@@ -23,15 +23,10 @@ export function onPullRequestChanged(deps: AppDeps) {
     const pushed = action === "opened" || action === "synchronize" ? { login: sender.login, headSha: pr.head.sha } : undefined;
     const decision = await deps.queue.run(`${repo.owner}/${repo.repo}#${pr.number}`, () => review(context, deps, pr.number, pushed));
     // The label only marks the PR for the lifecycle, which judges it again before granting anything.
-    const wants = decision !== undefined && wantsBreakglass(decision);
+    const wants = decision !== undefined && startsBreakglass(decision);
     if (wants && !isBreakglass(pr)) await new LifecycleGateway(context.octokit, repo).addLabel(pr.number, BREAKGLASS_LABEL);
     if (wants || isBreakglass(pr)) await reconcileNow(deps, context);
   };
-}
-
-/** A valid emergency grant in an otherwise valid PR: break-glass, applied by the lifecycle without waiting for review. */
-function wantsBreakglass(decision: ReviewDecision): boolean {
-  return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency);
 }
 
 /** Runs the repository's reconcile now (break-glass PRs: applied, reviewed, revoked). */

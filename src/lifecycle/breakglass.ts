@@ -245,8 +245,8 @@ export class BreakglassPass {
   }
 }
 
-/** Break-glass starts only when everything in the PR is valid, and it changes no policy. */
-function startsBreakglass(decision: ReviewDecision): boolean {
+/** A valid emergency grant in an otherwise valid PR that changes no policy: break-glass, applied without waiting for review. */
+export function startsBreakglass(decision: ReviewDecision): boolean {
   return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency && g.role?.breakglass);
 }
 
