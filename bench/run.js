@@ -7,7 +7,8 @@
  *  (b) how many GitHub API calls one event costs, from bench/api-calls.bench.ts, which drives the
  *      real app in-process against the emulated GitHub under jest (the harness is TypeScript);
  *  (c) what a reconcile of 1,000 and 10,000 active grants costs (cold, unchanged, one change) and
- *      the revocation lag of 1,000 grants expiring within a minute, from bench/reconcile.bench.ts.
+ *      the revocation lag of 1,000 grants expiring within a minute, from bench/reconcile.bench.ts;
+ *  (d) how long `timebox audit` takes over a generated history of 100,000 commits (bench/audit.js).
  * Figures only: nothing here passes or fails on time.
  */
 import { spawnSync } from "node:child_process";
@@ -19,6 +20,7 @@ import { checkGrantFile } from "../lib/grants/check.js";
 import { checkPolicyFile } from "../lib/policy/check.js";
 import { knownProviders } from "../lib/policy/providers.js";
 import { runValidate } from "../lib/cli/validate.js";
+import { benchAudit } from "./audit.js";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const FILES = 10_000;
@@ -168,6 +170,15 @@ if (reconcile.revocationLag) {
   console.log(`\n    revocation lag, ${lag.grants} grants expiring within one minute: injected clock p99 ${lag.injectedClockMs.p99} ms; real clock p50 ${lag.realClockMs.p50} ms, p99 ${lag.realClockMs.p99} ms, max ${lag.realClockMs.max} ms`);
 }
 
+console.log("\n(d) timebox audit over a generated history (bench/audit.js: git fast-import, then the CLI as a process)\n");
+const audit = await benchAudit();
+console.log(
+  table(
+    ["commits", "first-parent", "grant rows", "audit s (median of 3)", "history read s", "rounds"],
+    [[audit.commits, audit.firstParentCommits, audit.rows, audit.auditSeconds, audit.historyReadSeconds, audit.perRound.join(" / ")]],
+  ),
+);
+
 const results = {
   at: new Date().toISOString(),
   node: process.version,
@@ -176,6 +187,7 @@ const results = {
   validation: { checkGrantFile: check, runValidate: cli },
   apiCalls: api,
   reconcile,
+  audit,
 };
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -19,7 +19,7 @@ const REPO_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRE
  * Runs the real `git` (no shell) in `repo` and returns its stdout as bytes. `input` is written to
  * its stdin. Config that could change output (pager, colour, quoting, replace refs) is pinned.
  */
-export function git(repo: string, args: readonly string[], input?: string): Promise<Buffer> {
+export function git(repo: string, args: readonly string[], input?: string, onData?: (chunk: Buffer) => void): Promise<Buffer> {
   const full = ["-C", repo, ...PINNED.flatMap((c) => ["-c", c]), "--no-pager", "--no-replace-objects", ...args];
   const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" };
   // `--repo` must mean what it says even when run from a hook or another tool that exported these.
@@ -31,7 +31,10 @@ export function git(repo: string, args: readonly string[], input?: string): Prom
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stdout.on("data", (b: Buffer) => {
+      out.push(b);
+      onData?.(b);
+    });
     child.stderr.on("data", (b: Buffer) => err.push(b));
     child.on("error", (e) => reject(new GitError(args, null, e.message)));
     child.on("close", (code) => {
@@ -58,32 +61,66 @@ export interface MainlineCommit {
   parents: string[];
   /** Committer date: when this commit was made on (merged into) the default branch. */
   committedAt: Date;
+  subject: string;
+  /** Trailers as git parses them (`%(trailers:unfold,only)`), in order. */
+  trailers: Array<[string, string]>;
   changes: PathChange[];
 }
 
 const META = /^:(\d{6}) (\d{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z])\d*$/;
+const RECORD = 0x1e;
+
+/** How many commits the first-parent chain of `ref` has (for a progress bar). */
+export async function countMainline(repo: string, ref: string): Promise<number> {
+  return Number((await git(repo, ["rev-list", "--first-parent", "--count", ref, "--"])).toString("utf8").trim()) || 0;
+}
 
 /**
- * The default branch's first-parent chain, oldest first. Each commit is diffed against its
- * first parent (`--diff-merges=first-parent`): for a merge commit that is exactly what the merge
- * brought to the default branch, whichever PR commit first wrote it. Renames are not detected, so
- * a moved grant is a removal and an addition.
+ * The default branch's first-parent chain, oldest first, in one `git log`. Each commit is diffed
+ * against its first parent (`--diff-merges=first-parent`): for a merge commit that is exactly what
+ * the merge brought to the default branch, whichever PR commit first wrote it. Renames are not
+ * detected, so a moved grant is a removal and an addition. Subjects and trailers come along, so
+ * Timebox's empty record commits (break-glass closed unmerged, outcomes) are seen too.
+ * `onCommits(n)` is told how many commits have been read so far, as git writes them.
  */
-export async function readMainline(repo: string, ref: string): Promise<MainlineCommit[]> {
-  const out = await git(repo, [
-    "log",
-    "--first-parent",
-    "--diff-merges=first-parent",
-    "--no-renames",
-    "--raw",
-    "--no-abbrev",
-    "-z",
-    "--reverse",
-    "--format=%x1e%H%x1f%P%x1f%ct",
-    ref,
-    "--",
-  ]);
+export async function readMainline(repo: string, ref: string, onCommits?: (read: number) => void): Promise<MainlineCommit[]> {
+  let read = 0;
+  const onData = onCommits
+    ? (chunk: Buffer) => {
+        let n = 0;
+        for (let i = chunk.indexOf(RECORD); i >= 0; i = chunk.indexOf(RECORD, i + 1)) n++;
+        if (n > 0) onCommits((read += n));
+      }
+    : undefined;
+  const out = await git(
+    repo,
+    [
+      "log",
+      "--first-parent",
+      "--diff-merges=first-parent",
+      "--no-renames",
+      "--raw",
+      "--no-abbrev",
+      "-z",
+      "--reverse",
+      "--format=%x1e%H%x1f%P%x1f%ct%x1f%s%x1f%(trailers:unfold,only)",
+      ref,
+      "--",
+    ],
+    undefined,
+    onData,
+  );
   return parseMainline(out.toString("utf8"));
+}
+
+/** `Key: value` lines of a `%(trailers:unfold,only)` block. */
+export function parseTrailerLines(text: string): Array<[string, string]> {
+  const trailers: Array<[string, string]> = [];
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z0-9-]+):[ \t]*(.*)$/.exec(line);
+    if (m) trailers.push([m[1], m[2].trim()]);
+  }
+  return trailers;
 }
 
 export function parseMainline(text: string): MainlineCommit[] {
@@ -100,8 +137,16 @@ export function parseMainline(text: string): MainlineCommit[] {
     }
     const t = token.replace(/^\n+/, "");
     if (t.startsWith("\x1e")) {
-      const [sha, parents, seconds] = t.slice(1).split("\x1f");
-      commits.push({ sha, parents: parents ? parents.split(" ") : [], committedAt: new Date(Number(seconds) * 1000), changes: [] });
+      // sha, parents and time cannot hold the separator; a subject that does only confuses its own commit.
+      const [sha, parents, seconds, subject = "", ...rest] = t.slice(1).split("\x1f");
+      commits.push({
+        sha,
+        parents: parents ? parents.split(" ") : [],
+        committedAt: new Date(Number(seconds) * 1000),
+        subject,
+        trailers: parseTrailerLines(rest.join("\x1f")),
+        changes: [],
+      });
       continue;
     }
     const meta = META.exec(t);
@@ -110,29 +155,58 @@ export function parseMainline(text: string): MainlineCommit[] {
   return commits;
 }
 
-/** Subjects and trailers of some commits, by sha. */
+/** Subject, trailers and parents of some commits, by sha. */
 export interface CommitNote {
   subject: string;
   trailers: Array<[string, string]>;
+  parents: string[];
 }
 
-/** Reads subjects and (unfolded) trailers, parsed by git itself, for the given revisions or a range. */
+/** Reads subjects, parents and (unfolded) trailers, parsed by git itself, for the given revisions or (walk) a range. */
 export async function readNotes(repo: string, revisions: readonly string[], walk = false): Promise<Map<string, CommitNote>> {
   const notes = new Map<string, CommitNote>();
   if (revisions.length === 0) return notes;
-  const args = ["log", ...(walk ? [] : ["--no-walk=unsorted"]), "-z", "--format=%H%n%s%n%(trailers:unfold,only)", "--stdin", "--"];
+  const args = ["log", ...(walk ? [] : ["--no-walk=unsorted"]), "-z", "--format=%H%n%P%n%s%n%(trailers:unfold,only)", "--stdin", "--"];
   const out = (await git(repo, args, `${revisions.join("\n")}\n`)).toString("utf8");
   for (const record of out.split("\0")) {
-    const [sha, subject = "", ...lines] = record.replace(/^\n+/, "").split("\n");
+    const [sha, parents = "", subject = "", ...lines] = record.replace(/^\n+/, "").split("\n");
     if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
-    const trailers: Array<[string, string]> = [];
-    for (const line of lines) {
-      const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-      if (m) trailers.push([m[1], m[2].trim()]);
-    }
-    notes.set(sha, { subject, trailers });
+    notes.set(sha, { subject, parents: parents ? parents.split(" ") : [], trailers: parseTrailerLines(lines.join("\n")) });
   }
   return notes;
+}
+
+/** How deep into a merged branch the commits a merge brought are looked for. */
+const MAX_MERGED_DEPTH = 100;
+
+/**
+ * For each merge, the notes of the commits it brought to the default branch: its parents other
+ * than the first, and their ancestors, up to the first-parent chain. One `git log --no-walk` per
+ * level of depth, for all merges at once (a PR branch is rarely more than a few commits deep).
+ */
+export async function notesMergedBy(repo: string, merges: readonly MainlineCommit[], mainline: ReadonlySet<string>): Promise<Map<string, CommitNote[]>> {
+  const result = new Map<string, CommitNote[]>(merges.map((m) => [m.sha, []]));
+  const owner = new Map<string, string>();
+  const enqueue = (sha: string, merge: string, into: string[]) => {
+    if (mainline.has(sha) || owner.has(sha)) return;
+    owner.set(sha, merge);
+    into.push(sha);
+  };
+  let frontier: string[] = [];
+  for (const m of merges) for (const p of m.parents.slice(1)) enqueue(p, m.sha, frontier);
+  for (let depth = 0; frontier.length > 0 && depth < MAX_MERGED_DEPTH; depth++) {
+    const notes = await readNotes(repo, frontier);
+    const next: string[] = [];
+    for (const sha of frontier) {
+      const note = notes.get(sha);
+      if (!note) continue;
+      const merge = owner.get(sha)!;
+      result.get(merge)!.push(note);
+      for (const p of note.parents) enqueue(p, merge, next);
+    }
+    frontier = next;
+  }
+  return result;
 }
 
 /** Blob contents by id, through one `git cat-file --batch`. */

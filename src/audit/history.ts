@@ -1,24 +1,24 @@
 import { parseDuration } from "../grants/duration.js";
 import { parseYaml } from "../yaml/parse.js";
 import type { CommitNote, MainlineCommit, PathChange } from "./git.js";
-import type { AuditRow } from "./types.js";
+import { grantPaths, grantRecord, isoSecond, isOutcomeRecord, outcomeRecord, trailerMap, type GrantRecord, type OutcomeRecord } from "./records.js";
+import { groupBy } from "./group.js";
+import { emptyRow, type AuditRow } from "./types.js";
+
+export { isoSecond } from "./records.js";
 
 /** What the story builder needs besides the first-parent chain. */
 export interface HistoryInputs {
+  /** The first-parent chain, oldest first, with subjects and trailers. */
   commits: readonly MainlineCommit[];
   /** The policy's grants_path, with a trailing slash. */
   grantsPath: string;
   /** Grant file contents by blob id. */
   blobs: ReadonlyMap<string, Uint8Array>;
-  /** Subject and trailers of each mainline commit that touched a grant file. */
-  notes: ReadonlyMap<string, CommitNote>;
   /** For a merge commit that removed grant files: the notes of the commits it merged. */
   mergedNotes: ReadonlyMap<string, readonly CommitNote[]>;
   now: Date;
 }
-
-/** `2026-03-02T09:01:00Z`: UTC, to the second. */
-export const isoSecond = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export const isGrantFile = (path: string, grantsPath: string) => path.startsWith(grantsPath) && /\.ya?ml$/.test(path);
 /** Regular files only (100644, 100755): a symlink (120000) or submodule (160000) is never a grant. */
@@ -33,77 +33,107 @@ interface Open {
   row: AuditRow;
   /** Expiry computed from the file (granted_at + duration), in ms; undefined when the duration is unreadable. */
   expiresMs?: number;
+  /** The first row of this grant's story (itself unless this version extends an earlier one). */
+  first: AuditRow;
 }
 
 /**
  * Rebuilds each grant's story from the default branch's first-parent chain: one row per version
- * of a grant file (added, then replaced, revoked, removed, or still there). Pure.
+ * of a grant file (added, then extended, replaced, revoked, removed, or still there), one row per
+ * break-glass grant whose PR was closed unmerged (Timebox's empty record), and outcomes attached to
+ * the version they answer for. Pure.
  */
 export function buildRows(input: HistoryInputs): AuditRow[] {
   const open = new Map<string, Open>();
+  /** The last finished version of each path, for a later empty record about the same PR. */
+  const lastFinished = new Map<string, AuditRow>();
   const rows: AuditRow[] = [];
+  const outcomes: Array<OutcomeRecord & { order: number }> = [];
 
-  const start = (commit: MainlineCommit, change: PathChange) => {
-    const draft = fromContent(change.path, input.blobs.get(change.newBlob), commit.committedAt);
-    draft.row.pull_request = pullRequestOf(input.notes.get(commit.sha)?.subject ?? "");
-    open.set(change.path, draft);
-  };
-  const finish = (path: string, commit: MainlineCommit, why: "replaced" | "removed") => {
+  const finish = (path: string, commit: MainlineCommit, why: "replaced" | "extended" | "removed") => {
     const current = open.get(path);
     if (!current) return;
     open.delete(path);
     const row = current.row;
     row.revoked_at = isoSecond(commit.committedAt);
     row.revoke_reason = why;
-    const record = why === "removed" ? timeboxRecord(path, [input.notes.get(commit.sha), ...(input.mergedNotes.get(commit.sha) ?? [])]) : undefined;
-    if (record) {
-      applyTrailers(row, record);
-      row.status = "revoked";
-    } else {
-      row.status = why;
+    row.status = why;
+    if (why === "removed") {
+      const record = removalRecord(path, [commit, ...(input.mergedNotes.get(commit.sha) ?? [])]);
+      if (record) applyRecord(row, record, current.first);
     }
     rows.push(row);
+    lastFinished.set(path, row);
   };
 
-  for (const commit of input.commits) {
-    for (const change of grantChanges(commit, input.grantsPath)) {
-      const nowRegular = change.status !== "D" && isRegular(change.newMode);
-      if (open.has(change.path)) finish(change.path, commit, nowRegular ? "replaced" : "removed");
-      if (nowRegular) start(commit, change);
+  input.commits.forEach((commit, order) => {
+    const changes = grantChanges(commit, input.grantsPath);
+    if (changes.length === 0) {
+      const t = trailerMap(commit.trailers);
+      if (grantPaths(t).length === 0) return;
+      if (isOutcomeRecord(t)) {
+        const o = outcomeRecord(t);
+        if (o) outcomes.push({ ...o, order });
+        return;
+      }
+      for (const path of new Set(grantPaths(t))) {
+        const record = grantRecord(path, t);
+        const earlier = lastFinished.get(path);
+        if (earlier && earlier.status === "removed" && record.pullRequest !== undefined && earlier.pull_request === record.pullRequest) {
+          applyRecord(earlier, record, earlier); // the revocation of a version a PR removed, recorded afterwards
+          continue;
+        }
+        rows.push(recordedOnly(record, commit));
+      }
+      return;
     }
-  }
+    for (const change of changes) {
+      const nowRegular = change.status !== "D" && isRegular(change.newMode);
+      const previous = open.get(change.path);
+      const next = nowRegular ? fromContent(change.path, input.blobs.get(change.newBlob), commit.committedAt) : undefined;
+      if (next) next.row.pull_request = pullRequestOf(commit.subject);
+      if (previous) {
+        const extended = next !== undefined && extends_(previous, next.row, commit.committedAt.getTime());
+        finish(change.path, commit, next === undefined ? "removed" : extended ? "extended" : "replaced");
+        if (next && extended) {
+          next.row.extension_of = previous.row.extension_of ?? previous.row.pull_request;
+          next.row.extensions = previous.row.extensions + 1;
+          next.first = previous.first;
+        }
+      }
+      if (next) open.set(change.path, next);
+    }
+  });
   for (const { row, expiresMs } of open.values()) {
     row.status = expiresMs !== undefined && input.now.getTime() >= expiresMs ? "overdue" : "active";
     rows.push(row);
   }
+  for (const row of rows) if (row.origin !== "closed-unmerged") row.origin = row.pull_request !== null ? "pull-request" : "direct-push";
+  attachOutcomes(rows, outcomes);
   return sortRows(rows);
 }
 
 export function sortRows(rows: AuditRow[]): AuditRow[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  // Stable: versions that start in the same second at the same path keep history order.
   return rows.sort((a, b) => cmp(a.granted_at, b.granted_at) || cmp(a.grant, b.grant));
 }
 
+/**
+ * An extension: the new content keeps requester, resource and role, and arrives while the
+ * previous version still gives access (before its expiry; an unreadable expiry counts as active).
+ */
+function extends_(previous: Open, next: AuditRow, at: number): boolean {
+  const a = previous.row;
+  const same = a.requester !== null && a.resource !== null && a.role !== null && a.requester.toLowerCase() === next.requester?.toLowerCase() && a.resource === next.resource && a.role === next.role;
+  return same && (previous.expiresMs === undefined || at < previous.expiresMs);
+}
+
 function fromContent(path: string, content: Uint8Array | undefined, grantedAt: Date): Open {
-  const row: AuditRow = {
-    grant: path,
-    requester: null,
-    resource: null,
-    role: null,
-    reason: null,
-    ticket: null,
-    emergency: false,
-    pull_request: null,
-    approved_by: [],
-    granted_at: isoSecond(grantedAt),
-    expires_at: null,
-    revoked_at: null,
-    revoke_reason: null,
-    status: "active",
-  };
+  const row = emptyRow(path, isoSecond(grantedAt));
   const parsed = content ? parseYaml(path, content) : undefined;
   const value = parsed?.ok ? parsed.yaml.value : undefined;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { row };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { row, first: row };
   const file = value as Record<string, unknown>;
   const text = (key: string) => (typeof file[key] === "string" ? (file[key] as string) : typeof file[key] === "number" ? String(file[key]) : null);
   row.requester = text("requester");
@@ -113,47 +143,78 @@ function fromContent(path: string, content: Uint8Array | undefined, grantedAt: D
   row.ticket = text("ticket");
   row.emergency = file.emergency === true;
   const duration = typeof file.duration === "string" ? parseDuration(file.duration) : undefined;
-  if (!duration?.ok) return { row };
+  if (!duration?.ok) return { row, first: row };
   const expiresMs = grantedAt.getTime() + duration.ms;
   row.expires_at = isoSecond(new Date(expiresMs));
-  return { row, expiresMs };
+  return { row, expiresMs, first: row };
 }
 
 /** A PR number from a merge commit's subject (`Merge pull request #12 from …`) or a squash merge's (`… (#12)`). */
 export function pullRequestOf(subject: string): number | null {
-  const m = /^Merge pull request #(\d+) from /.exec(subject) ?? /\(#(\d+)\)$/.exec(subject.trim());
+  const m = /^Merge pull request #(\d{1,9}) from /.exec(subject) ?? /\(#(\d{1,9})\)$/.exec(subject.trim());
   return m ? Number(m[1]) : null;
 }
 
-/** The trailers of Timebox's removal commit for `path`, among the given commits' notes. */
-function timeboxRecord(path: string, notes: ReadonlyArray<CommitNote | undefined>): Map<string, string[]> | undefined {
+/** Timebox's record of removing `path`, among the given commits' trailers. */
+function removalRecord(path: string, notes: ReadonlyArray<Pick<CommitNote, "trailers">>): GrantRecord | undefined {
   for (const note of notes) {
-    if (!note) continue;
-    const trailers = new Map<string, string[]>();
-    for (const [key, value] of note.trailers) {
-      const k = key.toLowerCase();
-      trailers.set(k, [...(trailers.get(k) ?? []), value]);
-    }
-    if (trailers.get("timebox-grant")?.includes(path)) return trailers;
+    const t = trailerMap(note.trailers);
+    if (grantPaths(t).includes(path) && !isOutcomeRecord(t)) return grantRecord(path, t);
   }
   return undefined;
 }
 
-/** Timebox's trailers are authoritative where present; the file and the history fill the rest. */
-function applyTrailers(row: AuditRow, t: Map<string, string[]>): void {
-  const one = (key: string) => t.get(key)?.at(-1) || undefined;
-  const time = (key: string) => {
-    const v = one(key);
-    const d = v ? new Date(v) : undefined;
-    return d && !Number.isNaN(d.getTime()) ? isoSecond(d) : undefined;
-  };
-  row.requester ??= one("requested-by") ?? null;
-  const approvers = (t.get("approved-by") ?? []).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean);
-  if (approvers.length > 0) row.approved_by = [...new Set(approvers)];
-  const pr = /^#?(\d+)$/.exec(one("pull-request") ?? "");
-  if (pr) row.pull_request = Number(pr[1]);
-  row.granted_at = time("granted-at") ?? row.granted_at;
-  row.expires_at = time("expires-at") ?? row.expires_at;
-  row.revoked_at = time("revoked-at") ?? row.revoked_at;
-  row.revoke_reason = one("revoke-reason") ?? row.revoke_reason;
+/** A grant only Timebox's empty record tells (a break-glass grant whose PR was closed unmerged). */
+function recordedOnly(record: GrantRecord, commit: MainlineCommit): AuditRow {
+  const row = emptyRow(record.path, record.grantedAt ?? isoSecond(commit.committedAt));
+  row.origin = "closed-unmerged";
+  applyRecord(row, record, row);
+  row.revoked_at ??= isoSecond(commit.committedAt);
+  return row;
+}
+
+/**
+ * Timebox's trailers are authoritative where present; the file and the history fill the rest. A
+ * `Granted-at` earlier than an extension's own start is when the whole story began (e.g. a
+ * break-glass apply before the first merge): it moves the story's first row, not this one.
+ */
+function applyRecord(row: AuditRow, r: GrantRecord, first: AuditRow): void {
+  row.status = "revoked";
+  row.requester ??= r.requester ?? null;
+  row.resource ??= r.resource ?? null;
+  row.role ??= r.role ?? null;
+  row.reason ??= r.reason ?? null;
+  row.ticket ??= r.ticket ?? null;
+  row.emergency ||= r.emergency;
+  if (r.approvedBy.length > 0) row.approved_by = r.approvedBy;
+  if (r.pullRequest !== undefined) row.pull_request = r.pullRequest;
+  if (r.grantedAt !== undefined) {
+    if (first !== row && r.grantedAt < row.granted_at) {
+      if (r.grantedAt < first.granted_at) first.granted_at = r.grantedAt;
+    } else row.granted_at = r.grantedAt;
+  }
+  row.expires_at = r.expiresAt ?? row.expires_at;
+  row.revoked_at = r.revokedAt ?? row.revoked_at;
+  row.revoke_reason = r.revokeReason ?? row.revoke_reason;
+  row.review_due = r.reviewDue ?? row.review_due;
+  if (r.reviewedBy.length > 0) row.reviewed_by = r.reviewedBy;
+  row.reviewed_at = r.reviewedAt ?? row.reviewed_at;
+  row.extension_of = r.extensionOf ?? row.extension_of;
+  row.extensions = r.extensions ?? row.extensions;
+}
+
+/** Each outcome goes to the newest version of its grant with that PR (as the version's own or as the one it extends); the latest recorded wins. */
+function attachOutcomes(rows: AuditRow[], outcomes: Array<OutcomeRecord & { order: number }>): void {
+  if (outcomes.length === 0) return;
+  const byPath = groupBy(rows, (row) => row.grant);
+  const when = (o: OutcomeRecord) => o.at ?? "";
+  const ordered = [...outcomes].sort((a, b) => (when(a) < when(b) ? -1 : when(a) > when(b) ? 1 : a.order - b.order));
+  for (const o of ordered) {
+    const candidates = (byPath.get(o.path) ?? []).filter((r) => r.pull_request === o.pullRequest || r.extension_of === o.pullRequest);
+    const target = candidates.reduce<AuditRow | undefined>((best, r) => (!best || r.granted_at >= best.granted_at ? r : best), undefined);
+    if (!target) continue;
+    target.outcome = o.outcome;
+    target.outcome_by = o.by ?? null;
+    target.outcome_at = o.at ?? null;
+  }
 }

@@ -1,10 +1,11 @@
 import { parseYaml } from "../yaml/parse.js";
-import { git, GitError, readBlobs, readMainline, readNotes, type CommitNote } from "./git.js";
+import { countMainline, git, GitError, notesMergedBy, readBlobs, readMainline, type MainlineCommit } from "./git.js";
 import { buildRows, grantChanges } from "./history.js";
 import type { AuditRow } from "./types.js";
 
-export { AUDIT_COLUMNS, type AuditRow, type AuditStatus } from "./types.js";
-export { filterRows, formatRows, accessEnd, type AuditFilter, type AuditFormat } from "./report.js";
+export { AUDIT_COLUMNS, type AuditRow, type AuditStatus, type AuditOrigin } from "./types.js";
+export { filterRows, accessEnd, type AuditFilter } from "./filter.js";
+export { formatReport, type AuditFormat } from "./report.js";
 
 /** The path is not inside a Git repository (or git cannot read it). */
 export class NotARepositoryError extends Error {}
@@ -12,11 +13,15 @@ export class NotARepositoryError extends Error {}
 export interface AuditOptions {
   /** What "now" is for active versus overdue; the real clock by default. */
   now?: Date;
+  /** Told how many first-parent commits have been read, of how many, while git writes them. */
+  onProgress?: (read: number, total: number) => void;
 }
 
 export interface AuditResult {
   /** The revision read as the default branch. */
   ref: string;
+  /** The commit the default branch pointed at (empty for a repository without commits). */
+  commit: string;
   grantsPath: string;
   rows: AuditRow[];
 }
@@ -35,28 +40,28 @@ export async function auditRepository(repo: string, options: AuditOptions = {}):
     throw e;
   }
   const ref = await firstResolving(repo, ["refs/remotes/origin/HEAD", "HEAD"]);
-  if (!ref) return { ref: "HEAD", grantsPath: "grants/", rows: [] }; // no commits yet: nothing was ever granted
-  const grantsPath = await grantsPathAt(repo, ref);
-  const commits = await readMainline(repo, ref);
+  if (!ref) return { ref: "HEAD", commit: "", grantsPath: "grants/", rows: [] }; // no commits yet: nothing was ever granted
+  const commit = (await git(repo, ["rev-parse", "--verify", `${ref}^{commit}`])).toString("utf8").trim();
+  const grantsPath = await grantsPathAt(repo, commit);
+  const onProgress = options.onProgress;
+  const total = onProgress ? await countMainline(repo, commit) : 0;
+  const commits = await readMainline(repo, commit, onProgress && ((read) => onProgress(Math.min(read, total), total)));
 
   const blobIds: string[] = [];
-  const touching: string[] = [];
-  const mergedNotes = new Map<string, CommitNote[]>();
-  for (const commit of commits) {
-    const changes = grantChanges(commit, grantsPath);
+  const removingMerges: MainlineCommit[] = [];
+  for (const c of commits) {
+    const changes = grantChanges(c, grantsPath);
     if (changes.length === 0) continue;
-    touching.push(commit.sha);
-    for (const c of changes) if (c.status !== "D") blobIds.push(c.newBlob);
-    if (commit.parents.length > 1 && changes.some((c) => c.status === "D" || c.status === "T")) {
-      // A removal that came in through a PR (e.g. Timebox's `timebox/remove/…` PR when branch rules
-      // refuse its direct commit): the trailers are on a commit the merge brought in.
-      const inside = await readNotes(repo, [commit.sha, `^${commit.parents[0]}`], true);
-      mergedNotes.set(commit.sha, [...inside.values()]);
-    }
+    for (const change of changes) if (change.status !== "D") blobIds.push(change.newBlob);
+    // A removal that came in through a PR (e.g. Timebox's `timebox/remove/…` PR when branch rules
+    // refuse its direct commit): the trailers may be on a commit the merge brought in.
+    const removes = changes.some((change) => change.status === "D" || change.status === "T");
+    if (c.parents.length > 1 && removes && !c.trailers.some(([k]) => k.toLowerCase() === "timebox-grant")) removingMerges.push(c);
   }
-  const [blobs, notes] = await Promise.all([readBlobs(repo, blobIds), readNotes(repo, touching)]);
-  const rows = buildRows({ commits, grantsPath, blobs, notes, mergedNotes, now: options.now ?? new Date() });
-  return { ref, grantsPath, rows };
+  const mainline = new Set(commits.map((c) => c.sha));
+  const [blobs, mergedNotes] = await Promise.all([readBlobs(repo, blobIds), notesMergedBy(repo, removingMerges, mainline)]);
+  const rows = buildRows({ commits, grantsPath, blobs, mergedNotes, now: options.now ?? new Date() });
+  return { ref, commit, grantsPath, rows };
 }
 
 async function firstResolving(repo: string, refs: readonly string[]): Promise<string | undefined> {

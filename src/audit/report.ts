@@ -1,75 +1,69 @@
-import { AUDIT_COLUMNS, type AuditRow } from "./types.js";
+import type { Finding } from "./findings/index.js";
+import { renderHtml, type HtmlContext } from "./html/page.js";
+import { AUDIT_COLUMNS, type AuditColumn, type AuditRow } from "./types.js";
 
-/**
- * When a row's access ended, in ms (exclusive): Timebox's recorded Revoked-at when it revoked the
- * grant (the provider revoke, which can lag the expiry); otherwise the earlier of the expiry and
- * the file's removal or replacement — Timebox enforces expiry whether or not the file is still
- * there. Infinity when neither is known (a file whose duration cannot be read, still present).
- */
-export function accessEnd(row: AuditRow): number {
-  const t = (s: string | null) => (s === null ? Number.POSITIVE_INFINITY : Date.parse(s));
-  if (row.status === "revoked" && row.revoked_at !== null) return t(row.revoked_at);
-  return Math.min(t(row.expires_at), t(row.revoked_at));
+export type AuditFormat = "table" | "csv" | "json" | "html";
+
+/** What a report shows: the rows after filters, and the patterns found in them. */
+export interface AuditReport {
+  rows: readonly AuditRow[];
+  findings: readonly Finding[];
+  /** For the HTML page's header: where and when the report was made. */
+  context: HtmlContext;
 }
-
-export interface AuditFilter {
-  since?: Date;
-  until?: Date;
-  who?: string;
-  resource?: string;
-  at?: Date;
-}
-
-/**
- * Keeps the rows that match every filter. `since`/`until`: the access window
- * [granted_at, end) overlaps [since, until). `at`: granted_at <= at < end — at the exact second
- * of expiry (or revocation) access is over.
- */
-export function filterRows(rows: readonly AuditRow[], f: AuditFilter): AuditRow[] {
-  const who = f.who?.toLowerCase();
-  return rows.filter((row) => {
-    const start = Date.parse(row.granted_at);
-    const end = accessEnd(row);
-    if (who !== undefined && row.requester?.toLowerCase() !== who) return false;
-    if (f.resource !== undefined && row.resource !== f.resource) return false;
-    if (f.since && !(end > f.since.getTime())) return false;
-    if (f.until && !(start < f.until.getTime())) return false;
-    if (f.at && !(start <= f.at.getTime() && f.at.getTime() < end)) return false;
-    return true;
-  });
-}
-
-export type AuditFormat = "table" | "csv" | "json";
 
 /** A cell as text, for CSV and the table: empty for none, logins separated by spaces. */
-function cell(row: AuditRow, column: (typeof AUDIT_COLUMNS)[number]): string {
+export function cell(row: AuditRow, column: AuditColumn): string {
   const v = row[column];
   if (v === null) return "";
   if (Array.isArray(v)) return v.join(" ");
   return String(v);
 }
 
-export function formatRows(rows: readonly AuditRow[], format: AuditFormat): string {
-  if (format === "json") {
-    const grants = rows.map((r) => Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, r[c]])));
-    return `${JSON.stringify({ grants }, null, 2)}\n`;
-  }
-  if (format === "csv") {
-    const quote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    const lines = [AUDIT_COLUMNS.join(","), ...rows.map((r) => AUDIT_COLUMNS.map((c) => quote(cell(r, c))).join(","))];
-    return lines.map((l) => `${l}\r\n`).join("");
-  }
-  return table(rows);
+/** The grants with the columns in report order, as the JSON report holds them. */
+export const jsonRows = (rows: readonly AuditRow[]) => rows.map((r) => Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, r[c]])));
+
+export function formatReport(report: AuditReport, format: AuditFormat): string {
+  if (format === "json") return `${JSON.stringify({ grants: jsonRows(report.rows), findings: report.findings }, null, 2)}\n`;
+  if (format === "csv") return csv(report.rows);
+  if (format === "html") return renderHtml(report);
+  return `${table(report.rows)}\n${findingsText(report.findings)}`;
 }
 
-/** Plain aligned columns; control characters shown as spaces so one row is one line. */
+/** RFC 4180: a header row, fields with a comma, quote or line break quoted, CRLF line ends. */
+function csv(rows: readonly AuditRow[]): string {
+  const quote = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const lines = [AUDIT_COLUMNS.join(","), ...rows.map((r) => AUDIT_COLUMNS.map((c) => quote(cell(r, c))).join(","))];
+  return lines.map((l) => `${l}\r\n`).join("");
+}
+
+/** Control characters shown as spaces so one row is one line. */
+const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
+
+/** Plain aligned columns (the row number first, which findings refer to), then a count. */
 function table(rows: readonly AuditRow[]): string {
-  const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f]/g, " ");
-  const body = rows.map((r) => AUDIT_COLUMNS.map((c) => clean(c === "pull_request" && r.pull_request !== null ? `#${r.pull_request}` : cell(r, c))));
-  const all = [[...AUDIT_COLUMNS] as string[], ...body];
-  const widths = AUDIT_COLUMNS.map((_, i) => Math.max(...all.map((line) => [...line[i]].length)));
+  const body = rows.map((r, i) => [String(i + 1), ...AUDIT_COLUMNS.map((c) => clean((c === "pull_request" || c === "extension_of") && r[c] !== null ? `#${r[c]}` : cell(r, c)))]);
+  const all = [["row", ...AUDIT_COLUMNS], ...body];
+  const widths = all[0].map((_, i) => all.reduce((w, line) => Math.max(w, [...line[i]].length), 0));
   const render = (line: string[]) => line.map((s, i) => (i === line.length - 1 ? s : s + " ".repeat(widths[i] - [...s].length))).join("  ").trimEnd();
   const out = [render(all[0]), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(render)];
   out.push(`${rows.length} grant${rows.length === 1 ? "" : "s"}`);
+  return `${out.join("\n")}\n`;
+}
+
+const STATUS_TEXT: Record<Finding["status"], string> = { found: "FOUND", clear: "clear", "needs-github": "needs --github", off: "off" };
+
+/** The findings section: each pattern, its rule, and each instance with the rows behind it. */
+export function findingsText(findings: readonly Finding[]): string {
+  const out = ["Findings", "========"];
+  for (const f of findings) {
+    const count = f.status === "found" ? ` (${f.items.length})` : "";
+    out.push(`[${STATUS_TEXT[f.status]}] ${f.title}${count}: ${f.rule}`);
+    for (const item of f.items) {
+      out.push(`  - ${clean(item.summary)}`);
+      const refs = item.grants.map((g) => `row ${g.row} ${clean(g.grant)}${g.pull_request === null ? "" : ` #${g.pull_request}`}`);
+      out.push(`    ${refs.join("; ")}`);
+    }
+  }
   return `${out.join("\n")}\n`;
 }

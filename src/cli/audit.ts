@@ -1,9 +1,13 @@
 import { writeFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { DateTime } from "luxon";
-import { auditRepository, filterRows, formatRows, NotARepositoryError, type AuditFilter, type AuditFormat } from "../audit/index.js";
+import { auditRepository, filterRows, formatReport, NotARepositoryError, type AuditFilter, type AuditFormat } from "../audit/index.js";
+import { findPatterns, type GithubFacts } from "../audit/findings/index.js";
+import { auditOctokit, enrichFromGithub, GithubAuditError, type AuditOctokit } from "../audit/github.js";
+import { findingOptions, type ThresholdFlags } from "./audit-options.js";
+import { progressBar } from "./progress.js";
 
-export interface AuditCliOptions {
+export interface AuditCliOptions extends ThresholdFlags {
   repo?: string;
   since?: string;
   until?: string;
@@ -12,6 +16,7 @@ export interface AuditCliOptions {
   at?: string;
   format: AuditFormat;
   out?: string;
+  github?: string;
 }
 
 export interface AuditCliResult {
@@ -20,7 +25,18 @@ export interface AuditCliResult {
   stderr: string;
 }
 
+/** What the audit takes from its surroundings, injected so nothing deep down reads them. */
+export interface AuditEnvironment {
+  now?: Date;
+  env?: NodeJS.ProcessEnv;
+  /** Where a progress bar goes while the history is read; none when stderr is not a terminal. */
+  progress?: (text: string) => void;
+  /** The GitHub client for `--github` (built from the token and GITHUB_API_URL when absent). */
+  octokit?: (token: string, baseUrl: string) => AuditOctokit;
+}
+
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const GITHUB_NAME = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/;
 
 /**
  * Parses a time given on the command line: ISO 8601, UTC unless it names an offset. A bare date
@@ -33,8 +49,19 @@ export function parseTime(text: string, endOfDay = false): Date | undefined {
   return (endOfDay && DATE_ONLY.test(s) ? dt.plus({ days: 1 }) : dt).toJSDate();
 }
 
-/** `timebox audit`: who had what access, when, approved by whom — from a clone, offline. */
-export async function runAudit(options: AuditCliOptions, cwd: string, now = new Date()): Promise<AuditCliResult> {
+/** The token for `--github`: TIMEBOX_GITHUB_TOKEN, else GITHUB_TOKEN. */
+export const githubToken = (env: NodeJS.ProcessEnv) => env.TIMEBOX_GITHUB_TOKEN?.trim() || env.GITHUB_TOKEN?.trim() || undefined;
+
+/** The filters as the user typed them, for the HTML header. */
+function scopeOf(options: AuditCliOptions): string {
+  const flags: Array<[string, string | undefined]> = [["--since", options.since], ["--until", options.until], ["--at", options.at], ["--who", options.who], ["--resource", options.resource], ["--github", options.github]];
+  return flags.filter(([, v]) => v !== undefined).map(([f, v]) => `${f} ${v}`).join(" ");
+}
+
+/** `timebox audit`: who had what access, when, approved by whom, and the patterns in it — from a clone, offline. */
+export async function runAudit(options: AuditCliOptions, cwd: string, environment: AuditEnvironment = {}): Promise<AuditCliResult> {
+  const now = environment.now ?? new Date();
+  const env = environment.env ?? {};
   const usage = (message: string): AuditCliResult => ({ exitCode: 2, stdout: "", stderr: `timebox audit: ${message}\n` });
   const filter: AuditFilter = { who: options.who, resource: options.resource };
   for (const [flag, key, endOfDay] of [["--since", "since", false], ["--until", "until", true], ["--at", "at", false]] as const) {
@@ -47,22 +74,57 @@ export async function runAudit(options: AuditCliOptions, cwd: string, now = new 
   if (filter.since && filter.until && filter.since.getTime() >= filter.until.getTime()) {
     return usage("--since must be before --until");
   }
+  const thresholds = findingOptions(options, now);
+  if (!thresholds.ok) return usage(thresholds.message);
+
+  let github: { owner: string; repo: string; token: string; baseUrl: string } | undefined;
+  if (options.github !== undefined) {
+    const name = GITHUB_NAME.exec(options.github.trim());
+    if (!name) return usage(`--github ${JSON.stringify(options.github)} is not OWNER/REPO`);
+    const token = githubToken(env);
+    if (!token) return usage("--github needs a token: set TIMEBOX_GITHUB_TOKEN or GITHUB_TOKEN (read access to the repository's pull requests)");
+    const baseUrl = (env.GITHUB_API_URL?.trim() || "https://api.github.com").replace(/\/+$/, "");
+    if (!/^https?:\/\/[^\s/]+/.test(baseUrl)) return usage(`GITHUB_API_URL ${JSON.stringify(baseUrl)} is not an http(s) URL`);
+    github = { owner: name[1], repo: name[2], token, baseUrl };
+  }
 
   const repo = resolve(cwd, options.repo ?? ".");
-  let rows;
+  const bar = environment.progress ? progressBar(environment.progress, "Reading history") : undefined;
+  let result;
   try {
-    rows = (await auditRepository(repo, { now })).rows;
+    result = await auditRepository(repo, { now, onProgress: bar && ((read, total) => bar.update(read, total)) });
   } catch (e) {
     if (e instanceof NotARepositoryError) return usage(e.message);
     return usage(`cannot read the history of ${repo}: ${(e as Error).message}`);
+  } finally {
+    bar?.done();
   }
-  const text = formatRows(filterRows(rows, filter), options.format);
-  if (options.out === undefined) return { exitCode: 0, stdout: text, stderr: "" };
+  const rows = filterRows(result.rows, filter);
+
+  let facts: GithubFacts | undefined;
+  let warnings = "";
+  if (github) {
+    const octokit = (environment.octokit ?? auditOctokit)(github.token, github.baseUrl);
+    try {
+      // Only owner and repo: anything else in the target would become a query parameter of every request.
+      const enriched = await enrichFromGithub(rows, octokit, { owner: github.owner, repo: github.repo });
+      facts = enriched.facts;
+      warnings = enriched.warnings.map((w) => `timebox audit: ${w}\n`).join("");
+    } catch (e) {
+      const message = e instanceof GithubAuditError ? e.message : `GitHub could not be read: ${(e as Error).message}`;
+      return usage(message.split(github.token).join("***"));
+    }
+  }
+
+  const findings = findPatterns(rows, thresholds.value, facts);
+  const context = { repository: options.github ?? basename(repo), commit: result.commit, generatedAt: now, scope: scopeOf(options) };
+  const text = formatReport({ rows, findings, context }, options.format);
+  if (options.out === undefined) return { exitCode: 0, stdout: text, stderr: warnings };
   const out = resolve(cwd, options.out);
   try {
     await writeFile(out, text);
   } catch (e) {
     return usage(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return { exitCode: 0, stdout: "", stderr: "" };
+  return { exitCode: 0, stdout: "", stderr: warnings };
 }

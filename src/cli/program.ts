@@ -2,11 +2,16 @@ import { Command, CommanderError, Option } from "commander";
 import { POLICY_PATH } from "../policy/types.js";
 import { runValidate } from "./validate.js";
 import { runAudit, type AuditCliOptions } from "./audit.js";
+import { runPlan, type PlanCliOptions } from "./plan.js";
 
 export interface CliIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   cwd: string;
+  /** The environment (`timebox audit --github` reads its token there); process.env when absent. */
+  env?: NodeJS.ProcessEnv;
+  /** stderr is a terminal: progress bars may be drawn there. */
+  stderrIsTTY?: boolean;
 }
 
 /** Runs `timebox …` and returns the exit code: 0 valid, 1 invalid, 2 usage error or unreadable input. */
@@ -32,17 +37,40 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
 
   program
     .command("audit")
-    .description("who had what access, when, approved by whom — from a clone's history, offline")
+    .description("who had what access, when, approved by whom, and the patterns in it — from a clone's history, offline")
     .option("--repo <path>", "the access repository (a clone)", ".")
     .option("--since <date>", "only access windows that end after this time")
     .option("--until <date>", "only access windows that start before this time (a bare date includes that day)")
     .option("--who <login>", "only grants requested by this login")
     .option("--resource <name>", "only grants of this resource")
     .option("--at <time>", "only grants that gave access at this moment")
-    .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json"]).default("table"))
+    .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json", "html"]).default("table"))
     .option("--out <file>", "write the report to a file instead of stdout")
+    .option("--github <owner/repo>", "add approval times, approvers and outcomes from the API (token in TIMEBOX_GITHUB_TOKEN or GITHUB_TOKEN)")
+    .option("--repeat-threshold <n>", "finding: more than N grants of the same access to one person… (default 3)")
+    .option("--repeat-window <duration>", "…within this window (default 30d)")
+    .option("--fast-approval <duration>", "finding: an approval sooner than this after the PR opened (default 1m; needs --github)")
+    .option("--dominant-share <percent>", "finding: one approver on more than this share of a resource's approvals… (default 50)")
+    .option("--dominant-min <n>", "…for resources with at least N approved grants (default 5)")
+    .option("--working-hours <range>", "finding: access outside these hours, e.g. 09:00-18:00, or off (default 09:00-18:00)")
+    .option("--working-days <days>", "working days, e.g. Mon-Fri or Mon,Tue,Thu (default Mon-Fri)")
+    .option("--timezone <zone>", "the IANA time zone of the working hours (default UTC)")
+    .option("--lag-threshold <duration>", "finding: revoked more than this after expiry (default 5m)")
     .action(async (options: AuditCliOptions) => {
-      const result = await runAudit(options, io.cwd);
+      const result = await runAudit(options, io.cwd, { env: io.env ?? process.env, progress: io.stderrIsTTY ? io.stderr : undefined });
+      io.stdout(result.stdout);
+      if (result.stderr) io.stderr(result.stderr);
+      exitCode = result.exitCode;
+    });
+
+  program
+    .command("plan")
+    .description("what is active, what expires when, what is pending, and what a reconcile would do (dry run), offline")
+    .option("--repo <path>", "the access repository (a clone or checkout)", ".")
+    .option("--at <time>", "plan as of this time instead of now (ISO 8601)")
+    .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
+    .action(async (options: PlanCliOptions) => {
+      const result = await runPlan(options, io.cwd);
       io.stdout(result.stdout);
       if (result.stderr) io.stderr(result.stderr);
       exitCode = result.exitCode;

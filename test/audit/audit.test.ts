@@ -40,7 +40,7 @@ describe("the story of each grant", () => {
     const r = await cli(["audit", "--format", "json"], repo.root);
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout);
-    expect(Object.keys(body)).toEqual(["grants"]);
+    expect(Object.keys(body)).toEqual(["grants", "findings"]);
     expect(body.grants).toEqual(EXPECTED);
     for (const g of body.grants) expect(Object.keys(g)).toEqual([...AUDIT_COLUMNS]);
   });
@@ -139,8 +139,8 @@ describe("--at: who had access at that moment (granted_at <= at < end)", () => {
   });
 
   test("combined with --who and --resource", async () => {
-    expect(await json("--at", "2026-03-02T10:30:00Z", "--who", "DEV2")).toEqual({ grants: [EXPECTED[1]] });
-    expect(await json("--at", "2026-03-02T10:30:00Z", "--resource", "prod-cache")).toEqual({ grants: [] });
+    expect((await json("--at", "2026-03-02T10:30:00Z", "--who", "DEV2")).grants).toEqual([EXPECTED[1]]);
+    expect((await json("--at", "2026-03-02T10:30:00Z", "--resource", "prod-cache")).grants).toEqual([]);
   });
 });
 
@@ -175,15 +175,18 @@ describe("formats", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\r\n");
     expect(lines.at(-1)).toBe("");
-    expect(lines[0]).toBe("grant,requester,resource,role,reason,ticket,emergency,pull_request,approved_by,granted_at,expires_at,revoked_at,revoke_reason,status");
+    expect(lines[0]).toBe(
+      "grant,requester,resource,role,reason,ticket,emergency,pull_request,origin,requested_at,approved_by,approved_at,granted_at,expires_at,revoked_at,revoke_reason,status," +
+        "extension_of,extensions,review_due,reviewed_by,reviewed_at,outcome,outcome_by,outcome_at",
+    );
     expect(lines).toHaveLength(EXPECTED.length + 2);
     expect(lines[1]).toBe(
-      "grants/dev1-prod-db.yaml,dev1,prod-db,readonly,Investigate INC-1234 slow checkout queries,INC-1234,false,12,alice bob,2026-03-02T09:01:00Z,2026-03-02T11:01:00Z,2026-03-02T11:01:05Z,expired,revoked",
+      "grants/dev1-prod-db.yaml,dev1,prod-db,readonly,Investigate INC-1234 slow checkout queries,INC-1234,false,12,pull-request,,alice bob,,2026-03-02T09:01:00Z,2026-03-02T11:01:00Z,2026-03-02T11:01:05Z,expired,revoked,,0,,,,,,",
     );
     expect(lines[2]).toBe(
-      'grants/dev2-prod-db.yaml,dev2,prod-db,readwrite,"Backfill, with a comma and ""quotes""",INC-2000,false,13,,2026-03-02T10:15:00Z,2026-03-02T14:15:00Z,2026-03-02T10:45:00Z,removed,removed',
+      'grants/dev2-prod-db.yaml,dev2,prod-db,readwrite,"Backfill, with a comma and ""quotes""",INC-2000,false,13,pull-request,,,,2026-03-02T10:15:00Z,2026-03-02T14:15:00Z,2026-03-02T10:45:00Z,removed,removed,,0,,,,,,',
     );
-    expect(lines[4]).toBe("grants/dev3-prod-db.yaml,dev3,prod-db,readonly,Outage: checkout down,INC-3000,true,15,,2026-03-02T12:20:00Z,2026-03-02T14:20:00Z,,,overdue");
+    expect(lines[4]).toBe("grants/dev3-prod-db.yaml,dev3,prod-db,readonly,Outage: checkout down,INC-3000,true,15,pull-request,,,,2026-03-02T12:20:00Z,2026-03-02T14:20:00Z,,,overdue,14,1,,,,,,");
   });
 
   test("csv with no rows is the header alone", async () => {
@@ -191,17 +194,23 @@ describe("formats", () => {
     expect(r.stdout).toBe(`${AUDIT_COLUMNS.join(",")}\r\n`);
   });
 
-  test("table (the default): aligned columns, one line per row, a count", async () => {
+  test("table (the default): numbered, aligned columns, one line per row, a count, then the findings", async () => {
     const r = await cli(["audit", "--repo", repo.root], "/");
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split("\n");
+    const [rowsPart, findingsPart] = r.stdout.split("\nFindings\n");
+    const lines = rowsPart.trimEnd().split("\n");
     expect(lines).toHaveLength(EXPECTED.length + 3);
-    expect(lines[0]).toMatch(/^grant +requester +resource +role +reason +ticket +emergency +pull_request +approved_by +granted_at +expires_at +revoked_at +revoke_reason +status$/);
-    expect(lines[1]).toMatch(/^-+( +-+){13}$/);
+    expect(lines[0]).toMatch(/^row +grant +requester +resource +role +reason +ticket +emergency +pull_request +origin +requested_at +approved_by +approved_at +granted_at +expires_at +revoked_at +revoke_reason +status +extension_of +extensions +review_due +reviewed_by +reviewed_at +outcome +outcome_by +outcome_at$/);
+    expect(lines[1]).toMatch(/^-+( +-+){25}$/);
     const col = lines[0].indexOf("granted_at");
-    for (const [i, row] of EXPECTED.entries()) expect(lines[i + 2].slice(col, col + 20)).toBe(row.granted_at);
+    for (const [i, row] of EXPECTED.entries()) {
+      expect(lines[i + 2].startsWith(`${i + 1} `)).toBe(true);
+      expect(lines[i + 2].slice(col, col + 20)).toBe(row.granted_at);
+    }
     expect(lines[2]).toContain("#12");
     expect(lines.at(-1)).toBe("5 grants");
+    expect(findingsPart).toContain("[FOUND] Break-glass uses and their review (1): ");
+    expect(findingsPart).toContain("    row 3 grants/dev3-prod-db.yaml #14; row 4 grants/dev3-prod-db.yaml #15");
   });
 
   test("--out writes the report to a file and prints nothing", async () => {
@@ -229,7 +238,10 @@ describe("exit codes", () => {
   test("0 and no rows for a repository without commits", async () => {
     const empty = new GitRepo();
     const r = await cli(["audit", "--format", "json"], empty.root);
-    expect(r).toEqual({ code: 0, stdout: `${JSON.stringify({ grants: [] }, null, 2)}\n`, stderr: "" });
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    const body = JSON.parse(r.stdout);
+    expect(body.grants).toEqual([]);
+    expect(body.findings.map((f: { status: string }) => f.status)).toEqual(["clear", "clear", "needs-github", "clear", "clear", "clear", "clear", "clear"]);
   });
 
   test.each([

@@ -7,7 +7,8 @@ import { GitRepo, grantYaml, removalMessage } from "./git-repo.js";
 
 /** The message Timebox itself writes (built with the real function, so a format change shows here). */
 function timeboxRemoval(path: string, requester: string, approvedBy: string[], pr: number, grantedAt: string, expiresAt: string, revokedAt: string): string {
-  const t = { path, origin: { approvedBy, grant: { durationMs: Date.parse(expiresAt) - Date.parse(grantedAt) } } } as unknown as ApprovedGrant;
+  const grant = { durationMs: Date.parse(expiresAt) - Date.parse(grantedAt), reason: "r" };
+  const t = { path, origin: { approvedBy, pull: { number: pr, mergeCommitSha: "a".repeat(40) }, grant } } as unknown as ApprovedGrant;
   const g = { requester, role: "readonly", resource: "prod-db", pullRequest: pr, grantedAt: new Date(grantedAt), expiresAt: new Date(expiresAt) } as unknown as ActiveGrant;
   return removalCommitMessage(t, g, "expired", new Date(revokedAt), "run-7");
 }
@@ -18,7 +19,7 @@ function timeboxRemoval(path: string, requester: string, approvedBy: string[], p
  *   Revoked-at 11:01:05: five seconds of revocation lag).
  * - dev2: PR #13 (merged 10:15, 4h, readwrite), removed early by a direct commit at 10:45.
  * - dev3: squash-merged "(#14)" at 12:00 (1h, break-glass), extended at 12:20 (2h) by "(#15)":
- *   the first version is replaced, the second is still on the branch.
+ *   the first version is extended, the second (extension of #14) is still on the branch.
  * - dev4: PR #16 (merged 13:00, 1h); Timebox's removal went through PR #17 (its commit 14:00:10
  *   with Revoked-at 14:00:02, merged 14:05).
  * - noise: a README change, a symlink under grants/, a non-YAML file under grants/.
@@ -63,7 +64,24 @@ export function scenario(): GitRepo {
   return repo;
 }
 
-const base = { resource: "prod-db", role: "readonly", emergency: false, approved_by: [] as string[] };
+/** The columns this scenario never fills (no --github, no break-glass trailers, no outcomes). */
+const base = {
+  resource: "prod-db",
+  role: "readonly",
+  emergency: false,
+  origin: "pull-request",
+  requested_at: null,
+  approved_by: [] as string[],
+  approved_at: null,
+  extension_of: null as number | null,
+  extensions: 0,
+  review_due: null,
+  reviewed_by: [] as string[],
+  reviewed_at: null,
+  outcome: null,
+  outcome_by: null,
+  outcome_at: null,
+};
 
 /** The rows the scenario must produce, in report order (status of dev3's second version depends on now). */
 export const EXPECTED = [
@@ -106,8 +124,8 @@ export const EXPECTED = [
     granted_at: "2026-03-02T12:00:00Z",
     expires_at: "2026-03-02T13:00:00Z",
     revoked_at: "2026-03-02T12:20:00Z",
-    revoke_reason: "replaced",
-    status: "replaced",
+    revoke_reason: "extended",
+    status: "extended",
   },
   {
     ...base,
@@ -117,6 +135,8 @@ export const EXPECTED = [
     ticket: "INC-3000",
     emergency: true,
     pull_request: 15,
+    extension_of: 14,
+    extensions: 1,
     granted_at: "2026-03-02T12:20:00Z",
     expires_at: "2026-03-02T14:20:00Z",
     revoked_at: null,

@@ -1,0 +1,177 @@
+import { ProbotOctokit } from "probot";
+import { isBotUser, reviewers } from "../approvals/reviews.js";
+import type { PullRequestReview } from "../approvals/types.js";
+import type { Approval, GithubFacts } from "./findings/index.js";
+import { isoSecond, MAX_OUTCOME } from "./records.js";
+import type { AuditRow } from "./types.js";
+
+/** At most this many pull requests are read per report (about three API calls each): narrow with filters beyond it. */
+export const MAX_GITHUB_PULLS = 1000;
+const CONCURRENCY = 4;
+
+export type AuditOctokit = InstanceType<typeof ProbotOctokit>;
+
+/** GitHub refused or could not answer in a way that makes the whole enrichment pointless. */
+export class GithubAuditError extends Error {}
+
+export interface GithubTarget {
+  owner: string;
+  repo: string;
+}
+
+/** What one PR says, as far as the audit needs it. */
+interface PullFacts {
+  createdAt: string;
+  author: string;
+  /** Standing approvals (the latest review per reviewer is an approval) given before the merge; not the author's, no bot's. */
+  approvals: Approval[];
+  /** `/timebox outcome <text>` comments, oldest first. */
+  outcomes: Array<{ by: string; at: string; text: string }>;
+}
+
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+/** An Octokit for the audit: a token, the API base, Probot's retry and a bounded throttle. */
+export function auditOctokit(token: string, baseUrl: string, options: { retry?: boolean } = {}): AuditOctokit {
+  return new ProbotOctokit({
+    auth: { token },
+    baseUrl,
+    log: quiet,
+    retry: { enabled: options.retry ?? true },
+    throttle: {
+      onRateLimit: (after: number, _o: unknown, _k: unknown, count: number) => after <= 60 && count < 2,
+      onSecondaryRateLimit: (after: number, _o: unknown, _k: unknown, count: number) => after <= 60 && count < 2,
+    },
+  });
+}
+
+const iso = (s: string | null | undefined) => {
+  const d = s ? new Date(s) : undefined;
+  return d && !Number.isNaN(d.getTime()) ? isoSecond(d) : undefined;
+};
+
+const OUTCOME = /^\/timebox\s+outcome\s+(\S[^\r\n]*)/;
+
+async function readPull(octokit: AuditOctokit, { owner, repo }: GithubTarget, number: number): Promise<PullFacts | undefined> {
+  const target = { owner, repo }; // exactly these: any other key would be sent as a query parameter
+  let pull;
+  try {
+    pull = (await octokit.rest.pulls.get({ ...target, pull_number: number })).data;
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return undefined;
+    throw e;
+  }
+  const [reviews, comments] = await Promise.all([
+    octokit.paginate(octokit.rest.pulls.listReviews, { ...target, pull_number: number, per_page: 100 }),
+    octokit.paginate(octokit.rest.issues.listComments, { ...target, issue_number: number, per_page: 100 }),
+  ]);
+  const author = pull.user?.login ?? "";
+  const mergedAt = pull.merged_at ? Date.parse(pull.merged_at) : Number.POSITIVE_INFINITY;
+  const before = (reviews as PullRequestReview[]).filter((r) => r.submitted_at && Date.parse(r.submitted_at) <= mergedAt);
+  const byId = new Map(before.map((r) => [r.id, r]));
+  const approvals: Approval[] = [];
+  for (const rv of reviewers(before, pull.head?.sha ?? "")) {
+    if (rv.standing?.state !== "APPROVED" || rv.bot || rv.key === author.toLowerCase()) continue;
+    const at = iso(byId.get(rv.standing.id)?.submitted_at);
+    if (at) approvals.push({ login: rv.login, at });
+  }
+  approvals.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const outcomes: PullFacts["outcomes"] = [];
+  for (const c of comments) {
+    const m = OUTCOME.exec(c.body ?? "");
+    const at = iso(c.created_at);
+    if (!m || !at || !c.user || isBotUser(c.user)) continue;
+    outcomes.push({ by: c.user.login, at, text: m[1].trim().slice(0, MAX_OUTCOME) });
+  }
+  return { createdAt: iso(pull.created_at) ?? "", author, approvals, outcomes };
+}
+
+/** Runs `task` over `items`, at most `limit` at a time, keeping order. */
+async function pooled<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const i = next++;
+      try {
+        out[i] = await task(items[i]);
+      } catch (e) {
+        failed = true; // start nothing more: the first failure decides
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/**
+ * Fills what Git does not hold from the pull requests named in `rows` (mutating them): when each
+ * was opened (`requested_at`), its approvers and when the last approval came (`approved_by` where
+ * Git has none, `approved_at`), a break-glass grant's late review (`reviewed_by`/`reviewed_at`
+ * where Git has none), and `/timebox outcome` answers by the requester where Git recorded none.
+ * Returns the approvals per PR for the findings, and warnings for PRs GitHub does not know.
+ */
+export async function enrichFromGithub(rows: AuditRow[], octokit: AuditOctokit, target: GithubTarget): Promise<{ facts: GithubFacts; warnings: string[] }> {
+  const numbers = [...new Set(rows.map((r) => r.pull_request).filter((n): n is number => n !== null))].sort((a, b) => a - b);
+  if (numbers.length > MAX_GITHUB_PULLS) {
+    throw new GithubAuditError(`the report names ${numbers.length} pull requests; --github reads at most ${MAX_GITHUB_PULLS} (about three API calls each): narrow it with --since/--until, --who or --resource`);
+  }
+  let pulls: Array<PullFacts | undefined>;
+  try {
+    pulls = await pooled(numbers, CONCURRENCY, (n) => readPull(octokit, target, n));
+  } catch (e) {
+    const status = (e as { status?: number }).status;
+    const what = status === 401 ? "GitHub refused the token (401)" : status === 403 ? "GitHub refused access (403: the token cannot read this repository's pull requests, or a rate limit)" : status === 404 ? `${target.owner}/${target.repo} was not found (404)` : `GitHub could not be read: ${(e as Error).message}`;
+    throw new GithubAuditError(what);
+  }
+  const approvals = new Map<number, Approval[]>();
+  const warnings: string[] = [];
+  const byNumber = new Map<number, PullFacts>();
+  numbers.forEach((n, i) => {
+    const facts = pulls[i];
+    if (facts) {
+      byNumber.set(n, facts);
+      approvals.set(n, facts.approvals);
+    } else warnings.push(`PR #${n} was not found on ${target.owner}/${target.repo}; its rows keep what Git says`);
+  });
+  for (const row of rows) {
+    const facts = row.pull_request === null ? undefined : byNumber.get(row.pull_request);
+    if (!facts) continue;
+    row.requested_at = facts.createdAt || null;
+    const gitApprovers = new Set(row.approved_by.map((l) => l.toLowerCase()));
+    const counted = gitApprovers.size > 0 ? facts.approvals.filter((a) => gitApprovers.has(a.login.toLowerCase())) : facts.approvals;
+    if (row.approved_by.length === 0) row.approved_by = counted.map((a) => a.login);
+    row.approved_at = counted.at(-1)?.at ?? null;
+    if (row.emergency && row.reviewed_at === null && facts.approvals.length > 0) {
+      row.reviewed_by = facts.approvals.map((a) => a.login);
+      row.reviewed_at = facts.approvals.at(-1)!.at;
+    }
+  }
+  attachCommentOutcomes(rows, byNumber);
+  return { facts: { approvals }, warnings };
+}
+
+/** A requester's latest `/timebox outcome` on the PR, for each grant of that PR whose story has none recorded in Git. */
+function attachCommentOutcomes(rows: AuditRow[], pulls: ReadonlyMap<number, PullFacts>): void {
+  const newest = new Map<string, AuditRow>();
+  for (const row of rows) {
+    if (row.pull_request === null || !pulls.has(row.pull_request)) continue;
+    const key = `${row.grant}\0${row.extension_of ?? row.pull_request}`;
+    const seen = newest.get(key);
+    if (!seen || row.granted_at >= seen.granted_at) newest.set(key, row);
+  }
+  const hasOutcome = new Set(rows.filter((r) => r.outcome !== null).map((r) => `${r.grant}\0${r.extension_of ?? r.pull_request}`));
+  for (const [key, row] of newest) {
+    if (hasOutcome.has(key)) continue;
+    const answer = pulls
+      .get(row.pull_request!)!
+      .outcomes.filter((o) => row.requester === null || o.by.toLowerCase() === row.requester.toLowerCase())
+      .at(-1);
+    if (!answer) continue;
+    row.outcome = answer.text;
+    row.outcome_by = answer.by;
+    row.outcome_at = answer.at;
+  }
+}
