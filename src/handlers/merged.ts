@@ -1,15 +1,13 @@
 import type { Context } from "probot";
-import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
 import type { AppDeps } from "./deps.js";
 
 /**
- * A PR closed: if it merged, converge the repository (apply what it granted, revoke what it
- * removed); a break-glass PR closed unmerged has its emergency grant revoked at once.
+ * A PR closed: converge the repository. A merged one applies what it granted and revokes what it
+ * removed; a break-glass PR closed unmerged has its emergency grant revoked at once (whatever
+ * labels the payload shows: the lifecycle reads them itself).
  */
 export function onPullRequestClosed(deps: AppDeps) {
   return async (context: Context<"pull_request.closed">): Promise<void> => {
-    const pr = context.payload.pull_request;
-    if (!pr.merged && !pr.labels?.some((l) => l.name === BREAKGLASS_LABEL)) return;
     await reconcileFromEvent(deps, context);
   };
 }
