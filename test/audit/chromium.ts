@@ -5,7 +5,7 @@ import { pathToFileURL } from "node:url";
 import { tempDir } from "./git-repo.js";
 
 export function chromiumPath(): string | undefined {
-  for (const name of ["chromium", "chromium-browser"]) {
+  for (const name of ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"]) {
     try {
       return execFileSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).trim() || undefined;
     } catch {
