@@ -269,7 +269,8 @@ export class Reconciler {
    * running to its own expiry, and is then revoked with the file.
    */
   private async approvedUnderneath(gw: LifecycleGateway, repo: string, t: TrackedGrant, branch: string): Promise<ApprovedGrant | undefined> {
-    if (t.origin.approved) return undefined;
+    // A fresh merge GitHub has not linked to its PR yet may be an extension: never revoke under it.
+    if (t.origin.approved || this.mayStillLinkToPull(t, this.deps.clock.now())) return undefined;
     const parent = (await gw.commit(t.origin.commitSha)).parents[0];
     const blob = parent ? await gw.blobShaAt(parent, t.path) : undefined;
     if (!blob || blob === t.blobSha) return undefined;
