@@ -83,7 +83,10 @@ export class BreakglassPass {
     const judged = pull.open ? await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log }) : undefined;
     const decision = judged?.decision;
 
-    if (decision && ctx.policy && startsBreakglass(decision)) {
+    // Only a PR into the default branch is judged by a policy people cannot change at will: a PR
+    // into some other branch is judged by that branch's policy, which its author may have written.
+    const intoDefault = judged?.snapshot.pr.baseRef === ctx.branch;
+    if (decision && intoDefault && ctx.policy && startsBreakglass(decision)) {
       for (const v of decision.grants.filter((g) => g.grant?.emergency && !records.has(g.path))) {
         const record = await this.start(gw, ctx, pull.number, v, ctx.policy);
         records.set(record.path, record);
@@ -106,7 +109,7 @@ export class BreakglassPass {
       const g = activeGrantOf(ctx.repo, record, pull.number);
       // Merged with its approval: the default branch's grant (same clock) takes over.
       if (!merged) {
-        const stillAsked = !decision || decision.grants.some((v) => v.path === record.path && v.valid && v.grant?.emergency);
+        const stillAsked = !decision || (intoDefault && decision.grants.some((v) => v.path === record.path && v.valid && v.grant?.emergency));
         const closedUnmerged = !pull.open && !pull.mergedAt;
         const expired = now.getTime() >= Date.parse(record.expiresAt);
         // Revoked once (by command, or before a restart) stays revoked: never granted again.

@@ -178,3 +178,19 @@ test("/timebox revoke on an open break-glass PR revokes it for good", async () =
   expect(record).toContain("Revoked-at: 2026-03-02T09:14:00Z");
   expect(record).toContain("Revoke-Reason: revoked-by:dev1");
 });
+
+test("attack: break-glass through a PR into a branch whose policy the attacker wrote grants nothing", async () => {
+  const { gh } = env();
+  // dev1 may not use break-glass on main. On a branch of their own they write a policy that says they may...
+  const evilPolicy = gh.fileAt("main", ".github/timebox.yml")!.replace(
+    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n',
+    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n',
+  );
+  await deliverOk(env(), gh.pushCommit({ branch: "evil", from: "main", author: "dev1", files: { ".github/timebox.yml": evilPolicy } }));
+  // ...and ask for break-glass in a PR into that branch: judged by their policy, it validates.
+  const pr = gh.openPullRequest({ author: "dev1", base: "evil", files: { [PATH]: EMERGENCY } });
+  await deliverOk(env(), pr);
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+  expect(commentsWith(env(), pr.number!, "Break-glass: emergency access applied")).toHaveLength(0);
+});
