@@ -36,3 +36,24 @@ test("npm start: a signed PR webhook gets the checks; merge grants real PostgreS
   await until("the applied comment", () => gh.comments(pr.number!).some((c: { body: string }) => c.body.includes("timebox:applied")));
   expect(live.output()).not.toContain(pg.url);
 });
+
+test("npm start: break-glass over HTTP — access on open, before any review; revoked when the PR closes unmerged", async () => {
+  live = await startLiveApp("breakglass-secret");
+  const { gh, url } = live;
+  const policy = gh.fileAt("main", ".github/timebox.yml")!.replace(
+    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n',
+    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n',
+  );
+  gh.pushCommit({ author: "alice", files: { ".github/timebox.yml": policy }, message: "Allow break-glass on readonly" });
+
+  const pr = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-prod-db.yaml": grantYaml({ duration: "30m", emergency: true }) } });
+  expect((await gh.deliver(url, pr)).map((r) => r.status)).toEqual(pr.map(() => 200));
+  await until("emergency access in PostgreSQL", live.hasAccess);
+  expect(gh.labels(pr.number!)).toContain("timebox:breakglass");
+  expect(gh.checkRuns(pr.sha!, "timebox/approval").at(-1)!.conclusion).toBe("action_required");
+
+  expect((await gh.deliver(url, gh.close(pr.number!, { by: "dev1" }))).map((r) => r.status)).toEqual([200]);
+  await until("access revoked", async () => !(await live!.hasAccess()));
+  const record = await until("the Timebox record on main", () => gh.repo().log("main").find((c) => c.message.startsWith("Revoke emergency grant grants/dev1-prod-db.yaml")));
+  expect(record.message).toContain("Revoke-Reason: pr-closed");
+});
