@@ -21,8 +21,8 @@ import {
   type BreakglassRecord,
   type ReviewedRecord,
 } from "./breakglass-records.js";
-import { applyFailedComment, failedMarker, recordTrailers, revokedMarker, type RevokeReason } from "./messages.js";
-import { versionKey, type ApprovedGrant } from "./types.js";
+import { applyFailedComment, failedMarker, recordTrailers, removalCommitMessage, revokedMarker, type RevokeReason } from "./messages.js";
+import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -33,6 +33,8 @@ export interface BreakglassContext {
   policy?: Policy;
   /** Approved grants on the default branch (a merged break-glass PR's grant is then handled there). */
   approved: ApprovedGrant[];
+  /** Every grant file on the default branch: an emergency grant merged without its approval is among them, unapproved. */
+  tracked: TrackedGrant[];
   /** Grants in effect, for overlap-aware revokes. */
   live: ApprovedGrant[];
   /** How far back labelled PRs are read. */
@@ -120,6 +122,7 @@ export class BreakglassPass {
           if (outcome === "revoked") result.revoked.push(record.path);
           if (outcome === "failed") result.failures.push(record.path);
           else if (closedUnmerged) await this.recordClosed(gw, ctx, pull, t, g, record, reason, markers);
+          else if (pull.mergedAt) await this.removeUnapprovedMerge(gw, ctx, pull, t, g, reason, markers);
         } else {
           if (await this.ensureGranted(gw, ctx, t, g, pull.number)) result.active.push(t);
           else result.failures.push(record.path);
@@ -214,6 +217,18 @@ export class BreakglassPass {
     }
     const issue = unreviewedIssue(pr, record, now);
     await gw.upsertLabelledIssue(UNREVIEWED_LABEL, issue.marker, issue.title, issue.body);
+  }
+
+  /**
+   * Merged without its approval, the emergency grant's file is unapproved content that is never
+   * applied; once the break-glass access has ended, Timebox removes the file with the story's
+   * trailers, so Git shows how it ended.
+   */
+  private async removeUnapprovedMerge(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, markers: Set<string>): Promise<void> {
+    const onTip = ctx.tracked.find((o) => o.path === t.path && !o.origin.approved && o.origin.pull?.number === pull.number);
+    if (!onTip) return;
+    const earlier = revokedEarlier(markers, t);
+    await gw.removeFile(ctx.branch, t.path, onTip.blobSha, removalCommitMessage(t, g, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now(), this.actions.runId));
   }
 
   /** A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit tells the story there. */

@@ -104,7 +104,7 @@ export class Reconciler {
     const now = this.deps.clock.now();
     const approved = tracked.filter(isApproved);
     const live = approved.filter((t) => expiresAt(t) > now);
-    const bg = await this.breakglass.run(gw, { repo, branch, policy, approved, live, since: new Date(now.getTime() - this.breakglassWindowMs(policy)) });
+    const bg = await this.breakglass.run(gw, { repo, branch, policy, approved, tracked, live, since: new Date(now.getTime() - this.breakglassWindowMs(policy)) });
     report.applied.push(...bg.applied);
     report.revoked.push(...bg.revoked);
     report.failures.push(...bg.failures);

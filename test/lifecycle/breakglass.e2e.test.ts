@@ -194,3 +194,23 @@ test("attack: break-glass through a PR into a branch whose policy the attacker w
   expect(await env().hasAccess()).toBe(false);
   expect(commentsWith(env(), pr.number!, "Break-glass: emergency access applied")).toHaveLength(0);
 });
+
+test("merged without its approval: reported unapproved, the emergency access still ends on time, and the file goes with the story", async () => {
+  const { gh, clock, probot } = env();
+  const n = await openEmergency();
+  clock.set("2026-03-02T09:20:00Z");
+  await gh.deliver(probot, gh.merge(n, { by: "admin1" }));
+  expect(gh.issues({ labels: ["timebox:unapproved"] })).toHaveLength(1);
+  expect(await env().hasAccess()).toBe(true);
+
+  clock.set("2026-03-02T09:40:00Z");
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+  expect(gh.fileAt("main", PATH)).toBeUndefined();
+  const [removal] = timeboxCommits(env(), PATH).map((sha) => gh.commit(sha)!.message);
+  expect(removal).toMatch(/^Revoke expired grant grants\/dev1-prod-db\.yaml/);
+  for (const line of ["Emergency: true", "Approved-by: \n", "Granted-at: 2026-03-02T09:10:00Z", "Revoke-Reason: expired"]) expect(removal).toContain(line);
+  expect(removal).not.toContain("Reviewed-by:");
+  await reconcile(env());
+  expect(timeboxCommits(env(), PATH)).toHaveLength(1);
+});
