@@ -113,6 +113,9 @@ export function planComment(decision: ReviewDecision): string {
   const onMerge = decision.grants.some((g) => g.valid)
     ? "**On merge** Timebox applies each approved grant, comments with its exact expiry, and at expiry revokes it and removes the file in a commit of its own."
     : "";
+  const emergency = decision.grants.some((g) => g.valid && g.grant?.emergency)
+    ? "**Break-glass:** emergency grants are applied as soon as every grant file here is valid, before any review; the approval above is still required afterwards. Closing this pull request unmerged revokes them at once."
+    : "";
   return truncate(
     [
       PLAN_MARKER,
@@ -122,6 +125,7 @@ export function planComment(decision: ReviewDecision): string {
       problemList(allDiagnostics(decision)),
       `**Approval:** ${approvalTitle(decision.approval)}`,
       decision.nothingToCheck ? "" : renderApprovalSummary(decision.approval, 20_000),
+      emergency,
       onMerge,
     ]
       .filter(Boolean)
