@@ -2,15 +2,13 @@ import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
 import { parseDuration } from "../grants/duration.js";
-import type { ActiveGrant } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import { StalePass } from "./stale.js";
-import { outcomeCommitMessage, reminderLeadMs, type RevokeReason } from "./messages.js";
-import { endedGrants } from "./outcome.js";
+import { reminderLeadMs, type RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 const PULL_LINK_GRACE_MS = 2 * 60_000;
@@ -41,27 +39,6 @@ export interface ReconcileReport {
   activeByResource?: Record<string, number>;
 }
 
-/** What `/timebox outcome` did on one PR (a recorded path without a commit: branch rules refused it). */
-export type OutcomeResult =
-  | { kind: "none" }
-  | { kind: "done"; recorded: Array<{ path: string; sha?: string }>; refused: Array<{ path: string; mayAnswer: string[] }> };
-
-/** What `/timebox revoke` did on one PR. */
-export type RevokeCommandResult =
-  | { kind: "none" }
-  | { kind: "done"; revoked: string[]; failed: string[]; refused: Array<{ path: string; mayRevoke: string[] }> };
-
-/**
- * Who may revoke an active grant early: its requester, an eligible approver of its role, or a
- * policy owner, judged with `policy` (the default branch tip's; the grant's own when that is invalid).
- */
-export function revokersOf(t: ApprovedGrant, policy: Policy | undefined): string[] {
-  const p = policy ?? t.origin.policy;
-  const role = p.resources[t.origin.grant.resource]?.roles[t.origin.grant.role] ?? t.origin.role;
-  const seen = new Set<string>();
-  return [t.origin.grant.requester, ...role.approvers, ...p.owners].filter((r) => !seen.has(r.toLowerCase()) && !!seen.add(r.toLowerCase()));
-}
-
 export interface ReconcilerDeps extends ActionDeps {
   clock: Clock;
   providers: ReadonlyMap<string, readonly string[]>;
@@ -79,7 +56,7 @@ export class Reconciler {
   private readonly commitFiles = new Map<string, Array<{ path: string; status: string; sha?: string }>>();
   private readonly defaultBranches = new Map<string, string>();
   readonly actions: GrantActions;
-  private readonly breakglass: BreakglassPass;
+  readonly breakglass: BreakglassPass;
   private readonly stale: StalePass;
 
   constructor(private readonly deps: ReconcilerDeps) {
@@ -147,84 +124,20 @@ export class Reconciler {
     return report;
   }
 
-  /**
-   * `/timebox revoke` on PR `prNumber` by `login`: the PR's grants active on the default branch that
-   * `login` may revoke (`isAllowed` of their revokers) are revoked now, their files removed with
-   * `Revoke-Reason: revoked-by:<login>`.
-   */
-  async revokeByCommand(
-    gw: LifecycleGateway,
-    repo: string,
-    prNumber: number,
-    login: string,
-    isAllowed: (refs: readonly string[]) => Promise<boolean>,
-  ): Promise<RevokeCommandResult> {
+  /** The default branch as a command sees it: its tip's policy (undefined when missing or invalid) and grant files. */
+  async view(gw: LifecycleGateway, repo: string): Promise<{ branch: string; policy?: Policy; tracked: TrackedGrant[] }> {
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.branchTip(branch);
     const policyText = await gw.readFile(tip, POLICY_PATH);
     const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
-    const tracked = await this.trackedGrants(gw, repo, tip, branch, policy?.grants_path ?? "grants/");
-    const now = this.deps.clock.now();
-    let live = tracked.filter(isApproved).filter((t) => expiresAt(t) > now);
-    // Merged grants of the PR, and its break-glass grants in effect before (or without) a merge.
-    const mine: Array<{ t: ApprovedGrant; g?: ActiveGrant }> = live.filter((t) => t.origin.pull.number === prNumber).map((t) => ({ t }));
-    for (const e of await this.breakglass.activeOn(gw, repo, prNumber, policy)) if (!mine.some((m) => m.t.path === e.t.path)) mine.push(e);
-    if (mine.length === 0) return { kind: "none" };
-    const result: RevokeCommandResult = { kind: "done", revoked: [], failed: [], refused: [] };
-    for (const { t, g } of mine) {
-      const refs = revokersOf(t, policy);
-      if (!(await isAllowed(refs))) {
-        result.refused.push({ path: t.path, mayRevoke: refs });
-        continue;
-      }
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, !g, g))) ?? "failed";
-      if (outcome === "failed") {
-        result.failed.push(t.path);
-      } else {
-        result.revoked.push(t.path);
-        live = live.filter((o) => o.path !== t.path);
-      }
-    }
-    return result;
-  }
-
-  /**
-   * `/timebox outcome <text>` on PR `prNumber` by `login`: for each grant of the PR that Timebox
-   * revoked, the requester's (or a policy owner's) answer is recorded in an empty Timebox commit
-   * on the default branch, where `timebox audit` finds it.
-   */
-  async recordOutcome(
-    gw: LifecycleGateway,
-    repo: string,
-    prNumber: number,
-    login: string,
-    text: string,
-    isAllowed: (refs: readonly string[]) => Promise<boolean>,
-  ): Promise<OutcomeResult> {
-    const ended = endedGrants(await gw.markers(prNumber));
-    if (ended.length === 0) return { kind: "none" };
-    const branch = await this.defaultBranch(gw, repo);
-    const policyText = await gw.readFile(await gw.branchTip(branch), POLICY_PATH);
-    const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
-    const result: OutcomeResult = { kind: "done", recorded: [], refused: [] };
-    for (const e of ended) {
-      const refs = [...new Set([e.requester, ...(policy?.owners ?? [])])];
-      if (!(await isAllowed(refs))) {
-        result.refused.push({ path: e.path, mayAnswer: refs });
-        continue;
-      }
-      const sha = await gw.recordCommit(branch, outcomeCommitMessage(e.path, prNumber, login, text, this.deps.clock.now(), this.actions.runId));
-      result.recorded.push({ path: e.path, sha });
-      this.deps.log.info({ repo, grant: e.path, pr: prNumber, login, commit: sha }, "outcome recorded");
-    }
-    return result;
+    return { branch, policy, tracked: await this.trackedGrants(gw, repo, tip, branch, policy?.grants_path ?? "grants/") };
   }
 
   /**
    * One grant's unexpected error (a provider that cannot even be built, GitHub refusing a write)
    * never stops the others: it is logged and retried on the next reconcile.
    */
-  private async isolated<T>(repo: string, grant: string, step: () => Promise<T>): Promise<T | undefined> {
+  async isolated<T>(repo: string, grant: string, step: () => Promise<T>): Promise<T | undefined> {
     try {
       return await step();
     } catch (error) {

@@ -8,7 +8,8 @@ import type { KeyedQueue } from "../util/keyed-queue.js";
 import type { Logger } from "./actions.js";
 import { allows, teamsToCheck } from "../policy/principals.js";
 import { lookUpMemberships } from "../review/context.js";
-import type { OutcomeResult, Reconciler, ReconcileReport, RevokeCommandResult } from "./reconciler.js";
+import { Commands, type OutcomeResult, type RevokeCommandResult } from "./commands.js";
+import type { Reconciler, ReconcileReport } from "./reconciler.js";
 
 export interface RepoTarget {
   installationId: number;
@@ -52,7 +53,11 @@ export class LifecycleRuntime {
   }
   private timersOn = false;
 
-  constructor(private readonly deps: RuntimeDeps) {}
+  private readonly commands: Commands;
+
+  constructor(private readonly deps: RuntimeDeps) {
+    this.commands = new Commands(deps.reconciler, deps);
+  }
 
   async reconcileRepo(target: RepoTarget, octokit?: Octokit): Promise<ReconcileReport> {
     const name = `${target.owner}/${target.repo}`;
@@ -78,7 +83,7 @@ export class LifecycleRuntime {
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
       const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
-      const result = await this.deps.reconciler.revokeByCommand(gw, name, pr, login, (refs) => this.isAllowed(gw, refs, login));
+      const result = await this.commands.revokeByCommand(gw, name, pr, login, (refs) => this.isAllowed(gw, refs, login));
       this.deps.log.info({ repo: name, pr, login, result }, "revoke command");
       return result;
     });
@@ -90,7 +95,7 @@ export class LifecycleRuntime {
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
       const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
-      return this.deps.reconciler.recordOutcome(gw, name, pr, login, text, (refs) => this.isAllowed(gw, refs, login));
+      return this.commands.recordOutcome(gw, name, pr, login, text, (refs) => this.isAllowed(gw, refs, login));
     });
   }
 
