@@ -1,7 +1,7 @@
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
-import { parseDuration } from "../grants/duration.js";
+import { breakglassWindowMs, historyWindowMs } from "../policy/windows.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
@@ -81,7 +81,7 @@ export class Reconciler {
     const now = this.deps.clock.now();
     const approved = tracked.filter(isApproved);
     const live = approved.filter((t) => expiresAt(t) > now);
-    const bg = await this.breakglass.run(gw, { repo, branch, policy, approved, tracked, live, since: new Date(now.getTime() - this.breakglassWindowMs(policy)) });
+    const bg = await this.breakglass.run(gw, { repo, branch, policy, approved, tracked, live, since: new Date(now.getTime() - breakglassWindowMs(policy, this.deps.historyMarginMs)) });
     report.applied.push(...bg.applied);
     report.revoked.push(...bg.revoked);
     report.failures.push(...bg.failures);
@@ -215,7 +215,7 @@ export class Reconciler {
     policy: Policy | undefined,
     present: TrackedGrant[],
   ): Promise<Array<{ grant: ApprovedGrant; reason: RevokeReason }>> {
-    const since = new Date(this.deps.clock.now().getTime() - this.windowMs(policy));
+    const since = new Date(this.deps.clock.now().getTime() - historyWindowMs(policy, this.deps.historyMarginMs));
     const commits = await gw.commitsTouching(tip, grantsPath.replace(/\/$/, ""), since);
     const stillThere = new Set(present.map((t) => t.path));
     const out: Array<{ grant: ApprovedGrant; reason: RevokeReason }> = [];
@@ -237,31 +237,5 @@ export class Reconciler {
       }
     }
     return out;
-  }
-
-  /** How far back break-glass PRs matter: the longest emergency grant plus its review window, plus the margin. */
-  private breakglassWindowMs(policy: Policy | undefined): number {
-    let longest = 0;
-    for (const resource of Object.values(policy?.resources ?? {})) {
-      for (const role of Object.values(resource.roles)) {
-        if (!role.breakglass) continue;
-        const [max, review] = [parseDuration(role.breakglass.max_duration), parseDuration(role.breakglass.review_within)];
-        longest = Math.max(longest, (max.ok ? max.ms : 0) + (review.ok ? review.ms : 0));
-      }
-    }
-    return longest + this.deps.historyMarginMs;
-  }
-
-  private windowMs(policy: Policy | undefined): number {
-    let longest = 0;
-    for (const resource of Object.values(policy?.resources ?? {})) {
-      for (const role of Object.values(resource.roles)) {
-        for (const d of [role.max_duration, role.breakglass?.max_duration]) {
-          const parsed = d ? parseDuration(d) : undefined;
-          if (parsed?.ok) longest = Math.max(longest, parsed.ms);
-        }
-      }
-    }
-    return longest + this.deps.historyMarginMs;
   }
 }

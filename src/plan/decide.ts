@@ -6,9 +6,9 @@
  */
 import type { Diagnostic } from "../diagnostics.js";
 import type { GrantCheckContext } from "../grants/check.js";
-import { parseDuration } from "../grants/duration.js";
 import type { PolicyVerdict } from "../policy/check.js";
 import { POLICY_PATH, type Policy, type RoleSpec } from "../policy/types.js";
+import { historyWindowMs } from "../policy/windows.js";
 import type { BranchGrant, PlanFacts, ProposedChange, StoredFile } from "./facts.js";
 import { checkStoredGrant, checkStoredPolicy, extensionProblems, maxExtensionsOf, summaryOf, toPlanDiagnostic } from "./judge.js";
 import type { ActiveEntry, ApprovalNeed, InvalidEntry, PendingEntry, Plan, ReportEntry, RevokeEntry } from "./types.js";
@@ -279,16 +279,3 @@ function judgePendingPolicy(change: ProposedChange, policy: Policy | undefined, 
 
 const approvalOf = (role: RoleSpec): ApprovalNeed => ({ approvals: role.approvals, approvers: [...role.approvers] });
 
-/** The reconciler's history window: the longest max_duration (break-glass included) plus the margin. */
-export function historyWindowMs(policy: Policy | undefined, marginMs: number): number {
-  let longest = 0;
-  for (const resource of Object.values(policy?.resources ?? {})) {
-    for (const role of Object.values(resource.roles)) {
-      for (const d of [role.max_duration, role.breakglass?.max_duration]) {
-        const parsed = d ? parseDuration(d) : undefined;
-        if (parsed?.ok) longest = Math.max(longest, parsed.ms);
-      }
-    }
-  }
-  return longest + marginMs;
-}
