@@ -4,19 +4,14 @@
  * story. They live in hidden markers of Timebox's own comments, so a stateless app finds them again.
  */
 import { formatDuration } from "../grants/duration.js";
+import type { ActiveGrant } from "../providers/types.js";
 
 export const BREAKGLASS_LABEL = "timebox:breakglass";
 export const UNREVIEWED_LABEL = "timebox:breakglass-unreviewed";
 
 /** An emergency grant as Timebox applied it: enough to revoke it even if the policy changes. */
-export interface BreakglassRecord {
+export type BreakglassRecord = Pick<ActiveGrant, "requester" | "principal" | "resource" | "role" | "target" | "roleSettings" | "priorAccess"> & {
   path: string;
-  requester: string;
-  principal: string;
-  resource: string;
-  role: string;
-  target: string;
-  roleSettings: Record<string, string | number | boolean>;
   duration: string;
   durationMs: number;
   reason: string;
@@ -24,8 +19,7 @@ export interface BreakglassRecord {
   grantedAt: string;
   expiresAt: string;
   reviewDue: string;
-  priorAccess?: Record<string, string>;
-}
+};
 
 export interface ReviewedRecord {
   path: string;
