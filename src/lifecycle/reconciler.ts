@@ -29,7 +29,7 @@ export interface ReconcileReport {
   failures: string[];
   /** Open requests closed for waiting longer than `request_ttl` without approval. */
   closedStale?: number[];
-  /** The next moment a grant of this repository expires, for the precise timer. */
+  /** The next moment something is due in this repository (an expiry, a reminder, a review, a stale request), for the precise timer. */
   nextExpiry?: Date;
   /** For each expired grant revoked in this run: milliseconds from its expiry to the revoke (metrics). */
   revocationLagsMs: number[];
@@ -90,7 +90,8 @@ export class Reconciler {
     report.active = holding.length;
     // Stale requests; a PR whose break-glass grant is in effect is left to its own clock.
     const skip = new Set(bg.active.map((t) => t.origin.pull.number));
-    report.closedStale = (await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, skip))) ?? [];
+    const stale = await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, skip));
+    report.closedStale = stale?.closed ?? [];
     const resources = new Set([...Object.keys(policy?.resources ?? {}), ...holding.map((t) => t.origin.grant.resource)]);
     report.activeByResource = Object.fromEntries([...resources].map((r) => [r, holding.filter((t) => t.origin.grant.resource === r).length]));
 
@@ -119,7 +120,7 @@ export class Reconciler {
     await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed);
     const reminders = live.map((t) => ({ t, at: new Date(expiresAt(t).getTime() - reminderLeadMs(t.origin.grant.durationMs)) }));
     for (const { t } of reminders.filter((r) => r.at <= now)) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
-    const upcoming = [...live.map(expiresAt), ...reminders.map((r) => r.at).filter((at) => at > now), ...(bg.next ? [bg.next] : [])];
+    const upcoming = [...live.map(expiresAt), ...reminders.map((r) => r.at).filter((at) => at > now), ...[bg.next, stale?.next].filter((d): d is Date => d !== undefined)];
     report.nextExpiry = upcoming.sort((a, b) => a.getTime() - b.getTime())[0];
     return report;
   }

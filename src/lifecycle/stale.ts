@@ -25,16 +25,23 @@ export class StalePass {
 
   constructor(private readonly deps: StaleDeps) {}
 
-  async run(gw: LifecycleGateway, repo: string, branch: string, policy: Policy | undefined, skip: ReadonlySet<number>): Promise<number[]> {
+  /** Closes the stale requests; says which, and when the next open PR reaches its TTL (for the precise timer). */
+  async run(gw: LifecycleGateway, repo: string, branch: string, policy: Policy | undefined, skip: ReadonlySet<number>): Promise<{ closed: number[]; next?: Date }> {
     const ttl = policy ? parseDuration(policy.request_ttl) : undefined;
-    if (!ttl?.ok) return [];
+    if (!ttl?.ok) return { closed: [] };
     const now = this.deps.clock.now().getTime();
     const closed: number[] = [];
+    let next: number | undefined;
+    const due = (since: string) => {
+      const at = Date.parse(since) + ttl.ms;
+      if (at > now) next = Math.min(next ?? at, at);
+      return at <= now;
+    };
     for (const pull of await gw.openPulls(branch)) {
       const key = `${repo}#${pull.number}@${pull.headSha}@${pull.updatedAt}`;
-      if (skip.has(pull.number) || now - Date.parse(pull.createdAt) < ttl.ms || this.notStale.peek(key)) continue;
+      if (skip.has(pull.number) || !due(pull.createdAt) || this.notStale.peek(key)) continue;
       const since = (await gw.lastReopenedAt(pull.number)) ?? pull.createdAt;
-      if (now - Date.parse(since) < ttl.ms) continue;
+      if (!due(since)) continue;
       const judged = await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log });
       if (!judged || judged.decision.grants.length === 0 || judged.decision.approval.satisfied) {
         void this.notStale.getOrLoad(key, async () => true);
@@ -46,7 +53,7 @@ export class StalePass {
       this.deps.log.info({ repo, pr: pull.number, since }, "stale access request closed");
       closed.push(pull.number);
     }
-    return closed;
+    return { closed, next: next === undefined ? undefined : new Date(next) };
   }
 }
 

@@ -60,3 +60,11 @@ test("a request approved just before the TTL stays open; a PR without grant file
   await reconcile(env());
   expect(gh.requests.slice(before).filter((r: { path: string }) => /\/pulls\/\d+$/.test(r.path))).toEqual([]);
 });
+
+test("the precise timer is armed for the moment an open request goes stale", async () => {
+  const { clock } = env();
+  await openRequest();
+  clock.set("2026-03-02T10:00:00Z");
+  const report = await reconcile(env());
+  expect(report.nextExpiry?.toISOString()).toBe("2026-03-03T09:00:00.000Z");
+});
