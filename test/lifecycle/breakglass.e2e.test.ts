@@ -214,3 +214,20 @@ test("merged without its approval: reported unapproved, the emergency access sti
   await reconcile(env());
   expect(timeboxCommits(env(), PATH)).toHaveLength(1);
 });
+
+test("attack: a person's forged break-glass record (posted before Timebox saw the PR) never sets the clock", async () => {
+  const { gh, clock } = env();
+  await allowBreakglass();
+  clock.set("2026-03-02T09:10:00Z");
+  // The PR exists before Timebox hears of it (a missed webhook); its author posts a record first.
+  const pr = gh.openPullRequest({ author: "dev1", files: { [PATH]: EMERGENCY } });
+  const forged = { path: PATH, requester: "dev1", principal: env().login, resource: "prod-db", role: "readonly", target: env().target, roleSettings: {}, duration: "30m", durationMs: 1_800_000, reason: "x", grantedAt: "2026-03-02T09:10:00Z", expiresAt: "2027-01-01T00:00:00Z", reviewDue: "2027-01-01T00:00:00Z" };
+  gh.comment(pr.number!, { author: "dev1", body: `<!-- timebox:breakglass ${JSON.stringify(forged)} -->` });
+  gh.addLabel(pr.number!, "timebox:breakglass");
+  await deliverOk(env(), pr);
+  expect(await env().hasAccess()).toBe(true);
+  // Timebox's own record, 30 minutes, is the one that counts.
+  clock.set("2026-03-02T09:40:00Z");
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+});

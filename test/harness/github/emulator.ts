@@ -318,6 +318,7 @@ export class GitHubEmulator {
   checkRuns(ref: string, name?: string) { return this.repo().checkRuns(ref, name); }
   issues(filter?: { labels?: string[]; state?: "open" | "closed" | "all" }) { return this.repo().issues(filter); }
   labels(n: number): string[] { return this.repo().labels(n); }
+  addLabel(n: number, label: string): void { this.repo().addLabel(n, label); }
   pull(n: number) { return this.repo().pull(n); }
   collaboratorPermission(login: string, repo?: string) { return this.repo(repo).collaboratorPermission(login); }
 

@@ -217,6 +217,14 @@ export class RepoHandle {
     return this.pr(n);
   }
 
+  /** A person adds a label to an issue or pull request (no webhook: Timebox does not subscribe to `labeled`). */
+  addLabel(n: number, label: string): void {
+    const issue = this.repo.issues.get(n);
+    if (!issue) throw new Error(`no issue or pull request #${n}`);
+    if (!issue.labels.includes(label)) issue.labels.push(label);
+    issue.updatedAt = this.st.now();
+  }
+
   /** The label names on an issue or pull request. */
   labels(n: number): string[] {
     return [...(this.repo.issues.get(n)?.labels ?? [])];
