@@ -124,8 +124,9 @@ export class BreakglassPass {
           else if (closedUnmerged) await this.recordClosed(gw, ctx, pull, t, g, record, reason, markers);
           else if (pull.mergedAt) await this.removeUnapprovedMerge(gw, ctx, pull, t, g, reason, markers);
         } else {
-          if (await this.ensureGranted(gw, ctx, t, g, pull.number)) result.active.push(t);
-          else result.failures.push(record.path);
+          // Live even when the provider failed just now: never mistaken for drift, retried next time.
+          result.active.push(t);
+          if (!(await this.ensureGranted(gw, ctx, t, g, pull.number))) result.failures.push(record.path);
           result.next = earliest(result.next, new Date(record.expiresAt));
         }
       }
