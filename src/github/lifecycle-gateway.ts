@@ -170,9 +170,14 @@ export class LifecycleGateway extends GitHubGateway {
   /** Pull requests (open or closed) carrying `label`, updated since a time. */
   async labelledPulls(label: string, since: Date): Promise<LabelledPull[]> {
     const items = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, { ...this.repoRef, labels: label, state: "all", since: since.toISOString(), per_page: 100 });
-    return items
-      .filter((i) => i.pull_request)
-      .map((i) => ({ number: i.number, open: i.state === "open", mergedAt: i.pull_request?.merged_at ?? undefined, closedAt: i.closed_at ?? undefined, author: i.user?.login ?? "" }));
+    const out: LabelledPull[] = [];
+    for (const i of items.filter((i) => i.pull_request)) {
+      let mergedAt = i.pull_request?.merged_at;
+      // Servers that predate `pull_request.merged_at` in the issues list: ask the PR itself.
+      if (mergedAt === undefined && i.state === "closed") mergedAt = (await this.octokit.rest.pulls.get({ ...this.repoRef, pull_number: i.number })).data.merged_at;
+      out.push({ number: i.number, open: i.state === "open", mergedAt: mergedAt ?? undefined, closedAt: i.closed_at ?? undefined, author: i.user?.login ?? "" });
+    }
+    return out;
   }
 
   /** Open pull requests into `base`. */
@@ -183,8 +188,14 @@ export class LifecycleGateway extends GitHubGateway {
 
   /** When the PR was last reopened, if ever (from its timeline events). */
   async lastReopenedAt(number: number): Promise<string | undefined> {
-    const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...this.repoRef, issue_number: number, per_page: 100 });
-    return events.filter((e) => e.event === "reopened").map((e) => e.created_at).sort().at(-1);
+    try {
+      const events = await this.octokit.paginate(this.octokit.rest.issues.listEvents, { ...this.repoRef, issue_number: number, per_page: 100 });
+      return events.filter((e) => e.event === "reopened").map((e) => e.created_at).sort().at(-1);
+    } catch (error) {
+      // A server without timeline events: the clock counts from the PR's creation.
+      if (status(error) !== 404) throw error;
+      return undefined;
+    }
   }
 
   async closePull(number: number): Promise<void> {
