@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { cloneRepository, exportBareRepository } from "./git-export.js";
+import { cloneRepository, exportBareRepository } from "../test/harness/github/git-export.js";
 import type { Narrator } from "./narrator.js";
 import { GRANT_PATH, REPO, type World } from "./world.js";
 

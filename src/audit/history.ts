@@ -49,6 +49,8 @@ export function buildRows(input: HistoryInputs): AuditRow[] {
   const lastFinished = new Map<string, AuditRow>();
   const rows: AuditRow[] = [];
   const outcomes: Array<OutcomeRecord & { order: number }> = [];
+  /** Versions that were extended, by path and PR: their approvers come with the final removal record. */
+  const extendedVersions = new Map<string, AuditRow>();
 
   const finish = (path: string, commit: MainlineCommit, why: "replaced" | "extended" | "removed") => {
     const current = open.get(path);
@@ -60,10 +62,18 @@ export function buildRows(input: HistoryInputs): AuditRow[] {
     row.status = why;
     if (why === "removed") {
       const record = removalRecord(path, [commit, ...(input.mergedNotes.get(commit.sha) ?? [])]);
-      if (record) applyRecord(row, record, current.first);
+      if (record) {
+        applyRecord(row, record, current.first);
+        // Who approved the versions this one extended: Git has it only in this record.
+        for (const e of record.earlier) {
+          const version = extendedVersions.get(`${path}\0${e.pullRequest}`);
+          if (version && version.approved_by.length === 0) version.approved_by = e.approvedBy;
+        }
+      }
     }
     rows.push(row);
     lastFinished.set(path, row);
+    if (why === "extended" && row.pull_request !== null) extendedVersions.set(`${path}\0${row.pull_request}`, row);
   };
 
   input.commits.forEach((commit, order) => {

@@ -36,6 +36,8 @@ export interface GrantRecord {
   reviewedAt?: string;
   extensionOf?: number;
   extensions?: number;
+  /** An extended grant's earlier versions and who approved each (`Earlier-Version: #12 approved-by alice`). */
+  earlier: Array<{ pullRequest: number; approvedBy: string[] }>;
   reason?: string;
   ticket?: string;
 }
@@ -96,6 +98,10 @@ export function grantRecord(path: string, t: TrailerMap): GrantRecord {
     reviewedAt: time(t, "reviewed-at"),
     extensionOf: prNumber(one(t, "extension-of")),
     extensions: Number.isInteger(extensions) && extensions >= 0 ? extensions : undefined,
+    earlier: (t.get("earlier-version") ?? []).flatMap((v) => {
+      const m = /^#(\d{1,9}) approved-by ?(.*)$/.exec(v.trim());
+      return m ? [{ pullRequest: Number(m[1]), approvedBy: [...new Set(m[2].split(",").map((s) => s.trim()).filter(Boolean))] }] : [];
+    }),
     reason: one(t, "reason"),
     ticket: one(t, "ticket"),
   };

@@ -89,7 +89,9 @@ export function recordTrailers(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
     `Expires-at: ${iso(g.expiresAt)}`,
     `Revoked-at: ${iso(revokedAt)}`,
     `Revoke-Reason: ${reason}`,
-    ...(extension ? [`Extension-Of: #${extension.of}`, `Extensions: ${extension.count}`] : []),
+    ...(extension
+      ? [`Extension-Of: #${extension.of}`, `Extensions: ${extension.count}`, ...(extension.earlier ?? []).map((e) => `Earlier-Version: #${e.pr} approved-by ${e.approvedBy.join(", ")}`)]
+      : []),
     ...(breakglass
       ? [
           "Emergency: true",

@@ -67,7 +67,12 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
   if (!approval?.satisfied) return unapproved(`PR #${pull.number} merged without the approvals the policy requires (${approval?.missing || "not approved"})`, pull);
   const extension =
     extended && previousBlob
-      ? { of: extended.extension?.of ?? extended.pull.number, count: (extended.extension?.count ?? 0) + 1, previous: { mergeCommitSha: extended.pull.mergeCommitSha, key: versionKey({ path: q.path, blobSha: previousBlob }) } }
+      ? {
+          of: extended.extension?.of ?? extended.pull.number,
+          count: (extended.extension?.count ?? 0) + 1,
+          previous: { mergeCommitSha: extended.pull.mergeCommitSha, key: versionKey({ path: q.path, blobSha: previousBlob }) },
+          earlier: [...(extended.extension?.earlier ?? []), { pr: extended.pull.number, approvedBy: extended.approvedBy }],
+        }
       : undefined;
   const breakglass = verdict.grant.emergency ? await breakglassFacts(gw, pull, q.path, approval.counted, reviews) : undefined;
   return {

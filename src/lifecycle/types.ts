@@ -42,6 +42,8 @@ export interface Extension {
   count: number;
   /** The version it extends: its apply record holds the prior access to carry over. */
   previous: { mergeCommitSha: string; key: string };
+  /** The earlier versions' PRs and who approved each, oldest first (recorded in the removal commit). */
+  earlier?: Array<{ pr: number; approvedBy: string[] }>;
 }
 
 /** What Timebox recorded when it applied an emergency grant before review. */

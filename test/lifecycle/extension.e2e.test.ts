@@ -41,6 +41,7 @@ test("an approved change of duration extends the grant from its own merge, with 
   expect(removal).toContain(`Pull-Request: #${ext.number}`);
   expect(removal).toContain(`Extension-Of: #${first.number}`);
   expect(removal).toContain("Extensions: 1");
+  expect(removal).toContain(`Earlier-Version: #${first.number} approved-by alice`);
   expect(removal).toContain("Granted-at: 2026-03-02T10:31:00Z");
   expect(removal).toContain("Resource: prod-db");
   expect(removal).toContain("Role: readonly");

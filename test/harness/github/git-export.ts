@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import type { ObjectStore } from "../test/harness/github/git.js";
+import type { ObjectStore } from "./git.js";
 
 /** git, ignoring the user's and the system's configuration (hooks, signing, templates). */
 export function git(args: string[], cwd?: string): string {
