@@ -167,11 +167,16 @@ export class GrantActions {
     t: ApprovedGrant,
     live: ApprovedGrant[],
     reason: RevokeReason,
-    /** True when the file is still on the branch (it is then removed); false when history shows it gone. */
-    onBranch: boolean,
-    /** The provider's view when it is known without the apply record (a break-glass grant's own record). */
-    known?: ActiveGrant,
+    how: {
+      /** True when the file is still on the branch (it is then removed); false when history shows it gone. */
+      onBranch: boolean;
+      /** The provider's view when it is known without the apply record (a break-glass grant's own record). */
+      known?: ActiveGrant;
+      /** Records the story elsewhere once the access is gone (a break-glass PR closed unmerged); says where, for the comment. */
+      record?: (g: ActiveGrant, revokedAt: Date) => Promise<string>;
+    },
   ): Promise<RevokeOutcome> {
+    const { onBranch, known } = how;
     const key = `revoked:${repo}:${versionKey(t)}`;
     if (this.done.has(key)) return "done-before";
     const provider = this.provider(t);
@@ -196,7 +201,7 @@ export class GrantActions {
       }
       return "failed";
     }
-    let where = "";
+    let where = how.record ? await how.record(g, revokedAt) : "";
     if (onBranch) {
       const outcome = await gw.removeFile(branch, t.path, t.tipBlobSha ?? t.blobSha, removalCommitMessage(t, g, reason, revokedAt, this.runId));
       // Another instance won the compare-and-swap: it comments; if it died first, the history pass does.

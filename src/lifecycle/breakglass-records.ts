@@ -119,6 +119,12 @@ export function unreviewedIssue(pr: number, r: BreakglassRecord, now: Date): { m
   };
 }
 
-export function closedNotice(path: string, where: string): string {
-  return [closedMarker(path), `### 📝 Break-glass recorded: ${tick(path)}`, `This pull request closed unmerged; the emergency grant's story is recorded on the default branch ${where}.`].join("\n");
+/** Where the story of a break-glass PR closed unmerged is recorded, with the marker that says it is. */
+export function closedNote(path: string, sha: string | undefined): string {
+  const where = sha ? `is recorded on the default branch in ${sha}` : "stays on this pull request only: branch rules refused Timebox's commit";
+  return `${closedMarker(path)}The pull request closed unmerged; the emergency grant's story ${where}.`;
+}
+
+export function closedNotice(note: string): string {
+  return [`### 📝 Break-glass recorded`, note].join("\n");
 }

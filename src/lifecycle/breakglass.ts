@@ -11,6 +11,7 @@ import {
   appliedNotice,
   BREAKGLASS_LABEL,
   closedMarker,
+  closedNote,
   closedNotice,
   parseRecords,
   parseReviewed,
@@ -118,10 +119,16 @@ export class BreakglassPass {
         const revokedBefore = markers.has(revokedMarker(t));
         if (expired || closedUnmerged || !stillAsked || revokedBefore) {
           const reason: RevokeReason = expired ? "expired" : closedUnmerged ? "pr-closed" : "removed";
-          const outcome = await this.actions.revoke(gw, ctx.repo, ctx.branch, t, ctx.live, reason, false, g);
+          // Closed unmerged and still in effect: revoke, record in Git, and say both in one comment.
+          const recordNow = closedUnmerged && !revokedBefore && !markers.has(closedMarker(record.path));
+          const outcome = await this.actions.revoke(gw, ctx.repo, ctx.branch, t, ctx.live, reason, {
+            onBranch: false,
+            known: g,
+            ...(recordNow ? { record: (_: ActiveGrant, at: Date) => this.recordClosed(gw, ctx, pull, t, g, record, reason, at) } : {}),
+          });
           if (outcome === "revoked") result.revoked.push(record.path);
           if (outcome === "failed") result.failures.push(record.path);
-          else if (closedUnmerged) await this.recordClosed(gw, ctx, pull, t, g, record, reason, markers);
+          else if (closedUnmerged && !markers.has(closedMarker(record.path)) && !recordNow) await this.recordClosedLater(gw, ctx, pull, t, g, record, reason, markers);
           else if (pull.mergedAt) await this.removeUnapprovedMerge(gw, ctx, pull, t, g, reason, markers);
         } else {
           // Live even when the provider failed just now: never mistaken for drift, retried next time.
@@ -233,21 +240,11 @@ export class BreakglassPass {
   }
 
   /** A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit tells the story there. */
-  private async recordClosed(
-    gw: LifecycleGateway,
-    ctx: BreakglassContext,
-    pull: LabelledPull,
-    t: ApprovedGrant,
-    g: ActiveGrant,
-    record: BreakglassRecord,
-    reason: RevokeReason,
-    markers: Set<string>,
-  ): Promise<void> {
-    if (markers.has(closedMarker(record.path))) return;
-    // Revoked earlier (expired, by command) while the PR was open: that is the story's end.
-    const earlier = revokedEarlier(markers, t);
-    const revokedAt = earlier?.at ?? this.deps.clock.now();
-    reason = earlier?.reason ?? reason;
+  /**
+   * A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit
+   * tells the story there. Returns the comment's words for it (with the marker that says it is done).
+   */
+  private async recordClosed(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, revokedAt: Date): Promise<string> {
     const message = [
       `Revoke emergency grant ${record.path} (PR #${pull.number} closed unmerged)`,
       "",
@@ -259,9 +256,17 @@ export class BreakglassPass {
     const since = new Date(Date.parse(record.grantedAt) - 60_000);
     const existing = (await gw.commitsSince(ctx.branch, since)).find((c) => c.message.includes(`Timebox-Grant: ${record.path}\n`) && c.message.includes(`Pull-Request: #${pull.number}\n`));
     const sha = existing?.sha ?? (await gw.recordCommit(ctx.branch, message));
-    await gw.comment(pull.number, closedNotice(record.path, sha ? `in ${sha}` : "— branch rules refused Timebox's commit, so only this pull request holds it"));
+    return closedNote(record.path, sha);
+  }
+
+  /** Closed after its grant had already ended (expired, revoked by command): the record keeps that end's time and reason. */
+  private async recordClosedLater(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, markers: Set<string>): Promise<void> {
+    const earlier = revokedEarlier(markers, t);
+    const where = await this.recordClosed(gw, ctx, pull, t, g, record, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now());
+    await gw.comment(pull.number, closedNotice(where));
     markers.add(closedMarker(record.path));
   }
+
 }
 
 /** A valid emergency grant in an otherwise valid PR that changes no policy: break-glass, applied without waiting for review. */

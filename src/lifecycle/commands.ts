@@ -64,7 +64,7 @@ export class Commands {
         result.refused.push({ path: t.path, mayRevoke: refs });
         continue;
       }
-      const outcome = (await this.reconciler.isolated(repo, t.path, () => this.reconciler.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, !g, g))) ?? "failed";
+      const outcome = (await this.reconciler.isolated(repo, t.path, () => this.reconciler.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, { onBranch: !g, known: g }))) ?? "failed";
       if (outcome === "failed") {
         result.failed.push(t.path);
       } else {

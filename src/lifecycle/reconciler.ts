@@ -99,13 +99,13 @@ export class Reconciler {
       if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
     }
     for (const t of approved.filter((t) => expiresAt(t) <= now)) {
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, "expired", true))) ?? "failed";
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, "expired", { onBranch: true }))) ?? "failed";
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
       if (outcome === "revoked") report.revocationLagsMs.push(this.deps.clock.now().getTime() - expiresAt(t).getTime());
       if (outcome === "failed") report.failedRevokes++;
     }
     for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, reason, false))) ?? "failed";
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, reason, { onBranch: false }))) ?? "failed";
       if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
       if (outcome === "failed") report.failedRevokes++;
     }
