@@ -59,7 +59,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       discover: () => discoverRepositories(auth),
       observeReconcile: metrics.observeReconcile,
     });
-    const deps = { providers, queue, lifecycle };
+    const deps = { providers, queue, lifecycle, webhookBudgetMs: config.webhookBudgetMs };
 
     app.on([...REVIEW_EVENTS], track(onPullRequestChanged(deps)));
     app.on([...REVIEW_CHANGE_EVENTS], track(onReviewChanged(deps)));

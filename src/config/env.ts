@@ -10,6 +10,11 @@ export interface TimeboxConfig {
   stuckRevokeAfter: number;
   /** Off only in tests that drive reconciles themselves. */
   scheduler: boolean;
+  /**
+   * How long a webhook waits for the reconcile it triggers before it is answered; the reconcile
+   * then finishes on its own. GitHub gives a delivery 10 s.
+   */
+  webhookBudgetMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
@@ -19,6 +24,7 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     applyRetryDelaysMs: (env.TIMEBOX_APPLY_RETRY_DELAYS_MS ?? "1000,5000,15000").split(",").filter(Boolean).map(Number),
     stuckRevokeAfter: Number(env.TIMEBOX_STUCK_REVOKE_AFTER ?? 3),
     scheduler: env.TIMEBOX_SCHEDULER !== "off",
+    webhookBudgetMs: Number(env.TIMEBOX_WEBHOOK_BUDGET_MS ?? 8000),
   };
 }
 

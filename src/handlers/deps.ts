@@ -6,6 +6,8 @@ export interface AppDeps {
   /** Provider id → settings keys, for validating the policy. PR handlers never get providers themselves. */
   providers: ReadonlyMap<string, readonly string[]>;
   queue: KeyedQueue;
+  /** How long a webhook waits for the reconcile it triggers (the rest runs on after the answer). */
+  webhookBudgetMs: number;
   /** Post-merge effects go through the lifecycle only. */
   lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand" | "recordOutcome">;
 }

@@ -1,5 +1,6 @@
 import type { Context } from "probot";
 import type { AppDeps } from "./deps.js";
+import { reconcileFor } from "./reconcile.js";
 
 /**
  * A PR closed: converge the repository. A merged one applies what it granted and revokes what it
@@ -8,7 +9,7 @@ import type { AppDeps } from "./deps.js";
  */
 export function onPullRequestClosed(deps: AppDeps) {
   return async (context: Context<"pull_request.closed">): Promise<void> => {
-    await reconcileFromEvent(deps, context);
+    await reconcileFor(deps, context);
   };
 }
 
@@ -19,13 +20,6 @@ export function onPush(deps: AppDeps) {
     if (ref !== `refs/heads/${repository.default_branch}`) return;
     const shas = [...context.payload.commits.map((c) => c.id), context.payload.after];
     deps.lifecycle.notePush(shas, context.payload.sender?.login ?? context.payload.pusher.name);
-    await reconcileFromEvent(deps, context);
+    await reconcileFor(deps, context);
   };
-}
-
-async function reconcileFromEvent(deps: AppDeps, context: Context<"pull_request.closed" | "push">): Promise<void> {
-  const installationId = context.payload.installation?.id;
-  if (!installationId) return;
-  const { owner, repo } = context.repo();
-  await deps.lifecycle.reconcileRepo({ installationId, owner, repo }, context.octokit);
 }

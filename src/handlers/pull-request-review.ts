@@ -1,5 +1,6 @@
 import type { Context } from "probot";
-import { isBreakglass, reconcileNow, review } from "./pull-request.js";
+import { isBreakglass, review } from "./pull-request.js";
+import { reconcileFor } from "./reconcile.js";
 import type { AppDeps } from "./deps.js";
 
 export const REVIEW_CHANGE_EVENTS = [
@@ -15,6 +16,6 @@ export function onReviewChanged(deps: AppDeps) {
     const repo = context.repo();
     await deps.queue.run(`${repo.owner}/${repo.repo}#${number}`, () => review(context, deps, number));
     // A break-glass PR's review is recorded (and its unreviewed issue closed) by the lifecycle.
-    if (isBreakglass(context.payload.pull_request)) await reconcileNow(deps, context);
+    if (isBreakglass(context.payload.pull_request)) await reconcileFor(deps, context);
   };
 }

@@ -5,6 +5,7 @@ import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
 import { startsBreakglass } from "../lifecycle/breakglass.js";
 import { reviewPullRequest, type ReviewOptions } from "../review/run.js";
 import type { AppDeps } from "./deps.js";
+import { reconcileFor } from "./reconcile.js";
 
 /** Events after which a PR's grants and approvals are judged again. */
 export const REVIEW_EVENTS = [
@@ -25,17 +26,10 @@ export function onPullRequestChanged(deps: AppDeps) {
     // The label only marks the PR for the lifecycle, which judges it again before granting anything.
     const wants = decision !== undefined && startsBreakglass(decision);
     if (wants && !isBreakglass(pr)) await new LifecycleGateway(context.octokit, repo).addLabel(pr.number, BREAKGLASS_LABEL);
-    if (wants || isBreakglass(pr)) await reconcileNow(deps, context);
+    if (wants || isBreakglass(pr)) await reconcileFor(deps, context);
   };
 }
 
-/** Runs the repository's reconcile now (break-glass PRs: applied, reviewed, revoked). */
-export async function reconcileNow(deps: AppDeps, context: Context<"pull_request" | "pull_request_review">): Promise<void> {
-  const installationId = (context.payload as { installation?: { id: number } }).installation?.id;
-  if (!installationId) return;
-  const { owner, repo } = context.repo();
-  await deps.lifecycle.reconcileRepo({ installationId, owner, repo }, context.octokit);
-}
 
 /** Whether a PR carries Timebox's break-glass label. */
 export const isBreakglass = (pr: { labels?: Array<{ name?: string }> }) => !!pr.labels?.some((l) => l.name === BREAKGLASS_LABEL);
