@@ -13,8 +13,8 @@ export interface ReviewOptions {
   pushed?: { login: string; headSha: string };
   log?: { warn(obj: object, msg: string): void };
   /**
-   * How many extensions the version of a grant file at a base commit already had; asked only for
-   * files the PR modifies when the policy caps extensions (`max_extensions`).
+   * How many extensions the version of a grant file at a base commit already had, or undefined when
+   * that version is not an approved grant; asked only for files the PR modifies.
    */
   extensionsOf?: (path: string, baseSha: string, baseRef: string) => Promise<number | undefined>;
 }
@@ -48,7 +48,7 @@ export async function judgePullRequest(gateway: GitHubGateway, number: number, o
   const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers));
   const { pr } = snapshot;
   if (pr.state !== "open") return undefined;
-  await countExtensions(snapshot, options);
+  await judgeExtensions(snapshot, options);
   const existingValidate = await gateway.findCheckRun(pr.headSha, VALIDATE_CHECK);
   const pusher = headPusher(pr.headSha, options.pushed, existingValidate);
   const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
@@ -57,14 +57,19 @@ export async function judgePullRequest(gateway: GitHubGateway, number: number, o
   return { snapshot, decision, pusher, existingValidate };
 }
 
-/** Fills in the extension count of modified grant files, when the base policy caps extensions at all. */
-async function countExtensions(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<void> {
-  const modified = snapshot.grantFiles.filter((f) => f.previous);
-  if (modified.length === 0 || !options.extensionsOf || snapshot.basePolicyText === undefined) return;
-  const policy = checkPolicyFile(POLICY_PATH, snapshot.basePolicyText, { providers: options.providers }).policy;
-  const capped = policy && (policy.max_extensions !== undefined || Object.values(policy.resources).some((r) => Object.values(r.roles).some((role) => role.max_extensions !== undefined)));
-  if (!capped) return;
-  for (const f of modified) f.previous!.extensions = await options.extensionsOf(f.path, snapshot.baseSha, snapshot.pr.baseRef);
+/**
+ * A modified grant file is an extension only when the base's version is an approved grant (as the
+ * lifecycle will judge it at merge); its extension count is filled in for `max_extensions`. A change
+ * to unapproved content is a new request. Without a history lookup, every modification is judged
+ * as an extension (the stricter reading).
+ */
+async function judgeExtensions(snapshot: PullRequestSnapshot, options: ReviewOptions): Promise<void> {
+  if (!options.extensionsOf) return;
+  for (const f of snapshot.grantFiles.filter((g) => g.previous)) {
+    const extensions = await options.extensionsOf(f.path, snapshot.baseSha, snapshot.pr.baseRef);
+    if (extensions === undefined) delete f.previous;
+    else f.previous!.extensions = extensions;
+  }
 }
 
 function grantsPathOf(policyText: string | undefined, providers: ReviewOptions["providers"]): string {

@@ -98,3 +98,14 @@ test("max_extensions: the second extension is refused on the PR when the role al
     await e.stop();
   }
 });
+
+test("a change to unapproved content is a new request, not an extension: who gets what may change", async () => {
+  const { gh } = env();
+  // Pushed straight to main: never applied, reported.
+  await deliverOk(env(), gh.pushCommit({ author: "dev1", files: { [PATH]: grantYaml({ requester: "dev2" }) }, message: "sneaky" }));
+  const pr = gh.openPullRequest({ author: "dev1", files: { [PATH]: grantYaml({ duration: "1h" }) } });
+  await deliverOk(env(), pr);
+  const check = gh.checkRuns(pr.sha!, "timebox/validate").at(-1)!;
+  expect(check.output.annotations.map((a: { message: string }) => a.message).join("\n")).not.toContain("an extension may change only");
+  expect(check.conclusion).toBe("success");
+});
