@@ -332,7 +332,8 @@ export function pull(st: State, r: Repo, p: PullRequest, full = true): Json {
     title: p.title,
     user: user(st, p.user),
     body: p.body,
-    labels: (i?.labels ?? []).map((n) => label(st, r, ensureLabel(st, r, n))),
+    // A pull request's labels have a non-nullable description in GitHub's description of the API.
+    labels: (i?.labels ?? []).map((n) => ({ ...label(st, r, ensureLabel(st, r, n)), description: ensureLabel(st, r, n).description ?? "" })),
     milestone: null,
     active_lock_reason: null,
     created_at: p.createdAt,
