@@ -32,6 +32,9 @@ export type Wanted =
       level: number;
     };
 
+export type TeamWanted = Extract<Wanted, { kind: "team" }>;
+export type RepoWanted = Extract<Wanted, { kind: "repo" }>;
+
 /**
  * Reads what a grant asks for; throws a non-retryable ProviderError for a malformed target,
  * principal or role setting, before any HTTP call.
@@ -99,6 +102,12 @@ export function sameAccessTarget(a: Wanted, b: Wanted): boolean {
   );
 }
 
+/** Another still-active grant, with what it asks of GitHub. */
+export interface Overlap {
+  grant: ActiveGrant;
+  wanted: Wanted;
+}
+
 /**
  * The other still-active grants that give the same principal the same target. A grant that
  * cannot be read (bad settings) gives nothing: it could not have been granted either.
@@ -107,8 +116,8 @@ export function overlapping(
   g: ActiveGrant,
   wanted: Wanted,
   stillActive: readonly ActiveGrant[],
-): Array<{ grant: ActiveGrant; wanted: Wanted }> {
-  const out: Array<{ grant: ActiveGrant; wanted: Wanted }> = [];
+): Overlap[] {
+  const out: Overlap[] = [];
   for (const other of stillActive) {
     if (other === g || (other.id === g.id && other.repo === g.repo)) continue;
     let w: Wanted;
@@ -128,7 +137,12 @@ export function levelKeptByOthers(
   wanted: Wanted,
   stillActive: readonly ActiveGrant[],
 ): number {
-  return Math.max(0, ...overlapping(g, wanted, stillActive).map((o) => o.wanted.level));
+  return highestLevel(overlapping(g, wanted, stillActive));
+}
+
+/** The highest level some overlapping grants give (0 for none). */
+export function highestLevel(others: readonly Overlap[]): number {
+  return Math.max(0, ...others.map((o) => o.wanted.level));
 }
 
 export interface PriorTeamAccess {
@@ -163,9 +177,4 @@ export function readPriorRepo(prior: Record<string, string> | undefined): PriorR
   // the safe side of rule 7.
   const direct = normaliseRoleName(prior.direct) ?? permission;
   return { kind: "repo", permission, direct };
-}
-
-/** The access level a prior team record stands for (a pending invitation is no access). */
-export function priorTeamLevel(prior: PriorTeamAccess): number {
-  return prior.state === "active" ? teamLevel(prior.role) : 0;
 }

@@ -171,6 +171,16 @@ export function teamLevel(role: TeamRole | "none"): number {
   return role === "none" ? 0 : TEAM_ROLES.indexOf(role) + 1;
 }
 
+/**
+ * The access level a team membership stands for, read from GitHub or recorded as prior access:
+ * a pending invitation (or no membership) is no access.
+ */
+export function teamMembershipLevel(
+  m: { state: string; role: TeamRole | "none" } | undefined,
+): number {
+  return m?.state === "active" ? teamLevel(m.role) : 0;
+}
+
 export function isTeamRole(value: unknown): value is TeamRole {
   return typeof value === "string" && (TEAM_ROLES as readonly string[]).includes(value);
 }
