@@ -6,7 +6,7 @@
  */
 import { jest } from "@jest/globals";
 import { startLiveApp, until, type LiveApp } from "../support/app-process.js";
-import { grantYaml } from "../support/access-repo.js";
+import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
 
 jest.setTimeout(90_000);
 
@@ -40,10 +40,7 @@ test("npm start: a signed PR webhook gets the checks; merge grants real PostgreS
 test("npm start: break-glass over HTTP — access on open, before any review; revoked when the PR closes unmerged", async () => {
   live = await startLiveApp("breakglass-secret");
   const { gh, url } = live;
-  const policy = gh.fileAt("main", ".github/timebox.yml")!.replace(
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n',
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n',
-  );
+  const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
   gh.pushCommit({ author: "alice", files: { ".github/timebox.yml": policy }, message: "Allow break-glass on readonly" });
 
   const pr = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-prod-db.yaml": grantYaml({ duration: "30m", emergency: true }) } });

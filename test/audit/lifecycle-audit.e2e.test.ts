@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloneRepository, exportBareRepository } from "../harness/github/git-export.js";
-import { grantYaml } from "../support/access-repo.js";
+import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
 import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
 import { cli } from "../cli/repo.js";
 
@@ -45,10 +45,7 @@ test("an extended grant, its outcome and a break-glass PR closed unmerged, read 
   await deliverOk(env(), gh.comment(ext.number, { author: "dev1", body: "/timebox outcome Found the missing index; fixed in CHG-42" }));
 
   // Break-glass on readonly for dev1, used and abandoned.
-  const policy = gh.fileAt("main", ".github/timebox.yml")!.replace(
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n',
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n',
-  );
+  const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
   await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Allow break-glass" }));
   clock.set("2026-03-02T15:00:00Z");
   const emergency = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-emergency.yaml": grantYaml({ duration: "30m", emergency: true }) } });

@@ -1,5 +1,5 @@
 import { expect, jest, test } from "@jest/globals";
-import { grantYaml } from "../support/access-repo.js";
+import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
 import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
 
 jest.setTimeout(60_000);
@@ -11,11 +11,7 @@ const EMERGENCY = grantYaml({ duration: "30m", emergency: true, reason: "INC-123
 /** readonly gets break-glass for dev1: at most 1h, reviewed within 2h. */
 async function allowBreakglass(): Promise<void> {
   const { gh } = env();
-  const policy = gh.fileAt("main", ".github/timebox.yml")!.replace(
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n',
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n',
-  );
-  expect(policy).toContain("requesters: [\"dev1\"]");
+  const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
   await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Allow break-glass on readonly" }));
 }
 
@@ -186,10 +182,7 @@ test("/timebox revoke on an open break-glass PR revokes it for good", async () =
 test("attack: break-glass through a PR into a branch whose policy the attacker wrote grants nothing", async () => {
   const { gh } = env();
   // dev1 may not use break-glass on main. On a branch of their own they write a policy that says they may...
-  const evilPolicy = gh.fileAt("main", ".github/timebox.yml")!.replace(
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n',
-    '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n',
-  );
+  const evilPolicy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
   await deliverOk(env(), gh.pushCommit({ branch: "evil", from: "main", author: "dev1", files: { ".github/timebox.yml": evilPolicy } }));
   // ...and ask for break-glass in a PR into that branch: judged by their policy, it validates.
   const pr = gh.openPullRequest({ author: "dev1", base: "evil", files: { [PATH]: EMERGENCY } });

@@ -12,6 +12,13 @@ const fixture = (path: string) => readFileSync(new URL(`../fixtures/access-repo/
 export const POLICY = fixture(".github/timebox.yml");
 export const VALID_GRANT = fixture("grants/dev1-prod-db.yaml");
 
+/** The fixture policy with break-glass on `prod-db/readonly` for dev1 (at most 1h, reviewed within 2h). */
+export function withReadonlyBreakglass(policy: string): string {
+  const role = '        approvers: ["@acme/sre", "sre1"]\n        approvals: 1\n';
+  if (!policy.includes(role)) throw new Error("the policy has no prod-db/readonly role as in the fixture");
+  return policy.replace(role, `${role}        breakglass: { max_duration: 1h, review_within: 2h, requesters: ["dev1"] }\n`);
+}
+
 /** A grant file for `requester`, with fields overridden. */
 export function grantYaml(fields: Record<string, string | boolean> = {}): string {
   const all = { requester: "dev1", resource: "prod-db", role: "readonly", duration: "2h", reason: "Investigate INC-1234 slow checkout queries", ticket: "INC-1234", ...fields };
