@@ -2,7 +2,8 @@ import { ProbotOctokit } from "probot";
 import { isBotUser, reviewers } from "../approvals/reviews.js";
 import type { PullRequestReview } from "../approvals/types.js";
 import type { Approval, GithubFacts } from "./findings/index.js";
-import { isoSecond, MAX_OUTCOME } from "./records.js";
+import { isoSecond } from "../util/clock.js";
+import { MAX_OUTCOME } from "./records.js";
 import type { AuditRow } from "./types.js";
 
 /** At most this many pull requests are read per report (about three API calls each): narrow with filters beyond it. */

@@ -1,11 +1,11 @@
 import { parseDuration } from "../grants/duration.js";
 import { parseYaml } from "../yaml/parse.js";
 import type { CommitNote, MainlineCommit, PathChange } from "./git.js";
-import { grantPaths, grantRecord, isoSecond, isOutcomeRecord, outcomeRecord, trailerMap, type GrantRecord, type OutcomeRecord } from "./records.js";
+import { isoSecond } from "../util/clock.js";
+import { grantPaths, grantRecord, isOutcomeRecord, outcomeRecord, trailerMap, type GrantRecord, type OutcomeRecord } from "./records.js";
 import { groupBy } from "./group.js";
 import { emptyRow, type AuditRow } from "./types.js";
 
-export { isoSecond } from "./records.js";
 
 /** What the story builder needs besides the first-parent chain. */
 export interface HistoryInputs {

@@ -3,6 +3,7 @@
  * docs/audit.md): removal commits, the empty record of a break-glass grant whose PR was closed
  * unmerged, and the empty record of an outcome.
  */
+import { isoSecond } from "../util/clock.js";
 
 /** Trailers by lower-case key; a key given twice keeps every value in order. */
 export type TrailerMap = ReadonlyMap<string, readonly string[]>;
@@ -54,9 +55,6 @@ export interface OutcomeRecord {
 
 /** An outcome is one line of at most 500 characters (the contract); longer text is cut. */
 export const MAX_OUTCOME = 500;
-
-/** `2026-03-02T09:01:00Z`: UTC, to the second. */
-export const isoSecond = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 const one = (t: TrailerMap, key: string) => t.get(key)?.at(-1) || undefined;
 const time = (t: TrailerMap, key: string) => {

@@ -21,6 +21,12 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .description("Temporary production access through pull requests")
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  /** A command's result, as the process shows it. */
+  const report = (result: { exitCode: number; stdout: string; stderr?: string }) => {
+    io.stdout(result.stdout);
+    if (result.stderr) io.stderr(result.stderr);
+    exitCode = result.exitCode;
+  };
 
   program
     .command("validate")
@@ -30,9 +36,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .argument("<files...>", "grant files to check")
     .action(async (files: string[], options: { policy: string; author?: string; format: "text" | "json" }) => {
-      const result = await runValidate(files, options, io.cwd);
-      io.stdout(result.stdout);
-      exitCode = result.exitCode;
+      report(await runValidate(files, options, io.cwd));
     });
 
   program
@@ -57,10 +61,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .option("--timezone <zone>", "the IANA time zone of the working hours (default UTC)")
     .option("--lag-threshold <duration>", "finding: revoked more than this after expiry (default 5m)")
     .action(async (options: AuditCliOptions) => {
-      const result = await runAudit(options, io.cwd, { env: io.env ?? process.env, progress: io.stderrIsTTY ? io.stderr : undefined });
-      io.stdout(result.stdout);
-      if (result.stderr) io.stderr(result.stderr);
-      exitCode = result.exitCode;
+      report(await runAudit(options, io.cwd, { env: io.env ?? process.env, progress: io.stderrIsTTY ? io.stderr : undefined }));
     });
 
   program
@@ -70,10 +71,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .option("--at <time>", "plan as of this time instead of now (ISO 8601)")
     .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
     .action(async (options: PlanCliOptions) => {
-      const result = await runPlan(options, io.cwd);
-      io.stdout(result.stdout);
-      if (result.stderr) io.stderr(result.stderr);
-      exitCode = result.exitCode;
+      report(await runPlan(options, io.cwd));
     });
 
   try {

@@ -42,6 +42,9 @@ export interface LabelledPull {
   author: string;
 }
 
+/** How moving a branch ended. */
+type Advance = { kind: "moved"; sha: string } | { kind: "refused"; head: string; sha: string } | { kind: "declined" };
+
 export type RemovalOutcome =
   | { kind: "committed"; sha: string }
   | { kind: "already-gone" }
@@ -213,17 +216,32 @@ export class LifecycleGateway extends GitHubGateway {
    * with compare-and-swap on the ref. For stories that change no file: a break-glass grant whose
    * PR closed unmerged, an outcome. Undefined when branch rules refuse the app's commit.
    */
-  async recordCommit(branch: string, commitMessage: string, attempts = 5): Promise<string | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      const head = await this.branchTip(branch);
+  async recordCommit(branch: string, commitMessage: string): Promise<string | undefined> {
+    const outcome = await this.advance(branch, async (head) => {
       const { data: parent } = await this.octokit.rest.git.getCommit({ ...this.repoRef, commit_sha: head });
       const { data: commit } = await this.octokit.rest.git.createCommit({ ...this.repoRef, message: commitMessage, tree: parent.tree.sha, parents: [head] });
+      return commit.sha;
+    });
+    return outcome.kind === "moved" ? outcome.sha : undefined;
+  }
+
+  /**
+   * Moves `branch` to a commit built on its head, with compare-and-swap on the ref: if the branch
+   * moved meanwhile, the commit is built again on the new head. `build` may decline (undefined);
+   * branch rules refusing the app's commit end it too.
+   */
+  private async advance(branch: string, build: (head: string) => Promise<string | undefined>, attempts = 5): Promise<Advance> {
+    for (let attempt = 1; ; attempt++) {
+      const head = await this.branchTip(branch);
+      const sha = await build(head);
+      if (sha === undefined) return { kind: "declined" };
       try {
-        await this.octokit.rest.git.updateRef({ ...this.repoRef, ref: `heads/${branch}`, sha: commit.sha, force: false });
-        return commit.sha;
+        await this.octokit.rest.git.updateRef({ ...this.repoRef, ref: `heads/${branch}`, sha, force: false });
+        return { kind: "moved", sha };
       } catch (error) {
-        if (isProtectedBranch(error)) return undefined;
+        if (isProtectedBranch(error)) return { kind: "refused", head, sha };
         if (status(error) !== 422 || attempt >= attempts) throw error;
+        // The branch moved under us (not a fast-forward): rebuild on the new head.
       }
     }
   }
@@ -259,21 +277,11 @@ export class LifecycleGateway extends GitHubGateway {
    * if the branch moved, the commit is rebuilt on the new head and tried again. When branch rules
    * refuse the app's direct commit, the removal goes to a pull request instead.
    */
-  async removeFile(branch: string, path: string, expectedBlob: string, commitMessage: string, attempts = 5): Promise<RemovalOutcome> {
-    for (let attempt = 1; ; attempt++) {
-      const head = await this.branchTip(branch);
-      const current = await this.blobShaAt(head, path);
-      if (current !== expectedBlob) return { kind: "already-gone" };
-      const sha = await this.commitWithout(head, path, commitMessage);
-      try {
-        await this.octokit.rest.git.updateRef({ ...this.repoRef, ref: `heads/${branch}`, sha, force: false });
-        return { kind: "committed", sha };
-      } catch (error) {
-        if (isProtectedBranch(error)) return this.removalPullRequest(branch, head, path, sha, commitMessage);
-        if (status(error) !== 422 || attempt >= attempts) throw error;
-        // The branch moved under us (not a fast-forward): rebuild on the new head.
-      }
-    }
+  async removeFile(branch: string, path: string, expectedBlob: string, commitMessage: string): Promise<RemovalOutcome> {
+    const outcome = await this.advance(branch, async (head) => ((await this.blobShaAt(head, path)) === expectedBlob ? this.commitWithout(head, path, commitMessage) : undefined));
+    if (outcome.kind === "declined") return { kind: "already-gone" };
+    if (outcome.kind === "refused") return this.removalPullRequest(branch, outcome.head, path, outcome.sha, commitMessage);
+    return { kind: "committed", sha: outcome.sha };
   }
 
   private async commitWithout(head: string, path: string, commitMessage: string): Promise<string> {

@@ -1,9 +1,9 @@
 import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { tick } from "../lifecycle/messages.js";
 import { parseOutcomeCommand } from "../lifecycle/outcome.js";
 import type { AppDeps } from "./deps.js";
 
-const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
 
 /** `/timebox revoke [reason]` on the comment's first line: the reason, or undefined when it is no such command. */
 export function parseRevokeCommand(body: string): { reason?: string } | undefined {

@@ -5,6 +5,8 @@
  */
 import { formatDuration } from "../grants/duration.js";
 import type { ActiveGrant } from "../providers/types.js";
+import { isoSecond as iso } from "../util/clock.js";
+import { tick } from "./messages.js";
 
 export const BREAKGLASS_LABEL = "timebox:breakglass";
 export const UNREVIEWED_LABEL = "timebox:breakglass-unreviewed";
@@ -27,8 +29,6 @@ export interface ReviewedRecord {
   at: string;
 }
 
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
-const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
 /** JSON inside an HTML comment: `<` and `>` escaped so no value can end the comment early. */
 const embed = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e");
 
@@ -73,6 +73,14 @@ export function parseReviewed(markers: Iterable<string>): Map<string, ReviewedRe
     if (r && isText(r.path) && isTime(r.at) && Array.isArray(r.by) && !out.has(r.path)) out.set(r.path, { path: r.path, by: r.by.map(String), at: r.at });
   }
   return out;
+}
+
+/** When the approval by `by` was complete: the latest of their approving reviews (UTC, to the second). */
+export function approvedAt(reviews: ReadonlyArray<{ state: string; submitted_at?: string | null; user: { login: string } | null }>, by: readonly string[]): string | undefined {
+  const mine = new Set(by.map((b) => b.toLowerCase()));
+  const times = reviews.filter((r) => r.state === "APPROVED" && r.submitted_at && mine.has(r.user?.login.toLowerCase() ?? "")).map((r) => r.submitted_at!);
+  const latest = times.sort().at(-1);
+  return latest ? iso(new Date(latest)) : undefined;
 }
 
 /** The loud comment that records an emergency grant before it is applied, and calls its approvers. */

@@ -5,10 +5,12 @@ import type { Policy } from "../policy/types.js";
 import { ProviderError, type ActiveGrant } from "../providers/types.js";
 import { judgePullRequest } from "../review/run.js";
 import type { ReviewDecision } from "../review/decide.js";
+import { isoSecond as iso } from "../util/clock.js";
 import { shortIdOf, toActiveGrant } from "./active-grant.js";
 import { safeError, type ActionDeps, type GrantActions } from "./actions.js";
 import {
   appliedNotice,
+  approvedAt,
   BREAKGLASS_LABEL,
   closedMarker,
   closedNote,
@@ -25,7 +27,6 @@ import {
 import { applyFailedComment, failedMarker, recordTrailers, removalCommitMessage, revokedMarker, type RevokeReason } from "./messages.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export interface BreakglassContext {
   repo: string;
@@ -206,10 +207,11 @@ export class BreakglassPass {
     const approval = decision?.approval.grants.find((a) => a.path === record.path);
     const by = merged ? merged.origin.approvedBy : approval?.satisfied ? approval.counted : undefined;
     if (!by?.length) return undefined;
+    // Merged: the origin already read the reviews before the merge.
+    const known = merged?.origin.breakglass?.reviewedAt;
+    if (known) return { path: record.path, by, at: known };
     const reviews = await gw.listReviews(pull.number);
-    const times = reviews.filter((r) => r.state === "APPROVED" && r.submitted_at && by.some((b) => b.toLowerCase() === r.user?.login.toLowerCase())).map((r) => r.submitted_at!);
-    const at = times.sort().at(-1) ?? iso(this.deps.clock.now());
-    return { path: record.path, by, at: iso(new Date(at)) };
+    return { path: record.path, by, at: approvedAt(reviews, by) ?? iso(this.deps.clock.now()) };
   }
 
   /** Past the review window without the approval: an issue, closed when the approval arrives. */

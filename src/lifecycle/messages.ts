@@ -1,11 +1,13 @@
 import type { ActiveGrant } from "../providers/types.js";
 import { formatDuration } from "../grants/duration.js";
+import { isoSecond } from "../util/clock.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 export type RevokeReason = "expired" | "removed" | `revoked-by:${string}` | "drift" | "pr-closed";
 
-const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
-const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
+const iso = isoSecond;
+/** A value people wrote, shown as a code span on one line (no backticks, so no mention or markup). */
+export const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
 
 export const appliedMarker = (t: TrackedGrant) => `<!-- timebox:applied ${versionKey(t)} -->`;
 export const revokedMarker = (t: TrackedGrant) => `<!-- timebox:revoked ${versionKey(t)} -->`;

@@ -5,7 +5,7 @@ import { decide, membershipNeeds } from "../review/decide.js";
 import type { PullRequestSnapshot } from "../review/gather.js";
 import { VALIDATE_CHECK } from "../review/render.js";
 import type { Review } from "../github/types.js";
-import { parseRecords } from "./breakglass-records.js";
+import { approvedAt, parseRecords } from "./breakglass-records.js";
 import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
 
 /** The origin of another version of a grant file (`path` with blob `blobSha`, as of commit `ref`): cached by the caller. */
@@ -93,13 +93,12 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
 async function breakglassFacts(gw: LifecycleGateway, pull: MergedPull, path: string, approvedBy: string[], reviews: Review[]): Promise<BreakglassFacts | undefined> {
   const record = parseRecords(await gw.markers(pull.number)).get(path);
   if (!record) return undefined;
-  const times = reviews.filter((r) => r.state === "APPROVED" && r.submitted_at && approvedBy.some((b) => b.toLowerCase() === r.user?.login.toLowerCase())).map((r) => r.submitted_at!);
-  const reviewedAt = times.sort().at(-1);
+  const reviewedAt = approvedAt(reviews, approvedBy);
   return {
     grantedAt: record.grantedAt,
     reviewDue: record.reviewDue,
     ...(record.priorAccess ? { priorAccess: record.priorAccess } : {}),
-    ...(reviewedAt ? { reviewedBy: approvedBy, reviewedAt: new Date(reviewedAt).toISOString().replace(/\.\d{3}Z$/, "Z") } : {}),
+    ...(reviewedAt ? { reviewedBy: approvedBy, reviewedAt } : {}),
   };
 }
 

@@ -3,8 +3,9 @@ import { formatDuration, parseDuration } from "../grants/duration.js";
 import type { Policy } from "../policy/types.js";
 import { judgePullRequest } from "../review/run.js";
 import { BoundedCache } from "../util/bounded-cache.js";
-import type { Clock } from "../util/clock.js";
+import { isoSecond, type Clock } from "../util/clock.js";
 import type { Logger } from "./actions.js";
+import { tick } from "./messages.js";
 
 export interface StaleDeps {
   clock: Clock;
@@ -12,7 +13,6 @@ export interface StaleDeps {
   providers: ReadonlyMap<string, readonly string[]>;
 }
 
-const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
 
 /**
  * Stale requests: an open PR with grant files whose approval is still not satisfied `request_ttl`
@@ -61,7 +61,7 @@ function staleComment(ttl: string, ttlMs: number, since: string, waiting: string
   return [
     `<!-- timebox:stale ${since} -->`,
     `### 💤 Request closed: no approval within ${ttl}`,
-    `This access request has waited since ${since.replace(/\.\d{3}Z$/, "Z")} without the approvals its policy requires (the policy's \`request_ttl\` is ${formatDuration(ttlMs)}), so Timebox closed it. Nothing was granted.`,
+    `This access request has waited since ${isoSecond(new Date(since))} without the approvals its policy requires (the policy's \`request_ttl\` is ${formatDuration(ttlMs)}), so Timebox closed it. Nothing was granted.`,
     "",
     ...waiting,
     "",

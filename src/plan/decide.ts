@@ -25,7 +25,7 @@ export interface DecideOptions {
 export const DEFAULT_HISTORY_MARGIN_MS = 24 * 3600_000;
 
 /** `2026-03-02T09:01:00Z`: UTC, to the second. */
-export const isoSecond = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+import { isoSecond } from "../util/clock.js";
 
 /** How a grant file on the default branch stands at the plan's time. */
 type BranchState =

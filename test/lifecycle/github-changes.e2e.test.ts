@@ -4,7 +4,8 @@
  * would take the person's own membership for Timebox's, and a revoke would leave access behind.
  */
 import { jest } from "@jest/globals";
-import { POLICY, startAccessRepo, type AccessRepo } from "../support/access-repo.js";
+import { POLICY, type AccessRepo } from "../support/access-repo.js";
+import { startGithubAccess } from "../support/github-access.js";
 import { removalCommits } from "../support/lifecycle-stage.js";
 
 jest.setTimeout(60_000);
@@ -24,13 +25,7 @@ const POLICY_WITH_TEAM = `${POLICY.trimEnd()}
 
 let env: AccessRepo;
 beforeEach(async () => {
-  const seed = await startAccessRepo({ policy: POLICY_WITH_TEAM });
-  const { gh } = seed;
-  gh.createTeam({ org: "acme", slug: "prod-admins", members: ["dev3"] });
-  env = await startAccessRepo({ gh, clock: seed.clock, policy: POLICY_WITH_TEAM, env: { GH_PROVIDER_TOKEN: gh.providerToken, GH_PROVIDER_URL: gh.baseUrl } });
-  const stopSeed = seed.stop;
-  const stopEnv = env.stop;
-  env = { ...env, stop: async () => { await stopEnv(); await stopSeed(); } };
+  env = await startGithubAccess(POLICY_WITH_TEAM, (gh) => gh.createTeam({ org: "acme", slug: "prod-admins", members: ["dev3"] }));
 });
 afterEach(async () => {
   expect(env.gh.unknownRequests()).toEqual([]);

@@ -6,7 +6,8 @@
  * person had before Timebox stays. The provider acts with its own token, never the app's.
  */
 import { jest } from "@jest/globals";
-import { POLICY, startAccessRepo, type AccessRepo } from "../support/access-repo.js";
+import { POLICY, type AccessRepo } from "../support/access-repo.js";
+import { startGithubAccess } from "../support/github-access.js";
 import { markedComments, mergeApprovedGrant, removalCommits } from "../support/lifecycle-stage.js";
 
 jest.setTimeout(60_000);
@@ -34,17 +35,11 @@ const POLICY_WITH_GITHUB = `${POLICY.trimEnd()}
 
 let env: AccessRepo;
 beforeEach(async () => {
-  // The provider token is minted by the emulator, so it is only known once it runs: start an
-  // instance to get the emulator, then the instance under test with the provider's environment.
-  const seed = await startAccessRepo({ policy: POLICY_WITH_GITHUB });
-  const { gh } = seed;
-  gh.createTeam({ org: "acme", slug: "prod-admins", members: ["dev3"] });
-  // Not in Timebox's installation: only the provider's own token reaches it.
-  gh.createRepo({ owner: "acme", name: "payments", installationId: null });
-  env = await startAccessRepo({ gh, clock: seed.clock, policy: POLICY_WITH_GITHUB, env: { GH_PROVIDER_TOKEN: gh.providerToken, GH_PROVIDER_URL: gh.baseUrl } });
-  const stopSeed = seed.stop;
-  const stopEnv = env.stop;
-  env = { ...env, stop: async () => { await stopEnv(); await stopSeed(); } };
+  env = await startGithubAccess(POLICY_WITH_GITHUB, (gh) => {
+    gh.createTeam({ org: "acme", slug: "prod-admins", members: ["dev3"] });
+    // Not in Timebox's installation: only the provider's own token reaches it.
+    gh.createRepo({ owner: "acme", name: "payments", installationId: null });
+  });
 });
 afterEach(async () => {
   expect(env.gh.unknownRequests()).toEqual([]);

@@ -1,16 +1,15 @@
 import { jest } from "@jest/globals";
-import { startPostgresAccess, type PostgresAccess } from "../support/postgres-access.js";
+import type { PostgresAccess } from "../support/postgres-access.js";
+import { postgresAccessPerTest } from "../support/lifecycle-flow.js";
 import { VALID_GRANT } from "../support/access-repo.js";
 
 jest.setTimeout(60_000);
 
+// One PostgreSQL server for the file; each test its own roles, repository, emulator and app.
+const current = postgresAccessPerTest();
 let env: PostgresAccess;
-beforeEach(async () => {
-  env = await startPostgresAccess();
-});
-afterEach(async () => {
-  expect(env.gh.unknownRequests()).toEqual([]);
-  await env.stop();
+beforeEach(() => {
+  env = current();
 });
 
 const PATH = "grants/dev1-prod-db.yaml";

@@ -1,3 +1,4 @@
+import { isoSecond } from "../../util/clock.js";
 import type { Finding } from "../findings/index.js";
 import { groupBy } from "../group.js";
 import { AUDIT_COLUMNS, type AuditRow } from "../types.js";
@@ -44,7 +45,7 @@ export function renderHtml({ rows, findings, context }: Page): string {
     `<style>${STYLE}</style></head><body>`,
     "<header>",
     "<h1>Temporary access audit</h1>",
-    `<p class="meta">Repository <b>${esc(context.repository)}</b> at commit <code>${esc(context.commit.slice(0, 12) || "none")}</code> · generated ${esc(context.generatedAt.toISOString().replace(/\.\d{3}Z$/, "Z"))} by <code>timebox audit</code> · all times UTC</p>`,
+    `<p class="meta">Repository <b>${esc(context.repository)}</b> at commit <code>${esc(context.commit.slice(0, 12) || "none")}</code> · generated ${esc(isoSecond(context.generatedAt))} by <code>timebox audit</code> · all times UTC</p>`,
     context.scope ? `<p class="meta">Scope: <code>${esc(context.scope)}</code></p>` : "",
     '<dl class="stats">',
     stat(rows.length, rows.length === 1 ? "grant version" : "grant versions"),

@@ -1,3 +1,4 @@
+import { isoSecond } from "../../util/clock.js";
 import { accessEnd } from "../filter.js";
 import { gaveAccess } from "../findings/stories.js";
 import type { AuditRow } from "../types.js";
@@ -87,7 +88,7 @@ export function timelineSvg(resource: string, bars: readonly TimelineBar[], rang
     const fill = applied ? (colours.get(row.role ?? "?") ?? PALETTE[0]) : "#e2e8f0";
     const tip = [
       `${row.requester ?? "?"} · ${resource}/${row.role ?? "?"}${row.emergency ? " · BREAK-GLASS" : ""}`,
-      `${row.granted_at} → ${Number.isFinite(rawEnd) ? new Date(rawEnd).toISOString().replace(/\.\d{3}Z$/, "Z") : "no expiry known"}`,
+      `${row.granted_at} → ${Number.isFinite(rawEnd) ? isoSecond(new Date(rawEnd)) : "no expiry known"}`,
       `${row.pull_request === null ? "no PR" : `PR #${row.pull_request}`} · ${row.status}${row.revoke_reason ? ` (${row.revoke_reason})` : ""}`,
       applied ? "" : "never applied: no pull request, no Timebox record",
       row.reason ? `reason: ${cut(row.reason, 200)}` : "",
