@@ -26,6 +26,14 @@ export function pullRequestPayload(action: string, shape: PullRequestShape): Exa
   const payload = examplePayload("pull_request", action === "synchronize" || action === "edited" ? "opened" : action);
   payload.action = action;
   payload.number = shape.number;
+  aboutOurPull(payload, shape);
+  if (shape.baseSha) payload.pull_request.base.sha = shape.baseSha;
+  payload.sender.login = shape.sender ?? shape.author;
+  return payload;
+}
+
+/** Points an example payload at our installation, repository and PR. */
+function aboutOurPull(payload: Example, shape: PullRequestShape): void {
   payload.installation = { id: shape.installationId ?? 1, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
   payload.repository.name = shape.repo;
   payload.repository.full_name = `${shape.owner}/${shape.repo}`;
@@ -33,22 +41,13 @@ export function pullRequestPayload(action: string, shape: PullRequestShape): Exa
   payload.pull_request.number = shape.number;
   payload.pull_request.user.login = shape.author;
   payload.pull_request.head.sha = shape.headSha;
-  if (shape.baseSha) payload.pull_request.base.sha = shape.baseSha;
-  payload.sender.login = shape.sender ?? shape.author;
-  return payload;
 }
 
 /** A `pull_request_review` payload for our PR. */
 export function reviewPayload(action: string, shape: PullRequestShape & { reviewer: string; state: string; commitId: string }): Example {
   const payload = examplePayload("pull_request_review", action === "edited" ? "submitted" : action);
   payload.action = action;
-  payload.installation = { id: shape.installationId ?? 1, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
-  payload.repository.name = shape.repo;
-  payload.repository.full_name = `${shape.owner}/${shape.repo}`;
-  payload.repository.owner.login = shape.owner;
-  payload.pull_request.number = shape.number;
-  payload.pull_request.user.login = shape.author;
-  payload.pull_request.head.sha = shape.headSha;
+  aboutOurPull(payload, shape);
   payload.review.user.login = shape.reviewer;
   payload.review.state = shape.state.toLowerCase();
   payload.review.commit_id = shape.commitId;
