@@ -1,5 +1,6 @@
 import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import { loadConfig } from "./config/env.js";
+import type { AppSelf } from "./github/self.js";
 import type { Octokit } from "./github/types.js";
 import { onIssueCommentCreated } from "./handlers/issue-comment.js";
 import { onPullRequestClosed, onPush } from "./handlers/merged.js";
@@ -39,6 +40,11 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     // Every GitHub client Timebox uses is counted (API calls, rate limit) on /metrics.
     const auth = async (installationId?: number) => metrics.github.instrument((await app.auth(installationId)) as Octokit, installationId);
     const track = <C extends EventContext & DeliveryContext>(handler: (context: C) => Promise<void>) => metrics.track(deliveries.wrap(handler));
+    const self = once(async (): Promise<AppSelf> => {
+      const { data } = await (await app.auth()).rest.apps.getAuthenticated();
+      if (!data) throw new Error("GitHub did not describe this app (GET /app)");
+      return { appId: data.id, botLogin: `${data.slug}[bot]` };
+    });
     const reconciler = new Reconciler({
       clock,
       providers,
@@ -56,10 +62,11 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       log,
       cronExpression: config.reconcileCron,
       octokitFor: (id) => auth(id),
+      self,
       discover: () => discoverRepositories(auth),
       observeReconcile: metrics.observeReconcile,
     });
-    const deps = { providers, queue, lifecycle, webhookBudgetMs: config.webhookBudgetMs };
+    const deps = { providers, queue, lifecycle, self, webhookBudgetMs: config.webhookBudgetMs };
 
     app.on([...REVIEW_EVENTS], track(onPullRequestChanged(deps)));
     app.on([...REVIEW_CHANGE_EVENTS], track(onReviewChanged(deps)));
@@ -86,6 +93,18 @@ async function discoverRepositories(auth: (installationId?: number) => Promise<O
     for (const r of repos) targets.push({ installationId: installation.id, owner: r.owner.login, repo: r.name });
   }
   return targets;
+}
+
+/** A value computed on first use and kept; a failure is forgotten, so the next use tries again. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= load().catch((error: unknown) => {
+      value = undefined;
+      throw error;
+    });
+    return value;
+  };
 }
 
 export default createTimebox();

@@ -1,4 +1,5 @@
 import { BoundedCache } from "../util/bounded-cache.js";
+import { createdBySelf, writtenBySelf, type AppSelf } from "./self.js";
 import type { ChangedFile, CheckRunSpec, ExistingCheckRun, Octokit, PullRequestInfo, RepoRef, Review, TreeEntry } from "./types.js";
 
 /** GitHub allows 50 annotations per check-run request; more go in follow-up updates. */
@@ -14,6 +15,8 @@ export class GitHubGateway {
   constructor(
     protected readonly octokit: Octokit,
     readonly repoRef: RepoRef,
+    /** This app: only its own comments and check runs are read back as Timebox's records. */
+    readonly self: AppSelf,
     /** Trees and blobs by sha never change: a long-lived caller passes a cache to read each once. */
     protected readonly immutable: BoundedCache<unknown> = new BoundedCache(1_000),
   ) {}
@@ -120,8 +123,9 @@ export class GitHubGateway {
   }
 
   async findCheckRun(headSha: string, name: string): Promise<ExistingCheckRun | undefined> {
-    const { data } = await this.r.checks.listForRef({ ...this.repoRef, ref: headSha, check_name: name, filter: "latest", per_page: 10 });
-    const run = data.check_runs.find((c) => c.name === name);
+    // Only this app's runs: another app (a workflow) can write a run with the same name on any commit.
+    const { data } = await this.r.checks.listForRef({ ...this.repoRef, ref: headSha, check_name: name, app_id: this.self.appId, filter: "latest", per_page: 10 });
+    const run = data.check_runs.find((c) => c.name === name && createdBySelf(this.self, c));
     if (!run) return undefined;
     return {
       id: run.id,
@@ -162,7 +166,7 @@ export class GitHubGateway {
   /** Finds Timebox's own comment carrying `marker` (a hidden HTML comment). */
   async findMarkedComment(number: number, marker: string): Promise<{ id: number; body: string } | undefined> {
     const comments = await this.octokit.paginate(this.r.issues.listComments, { ...this.repoRef, issue_number: number, per_page: 100 });
-    const mine = comments.find((c) => c.user?.type === "Bot" && (c.body ?? "").includes(marker));
+    const mine = comments.find((c) => writtenBySelf(this.self, c) && (c.body ?? "").includes(marker));
     return mine ? { id: mine.id, body: mine.body ?? "" } : undefined;
   }
 

@@ -1,4 +1,5 @@
 import { GitHubGateway } from "./gateway.js";
+import { writtenBySelf } from "./self.js";
 import type { Octokit, TreeEntry } from "./types.js";
 
 const status = (error: unknown) => (error as { status?: number })?.status;
@@ -146,13 +147,18 @@ export class LifecycleGateway extends GitHubGateway {
   }
 
   /**
-   * The hidden `<!-- timebox:… -->` markers of bots' comments on a PR (people cannot forge them),
-   * listed once per reconcile.
+   * The hidden `<!-- timebox:… -->` markers of this app's own comments on a PR, listed once per
+   * reconcile. Never another bot's: a workflow can make `github-actions[bot]` write any text.
    */
   markers(number: number): Promise<Set<string>> {
-    return this.memo(`markers:${number}`, async () => {
+    return this.memo(`markers:${number}`, async () => new Set((await this.ownComments(number)).flatMap((c) => markersIn(c.body))));
+  }
+
+  /** This app's comments on a PR with GitHub's creation time (server-set), listed once per reconcile. */
+  ownComments(number: number): Promise<Array<{ body: string; createdAt: string }>> {
+    return this.memo(`own-comments:${number}`, async () => {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoRef, issue_number: number, per_page: 100 });
-      return new Set(comments.filter((c) => c.user?.type === "Bot").flatMap((c) => markersIn(c.body ?? "")));
+      return comments.filter((c) => writtenBySelf(this.self, c)).map((c) => ({ body: c.body ?? "", createdAt: c.created_at }));
     });
   }
 
@@ -161,7 +167,9 @@ export class LifecycleGateway extends GitHubGateway {
   }
 
   async comment(number: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: number, body });
+    const { data } = await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: number, body });
+    const own = this.memos.get(`own-comments:${number}`) as Promise<Array<{ body: string; createdAt: string }>> | undefined;
+    if (own) (await own).push({ body, createdAt: data.created_at });
     const known = this.memos.get(`markers:${number}`) as Promise<Set<string>> | undefined;
     if (known) for (const m of markersIn(body)) (await known).add(m);
   }

@@ -1,3 +1,4 @@
+import type { AppSelf } from "../github/self.js";
 import type { LifecycleRuntime } from "../lifecycle/runtime.js";
 import type { KeyedQueue } from "../util/keyed-queue.js";
 
@@ -8,6 +9,8 @@ export interface AppDeps {
   queue: KeyedQueue;
   /** How long a webhook waits for the reconcile it triggers (the rest runs on after the answer). */
   webhookBudgetMs: number;
+  /** This app's id and bot login, read once: its own records are recognised by who wrote them. */
+  self: () => Promise<AppSelf>;
   /** Post-merge effects go through the lifecycle only. */
   lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand" | "recordOutcome">;
 }

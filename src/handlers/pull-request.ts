@@ -25,7 +25,7 @@ export function onPullRequestChanged(deps: AppDeps) {
     const decision = await deps.queue.run(`${repo.owner}/${repo.repo}#${pr.number}`, () => review(context, deps, pr.number, pushed));
     // The label only marks the PR for the lifecycle, which judges it again before granting anything.
     const wants = decision !== undefined && startsBreakglass(decision);
-    if (wants && !isBreakglass(pr)) await new LifecycleGateway(context.octokit, repo).addLabel(pr.number, BREAKGLASS_LABEL);
+    if (wants && !isBreakglass(pr)) await new LifecycleGateway(context.octokit, repo, await deps.self()).addLabel(pr.number, BREAKGLASS_LABEL);
     if (wants || isBreakglass(pr)) await reconcileFor(deps, context);
   };
 }
@@ -35,9 +35,9 @@ export function onPullRequestChanged(deps: AppDeps) {
 export const isBreakglass = (pr: { labels?: Array<{ name?: string }> }) => !!pr.labels?.some((l) => l.name === BREAKGLASS_LABEL);
 
 /** Judges one PR; extensions are counted through the grant's history on the base branch. */
-export function review(context: Context, deps: AppDeps, number: number, pushed?: ReviewOptions["pushed"]) {
+export async function review(context: Context, deps: AppDeps, number: number, pushed?: ReviewOptions["pushed"]) {
   const repo = context.repo();
-  const gw = new LifecycleGateway(context.octokit, repo);
+  const gw = new LifecycleGateway(context.octokit, repo, await deps.self());
   return reviewPullRequest(gw, number, {
     providers: deps.providers,
     pushed,

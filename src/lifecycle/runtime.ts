@@ -1,6 +1,7 @@
 import cron from "node-cron";
 import type { ScheduledTask } from "node-cron";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { AppSelf } from "../github/self.js";
 import type { Octokit } from "../github/types.js";
 import { BoundedCache } from "../util/bounded-cache.js";
 import type { Clock } from "../util/clock.js";
@@ -23,6 +24,8 @@ export interface RuntimeDeps {
   clock: Clock;
   log: Logger;
   octokitFor: (installationId: number) => Promise<Octokit>;
+  /** This app's id and bot login (read once): only its own comments and check runs are its records. */
+  self: () => Promise<AppSelf>;
   /** Every repository of every installation (for start-up and the backstop tick). */
   discover: () => Promise<RepoTarget[]>;
   cronExpression: string;
@@ -63,7 +66,7 @@ export class LifecycleRuntime {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
-      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
+      const gw = await this.gatewayFor(target, octokit);
       const run = () => this.deps.reconciler.reconcile(gw, name, (sha) => this.pushers.peek(sha));
       const report = await (this.deps.observeReconcile ?? ((f) => f()))(run);
       if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
@@ -82,7 +85,7 @@ export class LifecycleRuntime {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
-      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
+      const gw = await this.gatewayFor(target, octokit);
       const result = await this.commands.revokeByCommand(gw, name, pr, login, (refs) => this.isAllowed(gw, refs, login));
       this.deps.log.info({ repo: name, pr, login, result }, "revoke command");
       return result;
@@ -94,9 +97,14 @@ export class LifecycleRuntime {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, async () => {
-      const gw = new LifecycleGateway(octokit ?? (await this.deps.octokitFor(target.installationId)), { owner: target.owner, repo: target.repo }, this.immutable);
+      const gw = await this.gatewayFor(target, octokit);
       return this.commands.recordOutcome(gw, name, pr, login, text, (refs) => this.isAllowed(gw, refs, login));
     });
+  }
+
+  private async gatewayFor(target: RepoTarget, octokit?: Octokit): Promise<LifecycleGateway> {
+    const client = octokit ?? (await this.deps.octokitFor(target.installationId));
+    return new LifecycleGateway(client, { owner: target.owner, repo: target.repo }, await this.deps.self(), this.immutable);
   }
 
   /** Whether `login` is one of `refs`; team membership read live (active members only), a failed lookup does not allow. */

@@ -40,8 +40,12 @@ function mockReads(scope: nock.Scope, author: string, grant: string, existingRun
   const runs = (name: string, id?: number) =>
     id === undefined
       ? { total_count: 0, check_runs: [] }
-      : { total_count: 1, check_runs: [{ id, name, status: "in_progress", conclusion: null, external_id: "", output: { title: null, summary: null } }] };
+      : { total_count: 1, check_runs: [{ id, name, app: { id: 123 }, status: "in_progress", conclusion: null, external_id: "", output: { title: null, summary: null } }] };
   scope
+    // Who Timebox is (read once per process): its own records are recognised by this app's id.
+    .get("/app")
+    .optionally()
+    .reply(200, { id: 123, slug: "timebox" })
     .post("/app/installations/1/access_tokens")
     .reply(201, { token: "ghs_test", expires_at: "2999-01-01T00:00:00Z", permissions: {}, repository_selection: "all" })
     .get(`${REPO}/pulls/${NUMBER}`)
@@ -80,10 +84,10 @@ function mockReads(scope: nock.Scope, author: string, grant: string, existingRun
     .get(`${REPO}/git/blobs/${BLOB}`)
     .reply(200, { sha: BLOB, encoding: "base64", content: b64(grant) })
     .get(`${REPO}/commits/${HEAD}/check-runs`)
-    .query({ check_name: "timebox/validate", filter: "latest", per_page: 10 })
+    .query({ check_name: "timebox/validate", app_id: 123, filter: "latest", per_page: 10 })
     .reply(200, runs("timebox/validate", existingRuns.validate))
     .get(`${REPO}/commits/${HEAD}/check-runs`)
-    .query({ check_name: "timebox/approval", filter: "latest", per_page: 10 })
+    .query({ check_name: "timebox/approval", app_id: 123, filter: "latest", per_page: 10 })
     .reply(200, runs("timebox/approval", existingRuns.approval));
 }
 

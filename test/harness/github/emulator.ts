@@ -6,7 +6,7 @@ import { ObjectStore, type FileMode } from "./git.js";
 import { RepoHandle, type ActionResult, type Files } from "./repo-handle.js";
 import { buildRouter } from "./routes/index.js";
 import { EmulatorServer } from "./server.js";
-import { State, type RepoRole, type RequestHook, type RequestRecord, type TokenKind, type User, type UserType } from "./state.js";
+import { State, type ForeignApp, type RepoRole, type RequestHook, type RequestRecord, type TokenKind, type User, type UserType } from "./state.js";
 import type { WebhookEvent } from "./payloads.js";
 
 export interface EmulatorOptions {
@@ -306,7 +306,7 @@ export class GitHubEmulator {
   merge(n: number, opts: Parameters<RepoHandle["merge"]>[1]): ActionResult { return this.repo().merge(n, opts); }
   close(n: number, opts?: { by?: string }): ActionResult { return this.repo().close(n, opts); }
   reopen(n: number, opts?: { by?: string }): ActionResult { return this.repo().reopen(n, opts); }
-  comment(n: number, opts: { author: string; body: string }): ActionResult { return this.repo().comment(n, opts); }
+  comment(n: number, opts: { author: string; body: string; app?: ForeignApp }): ActionResult { return this.repo().comment(n, opts); }
   protectBranch(branch: string, opts?: { allowApp?: boolean; status?: 403 | 422 }): void { this.repo().protectBranch(branch, opts); }
 
   // ---- reads on the default repository ------------------------------------------------

@@ -2,7 +2,7 @@
 import { HttpError, unprocessable } from "./router.js";
 import { pullHeadSha } from "./render.js";
 import type { FlatTree } from "./git.js";
-import type { CheckRun, Issue, PullRequest, Repo, Review, State, TokenKind, User } from "./state.js";
+import type { CheckRun, Issue, IssueComment, PullRequest, Repo, Review, State, TokenKind, User } from "./state.js";
 
 /** Update a branch ref with GitHub's rules: fast-forward check (unless force) and branch protection. */
 export function updateRef(
@@ -240,10 +240,10 @@ export function dismissReview(r: Repo, v: Review): void {
   v.state = "DISMISSED";
 }
 
-export function addComment(st: State, r: Repo, issue: number, user: string, body: string) {
+export function addComment(st: State, r: Repo, issue: number, user: string, body: string, viaApp?: IssueComment["viaApp"]) {
   const id = st.id();
   const now = st.now();
-  const c = { id, node_id: st.nodeId("IssueComment", id), issue, user, body, createdAt: now, updatedAt: now };
+  const c: IssueComment = { id, node_id: st.nodeId("IssueComment", id), issue, user, body, createdAt: now, updatedAt: now, ...(viaApp ? { viaApp } : {}) };
   r.comments.push(c);
   const i = r.issues.get(issue);
   if (i) i.updatedAt = now;

@@ -1,5 +1,5 @@
 /** State → JSON in the shapes GitHub's REST API returns. */
-import type { CheckRun, Issue, IssueComment, Label, PullRequest, Repo, Review, State, User } from "./state.js";
+import type { CheckRun, ForeignApp, Issue, IssueComment, Label, PullRequest, Repo, Review, State, User } from "./state.js";
 import type { CommitObject, DiffEntry } from "./git.js";
 
 export type Json = Record<string, unknown>;
@@ -298,7 +298,7 @@ export function comment(st: State, r: Repo, c: IssueComment): Json {
     updated_at: c.updatedAt,
     issue_url: `${st.api}/repos/${r.fullName}/issues/${c.issue}`,
     author_association: authorAssociation(r, c.user),
-    performed_via_github_app: null,
+    performed_via_github_app: c.viaApp === "timebox" ? app(st) : c.viaApp ? app(st, c.viaApp) : null,
   };
 }
 
@@ -408,18 +408,20 @@ export function review(st: State, r: Repo, v: Review): Json {
   };
 }
 
-export function app(st: State): Json {
-  const id = st.app.id;
+/** Timebox's app, or another app acting in the repository (`foreign`). */
+export function app(st: State, foreign?: ForeignApp): Json {
+  const id = foreign?.id ?? st.app.id;
+  const slug = foreign?.slug ?? st.app.slug;
   return {
     id,
-    slug: st.app.slug,
+    slug,
     node_id: st.nodeId("App", id),
     client_id: `Iv1.${id.toString(16).padStart(16, "0")}`,
     owner: user(st, st.app.owner),
-    name: st.app.name,
+    name: foreign ? foreign.slug : st.app.name,
     description: "Emulated GitHub App",
     external_url: st.origin,
-    html_url: `${st.origin}/apps/${st.app.slug}`,
+    html_url: `${st.origin}/apps/${slug}`,
     created_at: "2020-01-01T00:00:00Z",
     updated_at: "2020-01-01T00:00:00Z",
     permissions: { checks: "write", contents: "write", issues: "write", pull_requests: "write", metadata: "read", members: "write", administration: "write" },
@@ -452,7 +454,7 @@ export function checkRun(st: State, r: Repo, c: CheckRun): Json {
     },
     name: c.name,
     check_suite: { id: c.checkSuiteId },
-    app: app(st),
+    app: app(st, c.foreignApp),
     pull_requests: prs.map((p) => ({
       url: `${api}/pulls/${p.number}`,
       id: p.id,

@@ -3,7 +3,7 @@ import { closePull, addComment, addReview, createPull, dismissReview, mergePull,
 import { issueCommentPayload, pullRequestPayload, pushPayload, reviewPayload, type WebhookEvent } from "./payloads.js";
 import { resolveCommit } from "./resolve.js";
 import type { CommitObject, FileMode } from "./git.js";
-import type { CheckRun, Issue, IssueComment, PullRequest, Repo, RepoRole, Review, State } from "./state.js";
+import type { CheckRun, ForeignApp, Issue, IssueComment, PullRequest, Repo, RepoRole, Review, State } from "./state.js";
 
 export type FileSpec = string | { content: string; mode?: FileMode } | { sha: string; mode: "160000" };
 export type Files = Record<string, FileSpec>;
@@ -148,11 +148,37 @@ export class RepoHandle {
     return result([pullRequestPayload(this.st, this.repo, p, "reopened", opts.by ?? p.user)], { number: n });
   }
 
-  comment(n: number, opts: { author: string; body: string }): ActionResult {
+  /** A comment by a person, or (with `app`) by another GitHub App's bot, e.g. `github-actions[bot]` from a workflow. */
+  comment(n: number, opts: { author: string; body: string; app?: ForeignApp }): ActionResult {
     const r = this.repo;
     if (!r.issues.has(n)) throw new Error(`no issue or pull request #${n}`);
-    const c = addComment(this.st, r, n, this.st.user(opts.author).login, opts.body);
-    return result([issueCommentPayload(this.st, r, c, "created", opts.author)], { number: n, commentId: c.id });
+    const author = opts.app ? this.st.user(opts.author.endsWith("[bot]") ? opts.author : `${opts.author}[bot]`, "Bot").login : this.st.user(opts.author).login;
+    const c = addComment(this.st, r, n, author, opts.body, opts.app);
+    return result([issueCommentPayload(this.st, r, c, "created", author)], { number: n, commentId: c.id });
+  }
+
+  /** A check run written by another GitHub App (anyone who can run a workflow can write one with any name). */
+  foreignCheckRun(sha: string, opts: { app: ForeignApp; name: string; conclusion?: string; externalId?: string; output?: { title: string; summary: string; text?: string } }): CheckRun {
+    const id = this.st.id();
+    const now = this.st.now();
+    const c: CheckRun = {
+      id,
+      node_id: this.st.nodeId("CheckRun", id),
+      headSha: sha,
+      name: opts.name,
+      externalId: opts.externalId ?? null,
+      status: "completed",
+      conclusion: opts.conclusion ?? "success",
+      startedAt: now,
+      completedAt: now,
+      detailsUrl: null,
+      output: { title: opts.output?.title ?? null, summary: opts.output?.summary ?? null, text: opts.output?.text ?? null, annotations: [] },
+      checkSuiteId: this.st.id(),
+      createdBy: "provider",
+      foreignApp: opts.app,
+    };
+    this.repo.checkRuns.push(c);
+    return c;
   }
 
   // ---- setup -------------------------------------------------------------------------

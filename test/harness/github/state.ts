@@ -61,6 +61,14 @@ export interface IssueComment {
   body: string;
   createdAt: string;
   updatedAt: string;
+  /** The GitHub App that created it (`performed_via_github_app`): Timebox's own for its installation token, another app's when set by a test. */
+  viaApp?: ForeignApp | "timebox";
+}
+
+/** Another GitHub App acting in the same repository (e.g. GitHub Actions, id 15368). */
+export interface ForeignApp {
+  id: number;
+  slug: string;
 }
 
 export interface Issue {
@@ -116,6 +124,8 @@ export interface CheckRun {
   output: { title: string | null; summary: string | null; text: string | null; annotations: Annotation[] };
   checkSuiteId: number;
   createdBy: TokenKind;
+  /** Set when another GitHub App created it (a test acting as that app); Timebox's app otherwise. */
+  foreignApp?: ForeignApp;
 }
 
 export interface BranchProtection {

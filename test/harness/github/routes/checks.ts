@@ -89,7 +89,7 @@ export function checkRoutes(router: Router): void {
 
   router.on("PATCH", "/repos/{owner}/{repo}/check-runs/{check_run_id}", (ctx) => {
     const { r, c } = checkOf(ctx);
-    if (ctx.token.kind === "installation" && c.createdBy !== "installation")
+    if (ctx.token.kind === "installation" && (c.createdBy !== "installation" || c.foreignApp))
       throw new HttpError(403, "Invalid app_id `" + ctx.st.app.id + "` - check run can only be modified by the GitHub App that created it.");
     const copy: CheckRun = structuredClone(c);
     apply(ctx, copy, ctx.body);
@@ -132,6 +132,8 @@ export function checkRoutes(router: Router): void {
     if (name) runs = runs.filter((c) => c.name === name);
     const status = ctx.query.get("status");
     if (status) runs = runs.filter((c) => c.status === status);
+    const appId = ctx.query.get("app_id");
+    if (appId) runs = runs.filter((c) => (c.foreignApp?.id ?? ctx.st.app.id) === Number(appId));
     runs.sort((a, b) => b.id - a.id);
     const { page, headers } = paginate(ctx, runs);
     return { headers, body: { total_count: runs.length, check_runs: page.map((c) => render.checkRun(ctx.st, r, c)) } };

@@ -156,7 +156,7 @@ export function issueRoutes(router: Router): void {
   router.on("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", (ctx) => {
     const { r, i } = issueOf(ctx);
     const me = actorOf(ctx.st, ctx.token.kind, ctx.token.actor);
-    const c = addComment(ctx.st, r, i.number, me.login, checkBody(ctx.body.body));
+    const c = addComment(ctx.st, r, i.number, me.login, checkBody(ctx.body.body), ctx.token.kind === "installation" ? "timebox" : undefined);
     return { status: 201, body: render.comment(ctx.st, r, c) };
   });
 

@@ -1,0 +1,24 @@
+/**
+ * Who Timebox is on GitHub: its app id and its bot's login, read once at start-up. Timebox's own
+ * records (comments carrying markers, check runs) are recognised by who wrote them, never by their
+ * shape: anyone who can run a workflow can make `github-actions[bot]` write the same text.
+ */
+export interface AppSelf {
+  appId: number;
+  /** `<slug>[bot]`: logins with `[bot]` belong to GitHub Apps and cannot be registered by people. */
+  botLogin: string;
+}
+
+interface Authored {
+  user?: { login?: string; type?: string } | null;
+  performed_via_github_app?: { id?: number } | null;
+}
+
+/** Whether this app wrote a comment: its app id, or its bot login when GitHub omits the app. */
+export function writtenBySelf(self: AppSelf, c: Authored): boolean {
+  if (c.performed_via_github_app?.id !== undefined) return c.performed_via_github_app.id === self.appId;
+  return c.user?.type === "Bot" && c.user.login?.toLowerCase() === self.botLogin.toLowerCase();
+}
+
+/** Whether this app created a check run (`app.id`, set by GitHub). */
+export const createdBySelf = (self: AppSelf, run: { app?: { id?: number } | null }): boolean => run.app?.id === self.appId;
