@@ -15,6 +15,11 @@ export interface TimeboxConfig {
    * then finishes on its own. GitHub gives a delivery 10 s.
    */
   webhookBudgetMs: number;
+  /**
+   * Deadline of one provider call (grant, revoke, read-back, drift listing, target check): past
+   * it the call fails with a retryable error, so a hung database or API never stalls revocations.
+   */
+  providerTimeoutMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
@@ -25,10 +30,17 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     stuckRevokeAfter: Number(env.TIMEBOX_STUCK_REVOKE_AFTER ?? 3),
     scheduler: env.TIMEBOX_SCHEDULER !== "off",
     webhookBudgetMs: Number(env.TIMEBOX_WEBHOOK_BUDGET_MS ?? 8000),
+    providerTimeoutMs: providerTimeoutMs(env.TIMEBOX_PROVIDER_TIMEOUT_MS),
   };
 }
 
 function hours(value: string | undefined, fallback: number): number {
   const n = Number(value ?? fallback);
   return (Number.isFinite(n) && n >= 0 ? n : fallback) * 3600_000;
+}
+
+/** TIMEBOX_PROVIDER_TIMEOUT_MS: default 60 s; a value that is not a whole number from 100 ms to 10 min keeps the default. */
+function providerTimeoutMs(value: string | undefined): number {
+  const n = Number(value ?? 60_000);
+  return Number.isInteger(n) && n >= 100 && n <= 600_000 ? n : 60_000;
 }
