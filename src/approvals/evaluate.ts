@@ -70,6 +70,8 @@ interface Requirement {
   unmet?: string;
   refs: PrincipalRef[];
   needed: number;
+  /** For a grant: its requester, whose approval never counts for it. */
+  requester?: string;
 }
 
 function blankResult(req: Requirement): RequirementResult {
@@ -132,6 +134,10 @@ function evaluateRequirement(
       ignore(rv, "dismissed", "review was dismissed; no approval and no block");
       continue;
     }
+    if (s.state === "APPROVED" && req.requester !== undefined && rv.key === lower(req.requester)) {
+      ignore(rv, "requester", "is the grant's requester; nobody approves their own access");
+      continue;
+    }
     const lastPusher = `pushed the head commit ${shortSha(pr.headSha)}; the last pusher never counts`;
     if (s.state === "APPROVED" && ex === "last-pusher") {
       ignore(rv, "last-pusher", lastPusher);
@@ -170,7 +176,11 @@ function evaluateRequirement(
   }
 
   // What is still missing, and from whom.
-  const excluded = new Set([lower(pr.author), ...(pr.lastPusher !== undefined ? [lower(pr.lastPusher)] : [])]);
+  const excluded = new Set([
+    lower(pr.author),
+    ...(pr.lastPusher !== undefined ? [lower(pr.lastPusher)] : []),
+    ...(req.requester !== undefined ? [lower(req.requester)] : []),
+  ]);
   const countedKeys = new Set(result.counted.map(lower));
   result.missingCount = Math.max(0, req.needed - result.counted.length);
   result.missingFrom = req.refs.filter((r) => {
@@ -186,7 +196,7 @@ function evaluateRequirement(
       parts.push(
         `needs ${noun}, but nobody else is eligible (${req.kind === "policy-change" ? "owners" : "approvers"}: ${
           req.refs.join(", ") || "none"
-        }; the author and last pusher cannot approve and each approver counts once); the policy must change`,
+        }; the author, the requester and the last pusher cannot approve and each approver counts once); the policy must change`,
       );
     } else {
       let text = `needs ${noun} from ${orList(result.missingFrom)}`;
@@ -219,6 +229,7 @@ function grantRequirement(g: ApprovalInput["grants"][number]): Requirement {
     ...(g.resource !== undefined ? { resource: g.resource } : {}),
     ...(g.role !== undefined ? { role: g.role } : {}),
     valid: g.valid === true,
+    ...(typeof g.requester === "string" && g.requester.trim() !== "" ? { requester: g.requester.trim() } : {}),
   };
   const refs = dedupeRefs(g.spec?.approvers ?? []);
   const needed = neededApprovals(g.spec?.approvals);

@@ -16,6 +16,12 @@ export interface GrantApprovalInput {
   role?: string;
   /** The role as the policy defines it **at the base commit** (never the PR head's policy). */
   spec?: RoleSpec;
+  /**
+   * The grant's `requester` (the login that gets the access). Their approval never counts for this
+   * grant — with `allow_on_behalf` the PR's author may be someone else, and the requester may be an
+   * eligible approver of the role. Absent when the file could not be read (it is then invalid).
+   */
+  requester?: string;
 }
 
 /** Present when the PR changes `.github/timebox.yml`. */
@@ -76,6 +82,7 @@ export interface MembershipQuery {
 /** Why a review did not count. */
 export type IgnoredKind =
   | "author"
+  | "requester"
   | "last-pusher"
   | "bot"
   | "deleted-account"
@@ -111,7 +118,7 @@ export interface RequirementResult {
   counted: string[];
   /** How many more approvals are needed (0 when enough were counted). */
   missingCount: number;
-  /** Who could still give them: `required` without the author and last pusher, and without those counted. */
+  /** Who could still give them: `required` without the author, requester and last pusher, and without those counted. */
   missingFrom: PrincipalRef[];
   /** One line: what is still missing (empty when satisfied). */
   missing: string;

@@ -77,7 +77,7 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
 function approvalInput(snapshot: PullRequestSnapshot, basePolicy: PolicyVerdict | undefined, grants: GrantVerdict[], pusher?: string): ApprovalInput {
   const policy = basePolicy?.policy;
   return {
-    grants: grants.map((g) => ({ path: g.path, valid: g.valid, resource: g.grant?.resource, role: g.grant?.role, spec: g.role })),
+    grants: grants.map((g) => ({ path: g.path, valid: g.valid, resource: g.grant?.resource, role: g.grant?.role, spec: g.role, requester: g.grant?.requester })),
     // Without a base policy there are no owners yet: bootstrapping is left to branch protection.
     policyChange: snapshot.headPolicy && policy ? { owners: policy.owners } : undefined,
     pr: { author: snapshot.pr.author, headSha: snapshot.pr.headSha, lastPusher: pusher },

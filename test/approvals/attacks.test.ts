@@ -24,6 +24,13 @@ describe("attacks that must not be approved", () => {
     expect(r.grants[0]!.ignored).toContainEqual(expect.objectContaining({ login: "mallory", kind: "author" }));
   });
 
+  test("with allow_on_behalf, the requester (an eligible approver) approves their own grant opened by a colleague", () => {
+    // dev1 opens a grant for dba1; dba1 is in @acme/dba, an approver of the role, and approves it.
+    const r = run(input({ author: "dev1", grants: [{ ...grant(G, spec(["@acme/dba"])), requester: "dba1" }], reviews: [["dba1", "APPROVED"]] }));
+    expect(r.grants[0]!.counted).toEqual([]);
+    expect(r.grants[0]!.ignored).toContainEqual(expect.objectContaining({ login: "dba1", kind: "requester" }));
+  });
+
   test("approval by whoever pushed the head commit", () => {
     // trent (an approver) pushes a change to dev1's grant, then approves it.
     const r = run(input({ author: "dev1", lastPusher: "trent", grants: [grant(G, spec(["trent", "@acme/dba"]))], reviews: [["trent", "APPROVED"]] }));

@@ -29,6 +29,30 @@ interface Scenario {
 
 const scenarios: Scenario[] = [
   {
+    name: "on behalf: the requester's own approval never counts (issue #10 item 4)",
+    input: input({ author: "dev1", grants: [{ ...grant(G, DBA), requester: "DBA1" }], reviews: [["dba1", "APPROVED"]] }),
+    satisfied: false,
+    grants: [{ counted: [], missing: "needs 1 more approval from @acme/dba or sre1" }],
+  },
+  {
+    name: "on behalf: another eligible approver counts; the requester is not offered as one",
+    input: input({ author: "dev1", grants: [{ ...grant(G, spec(["sre1", "dba1"])), requester: "sre1" }], reviews: [["sre1", "APPROVED"], ["dba1", "APPROVED"]] }),
+    satisfied: true,
+    grants: [{ counted: ["dba1"] }],
+  },
+  {
+    name: "on behalf: the requester as the only other listed approver leaves nobody eligible",
+    input: input({ author: "dev1", grants: [{ ...grant(G, spec(["sre1"])), requester: "sre1" }], reviews: [["sre1", "APPROVED"]] }),
+    satisfied: false,
+    grants: [{ counted: [], missing: /nobody else is eligible/ }],
+  },
+  {
+    name: "the requester's changes requested still blocks",
+    input: input({ author: "dev1", grants: [{ ...grant(G, DBA), requester: "dba1" }], reviews: [["dba1", "CHANGES_REQUESTED"], ["sre1", "APPROVED"]] }),
+    satisfied: false,
+    grants: [{ counted: ["sre1"], blockedBy: ["dba1"] }],
+  },
+  {
     name: "approver listed by login approves the head commit",
     input: input({ grants: [grant(G, DBA)], reviews: [["sre1", "APPROVED"]] }),
     satisfied: true,
