@@ -90,7 +90,7 @@ export class GitHubGateway {
     const prefix = dir.endsWith("/") || dir === "" ? dir : `${dir}/`;
     return data.tree
       .filter((e) => e.path && e.sha && e.mode)
-      .map((e) => ({ path: `${prefix}${e.path}`, mode: e.mode!, sha: e.sha!, type: e.type as TreeEntry["type"] }));
+      .map((e) => ({ path: `${prefix}${e.path}`, mode: e.mode!, sha: e.sha!, type: e.type as TreeEntry["type"], ...(typeof e.size === "number" ? { size: e.size } : {}) }));
   }
 
   async listReviews(number: number): Promise<Review[]> {

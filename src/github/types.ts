@@ -35,6 +35,8 @@ export interface TreeEntry {
   mode: string;
   sha: string;
   type: "blob" | "tree" | "commit";
+  /** A blob's size in bytes, as the trees API reports it: lets a caller refuse a huge file before downloading it. */
+  size?: number;
 }
 
 export interface Review {
