@@ -43,6 +43,12 @@ export interface LabelledPull {
   author: string;
 }
 
+/** A comment of this app's, with GitHub's (server-set) creation time. */
+export interface OwnComment {
+  body: string;
+  createdAt: string;
+}
+
 /** How moving a branch ended. */
 type Advance = { kind: "moved"; sha: string } | { kind: "refused"; head: string; sha: string } | { kind: "declined" };
 
@@ -155,7 +161,7 @@ export class LifecycleGateway extends GitHubGateway {
   }
 
   /** This app's comments on a PR with GitHub's creation time (server-set), listed once per reconcile. */
-  ownComments(number: number): Promise<Array<{ body: string; createdAt: string }>> {
+  ownComments(number: number): Promise<OwnComment[]> {
     return this.memo(`own-comments:${number}`, async () => {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { ...this.repoRef, issue_number: number, per_page: 100 });
       return comments.filter((c) => writtenBySelf(this.self, c)).map((c) => ({ body: c.body ?? "", createdAt: c.created_at }));
@@ -168,7 +174,7 @@ export class LifecycleGateway extends GitHubGateway {
 
   async comment(number: number, body: string): Promise<void> {
     const { data } = await this.octokit.rest.issues.createComment({ ...this.repoRef, issue_number: number, body });
-    const own = this.memos.get(`own-comments:${number}`) as Promise<Array<{ body: string; createdAt: string }>> | undefined;
+    const own = this.memos.get(`own-comments:${number}`) as Promise<OwnComment[]> | undefined;
     if (own) (await own).push({ body, createdAt: data.created_at });
     const known = this.memos.get(`markers:${number}`) as Promise<Set<string>> | undefined;
     if (known) for (const m of markersIn(body)) (await known).add(m);
@@ -325,7 +331,8 @@ export class LifecycleGateway extends GitHubGateway {
   }
 }
 
-const markersIn = (body: string): string[] => body.match(/<!-- timebox:[^>]*-->/g) ?? [];
+/** The hidden markers of a comment that start a line: text a person typed inside a comment never starts one. */
+export const markersIn = (body: string): string[] => body.match(/^<!-- timebox:[^>\n]*-->/gm) ?? [];
 
 function isProtectedBranch(error: unknown): boolean {
   return (status(error) === 403 || status(error) === 422) && /protected branch|branch protection|rule/i.test(message(error));

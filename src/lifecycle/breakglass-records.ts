@@ -6,7 +6,8 @@
 import { formatDuration } from "../grants/duration.js";
 import type { ActiveGrant } from "../providers/types.js";
 import { isoSecond as iso } from "../util/clock.js";
-import { tick } from "./messages.js";
+import { markersIn, type OwnComment } from "../github/lifecycle-gateway.js";
+import { prose, tick } from "./messages.js";
 
 export const BREAKGLASS_LABEL = "timebox:breakglass";
 export const UNREVIEWED_LABEL = "timebox:breakglass-unreviewed";
@@ -53,22 +54,33 @@ function jsonOf(marker: string, prefix: string): Record<string, unknown> | undef
 const isText = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 1000;
 const isTime = (v: unknown): v is string => isText(v) && !Number.isNaN(Date.parse(v));
 
-/** The records among a PR's markers, by path; the first one for a path wins (a second replica's duplicate is ignored). */
-export function parseRecords(markers: Iterable<string>): Map<string, BreakglassRecord> {
+/**
+ * The break-glass records among this app's comments on a PR, by path; the first one for a path wins
+ * (a second replica's duplicate is ignored). Bounded by facts people cannot choose: the grant began
+ * no later than GitHub says the record was posted, and ends no later than that plus its duration.
+ */
+export function recordsOf(comments: readonly OwnComment[]): Map<string, BreakglassRecord> {
   const out = new Map<string, BreakglassRecord>();
-  for (const m of markers) {
-    const r = jsonOf(m, RECORD_PREFIX);
-    if (!r || out.has(String(r.path))) continue;
-    const texts = ["path", "requester", "principal", "resource", "role", "target", "duration"].every((k) => isText(r[k]));
-    const times = ["grantedAt", "expiresAt", "reviewDue"].every((k) => isTime(r[k]));
-    if (texts && times && typeof r.durationMs === "number" && typeof r.reason === "string") out.set(r.path as string, r as unknown as BreakglassRecord);
+  for (const c of comments) {
+    for (const m of markersIn(c.body)) {
+      const r = jsonOf(m, RECORD_PREFIX);
+      if (!r || out.has(String(r.path))) continue;
+      const texts = ["path", "requester", "principal", "resource", "role", "target", "duration"].every((k) => isText(r[k]));
+      const times = ["grantedAt", "expiresAt", "reviewDue"].every((k) => isTime(r[k]));
+      if (!texts || !times || typeof r.durationMs !== "number" || !(r.durationMs > 0) || typeof r.reason !== "string") continue;
+      const record = r as unknown as BreakglassRecord;
+      const posted = Date.parse(c.createdAt);
+      const grantedAt = Math.min(Date.parse(record.grantedAt), posted);
+      const expiresAt = Math.min(Date.parse(record.expiresAt), posted + record.durationMs);
+      out.set(record.path, { ...record, grantedAt: iso(new Date(grantedAt)), expiresAt: iso(new Date(expiresAt)) });
+    }
   }
   return out;
 }
 
-export function parseReviewed(markers: Iterable<string>): Map<string, ReviewedRecord> {
+export function reviewedOf(comments: readonly OwnComment[]): Map<string, ReviewedRecord> {
   const out = new Map<string, ReviewedRecord>();
-  for (const m of markers) {
+  for (const m of comments.flatMap((c) => markersIn(c.body))) {
     const r = jsonOf(m, REVIEWED_PREFIX);
     if (r && isText(r.path) && isTime(r.at) && Array.isArray(r.by) && !out.has(r.path)) out.set(r.path, { path: r.path, by: r.by.map(String), at: r.at });
   }
@@ -91,7 +103,7 @@ export function appliedNotice(r: BreakglassRecord, approvers: readonly string[])
     `## 🚨 Break-glass: emergency access applied before review — ${tick(r.path)}`,
     `${tick(r.requester)} gets ${tick(r.role)} on ${tick(r.resource)} **now, without review**, for ${formatDuration(r.durationMs)}: until **${r.expiresAt}**.`,
     "",
-    `- **Reason:** ${r.reason.replace(/\s+/g, " ").slice(0, 500)}`,
+    `- **Reason:** ${prose(r.reason)}`,
     ...(r.ticket ? [`- **Ticket:** ${tick(r.ticket)}`] : []),
     `- **Review due by:** ${r.reviewDue}`,
     "",
@@ -119,7 +131,7 @@ export function unreviewedIssue(pr: number, r: BreakglassRecord, now: Date): { m
       `${tick(r.requester)} used break-glass on ${tick(r.resource)}/${tick(r.role)} in #${pr} at ${r.grantedAt} (until ${r.expiresAt}).`,
       `The normal approval was due by ${r.reviewDue} and had not arrived at ${iso(now)}.`,
       "",
-      `- **Reason:** ${r.reason.replace(/\s+/g, " ").slice(0, 500)}`,
+      `- **Reason:** ${prose(r.reason)}`,
       ...(r.ticket ? [`- **Ticket:** ${tick(r.ticket)}`] : []),
       "",
       "Review the pull request (approve it if the access was justified); Timebox closes this issue when the approval arrives.",
@@ -134,5 +146,5 @@ export function closedNote(path: string, sha: string | undefined): string {
 }
 
 export function closedNotice(note: string): string {
-  return [`### 📝 Break-glass recorded`, note].join("\n");
+  return [note.match(/^<!-- timebox:[^>]*-->/)?.[0] ?? "", `### 📝 Break-glass recorded`, note.replace(/^<!-- timebox:[^>]*-->/, "")].join("\n");
 }

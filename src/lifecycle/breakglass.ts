@@ -15,8 +15,8 @@ import {
   closedMarker,
   closedNote,
   closedNotice,
-  parseRecords,
-  parseReviewed,
+  recordsOf,
+  reviewedOf,
   reviewedNotice,
   UNREVIEWED_LABEL,
   unreviewedIssue,
@@ -82,8 +82,9 @@ export class BreakglassPass {
 
   private async pull(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, result: BreakglassResult): Promise<void> {
     const markers = await gw.markers(pull.number);
-    const records = parseRecords(markers);
-    const reviewed = parseReviewed(markers);
+    const comments = await gw.ownComments(pull.number);
+    const records = boundedRecords(recordsOf(comments), ctx.policy);
+    const reviewed = reviewedOf(comments);
     const judged = pull.open ? await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log }) : undefined;
     const decision = judged?.decision;
 
@@ -113,7 +114,9 @@ export class BreakglassPass {
       const g = activeGrantOf(ctx.repo, record, pull.number);
       // Merged with its approval: the default branch's grant (same clock) takes over.
       if (!merged) {
-        const stillAsked = !decision || (intoDefault && decision.grants.some((v) => v.path === record.path && v.valid && v.grant?.emergency));
+        const asked = (v: GrantVerdict) => v.path === record.path && v.valid && v.grant?.emergency && sameGrant(v, record);
+        const stillAsked = !record.mismatch && (!decision || (intoDefault && decision.grants.some(asked)));
+        if (record.mismatch) this.deps.log.error({ repo: ctx.repo, pr: pull.number, grant: record.path, mismatch: record.mismatch }, "a break-glass record disagrees with the policy; revoking it");
         const closedUnmerged = !pull.open && !pull.mergedAt;
         const expired = now.getTime() >= Date.parse(record.expiresAt);
         // Revoked once (by command, or before a restart) stays revoked: never granted again.
@@ -145,9 +148,10 @@ export class BreakglassPass {
   /** The break-glass grants of PR `pr` still in effect (for `/timebox revoke`), with the provider's view of each. */
   async activeOn(gw: LifecycleGateway, repo: string, pr: number, policy: Policy | undefined): Promise<Array<{ t: ApprovedGrant; g: ActiveGrant }>> {
     const markers = await gw.markers(pr);
-    const reviewed = parseReviewed(markers);
+    const comments = await gw.ownComments(pr);
+    const reviewed = reviewedOf(comments);
     const now = this.deps.clock.now().getTime();
-    return [...parseRecords(markers).values()]
+    return [...boundedRecords(recordsOf(comments), policy).values()]
       .filter((r) => Date.parse(r.expiresAt) > now)
       .map((r) => ({ t: asGrant(r, { number: pr, open: true, author: r.requester }, reviewed.get(r.path), policy), g: activeGrantOf(repo, r, pr) }))
       .filter(({ t }) => !markers.has(revokedMarker(t)));
@@ -269,6 +273,41 @@ export class BreakglassPass {
     markers.add(closedMarker(record.path));
   }
 
+}
+
+type BoundedRecord = BreakglassRecord & { mismatch?: string };
+
+/**
+ * Records bounded by the default branch's policy (rule 11): the role must still allow break-glass,
+ * the principal and target must be what the policy gives the requester, and the access ends within
+ * `breakglass.max_duration` of the apply. A record that disagrees is marked, to be revoked.
+ */
+function boundedRecords(records: Map<string, BreakglassRecord>, policy: Policy | undefined): Map<string, BoundedRecord> {
+  const out = new Map<string, BoundedRecord>();
+  for (const [path, r] of records) {
+    if (!policy) {
+      out.set(path, r);
+      continue;
+    }
+    const resource = Object.hasOwn(policy.resources, r.resource) ? policy.resources[r.resource] : undefined;
+    const role = resource && Object.hasOwn(resource.roles, r.role) ? resource.roles[r.role] : undefined;
+    const max = role?.breakglass ? parseDuration(role.breakglass.max_duration) : undefined;
+    if (!resource || !role?.breakglass || !max?.ok) {
+      out.set(path, { ...r, mismatch: "the policy allows no break-glass on this role" });
+      continue;
+    }
+    const principal = policy.identities[r.requester.toLowerCase()]?.[resource.provider] ?? r.requester;
+    const expiresAt = iso(new Date(Math.min(Date.parse(r.expiresAt), Date.parse(r.grantedAt) + max.ms)));
+    const mismatch = principal !== r.principal || role.target !== r.target || JSON.stringify(role.settings ?? {}) !== JSON.stringify(r.roleSettings ?? {}) ? "the recorded principal, target or settings differ from the policy's" : undefined;
+    out.set(path, { ...r, expiresAt, ...(mismatch ? { mismatch } : {}) });
+  }
+  return out;
+}
+
+/** Whether the PR's grant file still asks for what the record holds (same requester, resource, role). */
+function sameGrant(v: GrantVerdict, r: BreakglassRecord): boolean {
+  const g = v.grant!;
+  return g.requester.toLowerCase() === r.requester.toLowerCase() && g.resource === r.resource && g.role === r.role;
 }
 
 /** A valid emergency grant in an otherwise valid PR that changes no policy: break-glass, applied without waiting for review. */

@@ -8,6 +8,8 @@ export type RevokeReason = "expired" | "removed" | `revoked-by:${string}` | "dri
 const iso = isoSecond;
 /** A value people wrote, shown as a code span on one line (no backticks, so no mention or markup). */
 export const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
+/** Free text people wrote (a reason, a ticket), on one line, bounded, with no HTML: it cannot hide text or pose as a marker. */
+export const prose = (s: string) => s.replace(/\s+/g, " ").trim().slice(0, 500).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export const appliedMarker = (t: TrackedGrant) => `<!-- timebox:applied ${versionKey(t)} -->`;
 export const revokedMarker = (t: TrackedGrant) => `<!-- timebox:revoked ${versionKey(t)} -->`;
@@ -57,7 +59,8 @@ export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
     revokedMarker(t),
     `<!-- timebox:revoked-at ${versionKey(t)} ${iso(revokedAt)} ${reason} ${g.requester} -->`,
     `### ⏹️ Access revoked: ${tick(t.path)}`,
-    `${tick(g.requester)}'s ${tick(g.role)} access to ${tick(g.resource)} ${why} and was revoked at ${iso(revokedAt)}. ${where}`,
+    `${tick(g.requester)}'s ${tick(g.role)} access to ${tick(g.resource)} ${why} and was revoked at ${iso(revokedAt)}.`,
+    ...(where ? ["", where] : []),
     "",
     `@${g.requester}: did this access do its job? Reply \`/timebox outcome <what it solved, or why not>\` — Timebox records your answer in the repository's history for reviews and audits.`,
   ].join("\n");
@@ -75,13 +78,13 @@ export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: R
 }
 
 /** A trailer value on one line, bounded. */
-const oneLine = (s: string) => s.replace(/\s+/g, " ").trim().slice(0, 500);
+const oneLine = (s: string) => s.replace(/[\s\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 500);
 
 /** The audit trailers of a revoked grant, in the order `timebox audit` documents. */
 export function recordTrailers(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, runId: string): string[] {
   const { extension, breakglass } = t.origin;
   return [
-    `Timebox-Grant: ${t.path}`,
+    `Timebox-Grant: ${oneLine(t.path)}`,
     `Requested-by: ${g.requester}`,
     `Resource: ${g.resource}`,
     `Role: ${g.role}`,

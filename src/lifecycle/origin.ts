@@ -5,7 +5,7 @@ import { decide, membershipNeeds } from "../review/decide.js";
 import type { PullRequestSnapshot } from "../review/gather.js";
 import { VALIDATE_CHECK } from "../review/render.js";
 import type { Review } from "../github/types.js";
-import { approvedAt, parseRecords } from "./breakglass-records.js";
+import { approvedAt, recordsOf } from "./breakglass-records.js";
 import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
 
 /** The origin of another version of a grant file (`path` with blob `blobSha`, as of commit `ref`): cached by the caller. */
@@ -91,7 +91,7 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
 
 /** What break-glass recorded for an emergency grant before its PR merged, with the approval that came before the merge. */
 async function breakglassFacts(gw: LifecycleGateway, pull: MergedPull, path: string, approvedBy: string[], reviews: Review[]): Promise<BreakglassFacts | undefined> {
-  const record = parseRecords(await gw.markers(pull.number)).get(path);
+  const record = recordsOf(await gw.ownComments(pull.number)).get(path);
   if (!record) return undefined;
   const reviewedAt = approvedAt(reviews, approvedBy);
   return {
