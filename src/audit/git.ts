@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
 
 /** A failed `git` run: the exit code and the first line of what git said, never a shell string. */
 export class GitError extends Error {
@@ -12,18 +13,70 @@ export class GitError extends Error {
 }
 
 /** User config that would change what `git log` prints (a root commit's files, signatures on stdout). */
-const PINNED = ["core.quotePath=false", "color.ui=never", "log.showRoot=true", "log.showSignature=false", "diff.renames=false"];
+const PINNED = ["core.quotePath=false", "color.ui=never", "log.showRoot=true", "log.showSignature=false", "diff.renames=false", "trailer.separators=:"];
+/**
+ * The checkout is hostile input: its `.git/config` can name programs that read-only commands would
+ * run (`core.fsmonitor` on `ls-files`, hooks, filters on `hash-object`, diff drivers, a lazy fetch
+ * from a partial clone's remote). Command-line configuration wins over the repository's, so each is
+ * switched off here, for every git Timebox runs on a checkout (`timebox plan`, `timebox audit`).
+ */
+const NO_PROGRAMS = [
+  "core.fsmonitor=false",
+  "core.untrackedCache=false",
+  "core.hooksPath=/dev/null",
+  "core.pager=cat",
+  "core.sshCommand=false",
+  "gpg.program=false",
+  "gpg.ssh.program=false",
+  "gpg.x509.program=false",
+  "protocol.allow=never",
+  ...["file", "git", "ssh", "http", "https", "ext", "fd"].map((p) => `protocol.${p}.allow=never`),
+];
 const REPO_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_COMMON_DIR"];
+/** Environment that adds configuration or names programs: dropped, so only the pinned settings apply. */
+const PROGRAM_ENV = ["GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_PAGER", "PAGER", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROXY_COMMAND", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_TRACE", "GIT_TRACE2", "GIT_TRACE2_EVENT", "GIT_TRACE2_PERF"];
+
+/**
+ * The directories the user declared safe in their own (global or system) configuration, which
+ * Timebox's git runs otherwise ignore: passed on the command line (a protected scope), so a clone
+ * owned by another account is read only when its user said so, as plain git would.
+ */
+let safeDirectories: Promise<string[]> | undefined;
+function userSafeDirectories(): Promise<string[]> {
+  safeDirectories ??= Promise.all(
+    ["--system", "--global"].map(
+      (scope) =>
+        new Promise<string[]>((resolve) => {
+          const env = scrubbedEnv(process.env);
+          const child = spawn("git", ["config", scope, "--get-all", "safe.directory"], { cwd: tmpdir(), env, stdio: ["ignore", "pipe", "ignore"] });
+          const out: Buffer[] = [];
+          child.stdout.on("data", (b: Buffer) => out.push(b));
+          child.on("error", () => resolve([]));
+          child.on("close", () => resolve(Buffer.concat(out).toString("utf8").split("\n").filter((s) => s !== "")));
+        }),
+    ),
+  ).then((lists) => lists.flat());
+  return safeDirectories;
+}
+
+function scrubbedEnv(from: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...from, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", GIT_NO_LAZY_FETCH: "1", LC_ALL: "C" };
+  // `--repo` must mean what it says even when run from a hook or another tool that exported these.
+  for (const name of REPO_ENV) delete env[name];
+  for (const name of PROGRAM_ENV) delete env[name];
+  for (const name of Object.keys(env)) if (/^GIT_CONFIG_(KEY|VALUE)_\d+$/.test(name)) delete env[name];
+  return env;
+}
 
 /**
  * Runs the real `git` (no shell) in `repo` and returns its stdout as bytes. `input` is written to
- * its stdin. Config that could change output (pager, colour, quoting, replace refs) is pinned.
+ * its stdin. Config that could change output (pager, colour, quoting, replace refs) is pinned; no
+ * system or global configuration is read, and nothing the repository's configuration names is run.
  */
-export function git(repo: string, args: readonly string[], input?: string, onData?: (chunk: Buffer) => void): Promise<Buffer> {
-  const full = ["-C", repo, ...PINNED.flatMap((c) => ["-c", c]), "--no-pager", "--no-replace-objects", ...args];
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_OPTIONAL_LOCKS: "0", LC_ALL: "C" };
-  // `--repo` must mean what it says even when run from a hook or another tool that exported these.
-  for (const name of REPO_ENV) delete env[name];
+export async function git(repo: string, args: readonly string[], input?: string, onData?: (chunk: Buffer) => void): Promise<Buffer> {
+  const safe = (await userSafeDirectories()).flatMap((d) => ["-c", `safe.directory=${d}`]);
+  const full = ["-C", repo, ...safe, ...[...PINNED, ...NO_PROGRAMS].flatMap((c) => ["-c", c]), "--no-pager", "--no-replace-objects", ...args];
+  const env = { ...scrubbedEnv(process.env), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
   return new Promise((resolve, reject) => {
     const child = spawn("git", full, {
       stdio: ["pipe", "pipe", "pipe"],
@@ -100,6 +153,8 @@ export async function readMainline(repo: string, ref: string, onCommits?: (read:
       "--diff-merges=first-parent",
       "--no-renames",
       "--raw",
+      "--no-ext-diff",
+      "--no-textconv",
       "--no-abbrev",
       "-z",
       "--reverse",

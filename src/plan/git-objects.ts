@@ -65,12 +65,15 @@ export async function objectInfo(repo: string, specs: readonly string[]): Promis
   return specs.map((_, i) => (askable[i] ? answers[next++] : undefined));
 }
 
-/** Git's blob id for each worktree file (`git hash-object --stdin-paths`, with the repository's filters). */
+/**
+ * Git's blob id for each worktree file, of its bytes as they are (`git hash-object --no-filters
+ * --stdin-paths`): the checkout's clean filters are programs it names, and are never run.
+ */
 export async function hashFiles(top: string, paths: readonly string[]): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   const askable = paths.filter((p) => !/[\r\n]/.test(p));
   if (askable.length === 0) return ids;
-  const out = (await git(top, ["hash-object", "--stdin-paths"], `${askable.join("\n")}\n`)).toString("utf8").split("\n");
+  const out = (await git(top, ["hash-object", "--no-filters", "--stdin-paths"], `${askable.join("\n")}\n`)).toString("utf8").split("\n");
   askable.forEach((p, i) => {
     if (/^[0-9a-f]{40,64}$/.test(out[i] ?? "")) ids.set(p, out[i]);
   });
