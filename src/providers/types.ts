@@ -83,6 +83,11 @@ export interface ProviderOptions {
   settings: Record<string, string | number | boolean>;
   /** Environment to resolve `*_env` settings from; injected, never read deep down. */
   env: Record<string, string | undefined>;
+  /**
+   * The deadline of one call, in ms (TIMEBOX_PROVIDER_TIMEOUT_MS, via the pool): the provider's
+   * own per-request timeouts stay within it. Absent: the provider's defaults.
+   */
+  timeoutMs?: number;
 }
 
 export interface ProviderFactory {

@@ -4,6 +4,7 @@
  * retry policy.
  */
 import { ProbotOctokit } from "probot";
+import { currentDeadline, remainingMs } from "../deadline.js";
 import { ProviderError } from "../types.js";
 
 /** Settings keys (each names an environment variable, never holds a secret). */
@@ -33,8 +34,19 @@ export interface GithubClientOptions {
   retry?: boolean;
   /** Octokit's rate-limit throttling (default on). Off also removes the spacing of writes. */
   throttle?: boolean;
-  /** Per-request timeout in ms (default 30 s): a hung GitHub must not stall the reconciler. */
+  /**
+   * Timeout of one API request in ms, retries and rate-limit waits included (default 15 s): a hung
+   * GitHub must not stall the reconciler. Within a call bounded by the provider pool's deadline
+   * (`currentDeadline`), a request is also aborted at that deadline and none starts after it.
+   */
   timeoutMs?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** The request timeout for a call deadline of `callMs` (a request fits inside one call). */
+export function requestTimeoutWithin(callMs: number | undefined): number {
+  return callMs === undefined ? DEFAULT_REQUEST_TIMEOUT_MS : Math.max(1, Math.min(DEFAULT_REQUEST_TIMEOUT_MS, callMs));
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -217,11 +229,17 @@ export function createOctokit(
       ) => retryAfter <= 60 && retryCount < 1,
     },
   });
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  // A fresh signal per attempt (retries run this hook again). An abort surfaces as a network
-  // error, which is retryable.
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Registered last, so this hook is the outermost: it runs once per `request` (each page of a
+  // paginated list), in the caller's async context, before the retry and throttling plugins; its
+  // signal bounds the request with its retries and rate-limit waits. An abort surfaces as a
+  // network error, which is retryable.
   octokit.hook.before("request", (requestOptions) => {
-    requestOptions.request = { ...requestOptions.request, signal: AbortSignal.timeout(timeoutMs) };
+    const deadline = currentDeadline();
+    if (deadline?.signal.aborted) throw deadline.signal.reason;
+    const timeout = AbortSignal.timeout(remainingMs(timeoutMs));
+    const signal = deadline ? AbortSignal.any([timeout, deadline.signal]) : timeout;
+    requestOptions.request = { ...requestOptions.request, signal };
   });
   return octokit;
 }

@@ -9,10 +9,12 @@
  *   base_url_env         optional API base URL (GitHub Enterprise Server, or a local emulator).
  * Role settings: `permission` (pull|triage|push|maintain|admin, default push) for repositories,
  * `team_role` (member|maintainer, default member) for teams.
+ * Timeouts are not settings: each request is bounded by the provider pool's call deadline
+ * (TIMEBOX_PROVIDER_TIMEOUT_MS), at most 15 s — see docs/providers/github.md.
  */
 import type { ProviderFactory, ProviderOptions } from "../types.js";
 import { ROLE_SETTINGS_KEYS } from "./access.js";
-import { SETTINGS_KEYS, type GithubClientOptions } from "./client.js";
+import { requestTimeoutWithin, SETTINGS_KEYS, type GithubClientOptions } from "./client.js";
 import { GithubProvider } from "./provider.js";
 
 export { GithubProvider } from "./provider.js";
@@ -23,12 +25,15 @@ export type { GithubTarget, TeamTarget, RepoTarget, RepoPermission, TeamRole } f
 
 export const settingsKeys: readonly string[] = SETTINGS_KEYS;
 
-/** Builds the provider; tests pass `{ retry: false, throttle: false }`. */
+/**
+ * Builds the provider; tests pass `{ retry: false, throttle: false }`. The request timeout
+ * follows the call deadline (`options.timeoutMs`) unless `clientOptions` sets one.
+ */
 export function createGithubProvider(
   options: ProviderOptions,
   clientOptions: GithubClientOptions = {},
 ): GithubProvider {
-  return new GithubProvider(options, clientOptions);
+  return new GithubProvider(options, { timeoutMs: requestTimeoutWithin(options.timeoutMs), ...clientOptions });
 }
 
 export const githubProviderFactory: ProviderFactory = {

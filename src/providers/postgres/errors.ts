@@ -40,20 +40,35 @@ export class Redactor {
     return out;
   }
 
-  /** A failure to obtain a connection. Only codes go into the message, never pg's own text. */
-  connectError(resource: string, err: unknown): ProviderError {
+  /**
+   * A failure to obtain a connection. Only codes go into the message, never pg's own text.
+   * `timeoutMs`: the connect timeout, named when that is what ended the attempt.
+   */
+  connectError(resource: string, err: unknown, timeoutMs?: number): ProviderError {
     const code = (err as PgLikeError | undefined)?.code;
-    const why = isSqlState(code) ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`) : isSysCode(code) ? code : "no detail";
+    const why = isSqlState(code)
+      ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`)
+      : isSysCode(code)
+        ? code
+        : isTimeout(err)
+          ? noAnswer(timeoutMs)
+          : "no detail";
     return new ProviderError(this.scrub(`postgres: connection to ${resource} failed (${why})`), true);
   }
 
-  /** A failure while running `action` (e.g. "grant grants/x.yaml"). */
-  queryError(resource: string, action: string, err: unknown): ProviderError {
+  /** A failure while running `action` (e.g. "grant grants/x.yaml"); `timeoutMs`: the query timeout. */
+  queryError(resource: string, action: string, err: unknown, timeoutMs?: number): ProviderError {
     const e = err as PgLikeError | undefined;
     const code = e?.code;
     if (!isSqlState(code) || code.startsWith("08") || code in CONNECT_STATES) {
       // No SQLSTATE, or a connection-class one: the session broke mid-way. Summarise like a connect error.
-      const why = isSqlState(code) ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`) : isSysCode(code) ? code : "connection lost";
+      const why = isSqlState(code)
+        ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`)
+        : isSysCode(code)
+          ? code
+          : isTimeout(err)
+            ? noAnswer(timeoutMs)
+            : "connection lost";
       return new ProviderError(this.scrub(`postgres: ${action} on ${resource} failed (${why})`), true);
     }
     // A server-side SQL error: its message names roles and privileges, which is what a human needs.
@@ -61,6 +76,19 @@ export class Redactor {
     const retryable = RETRYABLE_CLASSES.includes(code.slice(0, 2));
     return new ProviderError(this.scrub(`postgres: ${action} on ${resource} failed: ${text} (${code})`), retryable);
   }
+}
+
+/**
+ * pg's client-side timeouts carry no code: "Query read timeout", "timeout exceeded when trying to
+ * connect" (waiting for a pooled connection), "Connection terminated due to connection timeout".
+ */
+function isTimeout(err: unknown): boolean {
+  const message = (err as PgLikeError | undefined)?.message;
+  return typeof message === "string" && /timeout/i.test(message);
+}
+
+function noAnswer(timeoutMs: number | undefined): string {
+  return timeoutMs === undefined ? "no answer in time" : `no answer within ${timeoutMs / 1000} s`;
 }
 
 function firstLine(s: string): string {

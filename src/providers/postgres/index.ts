@@ -6,12 +6,14 @@
  *   other path still gives them the target role.
  * - `pool_size` (default 5): connections per resource; 1 is enough (and what a single-connection
  *   server such as PGlite over pglite-socket needs).
+ * Timeouts are not policy settings: they follow the provider pool's call deadline
+ * (TIMEBOX_PROVIDER_TIMEOUT_MS) — see `timeoutsWithin` and docs/providers/postgres.md.
  */
 import { ProviderError, type ProviderFactory, type ProviderOptions } from "../types.js";
-import { PostgresProvider } from "./provider.js";
+import { PostgresProvider, timeoutsWithin } from "./provider.js";
 
-export { PostgresProvider } from "./provider.js";
-export type { PostgresProviderConfig } from "./provider.js";
+export { DEFAULT_TIMEOUTS, PostgresProvider, timeoutsWithin } from "./provider.js";
+export type { PostgresProviderConfig, PostgresTimeouts } from "./provider.js";
 
 const SETTINGS = ["url_env", "terminate_sessions", "pool_size"] as const;
 
@@ -23,7 +25,7 @@ export const postgresProviderFactory = {
    * provider is first used, so building every resource's provider at start-up never crashes and
    * `checkTarget` reports the problem for that resource alone.
    */
-  create({ resource, settings, env }: ProviderOptions): PostgresProvider {
+  create({ resource, settings, env, timeoutMs }: ProviderOptions): PostgresProvider {
     const bad = (msg: string) => new ProviderError(`postgres: resource ${resource}: ${msg}`, false);
     const unknown = Object.keys(settings).filter((k) => !(SETTINGS as readonly string[]).includes(k));
     if (unknown.length > 0) throw bad(`unknown setting ${unknown.map((k) => `\`${k}\``).join(", ")}; allowed: ${SETTINGS.join(", ")}`);
@@ -37,6 +39,6 @@ export const postgresProviderFactory = {
     if (typeof poolSize !== "number" || !Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100) {
       throw bad("setting `pool_size` must be a whole number from 1 to 100");
     }
-    return new PostgresProvider({ resource, urlEnv, url: env[urlEnv] || undefined, terminateSessions: terminate, poolSize });
+    return new PostgresProvider({ resource, urlEnv, url: env[urlEnv] || undefined, terminateSessions: terminate, poolSize, timeouts: timeoutsWithin(timeoutMs) });
   },
 } satisfies ProviderFactory; // `satisfies`, not a type annotation: callers keep `create(): PostgresProvider`

@@ -6,6 +6,7 @@
  */
 import pg from "pg";
 import type { Diagnostic } from "../../diagnostics.js";
+import { remainingMs, throwIfPastDeadline } from "../deadline.js";
 import { ProviderError, type ActiveGrant, type GrantResult, type ManagedGrant, type Provider } from "../types.js";
 import { Redactor } from "./errors.js";
 import * as sql from "./sql.js";
@@ -19,6 +20,57 @@ export interface PostgresProviderConfig {
   terminateSessions: boolean;
   /** Pool size; 1 works (every operation uses one connection at a time). */
   poolSize: number;
+  /** Client- and server-side timeouts; defaults in `DEFAULT_TIMEOUTS`. */
+  timeouts?: Partial<PostgresTimeouts>;
+}
+
+/**
+ * Every wait on the database is bounded (design rule 13), so a server that accepts connections
+ * and never answers cannot stall the lifecycle:
+ * - `connectMs`: TCP connect, TLS, authentication and startup, and waiting for a free pooled
+ *   connection (pg's `connectionTimeoutMillis`);
+ * - `queryMs`: one query, client-side (pg's `query_timeout`) — holds even when the server or the
+ *   network is what hangs; the connection is then destroyed, never reused;
+ * - `statementMs`: one statement, server-side (`statement_timeout`, which also bounds waiting for
+ *   the advisory lock); below `queryMs`, so a slow server cancels cleanly and the connection stays;
+ * - `idleInTransactionMs`: the server ends a session that sits in an open transaction this long
+ *   (`idle_in_transaction_session_timeout`), so an instance cut off mid-transaction cannot keep
+ *   the advisory lock, and every other instance's grants and revokes, waiting;
+ * - `idleMs`: an idle pooled connection is closed (`idleTimeoutMillis`);
+ * - `keepAliveMs`: TCP keepalive starts probing an idle socket after this long, so a peer that
+ *   vanished without closing is noticed.
+ * Inside a call bounded by the provider pool's deadline (`currentDeadline`), no query is sent
+ * after the deadline and each query's timeout is cut to the time left.
+ */
+export interface PostgresTimeouts {
+  connectMs: number;
+  queryMs: number;
+  statementMs: number;
+  idleInTransactionMs: number;
+  idleMs: number;
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: PostgresTimeouts = {
+  connectMs: 10_000,
+  queryMs: 15_000,
+  statementMs: 10_000,
+  idleInTransactionMs: 30_000,
+  idleMs: 30_000,
+  keepAliveMs: 10_000,
+};
+
+/** The timeouts for a call deadline of `callMs` (each request fits inside one call). */
+export function timeoutsWithin(callMs: number | undefined): PostgresTimeouts {
+  if (callMs === undefined) return DEFAULT_TIMEOUTS;
+  const cap = (ms: number) => Math.max(1, Math.min(ms, callMs));
+  return {
+    ...DEFAULT_TIMEOUTS,
+    connectMs: cap(DEFAULT_TIMEOUTS.connectMs),
+    queryMs: cap(DEFAULT_TIMEOUTS.queryMs),
+    // Server-side below client-side, so a slow statement is cancelled by the server first.
+    statementMs: Math.max(1, Math.min(DEFAULT_TIMEOUTS.statementMs, Math.floor(callMs * 0.8))),
+  };
 }
 
 /** The JSON stored with COMMENT ON ROLE; read back by `listManaged`. */
@@ -36,9 +88,11 @@ export class PostgresProvider implements Provider {
   readonly id = "postgres";
   private pool: pg.Pool | undefined;
   private readonly redact: Redactor;
+  readonly timeouts: PostgresTimeouts;
 
   constructor(private readonly config: PostgresProviderConfig) {
     this.redact = new Redactor(config.url);
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...config.timeouts };
   }
 
   async checkTarget(target: string, principal?: string): Promise<Diagnostic[]> {
@@ -144,12 +198,17 @@ export class PostgresProvider implements Provider {
     if (this.pool) return this.pool;
     const { url, urlEnv, resource } = this.config;
     if (!url) throw new ProviderError(`postgres: environment variable ${urlEnv} (the connection URL for ${resource}) is not set`, false);
+    const t = this.timeouts;
     const pool = new pg.Pool({
       connectionString: url,
       max: this.config.poolSize,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 30_000,
-      statement_timeout: 30_000,
+      connectionTimeoutMillis: t.connectMs,
+      idleTimeoutMillis: t.idleMs,
+      query_timeout: t.queryMs,
+      statement_timeout: t.statementMs,
+      idle_in_transaction_session_timeout: t.idleInTransactionMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: t.keepAliveMs,
       application_name: "timebox",
     });
     // An idle connection the server drops (restart, pg_terminate_backend) is reported here; without a
@@ -162,22 +221,42 @@ export class PostgresProvider implements Provider {
   /** Run `fn` on one pooled connection; map every failure to a safe ProviderError. */
   private async session<T>(action: string, fn: (q: Query) => Promise<T>): Promise<T> {
     const pool = this.getPool();
+    throwIfPastDeadline();
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
     } catch (err) {
-      throw this.redact.connectError(this.config.resource, err);
+      throw this.redact.connectError(this.config.resource, err, this.timeouts.connectMs);
     }
-    let broken: unknown;
+    // What the connection is doing, to decide whether it may go back to the pool.
+    let busy = false; // a query was sent and has not been answered (timed out, connection broke)
+    let open = false; // a transaction is open (given up at the deadline, or ROLLBACK not answered)
+    const query: Query = async (text, params) => {
+      // Not sent once the call's deadline passed; given at most the time left.
+      throwIfPastDeadline();
+      busy = true;
+      try {
+        // `query_timeout` per query is read by pg (Client#query) but missing from @types/pg.
+        const config = { text, values: params, query_timeout: remainingMs(this.timeouts.queryMs) } as pg.QueryConfig;
+        const result = await client.query(config);
+        busy = false;
+        if (text === "BEGIN") open = true;
+        else if (text === "COMMIT" || text === "ROLLBACK") open = false;
+        return result;
+      } catch (err) {
+        if (isSqlError(err)) busy = false; // the server answered: the connection works
+        throw err;
+      }
+    };
     try {
-      return await fn((text, params) => client.query(text, params));
+      return await fn(query);
     } catch (err) {
       if (err instanceof ProviderError) throw err;
-      broken = err;
-      throw this.redact.queryError(this.config.resource, action, err);
+      throw this.redact.queryError(this.config.resource, action, err, this.timeouts.queryMs);
     } finally {
-      // A connection that failed mid-query may be unusable: destroy it rather than reuse it.
-      client.release(broken instanceof Error && !("severity" in broken) ? broken : undefined);
+      // A connection still busy with a query (a hung server) or left in a transaction is
+      // destroyed, never reused: the server rolls the transaction back when it goes.
+      client.release(busy || open ? new Error("postgres session abandoned") : undefined);
     }
   }
 
@@ -190,11 +269,20 @@ export class PostgresProvider implements Provider {
         await q("COMMIT");
         return out;
       } catch (err) {
-        await q("ROLLBACK").catch(() => undefined);
+        // After a server-side SQL error or one of our own checks the connection answers ROLLBACK
+        // (past the call's deadline it is not sent at all); after a timeout or a broken connection
+        // it would only wait behind the hung query. Either way a connection left in a transaction
+        // is destroyed by `session`, and the server rolls back when it goes.
+        if (isSqlError(err) || err instanceof ProviderError) await q("ROLLBACK").catch(() => undefined);
         throw err;
       }
     });
   }
+}
+
+/** A server-side SQL error: the server answered, so the connection is healthy. */
+function isSqlError(err: unknown): boolean {
+  return err instanceof Error && "severity" in err;
 }
 
 function handleOf(g: ActiveGrant): string {
