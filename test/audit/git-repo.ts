@@ -1,6 +1,7 @@
 /** Real Git repositories in temp dirs, with exact commit times, for audit tests. */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { gpgsigHeader, signCommitPayload, webFlowPublicKey } from "../harness/github/web-flow.js";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -8,6 +9,7 @@ const made: string[] = [];
 
 export function removeGitRepos(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  keyFile = undefined;
 }
 
 export function tempDir(): string {
@@ -56,6 +58,29 @@ export class GitRepo {
     return this.git(["rev-parse", "HEAD"]).trim();
   }
 
+  /**
+   * Commits what is staged as GitHub does for an App's API commit: authored by the app's bot,
+   * committed by GitHub, signed with the (emulated) web-flow key — Timebox's own commit.
+   * `as` changes who the commit names or how it is signed, to forge a look-alike.
+   */
+  commitAsTimebox(message: string, time: string, as: { author?: string; committer?: string; signature?: "web-flow" | "none" | "bogus" } = {}): string {
+    const tree = this.git(["write-tree"]).trim();
+    let parent: string | undefined;
+    try {
+      parent = this.git(["rev-parse", "--verify", "-q", "HEAD"]).trim() || undefined;
+    } catch {
+      parent = undefined;
+    }
+    const when = `${Math.floor(Date.parse(time) / 1000)} +0000`;
+    const head = `tree ${tree}\n${parent ? `parent ${parent}\n` : ""}author ${as.author ?? TIMEBOX_BOT} ${when}\ncommitter ${as.committer ?? "GitHub <noreply@github.com>"} ${when}\n`;
+    const body = `\n${message.endsWith("\n") ? message : `${message}\n`}`;
+    const how = as.signature ?? "web-flow";
+    const signature = how === "none" ? "" : gpgsigHeader(signCommitPayload(how === "bogus" ? `${head}${body}tampered` : `${head}${body}`, new Date(time)));
+    const sha = execFileSync("git", ["hash-object", "-t", "commit", "-w", "--stdin"], { cwd: this.root, input: `${head}${signature}${body}`, encoding: "utf8" }).trim();
+    this.git(["update-ref", "HEAD", sha]);
+    return sha;
+  }
+
   branch(name: string, from = "main"): this {
     this.git(["checkout", "-q", "-b", name, from]);
     return this;
@@ -72,6 +97,22 @@ export class GitRepo {
     return this.git(["rev-parse", "HEAD"]).trim();
   }
 }
+
+/** The app's bot as GitHub writes it into the commits the App makes (the emulator's app, id 4242). */
+export const TIMEBOX_BOT = "timebox[bot] <4242+timebox[bot]@users.noreply.github.com>";
+
+let keyFile: string | undefined;
+/** A file holding the emulated web-flow public key: `timebox audit --trusted-key` reads it. */
+export function trustedKeyFile(): string {
+  if (!keyFile) {
+    keyFile = join(tempDir(), "web-flow.asc");
+    writeFileSync(keyFile, webFlowPublicKey());
+  }
+  return keyFile;
+}
+
+/** The audit's arguments that trust the emulated web-flow key. */
+export const TRUST = () => ["--trusted-key", trustedKeyFile()];
 
 export const grantYaml = (f: { requester: string; resource?: string; role?: string; duration: string; reason: string; ticket?: string; emergency?: boolean }) =>
   [
