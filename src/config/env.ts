@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_GRANT_FILES } from "../grants/files.js";
+
 /** Every environment variable Timebox reads (besides Probot's own), with its default, in one place. */
 export interface TimeboxConfig {
   /** node-cron expression for the backstop reconcile of every repository. */
@@ -20,6 +22,16 @@ export interface TimeboxConfig {
    * it the call fails with a retryable error, so a hung database or API never stalls revocations.
    */
   providerTimeoutMs: number;
+  /**
+   * TIMEBOX_MAX_GRANT_FILES: the most files under grants_path one pull request may add or change
+   * (default 100). Past it none is read and `timebox/validate` fails.
+   */
+  maxGrantFiles: number;
+  /**
+   * TIMEBOX_METRICS_TOKEN: when set, `GET /metrics` answers only a request with
+   * `Authorization: Bearer <token>` (401 otherwise). Unset: open, as before.
+   */
+  metricsToken?: string;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
@@ -31,6 +43,8 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     scheduler: env.TIMEBOX_SCHEDULER !== "off",
     webhookBudgetMs: Number(env.TIMEBOX_WEBHOOK_BUDGET_MS ?? 8000),
     providerTimeoutMs: providerTimeoutMs(env.TIMEBOX_PROVIDER_TIMEOUT_MS),
+    maxGrantFiles: maxGrantFiles(env.TIMEBOX_MAX_GRANT_FILES),
+    ...(env.TIMEBOX_METRICS_TOKEN ? { metricsToken: env.TIMEBOX_METRICS_TOKEN } : {}),
   };
 }
 
@@ -43,4 +57,10 @@ function hours(value: string | undefined, fallback: number): number {
 function providerTimeoutMs(value: string | undefined): number {
   const n = Number(value ?? 60_000);
   return Number.isInteger(n) && n >= 100 && n <= 600_000 ? n : 60_000;
+}
+
+/** TIMEBOX_MAX_GRANT_FILES: default 100; a value that is not a whole number from 1 to 1,000 keeps the default. */
+function maxGrantFiles(value: string | undefined): number {
+  const n = Number(value ?? DEFAULT_MAX_GRANT_FILES);
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : DEFAULT_MAX_GRANT_FILES;
 }

@@ -43,6 +43,13 @@ export const MAX_GRANT_PATH_LENGTH = 255;
 /** Files allowed directly in `grants_path` that are not grants and are ignored everywhere. */
 export const HOUSEKEEPING_FILES: readonly string[] = ["README.md", ".gitkeep"];
 
+/**
+ * How many files under `grants_path` one pull request may add or change (`TIMEBOX_MAX_GRANT_FILES`).
+ * Past it none of them is read and `timebox/validate` fails: a PR cannot spend the app's GitHub
+ * budget (shared with revocations) on thousands of blobs.
+ */
+export const DEFAULT_MAX_GRANT_FILES = 100;
+
 /** The documented safe set, for messages and docs. */
 export const SAFE_SET_DESCRIPTION =
   "ASCII letters, digits, `_`, `.` and `-`, each folder or file name starting with a letter, digit or `_`, ending in `.yaml` or `.yml`";

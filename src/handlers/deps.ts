@@ -9,6 +9,8 @@ export interface AppDeps {
   queue: KeyedQueue;
   /** How long a webhook waits for the reconcile it triggers (the rest runs on after the answer). */
   webhookBudgetMs: number;
+  /** TIMEBOX_MAX_GRANT_FILES: the most grant files one PR may change before all are refused unread (default 100). */
+  maxGrantFiles?: number;
   /** This app's id and bot login, read once: its own records are recognised by who wrote them. */
   self: () => Promise<AppSelf>;
   /** Post-merge effects go through the lifecycle only. */

@@ -1,4 +1,5 @@
 import type { Context } from "probot";
+import { pushLogOf } from "../review/pushes.js";
 import type { AppDeps } from "./deps.js";
 import { reconcileFor } from "./reconcile.js";
 
@@ -13,12 +14,18 @@ export function onPullRequestClosed(deps: AppDeps) {
   };
 }
 
-/** A push: only the default branch matters (direct pushes, force pushes, Timebox's own commits). */
+/**
+ * A push. Any branch: its sender is remembered as the pusher of its commits (the last-pusher rule
+ * of a PR from that branch). The default branch is also reconciled (direct pushes, force pushes,
+ * Timebox's own commits).
+ */
 export function onPush(deps: AppDeps) {
   return async (context: Context<"push">): Promise<void> => {
     const { ref, repository } = context.payload;
-    if (ref !== `refs/heads/${repository.default_branch}`) return;
     const shas = [...context.payload.commits.map((c) => c.id), context.payload.after];
+    // Any branch: the sender pushed these commits, and a PR from it may be opened by someone else.
+    if (context.payload.sender?.login && !context.payload.deleted) pushLogOf(deps).note(shas, context.payload.sender.login);
+    if (ref !== `refs/heads/${repository.default_branch}`) return;
     deps.lifecycle.notePush(shas, context.payload.sender?.login ?? context.payload.pusher.name);
     await reconcileFor(deps, context);
   };

@@ -4,6 +4,7 @@ import { extensionsAt } from "../lifecycle/origin.js";
 import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
 import { startsBreakglass } from "../lifecycle/breakglass.js";
 import { reviewPullRequest, type ReviewOptions } from "../review/run.js";
+import { pushLogOf } from "../review/pushes.js";
 import type { AppDeps } from "./deps.js";
 import { reconcileFor } from "./reconcile.js";
 
@@ -20,8 +21,15 @@ export const REVIEW_EVENTS = [
 export function onPullRequestChanged(deps: AppDeps) {
   return async (context: Context<"pull_request">): Promise<void> => {
     const { pull_request: pr, action, sender } = context.payload;
+    // A title or body edit changes nothing Timebox judges: no read, no write, no reconcile.
+    if (action === "edited" && !baseChanged(context.payload)) return;
     const repo = context.repo();
-    const pushed = action === "opened" || action === "synchronize" ? { login: sender.login, headSha: pr.head.sha } : undefined;
+    // Who pushed the head commit: push webhooks (any branch) and the `synchronize` sender, never
+    // the `opened` sender by assumption (someone else may have pushed the branch).
+    const pushes = pushLogOf(deps);
+    if (action === "synchronize" && sender?.login) pushes.note([pr.head.sha], sender.login);
+    const login = pushes.pusherOf(pr.head.sha);
+    const pushed = login ? { login, headSha: pr.head.sha } : undefined;
     const decision = await deps.queue.run(`${repo.owner}/${repo.repo}#${pr.number}`, () => review(context, deps, pr.number, pushed));
     // The label only marks the PR for the lifecycle, which judges it again before granting anything.
     const wants = decision !== undefined && startsBreakglass(decision);
@@ -30,6 +38,13 @@ export function onPullRequestChanged(deps: AppDeps) {
   };
 }
 
+/** An `edited` event that moved the PR to another base branch (the payload's `changes` says what changed). */
+function baseChanged(payload: { changes?: Record<string, unknown> }): boolean {
+  const changes = payload.changes;
+  // No `changes` at all: we cannot tell what changed, so judge the PR again.
+  if (!changes || typeof changes !== "object") return true;
+  return Object.keys(changes).some((k) => k !== "title" && k !== "body");
+}
 
 /** Whether a PR carries Timebox's break-glass label. */
 export const isBreakglass = (pr: { labels?: Array<{ name?: string }> }) => !!pr.labels?.some((l) => l.name === BREAKGLASS_LABEL);
@@ -42,6 +57,8 @@ export async function review(context: Context, deps: AppDeps, number: number, pu
     providers: deps.providers,
     pushed,
     log: context.log,
+    maxGrantFiles: deps.maxGrantFiles,
+    pusherOf: (sha) => pushLogOf(deps).pusherOf(sha),
     extensionsOf: (path, baseSha, baseRef) => extensionsAt(gw, path, baseSha, baseRef, deps.providers),
   });
 }

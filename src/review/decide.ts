@@ -59,12 +59,20 @@ export function membershipNeeds(snapshot: PullRequestSnapshot, ctx: Omit<Decisio
 export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): ReviewDecision {
   const basePolicy = basePolicyOf(snapshot, ctx.providers);
   const policy = basePolicy?.policy;
-  const grants = snapshot.grantFiles.map((file) =>
-    checkGrantFile(file.path, file.content ?? "", { policy, author: snapshot.pr.author, entryKind: file.kind, isMember: ctx.isMember, uncheckedTeams: "error", previous: file.previous }),
-  );
+  const grants = [
+    ...snapshot.grantFiles.map((file) =>
+      file.refused
+        ? refusedVerdict(file.path, file.refused.message, file.refused.rule)
+        : checkGrantFile(file.path, file.content ?? "", { policy, author: snapshot.pr.author, entryKind: file.kind, isMember: ctx.isMember, uncheckedTeams: "error", previous: file.previous }),
+    ),
+    // Anything else under grants_path is shown and fails: nothing reviewers cannot see is ever applied.
+    ...(snapshot.strays ?? []).map((s) => refusedVerdict(s.path, `${s.reason}; Timebox never applies it, so it may not be added to the grants folder`, "grant.not-a-grant")),
+  ];
   let headPolicy: PolicyVerdict | undefined;
   if (snapshot.headPolicy) {
-    headPolicy = snapshot.headPolicy.removed
+    headPolicy = snapshot.headPolicy.refused
+      ? { path: POLICY_PATH, valid: false, diagnostics: [fileProblem(snapshot.headPolicy.refused.message, snapshot.headPolicy.refused.rule)] }
+      : snapshot.headPolicy.removed
       ? { path: POLICY_PATH, valid: false, diagnostics: [fileProblem("the pull request deletes or moves the policy; Timebox cannot run without it", "policy.removed")] }
       : snapshot.headPolicy.kind !== "file"
         ? { path: POLICY_PATH, valid: false, diagnostics: [fileProblem(`the policy is a ${snapshot.headPolicy.kind}; it must be a regular file`, "policy.not-regular-file")] }
@@ -83,6 +91,11 @@ function approvalInput(snapshot: PullRequestSnapshot, basePolicy: PolicyVerdict 
     pr: { author: snapshot.pr.author, headSha: snapshot.pr.headSha, lastPusher: pusher },
     reviews: snapshot.reviews,
   };
+}
+
+/** A file judged without being parsed: invalid, with one file-level error. */
+function refusedVerdict(path: string, message: string, rule: string): GrantVerdict {
+  return { path, valid: false, diagnostics: [{ path, line: 1, column: 1, message, rule, severity: "error" }] };
 }
 
 function fileProblem(message: string, rule: string): Diagnostic {

@@ -2,6 +2,7 @@ import { approvalConclusion, approvalTitle, renderApprovalSummary } from "../app
 import { isError, type Diagnostic } from "../diagnostics.js";
 import { formatDuration } from "../grants/duration.js";
 import type { GrantVerdict } from "../grants/check.js";
+import { printablePath } from "../grants/files.js";
 import type { CheckAnnotation, CheckRunSpec } from "../github/types.js";
 import type { ReviewDecision } from "./decide.js";
 
@@ -29,11 +30,18 @@ function allDiagnostics(decision: ReviewDecision): Diagnostic[] {
   return [...base, ...(decision.headPolicy?.diagnostics ?? []), ...decision.grants.flatMap((g) => g.diagnostics)];
 }
 
+/** Rows and problem lines shown before "… and N more": a huge PR stays readable, the rest is in the annotations. */
+const MAX_ROWS = 50;
+
+function capped(lines: string[], what: string): string[] {
+  return lines.length <= MAX_ROWS ? lines : [...lines.slice(0, MAX_ROWS), `… and ${lines.length - MAX_ROWS} more ${what} (see the check run's annotations)`];
+}
+
 function planRows(grants: GrantVerdict[]): string[] {
-  return grants.map((g) => {
+  return grants.slice(0, MAX_ROWS + 1).map((g) => {
     const f = g.grant;
     const status = g.valid ? "✅ valid" : `❌ ${g.diagnostics.filter(isError).length} problem(s)`;
-    if (!f) return `| ${codeCell(g.path)} | | | | | | ${status} |`;
+    if (!f) return `| ${codeCell(printablePath(g.path))} | | | | | | ${status} |`;
     const approvers = g.role ? `${g.role.approvals} of ${g.role.approvers.map(codeCell).join(", ")}` : "";
     return `| ${codeCell(g.path)} | ${codeCell(f.requester)} | ${codeCell(f.resource)} | ${codeCell(f.role)}${f.emergency ? " (break-glass)" : ""} | ${formatDuration(f.durationMs)} | ${approvers} | ${status} |`;
   });
@@ -44,14 +52,14 @@ function planTable(decision: ReviewDecision): string {
   return [
     "| Grant | Requester | Resource | Role | Duration | Approvers needed | Status |",
     "|---|---|---|---|---|---|---|",
-    ...planRows(decision.grants),
-  ].join("\n");
+    ...planRows(decision.grants).slice(0, MAX_ROWS),
+  ].join("\n") + (decision.grants.length > MAX_ROWS ? `\n\n… and ${decision.grants.length - MAX_ROWS} more files` : "");
 }
 
 function problemList(diagnostics: Diagnostic[]): string {
   if (diagnostics.length === 0) return "";
-  const lines = diagnostics.map((d) => `- ${d.severity === "error" ? "❌" : "⚠️"} \`${cell(d.path)}:${d.line}:${d.column}\` ${cell(d.message)} (${d.rule})`);
-  return ["**Problems**", "", ...lines].join("\n");
+  const lines = diagnostics.map((d) => `- ${d.severity === "error" ? "❌" : "⚠️"} \`${cell(printablePath(d.path))}:${d.line}:${d.column}\` ${cell(d.message)} (${d.rule})`);
+  return ["**Problems**", "", ...capped(lines, "problems")].join("\n");
 }
 
 export function validateCheck(decision: ReviewDecision, headSha: string, externalId?: string): CheckRunSpec {

@@ -9,9 +9,13 @@ import { POLICY_PATH } from "../policy/types.js";
 
 export interface ReviewOptions {
   providers: ReadonlyMap<string, readonly string[]>;
-  /** From an `opened`/`synchronize` webhook: who pushed which head commit (REST has no "pusher"). */
+  /** From push / `synchronize` webhooks: who pushed which head commit (REST has no "pusher"). */
   pushed?: { login: string; headSha: string };
+  /** Who pushed a commit, as push webhooks told this process (see `PushLog`); asked for the head commit. */
+  pusherOf?: (sha: string) => string | undefined;
   log?: { warn(obj: object, msg: string): void };
+  /** The most files under grants_path one PR may add or change before all are refused unread (TIMEBOX_MAX_GRANT_FILES). */
+  maxGrantFiles?: number;
   /**
    * How many extensions the version of a grant file at a base commit already had, or undefined when
    * that version is not an approved grant; asked only for files the PR modifies.
@@ -45,12 +49,13 @@ export interface JudgedPullRequest {
 
 /** Reads an open PR and decides on it, writing nothing (undefined when it is not open). */
 export async function judgePullRequest(gateway: GitHubGateway, number: number, options: ReviewOptions): Promise<JudgedPullRequest | undefined> {
-  const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers));
+  const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers), { maxGrantFiles: options.maxGrantFiles });
   const { pr } = snapshot;
   if (pr.state !== "open") return undefined;
   await judgeExtensions(snapshot, options);
   const existingValidate = await gateway.findCheckRun(pr.headSha, VALIDATE_CHECK);
-  const pusher = headPusher(pr.headSha, options.pushed, existingValidate);
+  const logged = options.pusherOf?.(pr.headSha);
+  const pusher = headPusher(pr.headSha, options.pushed ?? (logged ? { login: logged, headSha: pr.headSha } : undefined), existingValidate);
   const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
   const isMember = await lookUpMemberships(gateway, needs, options.log);
   const decision = decide(snapshot, { providers: options.providers, pusher, isMember });

@@ -117,10 +117,11 @@ test("pull_request.opened with one valid grant: two check runs and one sticky co
     name: "timebox/validate",
     status: "completed",
     conclusion: "success",
-    // The sender of `opened` pushed the head commit; remembered for later review events.
-    external_id: "pusher:dev1",
     output: { title: "1 of 1 grant file valid", annotations: [] },
   });
+  // The sender of `opened` is never assumed to have pushed the head commit: no push webhook was
+  // seen here, so the pusher is unknown and nothing is remembered on the check run.
+  expect(written.validate.external_id).toBeUndefined();
   expect(written.validate.output.summary).toContain(`| \`${GRANT_PATH}\` | \`dev1\` | \`prod-db\` | \`readonly\` | 2h | 1 of \`@acme/sre\`, \`sre1\` | ✅ valid |`);
   expect(written.approval).toMatchObject({
     head_sha: HEAD,

@@ -306,6 +306,7 @@ export class GitHubEmulator {
   merge(n: number, opts: Parameters<RepoHandle["merge"]>[1]): ActionResult { return this.repo().merge(n, opts); }
   close(n: number, opts?: { by?: string }): ActionResult { return this.repo().close(n, opts); }
   reopen(n: number, opts?: { by?: string }): ActionResult { return this.repo().reopen(n, opts); }
+  editPullRequest(n: number, opts: Parameters<RepoHandle["editPullRequest"]>[1]): ActionResult { return this.repo().editPullRequest(n, opts); }
   comment(n: number, opts: { author: string; body: string; app?: ForeignApp }): ActionResult { return this.repo().comment(n, opts); }
   protectBranch(branch: string, opts?: { allowApp?: boolean; status?: 403 | 422 }): void { this.repo().protectBranch(branch, opts); }
 

@@ -148,6 +148,21 @@ export class RepoHandle {
     return result([pullRequestPayload(this.st, this.repo, p, "reopened", opts.by ?? p.user)], { number: n });
   }
 
+  /** Edits a PR's title and/or body (`pull_request.edited`, with `changes` saying what changed). */
+  editPullRequest(n: number, opts: { by?: string; title?: string; body?: string }): ActionResult {
+    const p = this.pr(n);
+    const changes: Record<string, { from: string }> = {};
+    if (opts.title !== undefined) {
+      changes.title = { from: p.title };
+      p.title = opts.title;
+    }
+    if (opts.body !== undefined) {
+      changes.body = { from: p.body ?? "" };
+      p.body = opts.body;
+    }
+    return result([pullRequestPayload(this.st, this.repo, p, "edited", opts.by ?? p.user, { changes })], { number: n });
+  }
+
   /** A comment by a person, or (with `app`) by another GitHub App's bot, e.g. `github-actions[bot]` from a workflow. */
   comment(n: number, opts: { author: string; body: string; app?: ForeignApp }): ActionResult {
     const r = this.repo;
