@@ -66,7 +66,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       discover: () => discoverRepositories(auth),
       observeReconcile: metrics.observeReconcile,
     });
-    const deps = { providers, queue, lifecycle, self, webhookBudgetMs: config.webhookBudgetMs };
+    const deps = { providers, queue, lifecycle, self, webhookBudgetMs: config.webhookBudgetMs, maxGrantFiles: config.maxGrantFiles };
 
     app.on([...REVIEW_EVENTS], track(onPullRequestChanged(deps)));
     app.on([...REVIEW_CHANGE_EVENTS], track(onReviewChanged(deps)));
@@ -75,7 +75,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     // Commands come from new comments only: an edited comment never runs one.
     app.on("issue_comment.created", track(onIssueCommentCreated(deps)));
     app.on("check_run.rerequested", track(onCheckRerequested(deps)));
-    serveMetrics(appOptions, metrics, app.log);
+    serveMetrics(appOptions, metrics, app.log, config.metricsToken);
 
     options.onRuntime?.(lifecycle, pool);
     if (config.scheduler) lifecycle.start();
