@@ -1,6 +1,6 @@
 import { GitHubGateway } from "./gateway.js";
-import { writtenBySelf } from "./self.js";
-import type { Octokit, TreeEntry } from "./types.js";
+import { createdBySelf, writtenBySelf } from "./self.js";
+import type { CheckRunSpec, Octokit, TreeEntry } from "./types.js";
 
 const status = (error: unknown) => (error as { status?: number })?.status;
 const message = (error: unknown) => String((error as { message?: string })?.message ?? "");
@@ -92,6 +92,22 @@ export class LifecycleGateway extends GitHubGateway {
       const { data } = await this.octokit.rest.git.getCommit({ ...this.repoRef, commit_sha: sha });
       return { sha: data.sha, parents: data.parents.map((p) => p.sha), message: data.message, committedAt: data.committer.date ?? "" };
     }) as Promise<CommitInfo>;
+  }
+
+  /**
+   * The paths that differ between two commits of the default branch, or undefined when that cannot
+   * be told in one read (a force-push, more files than the compare API lists): then assume all.
+   */
+  async changedPaths(base: string, head: string): Promise<string[] | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.repoRef, basehead: `${base}...${head}`, per_page: 1 });
+      if (data.status === "identical") return [];
+      if (data.status !== "ahead" || !data.files || data.files.length >= 300) return undefined;
+      return data.files.flatMap((f) => [f.filename, ...(f.previous_filename ? [f.previous_filename] : [])]);
+    } catch (error) {
+      if (status(error) === 404) return undefined;
+      throw error;
+    }
   }
 
   /** Pull requests merged into `baseRef` that contain `sha`. */
@@ -217,6 +233,56 @@ export class LifecycleGateway extends GitHubGateway {
 
   async closePull(number: number): Promise<void> {
     await this.octokit.rest.pulls.update({ ...this.repoRef, pull_number: number, state: "closed" });
+  }
+
+  /**
+   * This app's runs named `name` (and its numbered parts `name (2)`, …) on a commit, in part order;
+   * undefined when a part is missing. Another app's runs of the same name are never read.
+   */
+  async ownRunParts(sha: string, name: string): Promise<{ parts: string[]; runs: Array<{ id: number; name: string }> } | undefined> {
+    const { data } = await this.octokit.rest.checks.listForRef({ ...this.repoRef, ref: sha, app_id: this.self.appId, filter: "latest", per_page: 100 });
+    const runs = data.check_runs.filter((c) => createdBySelf(this.self, c) && (c.name === name || c.name.startsWith(`${name} (`)));
+    const first = runs.find((c) => c.name === name);
+    const count = Number(/^parts:(\d+)$/.exec(first?.external_id ?? "")?.[1] ?? 0);
+    if (!first || count < 1) return undefined;
+    const parts: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const run = runs.find((c) => c.name === (i === 0 ? name : `${name} (${i + 1})`));
+      if (!run?.output?.text) return undefined;
+      parts.push(run.output.text);
+    }
+    return { parts, runs: runs.map((c) => ({ id: c.id, name: c.name })) };
+  }
+
+  /**
+   * The nearest commit on the first-parent history of `tip` (itself included) carrying this app's
+   * runs named `name`, looking at most `limit` commits back: one call per commit looked at, plus
+   * one per hundred commits listed.
+   */
+  async nearestOwnRun(tip: string, name: string, limit: number): Promise<{ sha: string; parts: string[] } | undefined> {
+    const firstParent = new Map<string, string | undefined>();
+    let sha: string | undefined = tip;
+    for (let looked = 0; sha && looked < limit; looked++) {
+      const found = await this.ownRunParts(sha, name);
+      if (found) return { sha, parts: found.parts };
+      if (!firstParent.has(sha)) {
+        const { data } = await this.octokit.rest.repos.listCommits({ ...this.repoRef, sha, per_page: 100 });
+        for (const c of data) firstParent.set(c.sha, c.parents[0]?.sha);
+      }
+      sha = firstParent.get(sha);
+    }
+    return undefined;
+  }
+
+  /** Writes `parts` as this app's runs named `name`, `name (2)`, … on a commit (updated in place when there). */
+  async writeOwnRunParts(sha: string, name: string, parts: readonly string[], title: string, summary: string): Promise<void> {
+    const existing = (await this.ownRunParts(sha, name))?.runs ?? [];
+    for (let i = 0; i < parts.length; i++) {
+      const partName = i === 0 ? name : `${name} (${i + 1})`;
+      const run = existing.find((r) => r.name === partName);
+      const spec: CheckRunSpec = { name: partName, headSha: sha, status: "completed", conclusion: "neutral", externalId: i === 0 ? `parts:${parts.length}` : "", output: { title, summary, text: parts[i] } };
+      await this.writeCheckRun(spec, run ? { id: run.id, externalId: null, status: "", conclusion: null, title: null, summary: null, text: null } : undefined);
+    }
   }
 
   /** Commits on `ref` since a time, newest first. */

@@ -19,6 +19,7 @@ import {
   unapprovedIssue,
   type RevokeReason,
 } from "./messages.js";
+import type { Ledger } from "./ledger.js";
 import type { ProviderPool } from "./provider-pool.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
@@ -45,6 +46,12 @@ export type RevokeOutcome = "revoked" | "done-before" | "failed";
 /** Resource → what its provider says Timebox manages there (only providers with `listManaged`), by short id. */
 export type ManagedIndex = Map<string, { list: ManagedGrant[]; byShortId: Map<string, ManagedGrant> }>;
 
+/**
+ * What "done in this process" is keyed by: the version *and* the PR and merge that brought it, so
+ * identical bytes brought again by another route are judged afresh (rule 12).
+ */
+const doneKey = (t: ApprovedGrant) => `${versionKey(t)}#${t.origin.pull.number}@${t.origin.pull.mergeCommitSha.slice(0, 12)}`;
+
 /** A provider error as it may be shown on a PR: its own summary, never a raw driver error. */
 export function safeError(error: unknown): string {
   return error instanceof ProviderError ? error.message : "the provider failed unexpectedly (details in the app's logs)";
@@ -55,6 +62,8 @@ export class GrantActions {
   /** Versions whose apply or revoke finished in this process (comments posted, records written). */
   private readonly done = new Set<string>();
   private readonly revokeFailures = new Map<string, number>();
+  /** Per repository: what Timebox has put in effect and not yet revoked (see ledger.ts). */
+  readonly ledgers = new Map<string, Ledger>();
   /**
    * Names this process in its removal commits. Two replicas revoking in the same second would
    * otherwise build byte-identical commits, and both compare-and-swaps would "win".
@@ -73,7 +82,7 @@ export class GrantActions {
 
   /** Puts an active grant in effect (prior access recorded first), verifies it, and tells the PR once. */
   async apply(gw: LifecycleGateway, repo: string, t: ApprovedGrant, live: ApprovedGrant[], policy: Policy, managed?: ManagedIndex): Promise<ApplyResult> {
-    const key = `applied:${repo}:${versionKey(t)}`;
+    const key = `applied:${repo}:${doneKey(t)}`;
     const provider = this.provider(t, policy);
     // A provider that can list what it manages answers for all grants in one read; others are asked one by one.
     const listed = managed?.get(t.origin.grant.resource);
@@ -147,7 +156,7 @@ export class GrantActions {
 
   /** Comments once on the grant's PR shortly before it expires, with a link that starts an extension. */
   async remind(gw: LifecycleGateway, t: ApprovedGrant, repo: string, branch: string): Promise<void> {
-    const key = `reminded:${repo}:${versionKey(t)}`;
+    const key = `reminded:${repo}:${doneKey(t)}`;
     if (this.done.has(key)) return;
     if (!(await gw.hasMarkedComment(t.origin.pull.number, reminderMarker(t)))) {
       await gw.comment(t.origin.pull.number, reminderComment(t, toActiveGrant(repo, t), branch, this.deps.clock.now()));
@@ -177,8 +186,11 @@ export class GrantActions {
     },
   ): Promise<RevokeOutcome> {
     const { onBranch, known } = how;
-    const key = `revoked:${repo}:${versionKey(t)}`;
-    if (this.done.has(key)) return "done-before";
+    const key = `revoked:${repo}:${doneKey(t)}`;
+    if (this.done.has(key)) {
+      this.ledgers.get(repo)?.remove(t.path, t.blobSha, t.origin.pull.number);
+      return "done-before";
+    }
     const provider = this.provider(t);
     const g = known ?? toActiveGrant(repo, t, t.origin.breakglass?.priorAccess ?? (await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha)).entries[versionKey(t)]?.priorAccess);
     const revokedAt = this.deps.clock.now();
@@ -187,6 +199,8 @@ export class GrantActions {
       const hadBefore = g.priorAccess !== undefined && Object.values(g.priorAccess).some((v) => v !== "none");
       const overlapped = this.stillActive(repo, t, live).some((o) => o.principal === g.principal && o.target === g.target);
       if (!hadBefore && !overlapped && (await provider.isGranted(g))) throw new ProviderError("the access is still visible after revoking it");
+      // Gone at the provider: the ledger forgets it (written at the end of the reconcile).
+      this.ledgers.get(repo)?.remove(t.path, t.blobSha, t.origin.pull.number);
     } catch (error) {
       const failures = (this.revokeFailures.get(key) ?? 0) + 1;
       this.revokeFailures.set(key, failures);
@@ -225,7 +239,7 @@ export class GrantActions {
   /** Grant content that reached the default branch without an approved merged PR: never applied, reported once. */
   async reportUnapproved(gw: LifecycleGateway, t: TrackedGrant, branch: string, pusherOf: (sha: string) => string | undefined): Promise<boolean> {
     if (t.origin.approved) return false;
-    const key = `unapproved:${gw.repoRef.owner}/${gw.repoRef.repo}:${versionKey(t)}`;
+    const key = `unapproved:${gw.repoRef.owner}/${gw.repoRef.repo}:${versionKey(t)}@${t.origin.commitSha}`;
     if (this.done.has(key)) return false;
     const { title, body } = unapprovedIssue(t, branch, pusherOf(t.origin.commitSha));
     const issue = await gw.upsertLabelledIssue("timebox:unapproved", body.split("\n")[0], title, body);
@@ -254,16 +268,26 @@ export class GrantActions {
   }
 
   /** What a provider holds for this repository that no live grant explains is revoked and reported. */
-  async revokeDrift(gw: LifecycleGateway, repo: string, policy: Policy | undefined, live: ApprovedGrant[], branch: string, index: ManagedIndex): Promise<void> {
+  async revokeDrift(
+    gw: LifecycleGateway,
+    repo: string,
+    policy: Policy | undefined,
+    live: ApprovedGrant[],
+    branch: string,
+    index: ManagedIndex,
+    /** The grant files (path → blob) this reconcile judged on the tip: they are not spared unless live. */
+    judged: ReadonlyMap<string, string>,
+  ): Promise<void> {
     if (!policy) return;
     const liveIds = new Set(live.map((t) => shortIdOf(repo, t.path)));
     const suspects = [...index].flatMap(([resource, { list: managed }]) =>
       managed.filter((m) => m.repo === repo && m.shortId && !liveIds.has(m.shortId)).map((m) => ({ resource, m })),
     );
     if (suspects.length === 0) return;
-    // Read the tip again: a grant merged (and applied by another instance) since this reconcile began is not drift.
+    // Read the tip again: a grant merged (and applied by another instance) since this reconcile began
+    // is not drift. A file this reconcile judged, unchanged since, is spared only when live (above).
     const fresh = await gw.grantEntries(await gw.branchTip(branch), policy.grants_path);
-    const onTip = new Set(fresh.map((e) => shortIdOf(repo, e.path)));
+    const onTip = new Set(fresh.filter((e) => judged.get(e.path) !== e.sha).map((e) => shortIdOf(repo, e.path)));
     for (const { resource, m } of suspects.filter((s) => !onTip.has(s.m.shortId!))) {
       const g: ActiveGrant = {
         id: m.grantId ?? m.handle,

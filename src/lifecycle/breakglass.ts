@@ -41,6 +41,8 @@ export interface BreakglassContext {
   live: ApprovedGrant[];
   /** How far back labelled PRs are read. */
   since: Date;
+  /** Called before an emergency grant is put in effect at the provider (the ledger records it first). */
+  beforeGrant: (t: ApprovedGrant, principal: string) => Promise<void>;
 }
 
 export interface BreakglassResult {
@@ -194,6 +196,7 @@ export class BreakglassPass {
   private async ensureGranted(gw: LifecycleGateway, ctx: BreakglassContext, t: ApprovedGrant, g: ActiveGrant, pr: number): Promise<boolean> {
     const provider = this.deps.pool.forResource(t.origin.policy, g.resource);
     try {
+      await ctx.beforeGrant(t, g.principal);
       if (await provider.isGranted(g)) return true;
       await provider.grant(g);
       if (!(await provider.isGranted(g))) throw new ProviderError("the access is not visible after granting it");

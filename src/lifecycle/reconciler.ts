@@ -3,13 +3,17 @@ import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
 import { breakglassWindowMs, historyWindowMs } from "../policy/windows.js";
 import type { Clock } from "../util/clock.js";
-import { expiresAt } from "./active-grant.js";
+import { expiresAt, toActiveGrant } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
+import { ApplyRecord } from "./apply-record.js";
+import { recordsOf } from "./breakglass-records.js";
+import { activeGrantOf, entryOf, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry } from "./ledger.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import { StalePass } from "./stale.js";
 import { reminderLeadMs, type RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
+import { shortIdOf } from "./active-grant.js";
 
 const PULL_LINK_GRACE_MS = 2 * 60_000;
 
@@ -44,6 +48,8 @@ export interface ReconcilerDeps extends ActionDeps {
   providers: ReadonlyMap<string, readonly string[]>;
   /** Added to the longest max_duration to get the history window searched for removed grants. */
   historyMarginMs: number;
+  /** How many commits back a cold start looks for Timebox's ledger on the default branch. */
+  ledgerSearchDepth?: number;
 }
 
 /**
@@ -55,6 +61,8 @@ export class Reconciler {
   private readonly origins = new Map<string, TrackedGrant["origin"]>();
   private readonly commitFiles = new Map<string, Array<{ path: string; status: string; sha?: string }>>();
   private readonly defaultBranches = new Map<string, string>();
+  /** The default branch's tip at the last reconcile, per repository: origins of paths changed since are looked up again. */
+  private readonly lastTips = new Map<string, string>();
   readonly actions: GrantActions;
   readonly breakglass: BreakglassPass;
   private readonly stale: StalePass;
@@ -70,44 +78,73 @@ export class Reconciler {
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.branchTip(branch);
     report.tip = tip;
+    const { ledger, found } = await this.ledgerFor(gw, repo, tip);
+    // Expired grants first, from the ledger alone: nothing optional is read before they are revoked.
+    await this.revokeExpiredFromLedger(gw, repo, branch, tip, ledger, report);
+
     const policyText = await gw.readFile(tip, POLICY_PATH);
-    if (policyText === undefined) return report;
-    const policy = checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
-    if (!policy) {
+    const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
+    if (policyText !== undefined && !policy) {
       this.deps.log.warn({ repo }, "the policy on the default branch is invalid; nothing is applied until it is fixed");
     }
     const grantsPath = policy?.grants_path ?? "grants/";
-    const tracked = await this.trackedGrants(gw, repo, tip, branch, grantsPath);
+    await this.forgetChangedOrigins(gw, repo, tip, ledger);
+    const tracked = policyText === undefined ? [] : await this.trackedGrants(gw, repo, tip, branch, grantsPath);
     const now = this.deps.clock.now();
     const approved = tracked.filter(isApproved);
     const live = approved.filter((t) => expiresAt(t) > now);
-    const bg = await this.breakglass.run(gw, { repo, branch, policy, approved, tracked, live, since: new Date(now.getTime() - breakglassWindowMs(policy, this.deps.historyMarginMs)) });
+    const bg = await this.breakglass.run(gw, {
+      repo,
+      branch,
+      policy,
+      approved,
+      tracked,
+      live,
+      since: new Date(now.getTime() - breakglassWindowMs(policy, this.deps.historyMarginMs)),
+      beforeGrant: async (t, principal) => {
+        ledger.upsert(entryOf(t, principal));
+        await this.saveLedger(gw, repo, tip, ledger);
+      },
+    });
     report.applied.push(...bg.applied);
     report.revoked.push(...bg.revoked);
     report.failures.push(...bg.failures);
     // Emergency grants in effect before their merge count for overlaps and are not drift.
     const holding = [...live, ...bg.active];
     report.active = holding.length;
-    // Stale requests; a PR whose break-glass grant is in effect is left to its own clock.
-    const skip = new Set(bg.active.map((t) => t.origin.pull.number));
-    const stale = await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, skip));
+
+    // One revoke attempt per grant per reconcile: the ledger's early pass may have tried it already.
+    const tried = new Set(report.revoked.concat(report.failures));
+    for (const t of approved.filter((t) => expiresAt(t) <= now && !tried.has(t.path))) {
+      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, "expired", { onBranch: true }))) ?? "failed";
+      this.count(report, t.path, outcome, expiresAt(t));
+    }
+    // Applied, and no longer approved content on the tip (deleted, moved, renamed, force-pushed
+    // away, out of a changed grants_path, dropped by its break-glass PR): revoked, whatever the dates.
+    const held = new Set([...holding.map((t) => t.path), ...report.failures, ...tried]);
+    for (const e of ledger.entries().filter((e) => !held.has(e.path))) {
+      const t = grantOf(e);
+      const reason = Date.parse(e.expiresAt) <= now.getTime() ? "expired" : "removed";
+      const outcome = (await this.isolated(repo, e.path, async () => this.actions.revoke(gw, repo, branch, t, holding, reason, { onBranch: false, known: await this.providerView(gw, repo, e) }))) ?? "failed";
+      this.count(report, e.path, outcome);
+    }
+    // Before any ledger existed (an upgrade), removals are found in recent history as before.
+    if (!found && policy) {
+      for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
+        const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, reason, { onBranch: false }))) ?? "failed";
+        this.count(report, t.path, outcome);
+      }
+    }
+    // Recorded before the provider is touched: a crash after granting leaves a grant the ledger knows.
+    for (const t of live) ledger.upsert(entryOf(t, toActiveGrant(repo, t).principal));
+    await this.saveLedger(gw, repo, tip, ledger);
+
+    const stale = await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, new Set(bg.active.map((t) => t.origin.pull.number))));
     report.closedStale = stale?.closed ?? [];
     const resources = new Set([...Object.keys(policy?.resources ?? {}), ...holding.map((t) => t.origin.grant.resource)]);
     report.activeByResource = Object.fromEntries([...resources].map((r) => [r, holding.filter((t) => t.origin.grant.resource === r).length]));
-
     for (const t of tracked.filter((t) => !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
       if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
-    }
-    for (const t of approved.filter((t) => expiresAt(t) <= now)) {
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, "expired", { onBranch: true }))) ?? "failed";
-      if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
-      if (outcome === "revoked") report.revocationLagsMs.push(this.deps.clock.now().getTime() - expiresAt(t).getTime());
-      if (outcome === "failed") report.failedRevokes++;
-    }
-    for (const { grant: t, reason } of await this.removedSinceWindow(gw, repo, branch, tip, grantsPath, policy, tracked)) {
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, reason, { onBranch: false }))) ?? "failed";
-      if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(t.path);
-      if (outcome === "failed") report.failedRevokes++;
     }
     const managed = await this.actions.managedIndex(policy);
     if (policy) {
@@ -117,12 +154,94 @@ export class Reconciler {
         if (result === "failed") report.failures.push(t.path);
       }
     }
-    await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed);
+    await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed, new Map(tracked.map((t) => [t.path, t.tipBlobSha ?? t.blobSha])));
+    await this.saveLedger(gw, repo, tip, ledger);
     const reminders = live.map((t) => ({ t, at: new Date(expiresAt(t).getTime() - reminderLeadMs(t.origin.grant.durationMs)) }));
     for (const { t } of reminders.filter((r) => r.at <= now)) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
-    const upcoming = [...live.map(expiresAt), ...reminders.map((r) => r.at).filter((at) => at > now), ...[bg.next, stale?.next].filter((d): d is Date => d !== undefined)];
+    const upcoming = [
+      ...live.map(expiresAt),
+      ...ledger.entries().map((e) => new Date(e.expiresAt)),
+      ...reminders.map((r) => r.at).filter((at) => at > now),
+      ...[bg.next, stale?.next].filter((d): d is Date => d !== undefined),
+    ].filter((d) => d > now);
     report.nextExpiry = upcoming.sort((a, b) => a.getTime() - b.getTime())[0];
+    this.lastTips.set(repo, tip);
     return report;
+  }
+
+  private count(report: ReconcileReport, path: string, outcome: "revoked" | "done-before" | "failed", expiry?: Date): void {
+    if (outcome !== "done-before") (outcome === "revoked" ? report.revoked : report.failures).push(path);
+    if (outcome === "revoked" && expiry) report.revocationLagsMs.push(this.deps.clock.now().getTime() - expiry.getTime());
+    if (outcome === "failed") report.failedRevokes++;
+  }
+
+  /**
+   * Revokes the ledger's expired grants whose file is gone or unchanged on the tip, before anything
+   * else is read (a changed file may be an extension: it is judged with the rest).
+   */
+  private async revokeExpiredFromLedger(gw: LifecycleGateway, repo: string, branch: string, tip: string, ledger: Ledger, report: ReconcileReport): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    const expired = ledger.entries().filter((e) => Date.parse(e.expiresAt) <= now && !e.breakglass);
+    const stillLive = ledger.entries().filter((e) => Date.parse(e.expiresAt) > now).map(grantOf);
+    for (const e of expired) {
+      await this.isolated(repo, e.path, async () => {
+        const onTip = await gw.blobShaAt(tip, e.path);
+        if (onTip !== undefined && onTip !== e.blobSha) return;
+        const outcome = await this.actions.revoke(gw, repo, branch, grantOf(e), stillLive, "expired", { onBranch: onTip !== undefined, known: await this.providerView(gw, repo, e) });
+        this.count(report, e.path, outcome, new Date(e.expiresAt));
+      });
+    }
+    await this.saveLedger(gw, repo, tip, ledger);
+  }
+
+  /** The provider's view of a ledger entry, with the prior access recorded when it was applied. */
+  private async providerView(gw: LifecycleGateway, repo: string, e: LedgerEntry) {
+    const prior = e.mergeSha
+      ? (await ApplyRecord.load(gw, e.mergeSha)).entries[versionKey({ path: e.path, blobSha: e.blobSha })]?.priorAccess
+      : recordsOf(await gw.ownComments(e.pull)).get(e.path)?.priorAccess;
+    return activeGrantOf(repo, e, e.breakglassFacts && !prior ? {} : prior);
+  }
+
+  /** The repository's ledger: kept in memory, read back from the default branch after a restart. */
+  private async ledgerFor(gw: LifecycleGateway, repo: string, tip: string): Promise<{ ledger: Ledger; found: boolean }> {
+    const known = this.actions.ledgers.get(repo);
+    if (known) return { ledger: known, found: true };
+    const stored = await gw.nearestOwnRun(tip, LEDGER_CHECK, this.deps.ledgerSearchDepth ?? 200);
+    const parsed = stored ? Ledger.parse(stored.parts) : undefined;
+    if (stored && !parsed) this.deps.log.error({ repo, commit: stored.sha }, "Timebox's ledger could not be read; recent history is searched for removed grants instead");
+    const ledger = parsed ?? new Ledger();
+    this.actions.ledgers.set(repo, ledger);
+    return { ledger, found: parsed !== undefined };
+  }
+
+  /** Writes the ledger on the default branch when it changed (this app's check runs on `tip`). */
+  private async saveLedger(gw: LifecycleGateway, repo: string, tip: string, ledger: Ledger): Promise<void> {
+    if (!ledger.dirty) return;
+    const n = ledger.entries().length;
+    await gw.writeOwnRunParts(
+      tip,
+      LEDGER_CHECK,
+      ledger.serialise(),
+      `${n} grant${n === 1 ? "" : "s"} in effect`,
+      "Timebox's ledger of the access it has applied and not yet revoked (machine-readable, written only by this app). A grant whose file leaves the default branch, in any way, is revoked from it.",
+    );
+    ledger.dirty = false;
+    this.deps.log.info({ repo, entries: n, commit: tip }, "ledger written");
+  }
+
+  /**
+   * Origins are cached by path and blob, but a version is the commit and PR that brought it: when
+   * the tip moved, the paths changed since are looked up again, and so is an approved origin the
+   * ledger no longer holds (revoked: the same bytes can only come back through a new commit).
+   */
+  private async forgetChangedOrigins(gw: LifecycleGateway, repo: string, tip: string, ledger: Ledger): Promise<void> {
+    const last = this.lastTips.get(repo);
+    const changed = !last || last === tip ? [] : await gw.changedPaths(last, tip);
+    for (const [key, origin] of [...this.origins].filter(([k]) => k.startsWith(`${repo}:`))) {
+      const path = key.slice(repo.length + 1, key.lastIndexOf("@"));
+      const revoked = origin.approved && ledger.get(path)?.pull !== origin.pull.number;
+      if (!changed || changed.includes(path) || revoked) this.origins.delete(key);
+    }
   }
 
   /** The default branch as a command sees it: its tip's policy (undefined when missing or invalid) and grant files. */

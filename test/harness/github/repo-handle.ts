@@ -34,7 +34,8 @@ export class RepoHandle {
   // ---- person actions ----------------------------------------------------------------
 
   /** Push one commit to a branch (created from `from`, default the default branch, when missing). Bypasses branch protection (an admin push). */
-  pushCommit(opts: { branch?: string; files?: Files; deletes?: string[]; author: string; message?: string; pusher?: string; from?: string }): ActionResult {
+  /** `date` sets the commit's author and committer dates (people choose them: a back-dated commit). */
+  pushCommit(opts: { branch?: string; files?: Files; deletes?: string[]; author: string; message?: string; pusher?: string; from?: string; date?: string }): ActionResult {
     const r = this.repo;
     const branch = opts.branch ?? r.defaultBranch;
     const before = this.st.ref(r, branch);
@@ -47,6 +48,7 @@ export class RepoHandle {
       deletes: opts.deletes,
       message: opts.message ?? `Update ${Object.keys(opts.files ?? {}).concat(opts.deletes ?? []).join(", ") || "files"}`,
       author,
+      ...(opts.date ? { date: opts.date } : {}),
     });
     r.refs.set(`refs/heads/${branch}`, sha);
     r.pushedAt = this.st.now();
@@ -73,13 +75,14 @@ export class RepoHandle {
     body?: string;
     draft?: boolean;
     message?: string;
+    date?: string;
   }): ActionResult {
     const r = this.repo;
     const base = opts.base ?? r.defaultBranch;
     const branch = opts.branch ?? `${opts.author}/change-${r.nextNumber}`;
     const events: WebhookEvent[] = [];
     if (opts.files || opts.deletes || !this.st.ref(r, branch)) {
-      events.push(...this.pushCommit({ branch, files: opts.files, deletes: opts.deletes, author: opts.author, message: opts.message ?? opts.title, from: base }));
+      events.push(...this.pushCommit({ branch, files: opts.files, deletes: opts.deletes, author: opts.author, message: opts.message ?? opts.title, from: base, date: opts.date }));
     }
     const p = createPull(this.st, r, { title: opts.title ?? `Changes from ${opts.author}`, body: opts.body, head: branch, base, user: this.st.user(opts.author).login, draft: opts.draft });
     p.lastPusher = opts.author;

@@ -1,0 +1,198 @@
+/**
+ * Timebox's ledger: every grant it has put in effect and not yet revoked, for one repository.
+ *
+ * Git says what *should* exist, but not what Timebox *did*: a grant file can leave the default
+ * branch in ways history searched by date cannot see (a back-dated commit, a rename, a force-push,
+ * a change of `grants_path`, a removal merged while the app was down). The ledger is Timebox's own
+ * record of what it applied, so "applied, and no longer approved content on the tip" is a set
+ * difference, never a history search. An entry is written *before* the provider is touched and
+ * dropped only after the revoke is verified, so a crash in between leaves a revoke to retry, never
+ * access nobody tracks.
+ *
+ * It lives in check runs this app creates on a commit of the default branch (`timebox/ledger`):
+ * nobody else can write or edit a check run of this app, and none can be deleted. Entries carry the
+ * expiry, so expired grants are revoked before anything else is read.
+ */
+import { gunzipSync, gzipSync } from "node:zlib";
+import { Ajv } from "ajv";
+import type { ApprovedGrant, BreakglassFacts, Extension } from "./types.js";
+import { expiresAt, shortIdOf } from "./active-grant.js";
+import { formatDuration } from "../grants/duration.js";
+import type { Policy } from "../policy/types.js";
+import type { ActiveGrant } from "../providers/types.js";
+
+export const LEDGER_CHECK = "timebox/ledger";
+
+export interface LedgerEntry {
+  path: string;
+  blobSha: string;
+  /** The PR that brought the version in effect. */
+  pull: number;
+  /** Its merge commit ("" for break-glass before a merge). */
+  mergeSha: string;
+  requester: string;
+  principal: string;
+  resource: string;
+  /** The resource's provider and settings when applied: revoking never depends on the policy still naming it. */
+  provider: string;
+  settings: Record<string, string | number | boolean>;
+  role: string;
+  target: string;
+  roleSettings: Record<string, string | number | boolean>;
+  approvedBy: string[];
+  durationMs: number;
+  grantedAt: string;
+  expiresAt: string;
+  /** Applied by break-glass before (or without) a merge. */
+  breakglass?: boolean;
+  /** What the removal commit's trailers tell of an extension or a merged break-glass grant. */
+  extension?: Extension;
+  breakglassFacts?: Omit<BreakglassFacts, "priorAccess">;
+}
+
+const ENTRY_SCHEMA = {
+  type: "object",
+  required: ["path", "blobSha", "pull", "mergeSha", "requester", "principal", "resource", "provider", "settings", "role", "target", "roleSettings", "approvedBy", "durationMs", "grantedAt", "expiresAt"],
+  properties: {
+    path: { type: "string", maxLength: 1000 },
+    blobSha: { type: "string", maxLength: 64 },
+    pull: { type: "integer", minimum: 0 },
+    mergeSha: { type: "string", maxLength: 64 },
+    requester: { type: "string", maxLength: 200 },
+    principal: { type: "string", maxLength: 1000 },
+    resource: { type: "string", maxLength: 200 },
+    provider: { type: "string", maxLength: 100 },
+    settings: { type: "object", additionalProperties: { type: ["string", "number", "boolean"] } },
+    role: { type: "string", maxLength: 200 },
+    target: { type: "string", maxLength: 1000 },
+    roleSettings: { type: "object", additionalProperties: { type: ["string", "number", "boolean"] } },
+    approvedBy: { type: "array", items: { type: "string", maxLength: 200 } },
+    durationMs: { type: "number", minimum: 0 },
+    grantedAt: { type: "string", format: "date-time" },
+    expiresAt: { type: "string", format: "date-time" },
+    breakglass: { type: "boolean" },
+    extension: { type: "object" },
+    breakglassFacts: { type: "object" },
+  },
+} as const;
+const validEntries = new Ajv({ allErrors: false, validateFormats: false }).compile<LedgerEntry[]>({ type: "array", items: ENTRY_SCHEMA });
+
+/** Check-run text holds at most 65,535 characters: the compressed ledger is cut into parts below that. */
+const PART_CHARS = 60_000;
+
+export class Ledger {
+  private readonly byPath = new Map<string, LedgerEntry>();
+  /** True when entries changed since the ledger was last written. */
+  dirty = false;
+
+  constructor(entries: readonly LedgerEntry[] = []) {
+    for (const e of entries) this.byPath.set(e.path, e);
+  }
+
+  entries(): LedgerEntry[] {
+    return [...this.byPath.values()];
+  }
+
+  get(path: string): LedgerEntry | undefined {
+    return this.byPath.get(path);
+  }
+
+  /** Records a grant about to be (or already) in effect; a new version of a path replaces the old. */
+  upsert(entry: LedgerEntry): void {
+    if (JSON.stringify(this.byPath.get(entry.path)) === JSON.stringify(entry)) return;
+    this.byPath.set(entry.path, entry);
+    this.dirty = true;
+  }
+
+  /** Forgets a revoked grant, unless the entry is already another version (granted meanwhile). */
+  remove(path: string, blobSha: string, pull: number): void {
+    const e = this.byPath.get(path);
+    if (!e || e.blobSha !== blobSha || e.pull !== pull) return;
+    this.byPath.delete(path);
+    this.dirty = true;
+  }
+
+  /** The ledger as check-run texts (gzip, base64), in order. */
+  serialise(): string[] {
+    const packed = gzipSync(JSON.stringify(this.entries())).toString("base64");
+    const parts: string[] = [];
+    for (let i = 0; i < packed.length || parts.length === 0; i += PART_CHARS) parts.push(packed.slice(i, i + PART_CHARS));
+    return parts;
+  }
+
+  /** Reads the parts back; undefined when they are not a ledger (never trusted beyond the schema). */
+  static parse(parts: readonly string[]): Ledger | undefined {
+    try {
+      const entries: unknown = JSON.parse(gunzipSync(Buffer.from(parts.join(""), "base64")).toString("utf8"));
+      return validEntries(entries) ? new Ledger(entries) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** The ledger entry of an approved grant in effect. */
+export function entryOf(t: ApprovedGrant, principal: string): LedgerEntry {
+  const { grant, role, pull, approvedBy, activatedAt, breakglass, policy } = t.origin;
+  const resource = policy.resources[grant.resource];
+  return {
+    path: t.path,
+    blobSha: t.blobSha,
+    pull: pull.number,
+    mergeSha: pull.mergeCommitSha,
+    requester: grant.requester,
+    principal,
+    resource: grant.resource,
+    provider: resource?.provider ?? "",
+    settings: resource?.settings ?? {},
+    role: grant.role,
+    target: role.target,
+    roleSettings: role.settings ?? {},
+    approvedBy,
+    durationMs: grant.durationMs,
+    grantedAt: new Date(activatedAt).toISOString(),
+    expiresAt: expiresAt(t).toISOString(),
+    ...(breakglass && !pull.mergeCommitSha ? { breakglass: true } : {}),
+    ...(t.origin.extension ? { extension: t.origin.extension } : {}),
+    ...(breakglass ? { breakglassFacts: { grantedAt: breakglass.grantedAt, reviewDue: breakglass.reviewDue, reviewedBy: breakglass.reviewedBy, reviewedAt: breakglass.reviewedAt } } : {}),
+  };
+}
+
+/** A ledger entry in the shape the revoke path takes: what was applied, needing no policy or history. */
+export function grantOf(e: LedgerEntry): ApprovedGrant {
+  const policy = { version: 1, grants_path: "", request_ttl: "24h", owners: [], allow_on_behalf: false, identities: {}, resources: { [e.resource]: { provider: e.provider, settings: e.settings, roles: {} } } } as unknown as Policy;
+  return {
+    path: e.path,
+    blobSha: e.blobSha,
+    origin: {
+      approved: true,
+      pull: { number: e.pull, author: e.requester, headSha: "", baseRef: "", mergedAt: e.grantedAt, mergeCommitSha: e.mergeSha, htmlUrl: "" },
+      approvedBy: e.approvedBy,
+      grant: { path: e.path, requester: e.requester, resource: e.resource, role: e.role, duration: formatDuration(e.durationMs), durationMs: e.durationMs, reason: "", emergency: !!e.breakglassFacts },
+      role: { target: e.target, max_duration: formatDuration(e.durationMs), approvers: [], approvals: 1, settings: e.roleSettings },
+      policy,
+      activatedAt: e.grantedAt,
+      ...(e.extension ? { extension: e.extension } : {}),
+      ...(e.breakglassFacts ? { breakglass: e.breakglassFacts } : {}),
+    },
+  };
+}
+
+/** The provider's view of a ledger entry (prior access as recorded when it was applied). */
+export function activeGrantOf(repo: string, e: LedgerEntry, priorAccess?: Record<string, string>): ActiveGrant {
+  return {
+    id: e.path,
+    shortId: shortIdOf(repo, e.path),
+    repo,
+    requester: e.requester,
+    principal: e.principal,
+    resource: e.resource,
+    role: e.role,
+    target: e.target,
+    roleSettings: e.roleSettings,
+    pullRequest: e.pull,
+    grantedAt: new Date(e.grantedAt),
+    expiresAt: new Date(e.expiresAt),
+    ...(priorAccess ? { priorAccess } : {}),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Every way a grant file can leave the default branch revokes it (issue #10, items 3 and 11):
+ * whatever the commit dates, however it moved, and even while Timebox was down. What Timebox
+ * applied is its own record (the ledger), never a search of history by date.
+ */
+import { expect, jest, test } from "@jest/globals";
+import { grantYaml, startAccessRepo } from "../support/access-repo.js";
+import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
+
+jest.setTimeout(60_000);
+
+const env = postgresAccessPerTest();
+const PATH = "grants/dev1-prod-db.yaml";
+const DAY = 86_400_000;
+
+async function grantActive(): Promise<number> {
+  const { number } = await mergeApprovedGrant(env(), { path: PATH, content: grantYaml({ duration: "8h" }) });
+  expect(await env().hasAccess()).toBe(true);
+  return number;
+}
+
+test("a grant renamed out of grants/ is revoked at once, and its PR is told", async () => {
+  const { gh } = env();
+  const n = await grantActive();
+  const pr = gh.openPullRequest({ author: "dev1", files: { "docs/old-request.yaml": gh.fileAt("main", PATH)! }, deletes: [PATH], title: "Tidy up" });
+  await deliverOk(env(), pr);
+  await deliverOk(env(), gh.merge(pr.number!, { by: "dev1" }));
+  expect(await env().hasAccess()).toBe(false);
+  expect(gh.comments(n).some((c) => c.body.includes("### ⏹️ Access revoked"))).toBe(true);
+});
+
+test("a removal committed with a date 60 days back and merged with a merge commit is revoked", async () => {
+  const { gh, clock } = env();
+  await grantActive();
+  const backdated = new Date(clock.now().getTime() - 60 * DAY).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const pr = gh.openPullRequest({ author: "dev1", deletes: [PATH], title: "Remove my grant", date: backdated });
+  await deliverOk(env(), pr);
+  await deliverOk(env(), gh.merge(pr.number!, { by: "dev1", method: "merge" }));
+  expect(await env().hasAccess()).toBe(false);
+});
+
+test("stopped for 30 days across a removal: the restarted app revokes what should have ended", async () => {
+  const { gh, clock, fullName } = env();
+  await grantActive();
+  // The app is down from here on: nothing is delivered to it. A removal is merged meanwhile.
+  const pr = gh.openPullRequest({ author: "dev1", deletes: [PATH], title: "Remove my grant" });
+  gh.merge(pr.number!, { by: "dev1", method: "merge" });
+  clock.advance(30 * DAY);
+  expect(await env().hasAccess()).toBe(true);
+  const restarted = await startAccessRepo({ gh, clock, policy: gh.fileAt("main", ".github/timebox.yml"), env: env().providerEnv, repo: fullName.split("/")[1] });
+  try {
+    await reconcile(restarted);
+    expect(await env().hasAccess()).toBe(false);
+  } finally {
+    await restarted.pool.close();
+  }
+});
+
+test("the same bytes again are a new request: pushed directly they are never applied; approved again they get their own apply and expiry", async () => {
+  const { gh, clock } = env();
+  const first = await grantActive();
+  const content = gh.fileAt("main", PATH)!;
+  await deliverOk(env(), gh.comment(first, { author: "dev1", body: "/timebox revoke done" }));
+  expect(await env().hasAccess()).toBe(false);
+  expect(gh.fileAt("main", PATH)).toBeUndefined();
+
+  // Identical bytes pushed straight to main: reported, never applied.
+  await deliverOk(env(), gh.pushCommit({ author: "dev1", files: { [PATH]: content }, message: "put it back" }));
+  clock.advance(5 * 60_000);
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+  expect(gh.issues({ labels: ["timebox:unapproved"], state: "open" })).toHaveLength(1);
+  await deliverOk(env(), gh.pushCommit({ author: "dev1", deletes: [PATH], message: "take it out" }));
+
+  // Requested again, identical, and approved: applied with its own comment, revoked at its own expiry.
+  const again = await mergeApprovedGrant(env(), { path: PATH, content });
+  expect(await env().hasAccess()).toBe(true);
+  expect(gh.comments(again.number).some((c) => c.body.includes("### ✅ Access granted"))).toBe(true);
+  clock.advance(8 * 3600_000);
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+});
