@@ -230,16 +230,33 @@ export function createOctokit(
     },
   });
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  // Registered last, so this hook is the outermost: it runs once per `request` (each page of a
-  // paginated list), in the caller's async context, before the retry and throttling plugins; its
-  // signal bounds the request with its retries and rate-limit waits. An abort surfaces as a
-  // network error, which is retryable.
-  octokit.hook.before("request", (requestOptions) => {
+  // Registered last, so this wrap is the outermost: it runs once per `request` (each page of a
+  // paginated list), in the caller's async context, around the retry and throttling plugins. The
+  // request with its retries and rate-limit waits settles by the request timeout, or by the call's
+  // deadline (`currentDeadline`) when that comes first; none starts after the deadline. At the
+  // timeout every attempt still to come is cancelled: the signal stays aborted (an attempt fails
+  // before sending anything) and no further retry is scheduled. A timeout is retryable.
+  octokit.hook.wrap("request", async (request, requestOptions) => {
     const deadline = currentDeadline();
     if (deadline?.signal.aborted) throw deadline.signal.reason;
     const timeout = AbortSignal.timeout(remainingMs(timeoutMs));
     const signal = deadline ? AbortSignal.any([timeout, deadline.signal]) : timeout;
-    requestOptions.request = { ...requestOptions.request, signal };
+    const settings: { signal: AbortSignal; retries?: number } = { ...requestOptions.request, signal };
+    requestOptions.request = settings;
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        settings.retries = 0; // read by the retry plugin when the current attempt fails
+        reject(signal.reason);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([request(requestOptions), aborted]);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
   });
   return octokit;
 }
@@ -319,6 +336,10 @@ export function toProviderError(
   }
   const e = (error ?? {}) as HttpishError;
   const status = statusOf(error);
+  if ((error as { name?: unknown } | null)?.name === "TimeoutError") {
+    // The request timeout (see createOctokit): the reason a DOMException carries says no more.
+    return new ProviderError(scrub(`GitHub: could not ${what}: network error: timed out`, secrets), true);
+  }
   if (status === undefined || status === 0) {
     const msg = typeof e.message === "string" ? e.message : String(error);
     return new ProviderError(
