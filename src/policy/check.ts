@@ -79,6 +79,16 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
       duration([...roleAt, "breakglass", "max_duration"], role.breakglass?.max_duration);
       duration([...roleAt, "breakglass", "review_within"], role.breakglass?.review_within);
       checkSettings(role.settings, [...roleAt, "settings"], undefined, error);
+      const escalates = escalation(resource.provider, role, raw);
+      if (role.privileged === true && escalates.length > 0) {
+        const message = `role \`${name}/${roleName}\` is privileged: it ${escalates.map((e) => e.message).join("; ")}`;
+        out.push({ path, ...yaml.locate([...roleAt, "privileged"]), rule: "policy.privileged-role", severity: "warning", message });
+      } else {
+        for (const e of escalates) {
+          const message = `role \`${name}/${roleName}\` ${e.message}; a temporary grant must not hand out more than it can take back — if this is intended, say so with \`privileged: true\` on the role`;
+          error([...roleAt, e.at], "policy.privileged-target", message);
+        }
+      }
       const approvals = role.approvals ?? 1;
       const teams = role.approvers.filter((a) => a.startsWith("@"));
       if (teams.length === 0 && approvals > role.approvers.length) {
@@ -88,6 +98,38 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
           `role \`${name}/${roleName}\` needs ${approvals} approvals but lists only ${role.approvers.length} approver${role.approvers.length === 1 ? "" : "s"}; list more approvers or a team, or lower approvals`,
         );
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * PostgreSQL roles that are superusers or can act as the server itself on the usual platforms.
+ * Checked by name only: whether a role *inherits* one of them (or is a role the Timebox account
+ * holds) needs a query to the server, which policy validation does not make.
+ */
+const PG_SUPERUSER_ROLES = new Set(["postgres", "rds_superuser", "rdsadmin", "rds_password", "rds_replication", "cloudsqlsuperuser", "cloudsqladmin", "azure_pg_admin", "azuresu", "azure_superuser", "supabase_admin", "alloydbsuperuser", "timescaledb_admin"]);
+
+/** Why a role's target escalates beyond a temporary grant, where to point at (`target` or `settings`). Empty when it does not. */
+export function escalation(provider: string, role: RawRole, raw: Pick<RawPolicy, "owners" | "resources">): Array<{ at: string; message: string }> {
+  const out: Array<{ at: string; message: string }> = [];
+  const target = typeof role.target === "string" ? role.target.trim() : "";
+  if (provider === "postgres") {
+    const name = target.toLowerCase().replace(/^"|"$/g, "");
+    if (PG_SUPERUSER_ROLES.has(name)) out.push({ at: "target", message: `targets \`${target}\`, a superuser-like PostgreSQL role` });
+    else if (name.startsWith("pg_")) out.push({ at: "target", message: `targets \`${target}\`, a predefined PostgreSQL server role (pg_*: server files, signals, all data)` });
+  }
+  if (provider === "github") {
+    const settings = role.settings ?? {};
+    const permission = typeof settings.permission === "string" ? settings.permission.toLowerCase() : undefined;
+    if (permission === "admin" || permission === "maintain") out.push({ at: "settings", message: `gives repository permission \`${permission}\` (it can change branch protection, settings or collaborators)` });
+    if (typeof settings.team_role === "string" && settings.team_role.toLowerCase() === "maintainer") out.push({ at: "settings", message: "gives team_role `maintainer` (it can add members to the team)" });
+    if (target.startsWith("@")) {
+      const team = target.toLowerCase();
+      const approverTeams = new Set<string>();
+      for (const r of Object.values(raw.resources ?? {})) for (const rr of Object.values(r.roles ?? {})) for (const a of rr.approvers ?? []) approverTeams.add(String(a).toLowerCase());
+      if ((raw.owners ?? []).some((o) => String(o).toLowerCase() === team)) out.push({ at: "target", message: `targets \`${target}\`, a team that owns this policy (its members approve policy changes)` });
+      else if (approverTeams.has(team)) out.push({ at: "target", message: `targets \`${target}\`, a team that approves grants in this policy (a member could then approve access)` });
     }
   }
   return out;

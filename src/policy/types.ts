@@ -19,6 +19,11 @@ export interface RoleSpec {
   max_extensions?: number;
   /** Provider-specific options for this role (e.g. `permission: push` for a GitHub repository). */
   settings?: Record<string, string | number | boolean>;
+  /**
+   * The role's target escalates beyond a temporary grant (a superuser, an admin permission, a team
+   * that approves or owns the policy), and the policy says so on purpose. Without it such a role is refused.
+   */
+  privileged?: boolean;
 }
 
 export interface ResourceSpec {

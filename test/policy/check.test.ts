@@ -182,3 +182,70 @@ describe("hostile policy files", () => {
     expect(Object.keys(v.policy!.resources[name].roles)).toEqual(["valueOf"]);
   });
 });
+
+describe("targets that escalate beyond a temporary grant (issue #10 item 14)", () => {
+  const GH = `version: 1
+owners: ["@acme/security"]
+resources:
+  gh:
+    provider: github
+    settings: { token_env: GH_TOKEN }
+    roles:
+      r:
+        target: TARGET
+        max_duration: 8h
+        approvers: ["@acme/sre", sre1]
+SETTINGS`;
+  const gh = (target: string, settings = "") => GH.replace("TARGET", target).replace("SETTINGS", settings ? `        settings: ${settings}\n` : "");
+  const pg = (target: string) => p("target: analytics_read", `target: ${target}`);
+  const privileged = (text: string) => text.replace("        max_duration: 8h\n", "        max_duration: 8h\n        privileged: true\n");
+
+  // [name, policy text, where the error points, message]
+  const table: Array<[string, string, string, RegExp]> = [
+    ["PostgreSQL postgres", pg("postgres"), "target: |postgres", /superuser-like PostgreSQL role/],
+    ["PostgreSQL rds_superuser", pg("rds_superuser"), "target: |rds_superuser", /superuser-like/],
+    ["PostgreSQL cloudsqlsuperuser (any case)", pg("CloudSQLSuperUser"), "target: |CloudSQLSuperUser", /superuser-like/],
+    ["PostgreSQL pg_read_server_files", pg("pg_read_server_files"), "target: |pg_read_server_files", /predefined PostgreSQL server role/],
+    ["PostgreSQL pg_write_all_data", pg("pg_write_all_data"), "target: |pg_write_all_data", /pg_\*/],
+    ["GitHub repository admin", gh("acme/payments", "{ permission: admin }"), "", /repository permission `admin`/],
+    ["GitHub repository maintain", gh("acme/payments", "{ permission: maintain }"), "", /repository permission `maintain`/],
+    ["GitHub team maintainer", gh('"@acme/prod-admins"', "{ team_role: maintainer }"), "", /team_role `maintainer`/],
+    ["GitHub team that approves", gh('"@acme/sre"'), 'target: |"@acme/sre"', /a team that approves grants/],
+    ["GitHub team that owns the policy", gh('"@ACME/Security"'), 'target: |"@ACME/Security"', /a team that owns this policy/],
+  ];
+
+  test.each(table)("%s is refused without privileged: true", (_name, text, where, message) => {
+    const v = check(text, knownProviders());
+    expect(v.valid).toBe(false);
+    const hit = v.diagnostics.find((d) => d.rule === "policy.privileged-target");
+    expect(hit?.message).toMatch(message);
+    expect(hit?.message).toMatch(/privileged: true/);
+    expect(hit?.severity).toBe("error");
+    if (where) expect(at(text, where)).toMatchObject({ line: hit!.line, column: hit!.column });
+  });
+
+  test.each(table)("%s is accepted with privileged: true, flagged as a warning", (_name, text) => {
+    const v = check(privileged(text), knownProviders());
+    expect(v.valid).toBe(true);
+    expect(v.diagnostics.map((d) => [d.rule, d.severity])).toEqual([["policy.privileged-role", "warning"]]);
+    const roles = Object.values(v.policy!.resources)[0]!.roles;
+    expect(roles.r ?? roles.readonly).toMatchObject({ privileged: true });
+  });
+
+  test.each([
+    ["an ordinary PostgreSQL role", pg("analytics_read")],
+    ["a PostgreSQL role merely containing pg_", pg("app_pg_reader")],
+    ["GitHub push", gh("acme/payments", "{ permission: push }")],
+    ["GitHub triage", gh("acme/payments", "{ permission: triage }")],
+    ["GitHub team member of a team that approves nothing", gh('"@acme/prod-admins"')],
+    ["GitHub team member with team_role member", gh('"@acme/prod-admins"', "{ team_role: member }")],
+  ])("%s needs no privileged flag", (_name, text) => {
+    const v = check(text, knownProviders());
+    expect(v).toMatchObject({ valid: true, diagnostics: [] });
+  });
+
+  test("privileged must be a boolean", () => {
+    const v = check(privileged(pg("postgres")).replace("privileged: true", "privileged: yes please"), knownProviders());
+    expect(v.valid).toBe(false);
+  });
+});
