@@ -212,6 +212,7 @@ export function parseMainline(text: string): MainlineCommit[] {
 
 /** Subject, trailers and parents of some commits, by sha. */
 export interface CommitNote {
+  sha: string;
   subject: string;
   trailers: Array<[string, string]>;
   parents: string[];
@@ -226,7 +227,7 @@ export async function readNotes(repo: string, revisions: readonly string[], walk
   for (const record of out.split("\0")) {
     const [sha, parents = "", subject = "", ...lines] = record.replace(/^\n+/, "").split("\n");
     if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
-    notes.set(sha, { subject, parents: parents ? parents.split(" ") : [], trailers: parseTrailerLines(lines.join("\n")) });
+    notes.set(sha, { sha, subject, parents: parents ? parents.split(" ") : [], trailers: parseTrailerLines(lines.join("\n")) });
   }
   return notes;
 }

@@ -87,6 +87,47 @@ async function readPull(octokit: AuditOctokit, { owner, repo }: GithubTarget, nu
   return { createdAt: iso(pull.created_at) ?? "", author, approvals, outcomes };
 }
 
+/** At most this many of Timebox's commits are checked against the API per report. */
+export const MAX_GITHUB_COMMITS = 2000;
+
+/**
+ * What GitHub says about commits the offline check took as Timebox's: each must be verified by
+ * GitHub (`commit.verification.verified`), authored by the app's bot (`author.login`) and committed
+ * by GitHub itself (`committer.login` `web-flow`, the identity of the commits GitHub signs). Returns
+ * the commits that fail, with why. One `GET /repos/{owner}/{repo}/commits/{sha}` each, four at a time.
+ */
+export async function distrustedOnGithub(octokit: AuditOctokit, { owner, repo }: GithubTarget, shas: readonly string[], appLogin: string): Promise<Map<string, string>> {
+  const unique = [...new Set(shas)];
+  if (unique.length > MAX_GITHUB_COMMITS) {
+    throw new GithubAuditError(`the report rests on ${unique.length} of Timebox's commits; --github checks at most ${MAX_GITHUB_COMMITS}: narrow it with --since/--until, --who or --resource`);
+  }
+  let answers: Array<string | undefined>;
+  try {
+    answers = await pooled(unique, CONCURRENCY, async (ref) => {
+      let data;
+      try {
+        data = (await octokit.rest.repos.getCommit({ owner, repo, ref, per_page: 1 })).data;
+      } catch (e) {
+        if ((e as { status?: number }).status === 404 || (e as { status?: number }).status === 422) return "GitHub does not know this commit";
+        throw e;
+      }
+      const v = data.commit.verification;
+      if (!v?.verified) return `GitHub does not verify its signature (${v?.reason ?? "no verification"})`;
+      if (data.author?.login?.toLowerCase() !== appLogin.toLowerCase()) return `GitHub links its author to ${data.author?.login ?? "no account"}, not ${appLogin}`;
+      if (data.committer?.login !== "web-flow") return `GitHub did not commit it (committer ${data.committer?.login ?? "unknown"}, not web-flow)`;
+      return undefined;
+    });
+  } catch (e) {
+    const status = (e as { status?: number }).status;
+    throw new GithubAuditError(status === 401 ? "GitHub refused the token (401)" : status === 403 ? "GitHub refused access (403: the token cannot read this repository's commits, or a rate limit)" : `GitHub could not be read: ${(e as Error).message}`);
+  }
+  const out = new Map<string, string>();
+  unique.forEach((sha, i) => {
+    if (answers[i]) out.set(sha, answers[i]!);
+  });
+  return out;
+}
+
 /** Runs `task` over `items`, at most `limit` at a time, keeping order. */
 async function pooled<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

@@ -5,6 +5,7 @@ import { isoSecond } from "../util/clock.js";
 import { grantPaths, grantRecord, isOutcomeRecord, outcomeRecord, trailerMap, type GrantRecord, type OutcomeRecord } from "./records.js";
 import { groupBy } from "./group.js";
 import { emptyRow, type AuditRow } from "./types.js";
+import type { CommitVerdict } from "./trust.js";
 
 
 /** What the story builder needs besides the first-parent chain. */
@@ -17,7 +18,35 @@ export interface HistoryInputs {
   blobs: ReadonlyMap<string, Uint8Array>;
   /** For a merge commit that removed grant files: the notes of the commits it merged. */
   mergedNotes: ReadonlyMap<string, readonly CommitNote[]>;
+  /**
+   * The verdict on each commit that carries Timebox-style trailers: only a commit Timebox made
+   * (`timebox: true`) is read as a record. Absent: none is (every trailer is a look-alike's).
+   */
+  verdicts?: ReadonlyMap<string, CommitVerdict>;
   now: Date;
+}
+
+/** A commit that carries Timebox's trailers but that Timebox did not make: none of its claims is used. */
+export interface LookAlike {
+  sha: string;
+  subject: string;
+  /** ISO second: the commit's committer date on the first-parent chain (or of the merge that brought it). */
+  at: string;
+  /** The grants its trailers name. */
+  paths: string[];
+  author: string;
+  /** Why it is not Timebox's. */
+  reason: string;
+  /** The version it would have spoken for (a removal), if any. */
+  row?: AuditRow;
+}
+
+/** The rows, the look-alikes, and which of Timebox's commits each row's recorded facts come from. */
+export interface History {
+  rows: AuditRow[];
+  lookAlikes: LookAlike[];
+  /** For each row, the Timebox commits whose trailers filled it (removal, revocation, outcome records). */
+  records: Map<AuditRow, string[]>;
 }
 
 export const isGrantFile = (path: string, grantsPath: string) => path.startsWith(grantsPath) && /\.ya?ml$/.test(path);
@@ -44,11 +73,25 @@ interface Open {
  * the version they answer for. Pure.
  */
 export function buildRows(input: HistoryInputs): AuditRow[] {
+  return buildHistory(input).rows;
+}
+
+/** The stories (see buildRows), with the commits that only look like Timebox's set apart. */
+export function buildHistory(input: HistoryInputs): History {
+  const lookAlikes: LookAlike[] = [];
+  const records = new Map<AuditRow, string[]>();
+  const recordOn = (row: AuditRow, sha: string) => records.set(row, [...(records.get(row) ?? []), sha]);
+  const isTimebox = (sha: string) => input.verdicts?.get(sha)?.timebox === true;
+  const lookAlike = (note: Pick<CommitNote, "sha" | "subject" | "trailers">, at: Date, row?: AuditRow) => {
+    const verdict = input.verdicts?.get(note.sha);
+    if (lookAlikes.some((l) => l.sha === note.sha && l.row === row)) return;
+    lookAlikes.push({ sha: note.sha, subject: note.subject, at: isoSecond(at), paths: [...new Set(grantPaths(trailerMap(note.trailers)))], author: verdict?.author ?? "", reason: verdict?.reason || "not verified", ...(row ? { row } : {}) });
+  };
   const open = new Map<string, Open>();
   /** The last finished version of each path, for a later empty record about the same PR. */
   const lastFinished = new Map<string, AuditRow>();
   const rows: AuditRow[] = [];
-  const outcomes: Array<OutcomeRecord & { order: number }> = [];
+  const outcomes: Array<OutcomeRecord & { order: number; sha: string }> = [];
   /** Versions that were extended, by path and PR: their approvers come with the final removal record. */
   const extendedVersions = new Map<string, AuditRow>();
 
@@ -61,13 +104,20 @@ export function buildRows(input: HistoryInputs): AuditRow[] {
     row.revoke_reason = why;
     row.status = why;
     if (why === "removed") {
-      const record = removalRecord(path, [commit, ...(input.mergedNotes.get(commit.sha) ?? [])]);
-      if (record) {
+      const notes = [commit, ...(input.mergedNotes.get(commit.sha) ?? [])];
+      for (const note of notes) if (!isTimebox(note.sha) && grantPaths(trailerMap(note.trailers)).includes(path)) lookAlike(note, commit.committedAt, row);
+      const found = removalRecord(path, notes.filter((n) => isTimebox(n.sha)));
+      if (found) {
+        const { record, sha } = found;
+        recordOn(row, sha);
         applyRecord(row, record, current.first);
         // Who approved the versions this one extended: Git has it only in this record.
         for (const e of record.earlier) {
           const version = extendedVersions.get(`${path}\0${e.pullRequest}`);
-          if (version && version.approved_by.length === 0) version.approved_by = e.approvedBy;
+          if (version && version.approved_by.length === 0) {
+            version.approved_by = e.approvedBy;
+            recordOn(version, sha);
+          }
         }
       }
     }
@@ -81,9 +131,13 @@ export function buildRows(input: HistoryInputs): AuditRow[] {
     if (changes.length === 0) {
       const t = trailerMap(commit.trailers);
       if (grantPaths(t).length === 0) return;
+      if (!isTimebox(commit.sha)) {
+        lookAlike(commit, commit.committedAt);
+        return;
+      }
       if (isOutcomeRecord(t)) {
         const o = outcomeRecord(t);
-        if (o) outcomes.push({ ...o, order });
+        if (o) outcomes.push({ ...o, order, sha: commit.sha });
         return;
       }
       for (const path of new Set(grantPaths(t))) {
@@ -91,9 +145,12 @@ export function buildRows(input: HistoryInputs): AuditRow[] {
         const earlier = lastFinished.get(path);
         if (earlier && earlier.status === "removed" && record.pullRequest !== undefined && earlier.pull_request === record.pullRequest) {
           applyRecord(earlier, record, earlier); // the revocation of a version a PR removed, recorded afterwards
+          recordOn(earlier, commit.sha);
           continue;
         }
-        rows.push(recordedOnly(record, commit));
+        const row = recordedOnly(record, commit);
+        recordOn(row, commit.sha);
+        rows.push(row);
       }
       return;
     }
@@ -119,8 +176,8 @@ export function buildRows(input: HistoryInputs): AuditRow[] {
     rows.push(row);
   }
   for (const row of rows) if (row.origin !== "closed-unmerged") row.origin = row.pull_request !== null ? "pull-request" : "direct-push";
-  attachOutcomes(rows, outcomes);
-  return sortRows(rows);
+  attachOutcomes(rows, outcomes, recordOn);
+  return { rows: sortRows(rows), lookAlikes, records };
 }
 
 export function sortRows(rows: AuditRow[]): AuditRow[] {
@@ -165,11 +222,11 @@ export function pullRequestOf(subject: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Timebox's record of removing `path`, among the given commits' trailers. */
-function removalRecord(path: string, notes: ReadonlyArray<Pick<CommitNote, "trailers">>): GrantRecord | undefined {
+/** Timebox's record of removing `path`, among the given (Timebox's own) commits' trailers. */
+function removalRecord(path: string, notes: ReadonlyArray<Pick<CommitNote, "sha" | "trailers">>): { record: GrantRecord; sha: string } | undefined {
   for (const note of notes) {
     const t = trailerMap(note.trailers);
-    if (grantPaths(t).includes(path) && !isOutcomeRecord(t)) return grantRecord(path, t);
+    if (grantPaths(t).includes(path) && !isOutcomeRecord(t)) return { record: grantRecord(path, t), sha: note.sha };
   }
   return undefined;
 }
@@ -214,7 +271,7 @@ function applyRecord(row: AuditRow, r: GrantRecord, first: AuditRow): void {
 }
 
 /** Each outcome goes to the newest version of its grant with that PR (as the version's own or as the one it extends); the latest recorded wins. */
-function attachOutcomes(rows: AuditRow[], outcomes: Array<OutcomeRecord & { order: number }>): void {
+function attachOutcomes(rows: AuditRow[], outcomes: Array<OutcomeRecord & { order: number; sha: string }>, recordOn: (row: AuditRow, sha: string) => void): void {
   if (outcomes.length === 0) return;
   const byPath = groupBy(rows, (row) => row.grant);
   const when = (o: OutcomeRecord) => o.at ?? "";
@@ -226,5 +283,6 @@ function attachOutcomes(rows: AuditRow[], outcomes: Array<OutcomeRecord & { orde
     target.outcome = o.outcome;
     target.outcome_by = o.by ?? null;
     target.outcome_at = o.at ?? null;
+    recordOn(target, o.sha);
   }
 }

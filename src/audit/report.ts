@@ -62,7 +62,7 @@ export function findingsText(findings: readonly Finding[]): string {
     for (const item of f.items) {
       out.push(`  - ${clean(item.summary)}`);
       const refs = item.grants.map((g) => `row ${g.row} ${clean(g.grant)}${g.pull_request === null ? "" : ` #${g.pull_request}`}`);
-      out.push(`    ${refs.join("; ")}`);
+      if (refs.length > 0) out.push(`    ${refs.join("; ")}`);
     }
   }
   return `${out.join("\n")}\n`;

@@ -1,9 +1,9 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { DateTime } from "luxon";
-import { auditRepository, filterRows, formatReport, NotARepositoryError, type AuditFilter, type AuditFormat } from "../audit/index.js";
+import { auditRepository, DEFAULT_APP_LOGIN, filterRows, formatReport, NotARepositoryError, readTrustedKeys, TrustedKeyError, type AuditFilter, type AuditFormat, type AuditResult } from "../audit/index.js";
 import { findPatterns, type GithubFacts } from "../audit/findings/index.js";
-import { auditOctokit, enrichFromGithub, GithubAuditError, type AuditOctokit } from "../audit/github.js";
+import { auditOctokit, distrustedOnGithub, enrichFromGithub, GithubAuditError, type AuditOctokit } from "../audit/github.js";
 import { findingOptions, type ThresholdFlags } from "./audit-options.js";
 import { progressBar } from "./progress.js";
 
@@ -17,6 +17,10 @@ export interface AuditCliOptions extends ThresholdFlags {
   format: AuditFormat;
   out?: string;
   github?: string;
+  /** Armored public keys whose signatures mark Timebox's commits (replacing GitHub's web-flow keys). */
+  trustedKey?: string[];
+  /** The app's bot login (default `timebox[bot]`). */
+  appLogin?: string;
 }
 
 export interface AuditCliResult {
@@ -88,24 +92,52 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
     github = { owner: name[1], repo: name[2], token, baseUrl };
   }
 
+  const appLogin = options.appLogin?.trim() || DEFAULT_APP_LOGIN;
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/.test(appLogin)) return usage(`--app-login ${JSON.stringify(options.appLogin)} is not a GitHub login (e.g. timebox[bot])`);
+  let keys;
+  if (options.trustedKey && options.trustedKey.length > 0) {
+    const texts: string[] = [];
+    for (const file of options.trustedKey) {
+      try {
+        texts.push(await readFile(resolve(cwd, file), "utf8"));
+      } catch (e) {
+        return usage(`--trusted-key ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+      try {
+        await readTrustedKeys([texts.at(-1)!]);
+      } catch (e) {
+        if (e instanceof TrustedKeyError) return usage(`--trusted-key ${file}: ${e.message}`);
+        throw e;
+      }
+    }
+    keys = await readTrustedKeys(texts);
+  }
+
   const repo = resolve(cwd, options.repo ?? ".");
   const bar = environment.progress ? progressBar(environment.progress, "Reading history") : undefined;
-  let result;
+  let result: AuditResult;
   try {
-    result = await auditRepository(repo, { now, onProgress: bar && ((read, total) => bar.update(read, total)) });
+    result = await auditRepository(repo, { now, trust: { keys, appLogin }, onProgress: bar && ((read, total) => bar.update(read, total)) });
   } catch (e) {
     if (e instanceof NotARepositoryError) return usage(e.message);
     return usage(`cannot read the history of ${repo}: ${(e as Error).message}`);
   } finally {
     bar?.done();
   }
-  const rows = filterRows(result.rows, filter);
+  let rows = filterRows(result.rows, filter);
 
   let facts: GithubFacts | undefined;
   let warnings = "";
   if (github) {
     const octokit = (environment.octokit ?? auditOctokit)(github.token, github.baseUrl);
     try {
+      // The Timebox commits the report rests on must be the app's to GitHub too; those that are not lose their claims.
+      const shas = rows.flatMap((r) => result.records.get(r) ?? []);
+      const distrusted = await distrustedOnGithub(octokit, { owner: github.owner, repo: github.repo }, shas, appLogin);
+      if (distrusted.size > 0) {
+        result = result.rebuild(distrusted);
+        rows = filterRows(result.rows, filter);
+      }
       // Only owner and repo: anything else in the target would become a query parameter of every request.
       const enriched = await enrichFromGithub(rows, octokit, { owner: github.owner, repo: github.repo });
       facts = enriched.facts;
@@ -116,7 +148,7 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
     }
   }
 
-  const findings = findPatterns(rows, thresholds.value, facts);
+  const findings = findPatterns(rows, thresholds.value, facts, result.lookAlikes);
   const context = { repository: options.github ?? basename(repo), commit: result.commit, generatedAt: now, scope: scopeOf(options) };
   const text = formatReport({ rows, findings, context }, options.format);
   if (options.out === undefined) return { exitCode: 0, stdout: text, stderr: warnings };

@@ -6,7 +6,7 @@ import { auditRepository } from "../../src/audit/index.js";
 import { AUDIT_COLUMNS } from "../../src/audit/types.js";
 import { cli } from "../cli/repo.js";
 import { POLICY_TEXT } from "../grants/helpers.js";
-import { GitRepo, grantYaml, removeGitRepos, tempDir } from "./git-repo.js";
+import { GitRepo, grantYaml, removeGitRepos, tempDir, testTrust, TRUST } from "./git-repo.js";
 import { EXPECTED, scenario } from "./scenario.js";
 
 afterAll(removeGitRepos);
@@ -17,7 +17,7 @@ beforeAll(() => {
 });
 
 const json = async (...args: string[]) => {
-  const r = await cli(["audit", "--repo", repo.root, "--format", "json", ...args], "/");
+  const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "json", ...args], "/");
   expect(r).toMatchObject({ code: 0, stderr: "" });
   return JSON.parse(r.stdout) as { grants: typeof EXPECTED };
 };
@@ -25,19 +25,19 @@ const grantsAt = async (time: string) => (await json("--at", time)).grants.map((
 
 describe("the story of each grant", () => {
   test("exact rows, sorted by granted_at then path, from the library with a fixed now", async () => {
-    const { rows, ref, grantsPath } = await auditRepository(repo.root, { now: new Date("2026-03-02T13:30:00Z") });
+    const { rows, ref, grantsPath } = await auditRepository(repo.root, { trust: await testTrust(), now: new Date("2026-03-02T13:30:00Z") });
     expect({ ref, grantsPath }).toEqual({ ref: "HEAD", grantsPath: "grants/" });
     expect(rows).toEqual(EXPECTED.map((r, i) => (i === 3 ? { ...r, status: "active" } : r)));
   });
 
   test("a grant still on the branch is active until the second of its expiry, then overdue", async () => {
-    const statusAt = async (now: string) => (await auditRepository(repo.root, { now: new Date(now) })).rows[3].status;
+    const statusAt = async (now: string) => (await auditRepository(repo.root, { trust: await testTrust(), now: new Date(now) })).rows[3].status;
     expect(await statusAt("2026-03-02T14:19:59Z")).toBe("active");
     expect(await statusAt("2026-03-02T14:20:00Z")).toBe("overdue");
   });
 
   test("the CLI prints the same rows as one JSON object, columns in report order", async () => {
-    const r = await cli(["audit", "--format", "json"], repo.root);
+    const r = await cli(["audit", ...TRUST(), "--format", "json"], repo.root);
     expect(r.code).toBe(0);
     const body = JSON.parse(r.stdout);
     expect(Object.keys(body)).toEqual(["grants", "findings"]);
@@ -59,7 +59,7 @@ describe("the story of each grant", () => {
     execFileSync("sh", ["-c", "mkdir -p grants && printf 'requester: dev9\\n' > grants/dev9.yaml"], { cwd: clone });
     g("add", "grants/dev9.yaml");
     g("commit", "-q", "-m", "unmerged request");
-    const r = await cli(["audit", "--format", "json"], clone);
+    const r = await cli(["audit", ...TRUST(), "--format", "json"], clone);
     expect(JSON.parse(r.stdout).grants).toEqual(EXPECTED);
   });
 
@@ -68,7 +68,7 @@ describe("the story of each grant", () => {
     other.write({ ".github/timebox.yml": POLICY_TEXT.replace(/^grants_path:.*$/m, "") + "grants_path: access/\n" });
     other.write({ "access/a.yml": grantYaml({ requester: "dev1", duration: "30m", reason: "r" }), "grants/b.yaml": grantYaml({ requester: "dev2", duration: "1h", reason: "r" }) });
     other.commit("Both", "2026-03-02T08:00:00Z");
-    const { rows } = await auditRepository(other.root, { now: new Date("2026-03-02T08:10:00Z") });
+    const { rows } = await auditRepository(other.root, { trust: await testTrust(), now: new Date("2026-03-02T08:10:00Z") });
     expect(rows.map((r) => [r.grant, r.status, r.expires_at, r.pull_request])).toEqual([["access/a.yml", "active", "2026-03-02T08:30:00Z", null]]);
   });
 
@@ -77,7 +77,7 @@ describe("the story of each grant", () => {
     const path = "grants/dév 1\nx.yaml";
     other.write({ [path]: grantYaml({ requester: "dev1", duration: "1h", reason: "r" }) }).commit("Odd name", "2026-03-02T08:00:00Z");
     other.rm(path).commit("Gone", "2026-03-02T08:10:00Z");
-    const { rows } = await auditRepository(other.root);
+    const { rows } = await auditRepository(other.root, { trust: await testTrust() });
     expect(rows.map((r) => [r.grant, r.status, r.revoked_at])).toEqual([[path, "removed", "2026-03-02T08:10:00Z"]]);
   });
 
@@ -88,7 +88,7 @@ describe("the story of each grant", () => {
     process.env.GIT_DIR = join(repo.root, ".git");
     process.env.GIT_CONFIG_PARAMETERS = "'log.showroot'='false'";
     try {
-      const { rows } = await auditRepository(other.root, { now: new Date("2026-03-02T08:30:00Z") });
+      const { rows } = await auditRepository(other.root, { trust: await testTrust(), now: new Date("2026-03-02T08:30:00Z") });
       expect(rows.map((r) => [r.grant, r.status])).toEqual([["grants/a.yaml", "active"]]);
     } finally {
       for (const [k, v] of [["GIT_DIR", saved.dir], ["GIT_CONFIG_PARAMETERS", saved.params]] as const) {
@@ -102,7 +102,7 @@ describe("the story of each grant", () => {
     const other = new GitRepo();
     other.write({ "grants/bad.yaml": "requester: dev1\nduration: forever\nreason: [\n" }).commit("Broken", "2026-03-02T08:00:00Z");
     other.write({ "grants/odd.yaml": "requester: dev1\nduration: forever\n" }).commit("Odd", "2026-03-02T08:01:00Z");
-    const { rows } = await auditRepository(other.root, { now: new Date("2026-03-02T09:00:00Z") });
+    const { rows } = await auditRepository(other.root, { trust: await testTrust(), now: new Date("2026-03-02T09:00:00Z") });
     expect(rows.map((r) => [r.grant, r.requester, r.expires_at, r.status])).toEqual([
       ["grants/bad.yaml", null, null, "active"],
       ["grants/odd.yaml", "dev1", null, "active"],
@@ -171,7 +171,7 @@ describe("filters", () => {
 
 describe("formats", () => {
   test("csv: a header row, RFC 4180 quoting, CRLF line ends", async () => {
-    const r = await cli(["audit", "--repo", repo.root, "--format", "csv"], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "csv"], "/");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\r\n");
     expect(lines.at(-1)).toBe("");
@@ -190,12 +190,12 @@ describe("formats", () => {
   });
 
   test("csv with no rows is the header alone", async () => {
-    const r = await cli(["audit", "--repo", repo.root, "--format", "csv", "--who", "nobody"], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "csv", "--who", "nobody"], "/");
     expect(r.stdout).toBe(`${AUDIT_COLUMNS.join(",")}\r\n`);
   });
 
   test("table (the default): numbered, aligned columns, one line per row, a count, then the findings", async () => {
-    const r = await cli(["audit", "--repo", repo.root], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", repo.root], "/");
     expect(r.code).toBe(0);
     const [rowsPart, findingsPart] = r.stdout.split("\nFindings\n");
     const lines = rowsPart.trimEnd().split("\n");
@@ -215,7 +215,7 @@ describe("formats", () => {
 
   test("--out writes the report to a file and prints nothing", async () => {
     const out = join(tempDir(), "audit.json");
-    const r = await cli(["audit", "--repo", repo.root, "--format", "json", "--out", out], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "json", "--out", out], "/");
     expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
     expect(JSON.parse(readFileSync(out, "utf8")).grants).toEqual(EXPECTED);
   });
@@ -223,25 +223,25 @@ describe("formats", () => {
 
 describe("exit codes", () => {
   test("2 for a path that is not a Git repository", async () => {
-    const r = await cli(["audit", "--repo", tempDir()], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", tempDir()], "/");
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(/^timebox audit: .* is not a Git repository/);
   });
 
   test("2 for a path that does not exist", async () => {
-    const r = await cli(["audit", "--repo", "/nonexistent/timebox-audit"], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", "/nonexistent/timebox-audit"], "/");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not a Git repository/);
   });
 
   test("0 and no rows for a repository without commits", async () => {
     const empty = new GitRepo();
-    const r = await cli(["audit", "--format", "json"], empty.root);
+    const r = await cli(["audit", ...TRUST(), "--format", "json"], empty.root);
     expect(r).toMatchObject({ code: 0, stderr: "" });
     const body = JSON.parse(r.stdout);
     expect(body.grants).toEqual([]);
-    expect(body.findings.map((f: { status: string }) => f.status)).toEqual(["clear", "clear", "needs-github", "clear", "clear", "clear", "clear", "clear"]);
+    expect(body.findings.map((f: { status: string }) => f.status)).toEqual(["clear", "clear", "needs-github", "clear", "clear", "clear", "clear", "clear", "clear"]);
   });
 
   test.each([
@@ -251,14 +251,14 @@ describe("exit codes", () => {
     ["an unknown format", ["--format", "xml"], /xml/],
     ["an unknown option", ["--bogus"], /unknown option/],
   ])("2 for %s, with a message on stderr and nothing on stdout", async (_name, args, message) => {
-    const r = await cli(["audit", "--repo", repo.root, ...args], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", repo.root, ...args], "/");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stdout).toBe("");
   });
 
   test("2 when --out cannot be written", async () => {
-    const r = await cli(["audit", "--repo", repo.root, "--out", join(tempDir(), "no/such/dir/x.csv")], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--out", join(tempDir(), "no/such/dir/x.csv")], "/");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot write .*ENOENT/);
   });
@@ -266,7 +266,7 @@ describe("exit codes", () => {
   test("audit changes nothing in the repository", async () => {
     const status = () => repo.git(["status", "--porcelain", "--ignored"]) + repo.git(["rev-parse", "HEAD"]);
     const before = status();
-    await cli(["audit", "--repo", repo.root, "--format", "csv"], "/");
+    await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "csv"], "/");
     expect(status()).toBe(before);
   });
 });

@@ -21,8 +21,8 @@ const rowsOf = (f: Finding) => f.items.map((i) => i.grants.map((r) => r.row));
 
 test("every finding is reported, in a fixed order, each with its rule", () => {
   const all = findPatterns([g()], options());
-  expect(all.map((f) => f.id)).toEqual(["repeated-access", "break-glass", "fast-approval", "dominant-approver", "out-of-hours", "revocation-lag", "no-outcome", "unapproved-content"]);
-  expect(all.map((f) => f.status)).toEqual(["clear", "clear", "needs-github", "clear", "clear", "clear", "clear", "clear"]);
+  expect(all.map((f) => f.id)).toEqual(["repeated-access", "break-glass", "fast-approval", "dominant-approver", "out-of-hours", "revocation-lag", "no-outcome", "unapproved-content", "untrusted-records"]);
+  expect(all.map((f) => f.status)).toEqual(["clear", "clear", "needs-github", "clear", "clear", "clear", "clear", "clear", "clear"]);
   for (const f of all) expect(f.rule.length).toBeGreaterThan(10);
 });
 

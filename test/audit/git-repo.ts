@@ -1,6 +1,8 @@
 /** Real Git repositories in temp dirs, with exact commit times, for audit tests. */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import type { Key } from "openpgp";
+import { readTrustedKeys } from "../../src/audit/trust.js";
 import { gpgsigHeader, signCommitPayload, webFlowPublicKey } from "../harness/github/web-flow.js";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -109,6 +111,13 @@ export function trustedKeyFile(): string {
     writeFileSync(keyFile, webFlowPublicKey());
   }
   return keyFile;
+}
+
+let trust: Promise<{ keys: Key[] }> | undefined;
+/** `auditRepository`'s trust that takes the emulated web-flow key's signatures as GitHub's. */
+export function testTrust(): Promise<{ keys: Key[] }> {
+  trust ??= readTrustedKeys([webFlowPublicKey()]).then((keys) => ({ keys }));
+  return trust;
 }
 
 /** The audit's arguments that trust the emulated web-flow key. */

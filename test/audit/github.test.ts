@@ -3,7 +3,7 @@ import nock from "nock";
 import { auditOctokit } from "../../src/audit/github.js";
 import { runAudit } from "../../src/cli/audit.js";
 import { runCli } from "../../src/cli/program.js";
-import { GitRepo, grantYaml, removeGitRepos } from "./git-repo.js";
+import { GitRepo, grantYaml, removeGitRepos, TRUST } from "./git-repo.js";
 import { outcome, removal } from "./messages.js";
 
 const API = "https://ghe.example.com/api/v3";
@@ -29,20 +29,40 @@ const merge = (repo: GitRepo, n: number, files: Record<string, string>, at: stri
  * break-glass, revoked with Review-Due and no review in Git; #5 dev5 with an outcome in Git;
  * #4 dev4, a PR GitHub no longer has.
  */
-function repoWithPrs(): GitRepo {
+function repoWithPrs(): GitRepo & { records: string[] } {
   const repo = new GitRepo();
   repo.write({ "README.md": "access\n" }).commit("init", `${D}07:00:00Z`);
   merge(repo, 1, { "grants/dev1.yaml": grantYaml({ requester: "dev1", duration: "8h", reason: "r1" }) }, `${D}10:00:00Z`);
   merge(repo, 2, { "grants/dev2.yaml": grantYaml({ requester: "dev2", duration: "8h", reason: "r2" }) }, `${D}10:10:00Z`);
   merge(repo, 3, { "grants/oncall1.yaml": grantYaml({ requester: "oncall1", role: "admin", duration: "30m", reason: "r3", emergency: true }) }, `${D}10:20:00Z`);
-  repo.rm("grants/oncall1.yaml").commit(
+  const revoked = repo.rm("grants/oncall1.yaml").commitAsTimebox(
     removal({ path: "grants/oncall1.yaml", requester: "oncall1", role: "admin", pr: 3, grantedAt: `${D}10:05:00Z`, expiresAt: `${D}10:35:00Z`, revokedAt: `${D}10:35:01Z`, reason: "expired", emergency: { reviewDue: `${D}10:15:00Z` } }),
     `${D}10:35:02Z`,
   );
   merge(repo, 4, { "grants/dev4.yaml": grantYaml({ requester: "dev4", duration: "8h", reason: "r4" }) }, `${D}10:40:00Z`);
   merge(repo, 5, { "grants/dev5.yaml": grantYaml({ requester: "dev5", duration: "8h", reason: "r5" }) }, `${D}10:50:00Z`);
-  repo.commit(outcome({ path: "grants/dev5.yaml", pr: 5, text: "from git", by: "dev5", at: `${D}11:00:00Z` }), `${D}11:00:01Z`);
-  return repo;
+  const recorded = repo.commitAsTimebox(outcome({ path: "grants/dev5.yaml", pr: 5, text: "from git", by: "dev5", at: `${D}11:00:00Z` }), `${D}11:00:01Z`);
+  return Object.assign(repo, { records: [revoked, recorded] });
+}
+
+/** GitHub's view of a commit: verified or not, and the accounts it links author and committer to. */
+const commitView = (sha: string, o: { verified?: boolean; author?: string; committer?: string } = {}) => ({
+  sha,
+  commit: {
+    message: "m",
+    author: { name: "timebox[bot]", email: "4242+timebox[bot]@users.noreply.github.com", date: `${D}10:00:00Z` },
+    committer: { name: "GitHub", email: "noreply@github.com", date: `${D}10:00:00Z` },
+    verification: { verified: o.verified ?? true, reason: o.verified === false ? "unknown_key" : "valid", signature: null, payload: null, verified_at: null },
+  },
+  author: user(o.author ?? "timebox[bot]", "Bot"),
+  committer: user(o.committer ?? "web-flow"),
+  parents: [],
+});
+
+/** GitHub confirms each of Timebox's commits (one GET /commits/{sha} each). */
+function mockCommits(scope: nock.Scope, shas: readonly string[], o: { verified?: boolean; author?: string; committer?: string } = {}): nock.Scope {
+  for (const sha of shas) scope.get(`${REPO}/commits/${sha}`).query(true).reply(200, commitView(sha, o));
+  return scope;
 }
 
 const user = (login: string, type = "User") => ({ login, id: login.length * 1000, node_id: `U_${login}`, type, site_admin: false });
@@ -145,7 +165,7 @@ function mockGithub(): nock.Scope {
 async function audit(args: string[], env: NodeJS.ProcessEnv) {
   let stdout = "";
   let stderr = "";
-  const code = await runCli(["audit", ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: "/", env });
+  const code = await runCli(["audit", ...TRUST(), ...args], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: "/", env });
   return { code, stdout, stderr };
 }
 
@@ -153,7 +173,7 @@ const ENV = { GITHUB_API_URL: API, TIMEBOX_GITHUB_TOKEN: TOKEN };
 
 test("rows gain request times, approvers and approval times, late reviews and outcomes from comments; Git wins where it has them", async () => {
   const repo = repoWithPrs();
-  const scope = mockGithub();
+  const scope = mockCommits(mockGithub(), repo.records);
   const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
   expect(scope.pendingMocks()).toEqual([]);
   expect(r.code).toBe(0);
@@ -194,6 +214,29 @@ test("GITHUB_TOKEN is used when TIMEBOX_GITHUB_TOKEN is absent", async () => {
   expect(r.stdout.split("\r\n")[1]).toContain(`,2,pull-request,${D}10:00:00Z,,,${D}10:10:00Z,`);
 });
 
+test("a commit the offline check took as Timebox's but GitHub does not verify as the app's loses its claims", async () => {
+  const repo = repoWithPrs();
+  const [revoked, recorded] = repo.records;
+  for (const [view, why] of [
+    [{ verified: false }, "GitHub does not verify its signature (unknown_key)"],
+    [{ author: "dev5" }, "GitHub links its author to dev5, not timebox[bot]"],
+    [{ committer: "dev5" }, "GitHub did not commit it (committer dev5, not web-flow)"],
+  ] as const) {
+    const scope = mockCommits(mockCommits(mockGithub(), [revoked], view), [recorded]);
+    const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
+    expect(r.code).toBe(0);
+    scope.done();
+    const { grants, findings } = JSON.parse(r.stdout);
+    // The break-glass record is gone: its start, revoke and review-due times were the commit's claims.
+    const oncall = grants.find((g: { grant: string }) => g.grant === "grants/oncall1.yaml");
+    expect(oncall).toMatchObject({ granted_at: `${D}10:20:00Z`, revoked_at: `${D}10:35:02Z`, revoke_reason: "removed", status: "removed", review_due: null });
+    const untrusted = findings.find((f: { id: string }) => f.id === "untrusted-records");
+    expect(untrusted.status).toBe("found");
+    expect(untrusted.items.map((i: { summary: string }) => i.summary)).toEqual([expect.stringContaining(why)]);
+    nock.cleanAll();
+  }
+});
+
 describe("usage errors, and the token is never printed", () => {
   test("no token: a clear message, exit 2, nothing fetched", async () => {
     const repo = repoWithPrs();
@@ -210,7 +253,7 @@ describe("usage errors, and the token is never printed", () => {
   test("a refused token is exit 2 with GitHub's status, and the token appears nowhere", async () => {
     const repo = repoWithPrs();
     nock(API)
-      .get(/\/pulls\/\d+$/)
+      .get(/./)
       .reply(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" })
       .persist();
     const r = await audit(["--repo", repo.root, "--github", "acme/access"], ENV);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { renderHtml } from "../../src/audit/html/page.js";
 import { cli } from "../cli/repo.js";
 import { chromiumPath, chromiumRequired, pngSize, runChromium } from "./chromium.js";
-import { GitRepo, grantYaml, removeGitRepos, tempDir } from "./git-repo.js";
+import { GitRepo, grantYaml, removeGitRepos, tempDir, TRUST } from "./git-repo.js";
 import { removal } from "./messages.js";
 import { storiesRepo, STORY_ROWS } from "./stories.js";
 
@@ -17,7 +17,7 @@ const HOSTILE_PATH = "grants/<b>bold</b>.yaml";
 function hostileRepo(): GitRepo {
   const repo = storiesRepo();
   repo.write({ [HOSTILE_PATH]: grantYaml({ requester: "dev9", duration: "1h", reason: HOSTILE_REASON, ticket: "INC-9" }) }).commit("Hostile (#40)", "2026-03-02T20:00:00Z");
-  repo.rm(HOSTILE_PATH).commit(removal({ path: HOSTILE_PATH, requester: "dev9", approvedBy: ["</td><script>x()</script>"], pr: 40, grantedAt: "2026-03-02T20:00:00Z", expiresAt: "2026-03-02T21:00:00Z", revokedAt: "2026-03-02T21:00:01Z", reason: "expired" }), "2026-03-02T21:00:02Z");
+  repo.rm(HOSTILE_PATH).commitAsTimebox(removal({ path: HOSTILE_PATH, requester: "dev9", approvedBy: ["</td><script>x()</script>"], pr: 40, grantedAt: "2026-03-02T20:00:00Z", expiresAt: "2026-03-02T21:00:00Z", revokedAt: "2026-03-02T21:00:01Z", reason: "expired" }), "2026-03-02T21:00:02Z");
   return repo;
 }
 
@@ -26,7 +26,7 @@ let file: string;
 beforeAll(async () => {
   const repo = hostileRepo();
   file = join(tempDir(), "audit.html");
-  const r = await cli(["audit", "--repo", repo.root, "--format", "html", "--out", file], "/");
+  const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "html", "--out", file], "/");
   expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
   html = readFileSync(file, "utf8");
 });
@@ -48,7 +48,7 @@ describe("the file", () => {
   });
 
   test("has the findings, a timeline per resource and a table row per grant", () => {
-    expect(html.match(/<article class="finding /g)).toHaveLength(8);
+    expect(html.match(/<article class="finding /g)).toHaveLength(9);
     expect(html.match(/<svg class="timeline"/g)).toHaveLength(1); // one resource: prod-db
     expect(html.match(/<tr id="row-\d+"/g)).toHaveLength(STORY_ROWS.length + 1);
   });

@@ -1,7 +1,7 @@
 /** The progress bar `timebox audit` draws on a terminal while it reads the history. */
 import { progressBar } from "../../src/cli/progress.js";
 import { runCli } from "../../src/cli/program.js";
-import { removeGitRepos } from "./git-repo.js";
+import { removeGitRepos, TRUST } from "./git-repo.js";
 import { scenario } from "./scenario.js";
 
 afterAll(removeGitRepos);
@@ -34,7 +34,7 @@ test.each([
   const run = async (stderrIsTTY: boolean) => {
     let stdout = "";
     let err = "";
-    const code = await runCli(["audit", "--repo", repo.root, "--format", "csv"], { stdout: (t) => (stdout += t), stderr: (t) => (err += t), cwd: "/", env: {}, stderrIsTTY });
+    const code = await runCli(["audit", ...TRUST(), "--repo", repo.root, "--format", "csv"], { stdout: (t) => (stdout += t), stderr: (t) => (err += t), cwd: "/", env: {}, stderrIsTTY });
     return { code, stdout, err };
   };
   const r = await run(tty);

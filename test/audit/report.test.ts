@@ -1,7 +1,7 @@
 /** The report's shapes with findings: JSON `{grants, findings}`, CSV rows only, the table's findings section, threshold flags. */
 import { AUDIT_COLUMNS } from "../../src/audit/types.js";
 import { cli } from "../cli/repo.js";
-import { GitRepo, removeGitRepos } from "./git-repo.js";
+import { GitRepo, removeGitRepos, TRUST } from "./git-repo.js";
 import { storiesRepo, STORY_ROWS } from "./stories.js";
 
 afterAll(removeGitRepos);
@@ -16,7 +16,7 @@ interface Json {
   findings: Array<{ id: string; title: string; rule: string; status: string; items: Array<{ summary: string; grants: Array<Record<string, unknown>> }> }>;
 }
 const json = async (...args: string[]): Promise<Json> => {
-  const r = await cli(["audit", "--repo", repo.root, "--format", "json", ...args], "/");
+  const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "json", ...args], "/");
   expect(r).toMatchObject({ code: 0, stderr: "" });
   return JSON.parse(r.stdout);
 };
@@ -64,7 +64,7 @@ test("threshold flags change the findings", async () => {
 });
 
 test("csv stays the rows alone, whatever was found", async () => {
-  const r = await cli(["audit", "--repo", repo.root, "--format", "csv"], "/");
+  const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "csv"], "/");
   const lines = r.stdout.split("\r\n");
   expect(lines[0]).toBe(AUDIT_COLUMNS.join(","));
   expect(lines).toHaveLength(STORY_ROWS.length + 2);
@@ -72,7 +72,7 @@ test("csv stays the rows alone, whatever was found", async () => {
 });
 
 test("table: the findings section names rows by the numbers of the table", async () => {
-  const r = await cli(["audit", "--repo", repo.root], "/");
+  const r = await cli(["audit", ...TRUST(), "--repo", repo.root], "/");
   const [rows, findings] = r.stdout.split("\nFindings\n========\n");
   const row12 = rows.split("\n").find((l) => l.startsWith("12 "));
   expect(row12).toMatch(/^12 +grants\/dev5\.yaml +dev5 /);
@@ -82,6 +82,6 @@ test("table: the findings section names rows by the numbers of the table", async
 });
 
 test("a threshold that does not parse is a usage error", async () => {
-  const r = await cli(["audit", "--repo", repo.root, "--lag-threshold", "soon"], "/");
+  const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--lag-threshold", "soon"], "/");
   expect(r).toEqual({ code: 2, stdout: "", stderr: "timebox audit: --lag-threshold: `soon` is not a duration; use ISO 8601 (PT2H, P1D) or shorthand (30m, 2h, 1h30m, 1d)\n" });
 });

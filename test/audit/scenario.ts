@@ -43,7 +43,7 @@ export function scenario(): GitRepo {
   repo.checkout("main").merge("dev2-access", "Merge pull request #13 from dev2/dev2-access", "2026-03-02T10:15:00Z");
   repo.rm("grants/dev2-prod-db.yaml").commit("Done early, removing my access", "2026-03-02T10:45:00Z");
 
-  repo.rm("grants/dev1-prod-db.yaml").commit(timeboxRemoval("grants/dev1-prod-db.yaml", "dev1", ["alice", "bob"], 12, "2026-03-02T09:01:00Z", "2026-03-02T11:01:00Z", "2026-03-02T11:01:05Z"), "2026-03-02T11:01:30Z");
+  repo.rm("grants/dev1-prod-db.yaml").commitAsTimebox(timeboxRemoval("grants/dev1-prod-db.yaml", "dev1", ["alice", "bob"], 12, "2026-03-02T09:01:00Z", "2026-03-02T11:01:00Z", "2026-03-02T11:01:05Z"), "2026-03-02T11:01:30Z");
 
   repo.write({ "grants/dev3-prod-db.yaml": grantYaml({ requester: "dev3", duration: "1h", reason: "Outage: checkout down", ticket: "INC-3000", emergency: true }) });
   repo.commit("Break-glass for dev3 (#14)", "2026-03-02T12:00:00Z");
@@ -56,8 +56,7 @@ export function scenario(): GitRepo {
   repo.commit("Request for dev4", "2026-03-02T12:50:00Z");
   repo.checkout("main").merge("dev4-access", "Merge pull request #16 from dev4/dev4-access", "2026-03-02T13:00:00Z");
   repo.branch("timebox/remove/grants/dev4-prod-db.yaml").rm("grants/dev4-prod-db.yaml");
-  repo.commit(
-    removalMessage({ path: "grants/dev4-prod-db.yaml", requester: "dev4", approvedBy: "carol", pr: 16, grantedAt: "2026-03-02T13:00:00Z", expiresAt: "2026-03-02T14:00:00Z", revokedAt: "2026-03-02T14:00:02Z", reason: "expired" }),
+  repo.commitAsTimebox(removalMessage({ path: "grants/dev4-prod-db.yaml", requester: "dev4", approvedBy: "carol", pr: 16, grantedAt: "2026-03-02T13:00:00Z", expiresAt: "2026-03-02T14:00:00Z", revokedAt: "2026-03-02T14:00:02Z", reason: "expired" }),
     "2026-03-02T14:00:10Z",
   );
   repo.checkout("main").merge("timebox/remove/grants/dev4-prod-db.yaml", "Merge pull request #17 from org/timebox/remove/grants/dev4-prod-db.yaml", "2026-03-02T14:05:00Z");

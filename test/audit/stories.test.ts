@@ -4,7 +4,7 @@ import { recordTrailers } from "../../src/lifecycle/messages.js";
 import type { ApprovedGrant } from "../../src/lifecycle/types.js";
 import type { ActiveGrant } from "../../src/providers/types.js";
 import { cli } from "../cli/repo.js";
-import { GitRepo, grantYaml, removeGitRepos } from "./git-repo.js";
+import { GitRepo, grantYaml, removeGitRepos, testTrust, TRUST } from "./git-repo.js";
 import { STORIES_NOW, STORY_ROWS, storiesRepo } from "./stories.js";
 
 afterAll(removeGitRepos);
@@ -13,10 +13,10 @@ let repo: GitRepo;
 let rows: AuditRow[];
 beforeAll(async () => {
   repo = storiesRepo();
-  rows = (await auditRepository(repo.root, { now: STORIES_NOW })).rows;
+  rows = (await auditRepository(repo.root, { trust: await testTrust(), now: STORIES_NOW })).rows;
 });
 
-const rowsOf = async (root: string, now = STORIES_NOW) => (await auditRepository(root, { now })).rows;
+const rowsOf = async (root: string, now = STORIES_NOW) => (await auditRepository(root, { trust: await testTrust(), now })).rows;
 
 describe("every story, exact rows", () => {
   test("expired, removed early, revoked by command, extended twice, replaced, break-glass reviewed / unreviewed / closed unmerged, unapproved push, drift, outcomes", async () => {
@@ -56,8 +56,8 @@ describe("every story, exact rows", () => {
     const other = new GitRepo();
     other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", duration: "1h", reason: "a" }) }).commit("One (#1)", "2026-03-02T09:00:00Z");
     other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", duration: "2h", reason: "a" }) }).commit("Longer (#2)", "2026-03-02T09:30:00Z");
-    other.commit(["Record outcome of grants/a.yaml (PR #1)", "", "Timebox-Grant: grants/a.yaml", "Pull-Request: #1", "Outcome: done", "Outcome-By: dev1", "Recorded-at: 2026-03-02T12:00:00Z"].join("\n"), "2026-03-02T12:00:00Z");
-    other.commit(["Record outcome of grants/a.yaml (PR #9)", "", "Timebox-Grant: grants/a.yaml", "Pull-Request: #9", "Outcome: elsewhere", "Outcome-By: dev9", "Recorded-at: 2026-03-02T12:01:00Z"].join("\n"), "2026-03-02T12:01:00Z");
+    other.commitAsTimebox(["Record outcome of grants/a.yaml (PR #1)", "", "Timebox-Grant: grants/a.yaml", "Pull-Request: #1", "Outcome: done", "Outcome-By: dev1", "Recorded-at: 2026-03-02T12:00:00Z"].join("\n"), "2026-03-02T12:00:00Z");
+    other.commitAsTimebox(["Record outcome of grants/a.yaml (PR #9)", "", "Timebox-Grant: grants/a.yaml", "Pull-Request: #9", "Outcome: elsewhere", "Outcome-By: dev9", "Recorded-at: 2026-03-02T12:01:00Z"].join("\n"), "2026-03-02T12:01:00Z");
     const rows = await rowsOf(other.root, new Date("2026-03-02T13:00:00Z"));
     expect(rows.map((r) => [r.pull_request, r.outcome, r.outcome_by])).toEqual([
       [1, null, null],
@@ -79,7 +79,7 @@ describe("every story, exact rows", () => {
       },
     } as unknown as ApprovedGrant;
     const g = { requester: "oncall1", role: "admin", resource: "prod-db", pullRequest: 7, grantedAt: new Date("2026-03-02T10:00:00Z"), expiresAt: new Date("2026-03-02T10:30:00Z") } as unknown as ActiveGrant;
-    other.rm("grants/bg.yaml").commit(["Revoke expired grant grants/bg.yaml", "", "ended", "", ...recordTrailers(t, g, "expired", new Date("2026-03-02T10:30:04Z"), "run-1")].join("\n"), "2026-03-02T10:30:05Z");
+    other.rm("grants/bg.yaml").commitAsTimebox(["Revoke expired grant grants/bg.yaml", "", "ended", "", ...recordTrailers(t, g, "expired", new Date("2026-03-02T10:30:04Z"), "run-1")].join("\n"), "2026-03-02T10:30:05Z");
     const [row] = await rowsOf(other.root);
     expect(row).toMatchObject({
       requester: "oncall1",
@@ -104,7 +104,7 @@ describe("every story, exact rows", () => {
 
 describe("--at on the boundaries of the stories", () => {
   const at = async (time: string) => {
-    const r = await cli(["audit", "--repo", repo.root, "--format", "json", "--at", time], "/");
+    const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "json", "--at", time], "/");
     return (JSON.parse(r.stdout).grants as Array<{ grant: string; pull_request: number | null }>).map((g) => `${g.grant}#${g.pull_request}`);
   };
 

@@ -7,6 +7,8 @@ import { missingOutcomes } from "./outcome.js";
 import { repeatedAccess } from "./repeated.js";
 import type { Finding, FindingContext, FindingOptions, GithubFacts, GrantRef } from "./types.js";
 import { unapprovedContent } from "./unapproved.js";
+import { untrustedRecords } from "./untrusted.js";
+import type { LookAlike } from "../history.js";
 
 export * from "./types.js";
 export { describeHours } from "./hours.js";
@@ -15,9 +17,9 @@ export { describeHours } from "./hours.js";
  * The report's patterns, over the rows of the report (after filters), in a fixed order. Each
  * finding names the rows behind it by their position in `rows` (1-based).
  */
-export function findPatterns(rows: readonly AuditRow[], options: FindingOptions, github?: GithubFacts): Finding[] {
+export function findPatterns(rows: readonly AuditRow[], options: FindingOptions, github?: GithubFacts, lookAlikes?: readonly LookAlike[]): Finding[] {
   const index = new Map(rows.map((r, i) => [r, i + 1]));
   const ref = (r: AuditRow): GrantRef => ({ row: index.get(r) ?? 0, grant: r.grant, requester: r.requester, pull_request: r.pull_request, granted_at: r.granted_at });
-  const ctx: FindingContext = { rows, ref, options, github };
-  return [repeatedAccess, breakGlass, fastApprovals, dominantApprover, outOfHours, revocationLag, missingOutcomes, unapprovedContent].map((f) => f(ctx));
+  const ctx: FindingContext = { rows, ref, options, github, lookAlikes };
+  return [repeatedAccess, breakGlass, fastApprovals, dominantApprover, outOfHours, revocationLag, missingOutcomes, unapprovedContent, untrustedRecords].map((f) => f(ctx));
 }

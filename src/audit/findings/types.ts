@@ -1,4 +1,5 @@
 import type { AuditRow } from "../types.js";
+import type { LookAlike } from "../history.js";
 
 export const FINDING_IDS = [
   "repeated-access",
@@ -9,6 +10,7 @@ export const FINDING_IDS = [
   "revocation-lag",
   "no-outcome",
   "unapproved-content",
+  "untrusted-records",
 ] as const;
 export type FindingId = (typeof FINDING_IDS)[number];
 
@@ -80,6 +82,8 @@ export interface FindingContext {
   ref: (row: AuditRow) => GrantRef;
   options: FindingOptions;
   github?: GithubFacts;
+  /** Commits with Timebox's trailers that Timebox did not make. */
+  lookAlikes?: readonly LookAlike[];
 }
 
 export const DEFAULT_FINDING_OPTIONS: Omit<FindingOptions, "now"> = {

@@ -71,7 +71,8 @@ function findingsSection(findings: readonly Finding[]): string {
   for (const f of findings) {
     out.push(`<article class="finding ${f.status}" id="finding-${esc(f.id)}">`, `<h3><span class="badge ${f.status}">${esc(STATUS_LABEL[f.status])}${f.status === "found" ? ` · ${f.items.length}` : ""}</span> ${esc(f.title)}</h3>`, `<p class="rule">${esc(f.rule)}</p>`);
     if (f.status === "needs-github") out.push('<p class="rule">Approval times are not in Git: run <code>timebox audit --github OWNER/REPO</code> with a token to check this.</p>');
-    const li = (item: Finding["items"][number]) => `<li>${esc(item.summary)} <span class="refs">rows ${item.grants.map((g) => `<a href="#row-${g.row}">#${g.row}</a>`).join(" ")}</span></li>`;
+    const li = (item: Finding["items"][number]) =>
+      `<li>${esc(item.summary)}${item.grants.length > 0 ? ` <span class="refs">rows ${item.grants.map((g) => `<a href="#row-${g.row}">#${g.row}</a>`).join(" ")}</span>` : ""}</li>`;
     // A long list is folded after the first few (native <details>: no script).
     const shown = f.items.length > FOLD_AFTER ? f.items.slice(0, SHOW_FIRST) : f.items;
     if (shown.length > 0) out.push(`<ul>${shown.map(li).join("\n")}</ul>`);
