@@ -6,16 +6,11 @@
 import { lstat, open } from "node:fs/promises";
 import { join } from "node:path";
 import { git, readBlobs } from "../audit/git.js";
+import { isJudgedGrantsPathEntry } from "../grants/files.js";
 import { POLICY_PATH } from "../policy/types.js";
 import { MAX_YAML_BYTES } from "../yaml/parse.js";
 import type { ProposedChange, StoredFile } from "./facts.js";
 import { commitOf, hashFiles, lsTree, mergeBase, type TreeEntry } from "./git-objects.js";
-
-/** Files a grants folder may hold besides grants (`README.md`, `.gitkeep`), as the PR check skips them. */
-export function isHousekeeping(path: string): boolean {
-  const name = path.slice(path.lastIndexOf("/") + 1);
-  return name.startsWith(".") || /^readme(\.md)?$/i.test(name);
-}
 
 /** A file of the checkout: its kind and blob id (a link or submodule has none), and how to read it. */
 interface CheckoutFile {
@@ -42,7 +37,8 @@ export async function readCheckoutChanges(top: string, bare: boolean, grantsPath
   const baseEntries = base ? new Map((await lsTree(top, base, [grantsPath, POLICY_PATH])).map((e) => [e.path, e])) : new Map<string, TreeEntry>();
   const files = bare ? await headFiles(top, head!, grantsPath) : await worktreeFiles(top, grantsPath);
 
-  const relevant = (p: string) => p === POLICY_PATH || (p.startsWith(grantsPath) && !isHousekeeping(p));
+  // The one definition of a grant file: grants and anything else under grants_path (shown, refused) but housekeeping.
+  const relevant = (p: string) => p === POLICY_PATH || isJudgedGrantsPathEntry(p, grantsPath);
   const paths = [...new Set([...files.keys(), ...baseEntries.keys()])].filter(relevant).sort();
   const out: CheckoutChanges = { source: bare ? "HEAD" : "working tree", pending: [] };
   for (const path of paths) {

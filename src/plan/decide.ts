@@ -9,6 +9,7 @@ import type { GrantCheckContext } from "../grants/check.js";
 import type { PolicyVerdict } from "../policy/check.js";
 import { POLICY_PATH, type Policy, type RoleSpec } from "../policy/types.js";
 import { historyWindowMs } from "../policy/windows.js";
+import { classifyGrantsPathEntry } from "../grants/files.js";
 import type { BranchGrant, PlanFacts, ProposedChange, StoredFile } from "./facts.js";
 import { checkStoredGrant, checkStoredPolicy, extensionProblems, maxExtensionsOf, summaryOf, toPlanDiagnostic } from "./judge.js";
 import type { ActiveEntry, ApprovalNeed, InvalidEntry, PendingEntry, Plan, ReportEntry, RevokeEntry } from "./types.js";
@@ -201,6 +202,12 @@ function judgePending(
   ctx: { tip?: PolicyVerdict; policy?: Policy; invalid: Invalid },
 ): PendingEntry | undefined {
   const base: Omit<PendingEntry, "change" | "on_merge"> = { path: change.path, valid: true, grant: null, approval: null, breakglass: null, extension: null };
+  const pathKind = classifyGrantsPathEntry(change.path, ctx.policy?.grants_path ?? "grants/");
+  if (pathKind.kind === "not-a-grant") {
+    if (!change.file) return undefined; // removing a file that is not a grant changes no access
+    ctx.invalid(change.path, "checkout", [{ path: change.path, line: 1, column: 1, rule: "grant.not-a-grant", severity: "error", message: `${pathKind.reason}; Timebox never applies it, so it may not be added to the grants folder` }]);
+    return { ...base, valid: false, change: onBranch ? "replacement" : "new request", on_merge: "refused: timebox/validate fails (not a grant file; see Invalid); nothing is applied" };
+  }
   if (!change.file) {
     if (!onBranch) return undefined; // already gone from the default branch
     const onMerge =

@@ -13,6 +13,7 @@ import { DEFAULT_HISTORY_MARGIN_MS } from "./decide.js";
 import type { BranchGrant, PlanFacts, RecentRemoval, StoredFile } from "./facts.js";
 import { commitOf, lsTree, objectInfo, type TreeEntry } from "./git-objects.js";
 import { checkStoredPolicy } from "./judge.js";
+import { isGrantFilePath } from "../grants/files.js";
 
 /** The path is not inside a Git repository (or git cannot read it). */
 export class NotARepositoryError extends Error {}
@@ -65,7 +66,8 @@ export async function readPlanFacts(repo: string, options: ReadOptions): Promise
   };
   if (!tip) return facts;
 
-  const grantEntries = tipEntries.filter((e) => /\.ya?ml$/.test(e.path));
+  // Only what the reconciler would apply: the one definition of a grant file (no dot-files, safe paths).
+  const grantEntries = tipEntries.filter((e) => isGrantFilePath(e.path, grantsPath));
   const history = walkHistory(await readMainline(top, tip), grantsPath);
   const windowStart = options.at.getTime() - historyWindowMs(verdict?.policy, options.historyMarginMs ?? DEFAULT_HISTORY_MARGIN_MS);
   const removals = history.removals.filter((r) => r.commit.committedAt.getTime() >= windowStart);

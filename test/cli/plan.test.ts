@@ -221,15 +221,40 @@ describe("pending changes", () => {
     ]);
   });
 
-  test("an invalid new file in the working tree: located diagnostic, exit 1; README and dotfiles are not grants", async () => {
+  test("an invalid new file in the working tree: located diagnostic, exit 1; README.md and .gitkeep are housekeeping", async () => {
     const repo = accessRepo();
     writeUnstaged(repo, "grants/dev1.yaml", GRANT.dev1.replace("ticket: INC-1234", "ticket: JIRA-7"));
     writeUnstaged(repo, "grants/README.md", "# Grants\n");
-    writeUnstaged(repo, "grants/.keep", "");
+    writeUnstaged(repo, "grants/.gitkeep", "");
     const r = await plan(repo.root, T("10:00:00"));
     expect(r.code).toBe(1);
     expect(r.plan.invalid).toEqual([{ path: "grants/dev1.yaml", where: "checkout", diagnostics: [expect.objectContaining({ line: 6, column: 9, rule: "policy.ticket-pattern" })] }]);
     expect(r.plan.pending.map((p) => [p.path, p.change, p.valid])).toEqual([["grants/dev1.yaml", "new request", false]]);
+  });
+
+  test("any other file under grants_path (a dot-file grant, another extension) is shown pending and refused, as timebox/validate does", async () => {
+    const repo = accessRepo();
+    writeUnstaged(repo, "grants/dev1.yaml", GRANT.dev1);
+    writeUnstaged(repo, "grants/.x.yaml", GRANT.dev1);
+    writeUnstaged(repo, "grants/notes.txt", "hello\n");
+    const r = await plan(repo.root, T("10:00:00"));
+    expect(r.code).toBe(1);
+    expect(r.plan.pending.map((p) => [p.path, p.change, p.valid])).toEqual([
+      ["grants/.x.yaml", "new request", false],
+      ["grants/dev1.yaml", "new request", true],
+      ["grants/notes.txt", "new request", false],
+    ]);
+    expect(r.plan.invalid).toEqual([
+      { path: "grants/.x.yaml", where: "checkout", diagnostics: [expect.objectContaining({ line: 1, column: 1, rule: "grant.not-a-grant", message: expect.stringMatching(/dot-file/) })] },
+      { path: "grants/notes.txt", where: "checkout", diagnostics: [expect.objectContaining({ rule: "grant.not-a-grant" })] },
+    ]);
+  });
+
+  test("a dot-file grant already on the default branch is not an active grant (the reconciler never applies it)", async () => {
+    const repo = accessRepo();
+    mergePr(repo, 1, { "grants/.x.yaml": GRANT.dev1 }, T("09:00:00"));
+    const r = await plan(repo.root, T("10:00:00"));
+    expect(r.plan.active).toEqual([]);
   });
 
   test("a clone: the default branch is origin/HEAD, the feature branch's commits are pending, and files Timebox removed since the branch started are not", async () => {
