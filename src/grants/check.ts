@@ -4,6 +4,7 @@ import { maxExtensions, type Policy, type RoleSpec } from "../policy/types.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
 import { checkSchema } from "../yaml/schema.js";
 import { formatDuration, parseDuration } from "./duration.js";
+import { classifyGrantsPathEntry, isGrantFilePath } from "./files.js";
 import type { Grant, GrantFile } from "./types.js";
 
 /** How a changed path is stored in Git: only regular files can be grants. */
@@ -42,9 +43,9 @@ export interface GrantVerdict {
   role?: RoleSpec;
 }
 
-/** Whether a repository path is where the policy expects grant files. */
+/** Whether a repository path is a grant file under the policy's grants_path (the one definition: `classifyGrantsPathEntry`). */
 export function isGrantPath(path: string, policy: Pick<Policy, "grants_path">): boolean {
-  return path.startsWith(policy.grants_path) && /\.ya?ml$/.test(path);
+  return isGrantFilePath(path, policy.grants_path);
 }
 
 /** Parses and checks one grant file against the policy. Pure; never throws. */
@@ -80,6 +81,10 @@ function checkPath(path: string, ctx: GrantCheckContext): Array<[string, string]
   if (!/\.ya?ml$/.test(path)) out.push(["grant.path", "a grant file must end in .yaml or .yml"]);
   if (ctx.policy && !path.startsWith(ctx.policy.grants_path)) {
     out.push(["grant.path", `a grant file must be under \`${ctx.policy.grants_path}\` (the policy's grants_path)`]);
+  } else if (ctx.policy && /\.ya?ml$/.test(path)) {
+    // Under grants_path and named like a grant, but not one (a dot-file, an unsafe character): never applied.
+    const entry = classifyGrantsPathEntry(path, ctx.policy.grants_path);
+    if (entry.kind === "not-a-grant") out.push(["grant.path", entry.reason!]);
   }
   return out;
 }

@@ -41,3 +41,15 @@ describe("classifyGrantsPathEntry: the one definition of a grant file", () => {
     expect(printablePath("grants/a\nb.yaml")).toBe("grants/a\\u000ab.yaml");
   });
 });
+
+describe("checkGrantFile applies the same path rule", () => {
+  test("a dot-file or an unsafe name under grants_path fails with grant.path", async () => {
+    const { checkGrantFile } = await import("../../src/grants/check.js");
+    const { fixturePolicy, GRANT_TEXT } = await import("./helpers.js");
+    for (const path of ["grants/.x.yaml", "grants/-x.yaml", "grants/a b.yaml"]) {
+      const v = checkGrantFile(path, GRANT_TEXT, { policy: fixturePolicy() });
+      expect(v.valid).toBe(false);
+      expect(v.diagnostics).toContainEqual(expect.objectContaining({ rule: "grant.path", line: 1, column: 1 }));
+    }
+  });
+});
