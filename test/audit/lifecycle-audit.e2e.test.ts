@@ -11,6 +11,7 @@ import { cloneRepository, exportBareRepository } from "../harness/github/git-exp
 import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
 import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
 import { cli } from "../cli/repo.js";
+import { TRUST } from "./git-repo.js";
 
 jest.setTimeout(90_000);
 
@@ -25,7 +26,7 @@ async function audit(): Promise<Row[]> {
     const repo = env().gh.repo(env().fullName).repo;
     exportBareRepository(repo.git, repo.refs, repo.defaultBranch, join(dir, "bare.git"));
     cloneRepository(join(dir, "bare.git"), join(dir, "clone"));
-    const run = await cli(["audit", "--repo", join(dir, "clone"), "--format", "json"], "/");
+    const run = await cli(["audit", ...TRUST(), "--repo", join(dir, "clone"), "--format", "json"], "/");
     expect(run.code).toBe(0);
     return (JSON.parse(run.stdout) as { grants: Row[] }).grants;
   } finally {

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import type { ObjectStore } from "./git.js";
+import { commitText, type ObjectStore } from "./git.js";
 
 /** git, ignoring the user's and the system's configuration (hooks, signing, templates). */
 export function git(args: string[], cwd?: string): string {
@@ -30,11 +30,8 @@ function* objectsOf(store: ObjectStore): Generator<[string, RawObject]> {
     const body = Buffer.concat(entries.map((e) => Buffer.concat([Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.path}\0`), Buffer.from(e.sha, "hex")])));
     yield [sha, { type: "tree", body }];
   }
-  for (const [sha, c] of store.commits) {
-    const ident = (i: { name: string; email: string; date: string }) => `${i.name} <${i.email}> ${Math.floor(Date.parse(i.date) / 1000)} +0000`;
-    const text = `tree ${c.tree}\n${c.parents.map((p) => `parent ${p}\n`).join("")}author ${ident(c.author)}\ncommitter ${ident(c.committer)}\n\n${c.message}`;
-    yield [sha, { type: "commit", body: Buffer.from(text, "utf8") }];
-  }
+  // Byte for byte, signature included: a clone verifies the commits GitHub signed.
+  for (const [sha, c] of store.commits) yield [sha, { type: "commit", body: Buffer.from(commitText(c), "utf8") }];
 }
 
 /**

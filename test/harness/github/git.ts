@@ -1,5 +1,16 @@
 /** Git object model: content-addressed blobs, trees and commits with real git SHA-1s. */
 import { createHash } from "node:crypto";
+import { gpgsigHeader, signCommitPayload } from "./web-flow.js";
+
+export { webFlowPublicKey as emulatorSigningKey } from "./web-flow.js";
+
+/** GitHub's committer identity on the commits it creates and signs (its "web-flow" account). */
+export const WEB_FLOW = { name: "GitHub", email: "noreply@github.com" } as const;
+
+/** A commit as GitHub creates it for an API call without author or committer: committed by GitHub, signed with web-flow's key. */
+export function webFlowCommit(c: Omit<CommitObject, "sha" | "gpgsig" | "signedByWebFlow">): Omit<CommitObject, "sha"> {
+  return { ...c, gpgsig: signCommitPayload(commitPayload(c), new Date(c.committer.date)), signedByWebFlow: true };
+}
 
 export type FileMode = "100644" | "100755" | "120000" | "160000";
 export type EntryMode = FileMode | "040000";
@@ -33,6 +44,24 @@ export interface CommitObject {
   author: GitIdentity;
   committer: GitIdentity;
   message: string;
+  /** The armored OpenPGP signature of the `gpgsig` header, if the commit is signed. */
+  gpgsig?: string;
+  /** The emulated GitHub made the signature with its web-flow key (GitHub reports it verified). */
+  signedByWebFlow?: boolean;
+}
+
+const identLine = (i: GitIdentity) => `${i.name} <${i.email}> ${Math.floor(new Date(i.date).getTime() / 1000)} +0000`;
+
+/** The commit object's bytes without its signature: what a signature signs (and what git verifies). */
+export function commitPayload(c: Omit<CommitObject, "sha">): string {
+  return `tree ${c.tree}\n${c.parents.map((p) => `parent ${p}\n`).join("")}author ${identLine(c.author)}\ncommitter ${identLine(c.committer)}\n\n${c.message}`;
+}
+
+/** The commit object's bytes as git stores them: the `gpgsig` header after the committer, continuation lines indented. */
+export function commitText(c: Omit<CommitObject, "sha">): string {
+  if (!c.gpgsig) return commitPayload(c);
+  const head = `tree ${c.tree}\n${c.parents.map((p) => `parent ${p}\n`).join("")}author ${identLine(c.author)}\ncommitter ${identLine(c.committer)}\n`;
+  return `${head}${gpgsigHeader(c.gpgsig)}\n${c.message}`;
 }
 
 export interface DiffEntry {
@@ -81,12 +110,7 @@ export class ObjectStore {
   }
 
   putCommit(c: Omit<CommitObject, "sha">): CommitObject {
-    const ident = (i: GitIdentity) => `${i.name} <${i.email}> ${Math.floor(new Date(i.date).getTime() / 1000)} +0000`;
-    const text =
-      `tree ${c.tree}\n` +
-      c.parents.map((p) => `parent ${p}\n`).join("") +
-      `author ${ident(c.author)}\ncommitter ${ident(c.committer)}\n\n${c.message}`;
-    const sha = hash("commit", Buffer.from(text, "utf8"));
+    const sha = hash("commit", Buffer.from(commitText(c), "utf8"));
     const obj = { ...c, sha };
     this.commits.set(sha, obj);
     return obj;

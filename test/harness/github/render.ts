@@ -1,6 +1,6 @@
 /** State → JSON in the shapes GitHub's REST API returns. */
 import type { CheckRun, ForeignApp, Issue, IssueComment, Label, PullRequest, Repo, Review, State, User } from "./state.js";
-import type { CommitObject, DiffEntry } from "./git.js";
+import { commitPayload, WEB_FLOW, type CommitObject, type DiffEntry } from "./git.js";
 
 export type Json = Record<string, unknown>;
 
@@ -150,7 +150,17 @@ function loginOf(st: State, email: string): Json | null {
   return null;
 }
 
-const verification = { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null };
+/** GitHub's verdict on a commit's signature: its own web-flow signatures verify; others are keys it does not know here. */
+function verification(c: CommitObject): Json {
+  if (!c.gpgsig) return { verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null };
+  return {
+    verified: c.signedByWebFlow === true,
+    reason: c.signedByWebFlow ? "valid" : "unknown_key",
+    signature: c.gpgsig,
+    payload: commitPayload(c),
+    verified_at: c.signedByWebFlow ? c.committer.date : null,
+  };
+}
 
 export function gitCommit(st: State, r: Repo, c: CommitObject): Json {
   const api = `${st.api}/repos/${r.fullName}`;
@@ -164,7 +174,7 @@ export function gitCommit(st: State, r: Repo, c: CommitObject): Json {
     message: c.message,
     tree: { sha: c.tree, url: `${api}/git/trees/${c.tree}` },
     parents: c.parents.map((p) => ({ sha: p, url: `${api}/git/commits/${p}`, html_url: `${st.origin}/${r.fullName}/commit/${p}` })),
-    verification,
+    verification: verification(c),
   };
 }
 
@@ -199,10 +209,11 @@ export function restCommit(st: State, r: Repo, c: CommitObject, files?: DiffEntr
       message: c.message,
       tree: { sha: c.tree, url: `${api}/git/trees/${c.tree}` },
       comment_count: 0,
-      verification,
+      verification: verification(c),
     },
     author: loginOf(st, c.author.email),
-    committer: loginOf(st, c.committer.email),
+    // GitHub links the commits it makes itself (committer noreply@github.com) to its "web-flow" account.
+    committer: c.committer.email === WEB_FLOW.email ? user(st, st.user("web-flow")) : loginOf(st, c.committer.email),
     parents: c.parents.map((p) => ({ sha: p, url: `${api}/commits/${p}`, html_url: `${st.origin}/${r.fullName}/commit/${p}` })),
   };
   if (files) {

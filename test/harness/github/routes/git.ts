@@ -3,7 +3,7 @@ import { HttpError, notFound, repoOf, requireFields, unprocessable, type Ctx, ty
 import { b64, resolveCommit } from "../resolve.js";
 import { updateRef } from "../ops.js";
 import { actorOf } from "../ops.js";
-import type { FileMode, FlatTree } from "../git.js";
+import { WEB_FLOW, webFlowCommit, type FileMode, type FlatTree } from "../git.js";
 import type { Repo } from "../state.js";
 
 const MODES = new Set(["100644", "100755", "040000", "160000", "120000"]);
@@ -129,8 +129,18 @@ export function gitRoutes(router: Router): void {
     const now = ctx.st.now();
     const ident = (x: any) => ({ name: x?.name ?? me.name, email: x?.email ?? me.email, date: x?.date ?? now });
     const author = ident(ctx.body.author);
-    const committer = ctx.body.committer ? ident(ctx.body.committer) : author;
-    const c = r.git.putCommit({ tree: ctx.body.tree, parents, author, committer, message: String(ctx.body.message) });
+    const base = { tree: ctx.body.tree, parents, author, message: String(ctx.body.message) };
+    let c;
+    if (typeof ctx.body.signature === "string" && ctx.body.signature !== "") {
+      // A signature the caller made: stored as given, never verified as GitHub's.
+      c = r.git.putCommit({ ...base, committer: ctx.body.committer ? ident(ctx.body.committer) : author, gpgsig: ctx.body.signature.replace(/\n?$/, "\n") });
+    } else if (!ctx.body.author && !ctx.body.committer) {
+      // GitHub's own commit for the token's identity (an App's bot, or a user): committed by GitHub, signed with web-flow's key.
+      c = r.git.putCommit(webFlowCommit({ ...base, committer: { ...WEB_FLOW, date: now } }));
+    } else {
+      // Custom author or committer: GitHub does not sign it.
+      c = r.git.putCommit({ ...base, committer: ctx.body.committer ? ident(ctx.body.committer) : author });
+    }
     return { status: 201, body: render.gitCommit(ctx.st, r, c) };
   });
 
