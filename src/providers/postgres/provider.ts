@@ -101,8 +101,15 @@ export class PostgresProvider implements Provider {
       if (!(await exists(q, target))) {
         out.push(diag("provider.target", `PostgreSQL role \`${target}\` does not exist on ${this.config.resource}; create it or fix the role's target.`));
       }
-      if (principal !== undefined && !(await exists(q, principal))) {
-        out.push(diag("provider.principal", `PostgreSQL login role \`${principal}\` does not exist on ${this.config.resource}; create it or fix the identities mapping.`));
+      if (principal !== undefined) {
+        if (!(await exists(q, principal))) {
+          out.push(diag("provider.principal", `PostgreSQL login role \`${principal}\` does not exist on ${this.config.resource}; create it or fix the identities mapping.`));
+        } else {
+          const rule = await principalProblem(q, principal, target);
+          if (rule !== undefined) {
+            out.push(diag("provider.principal", `PostgreSQL principal \`${principal}\` on ${this.config.resource} ${rule}. ${howToFix(principal)}`));
+          }
+        }
       }
       return out;
     });
@@ -114,6 +121,10 @@ export class PostgresProvider implements Provider {
       // Checked up front so the error says which role is missing instead of a bare SQLSTATE.
       if (!(await exists(q, g.target))) throw this.fatal(`target role \`${g.target}\` does not exist`, g);
       if (!(await exists(q, g.principal))) throw this.fatal(`login role \`${g.principal}\` does not exist`, g);
+      // The principal must be one person's own login role (issue #10): granting to a group, a
+      // superuser, a pg_* role, the target or Timebox's own role gives the access to someone else.
+      const rule = await principalProblem(q, g.principal, g.target);
+      if (rule !== undefined) throw this.fatal(`principal \`${g.principal}\` ${rule}. ${howToFix(g.principal, g.requester)}`, g);
       // Each step is skipped when already done, so re-running after a partial failure completes it.
       if (!(await exists(q, role))) await q(sql.createRole(role));
       if (!(await isMember(q, g.target, role))) await q(sql.grantRole(g.target, role));
@@ -309,6 +320,64 @@ function parseComment(text: string | null): Partial<RoleComment> | undefined {
 
 async function exists(q: Query, role: string): Promise<boolean> {
   return (await q(sql.roleExists, [role])).rowCount === 1;
+}
+
+interface PrincipalFacts {
+  can_login: boolean;
+  superuser: boolean;
+  is_timebox: boolean;
+  members: number;
+  held_by_timebox: boolean;
+}
+
+/**
+ * Why `principal` may not be granted `target`, or undefined when it may: it must be a plain login
+ * role of one person. The rules, first match reported (each one a way a name collision — a GitHub
+ * login used as the principal for want of an `identities` entry — gives access nobody approved):
+ * - not a predefined `pg_*` role (its members would gain the target);
+ * - not a `timebox_*` role (Timebox's own per-grant roles);
+ * - not the target itself;
+ * - not the role Timebox connects as (`current_user`, `session_user`);
+ * - not a superuser (it has everything already; whoever uses it is not known to be the requester);
+ * - able to log in (`rolcanlogin`): a NOLOGIN role is a group, or at least nobody's login;
+ * - Timebox's own role is not a member of it (the grant would give Timebox the target);
+ * - no member gets its privileges (a group; any member counts, there is no safe size). A member
+ *   that has neither INHERIT nor SET (PostgreSQL 16+; e.g. the ADMIN-only membership a
+ *   CREATEROLE role gets in roles it creates) receives nothing, so it does not count.
+ * Returns a phrase that follows "principal `x`". Assumes the role exists.
+ */
+async function principalProblem(q: Query, principal: string, target: string): Promise<string | undefined> {
+  if (principal.startsWith("pg_")) return "is a predefined PostgreSQL role (pg_*): every role that is a member of it would gain the target";
+  if (principal.startsWith(sql.ROLE_PREFIX)) return `is a role Timebox manages (${sql.ROLE_PREFIX}*), not a person's login role`;
+  if (principal === target) return "is the target role itself";
+  const f = (await q(sql.principalFacts, [principal])).rows[0] as PrincipalFacts | undefined;
+  if (!f) return "does not exist";
+  if (f.is_timebox) return "is the role Timebox connects as: the grant would give Timebox's own role the target, not a person";
+  if (f.superuser) return "is a superuser: it needs no grant, and who uses it is not known to be the requester";
+  if (!f.can_login) {
+    return f.members > 0
+      ? `cannot log in (NOLOGIN): it is a group role (${plural(f.members, "member")}), and every member would gain the target`
+      : "cannot log in (NOLOGIN), so it is not a person's login role";
+  }
+  if (f.held_by_timebox) return "has Timebox's own role as a member: the grant would give Timebox's own role the target";
+  if (f.members > 0) return `is a group role (${plural(f.members, "member")}): every member would gain the target`;
+  return undefined;
+}
+
+/** How to fix a refused principal: map the person to their own login role. */
+function howToFix(principal: string, requester?: string): string {
+  if (requester !== undefined && principal.toLowerCase() === requester.toLowerCase()) {
+    const login = requester.toLowerCase();
+    return `It is the requester's GitHub login \`${requester}\`, the principal when the policy has no \`identities\` entry for them: add \`identities: { ${login}: { postgres: <their own login role> } }\` to the policy (or fix \`identities.${login}.postgres\`).`;
+  }
+  if (requester !== undefined) {
+    return `Change \`identities.${requester.toLowerCase()}.postgres\` in the policy to the requester's own login role.`;
+  }
+  return "Map each person to their own login role with an `identities` entry in the policy (`identities: { <github login>: { postgres: <login role> } }`).";
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 async function isMember(q: Query, group: string, member: string): Promise<boolean> {

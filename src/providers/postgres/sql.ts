@@ -38,6 +38,33 @@ export const hasRole = `SELECT CASE WHEN
     EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $2)
   THEN pg_has_role($1, $2, 'MEMBER') END AS member`;
 
+/**
+ * Does membership edge `am` pass privileges to the member? Before PostgreSQL 16 every membership
+ * does (the member can at least SET ROLE). From 16 on, an edge with neither INHERIT nor SET (e.g.
+ * the ADMIN-only membership a CREATEROLE role gets in the roles it creates) passes none. Read
+ * through to_jsonb so the same text runs on servers without those columns.
+ */
+const confers = (am: string): string =>
+  `(coalesce((to_jsonb(${am}) ->> 'inherit_option')::boolean, true) OR coalesce((to_jsonb(${am}) ->> 'set_option')::boolean, true))`;
+
+/**
+ * What decides whether role `$1` may be a principal (no row: it does not exist):
+ * - `can_login`, `superuser`;
+ * - `is_timebox`: it is the role this session runs as (`current_user`) or logged in as (`session_user`);
+ * - `members`: how many roles are members of it in a way that passes privileges (a group);
+ * - `held_by_timebox`: Timebox's own role is a member of it, directly or through other roles.
+ */
+export const principalFacts = `SELECT r.rolcanlogin AS can_login, r.rolsuper AS superuser,
+    (r.rolname = current_user OR r.rolname = session_user) AS is_timebox,
+    (SELECT count(*)::int FROM pg_auth_members am WHERE am.roleid = r.oid AND ${confers("am")}) AS members,
+    EXISTS (
+      WITH RECURSIVE held(oid) AS (
+        SELECT oid FROM pg_roles WHERE rolname = current_user OR rolname = session_user
+        UNION
+        SELECT am.roleid FROM pg_auth_members am JOIN held h ON am.member = h.oid WHERE ${confers("am")})
+      SELECT 1 FROM held WHERE held.oid = r.oid) AS held_by_timebox
+  FROM pg_roles r WHERE r.rolname = $1`;
+
 /** Every Timebox role with its comment, the roles it is a member of, and its members. */
 export const listManaged = `SELECT r.rolname AS handle,
     shobj_description(r.oid, 'pg_authid') AS comment,
@@ -47,10 +74,10 @@ export const listManaged = `SELECT r.rolname AS handle,
       WHERE am.roleid = r.oid) AS principal
   FROM pg_roles r WHERE starts_with(r.rolname, $1) ORDER BY 1`;
 
-/** End the sessions of login `$1`, never our own. */
+/** End the sessions of login `$1`, never our own, nor any session of Timebox's own role. */
 export const terminateSessions = `SELECT count(*)::int AS n FROM (
     SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-    WHERE usename = $1 AND pid <> pg_backend_pid()) t`;
+    WHERE usename = $1 AND pid <> pg_backend_pid() AND usename <> session_user AND usename <> current_user) t`;
 
 // NOLOGIN: nobody signs in as the per-grant role; INHERIT: its members get the target's privileges.
 export const createRole = (role: string): string => `CREATE ROLE ${ident(role)} NOLOGIN INHERIT`;
