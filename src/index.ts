@@ -1,5 +1,6 @@
 import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import { loadConfig } from "./config/env.js";
+import { RateBudget } from "./github/rate-budget.js";
 import type { AppSelf } from "./github/self.js";
 import type { Octokit } from "./github/types.js";
 import { onIssueCommentCreated } from "./handlers/issue-comment.js";
@@ -38,8 +39,20 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     const deliveries = new DeliveryScope();
     const log = deliveries.logger(app.log);
     // Every GitHub client Timebox uses is counted (API calls, rate limit) on /metrics.
-    const auth = async (installationId?: number) => metrics.github.instrument((await app.auth(installationId)) as Octokit, installationId);
-    const track = <C extends EventContext & DeliveryContext>(handler: (context: C) => Promise<void>) => metrics.track(deliveries.wrap(handler));
+    // What is left of each installation's GitHub budget: its reserve is kept for revocation.
+    const budget = new RateBudget(config.revokeReserve);
+    const auth = async (installationId?: number) => {
+      const octokit = metrics.github.instrument((await app.auth(installationId)) as Octokit, installationId);
+      budget.watch(octokit, installationId);
+      return octokit;
+    };
+    const track = <C extends EventContext & DeliveryContext>(handler: (context: C) => Promise<void>) =>
+      metrics.track(
+        deliveries.wrap(async (context: C) => {
+          if (context.octokit) budget.watch(context.octokit, (context.payload as { installation?: { id: number } }).installation?.id);
+          await handler(context);
+        }),
+      );
     const self = once(async (): Promise<AppSelf> => {
       const { data } = await (await app.auth()).rest.apps.getAuthenticated();
       if (!data) throw new Error("GitHub did not describe this app (GET /app)");
@@ -65,8 +78,9 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       self,
       discover: () => discoverRepositories(auth),
       observeReconcile: metrics.observeReconcile,
+      budgetLow: (installation) => budget.low(installation, clock.now()),
     });
-    const deps = { providers, queue, lifecycle, self, webhookBudgetMs: config.webhookBudgetMs, maxGrantFiles: config.maxGrantFiles };
+    const deps = { providers, queue, lifecycle, self, webhookBudgetMs: config.webhookBudgetMs, maxGrantFiles: config.maxGrantFiles, budgetLow: (installation?: number) => budget.low(installation, clock.now()) };
 
     app.on([...REVIEW_EVENTS], track(onPullRequestChanged(deps)));
     app.on([...REVIEW_CHANGE_EVENTS], track(onReviewChanged(deps)));

@@ -32,6 +32,11 @@ export interface TimeboxConfig {
    * `Authorization: Bearer <token>` (401 otherwise). Unset: open, as before.
    */
   metricsToken?: string;
+  /**
+   * TIMEBOX_REVOKE_RESERVE: the share of an installation's hourly GitHub API limit kept for
+   * revocation (default 0.1). Below it, only revocations spend calls; reviews and optional work wait.
+   */
+  revokeReserve: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
@@ -45,7 +50,14 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     providerTimeoutMs: providerTimeoutMs(env.TIMEBOX_PROVIDER_TIMEOUT_MS),
     maxGrantFiles: maxGrantFiles(env.TIMEBOX_MAX_GRANT_FILES),
     ...(env.TIMEBOX_METRICS_TOKEN ? { metricsToken: env.TIMEBOX_METRICS_TOKEN } : {}),
+    revokeReserve: share(env.TIMEBOX_REVOKE_RESERVE, 0.1),
   };
+}
+
+/** A share from 0 to 0.9; anything else keeps the default. */
+function share(value: string | undefined, fallback: number): number {
+  const n = Number(value ?? fallback);
+  return Number.isFinite(n) && n >= 0 && n <= 0.9 ? n : fallback;
 }
 
 function hours(value: string | undefined, fallback: number): number {

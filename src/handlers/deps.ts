@@ -13,6 +13,8 @@ export interface AppDeps {
   maxGrantFiles?: number;
   /** This app's id and bot login, read once: its own records are recognised by who wrote them. */
   self: () => Promise<AppSelf>;
+  /** Whether an installation is down to the share of its GitHub budget kept for revocation: PR reviews then wait. */
+  budgetLow: (installationId?: number) => boolean;
   /** Post-merge effects go through the lifecycle only. */
   lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand" | "recordOutcome">;
 }

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { isBreakglass, review } from "./pull-request.js";
+import { isBreakglass, review, savingForRevocation } from "./pull-request.js";
 import { reconcileFor } from "./reconcile.js";
 import type { AppDeps } from "./deps.js";
 
@@ -12,6 +12,7 @@ export const REVIEW_CHANGE_EVENTS = [
 /** A review arrived, changed or was dismissed: evaluate approvals again from the reviews list. */
 export function onReviewChanged(deps: AppDeps) {
   return async (context: Context<"pull_request_review">): Promise<void> => {
+    if (savingForRevocation(deps, context)) return;
     const number = context.payload.pull_request.number;
     const repo = context.repo();
     await deps.queue.run(`${repo.owner}/${repo.repo}#${number}`, () => review(context, deps, number));

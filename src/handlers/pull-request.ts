@@ -23,6 +23,7 @@ export function onPullRequestChanged(deps: AppDeps) {
     const { pull_request: pr, action, sender } = context.payload;
     // A title or body edit changes nothing Timebox judges: no read, no write, no reconcile.
     if (action === "edited" && !baseChanged(context.payload)) return;
+    if (savingForRevocation(deps, context)) return;
     const repo = context.repo();
     // Who pushed the head commit: push webhooks (any branch) and the `synchronize` sender, never
     // the `opened` sender by assumption (someone else may have pushed the branch).
@@ -44,6 +45,17 @@ function baseChanged(payload: { changes?: Record<string, unknown> }): boolean {
   // No `changes` at all: we cannot tell what changed, so judge the PR again.
   if (!changes || typeof changes !== "object") return true;
   return Object.keys(changes).some((k) => k !== "title" && k !== "body");
+}
+
+/**
+ * The installation is down to the GitHub budget kept for revocation: a PR's review waits (a later
+ * event, or "Re-run" on the check, judges it again), so nobody's PR activity can delay an expiry.
+ */
+export function savingForRevocation(deps: AppDeps, context: Context): boolean {
+  const installation = (context.payload as { installation?: { id: number } }).installation?.id;
+  if (!deps.budgetLow(installation)) return false;
+  context.log.warn({ installation }, "GitHub API budget at the share kept for revocation: this pull request is judged again later");
+  return true;
 }
 
 /** Whether a PR carries Timebox's break-glass label. */

@@ -1,4 +1,5 @@
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { isGrantFilePath } from "../grants/files.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
 import { breakglassWindowMs, historyWindowMs } from "../policy/windows.js";
@@ -61,6 +62,8 @@ export class Reconciler {
   private readonly origins = new Map<string, TrackedGrant["origin"]>();
   private readonly commitFiles = new Map<string, Array<{ path: string; status: string; sha?: string }>>();
   private readonly defaultBranches = new Map<string, string>();
+  /** When this process first saw a commit that brought grant content without a PR yet (server-side clock, not the commit's date). */
+  private readonly firstSeen = new Map<string, number>();
   /** The default branch's tip at the last reconcile, per repository: origins of paths changed since are looked up again. */
   private readonly lastTips = new Map<string, string>();
   readonly actions: GrantActions;
@@ -73,7 +76,11 @@ export class Reconciler {
     this.stale = new StalePass(deps);
   }
 
-  async reconcile(gw: LifecycleGateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined): Promise<ReconcileReport> {
+  /**
+   * `saving`: the installation's GitHub budget is down to its reserve: revoke, and skip what can
+   * wait (stale requests, unapproved reports, drift listing, reminders).
+   */
+  async reconcile(gw: LifecycleGateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined, options: { saving?: boolean } = {}): Promise<ReconcileReport> {
     const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [], closedStale: [], revocationLagsMs: [], failedRevokes: 0 };
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.branchTip(branch);
@@ -139,14 +146,14 @@ export class Reconciler {
     for (const t of live) ledger.upsert(entryOf(t, toActiveGrant(repo, t).principal));
     await this.saveLedger(gw, repo, tip, ledger);
 
-    const stale = await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, new Set(bg.active.map((t) => t.origin.pull.number))));
+    const stale = options.saving ? undefined : await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, new Set(bg.active.map((t) => t.origin.pull.number))));
     report.closedStale = stale?.closed ?? [];
     const resources = new Set([...Object.keys(policy?.resources ?? {}), ...holding.map((t) => t.origin.grant.resource)]);
     report.activeByResource = Object.fromEntries([...resources].map((r) => [r, holding.filter((t) => t.origin.grant.resource === r).length]));
-    for (const t of tracked.filter((t) => !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
+    for (const t of tracked.filter((t) => !options.saving && !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
       if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
     }
-    const managed = await this.actions.managedIndex(policy);
+    const managed = await this.actions.managedIndex(options.saving ? undefined : policy);
     if (policy) {
       for (const t of live) {
         const result = (await this.isolated(repo, t.path, () => this.actions.apply(gw, repo, t, holding, policy, managed))) ?? "failed";
@@ -154,10 +161,10 @@ export class Reconciler {
         if (result === "failed") report.failures.push(t.path);
       }
     }
-    await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed, new Map(tracked.map((t) => [t.path, t.tipBlobSha ?? t.blobSha])));
+    if (!options.saving) await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed, new Map(tracked.map((t) => [t.path, t.tipBlobSha ?? t.blobSha])));
     await this.saveLedger(gw, repo, tip, ledger);
     const reminders = live.map((t) => ({ t, at: new Date(expiresAt(t).getTime() - reminderLeadMs(t.origin.grant.durationMs)) }));
-    for (const { t } of reminders.filter((r) => r.at <= now)) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
+    for (const { t } of reminders.filter((r) => r.at <= now && !options.saving)) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
     const upcoming = [
       ...live.map(expiresAt),
       ...ledger.entries().map((e) => new Date(e.expiresAt)),
@@ -267,10 +274,20 @@ export class Reconciler {
     }
   }
 
-  /** GitHub links a merge commit to its PR a moment after the push: give a fresh commit that long. */
+  /**
+   * GitHub links a merge commit to its PR a moment after the push: give a fresh commit that long.
+   * Fresh by when Timebox first saw it (a commit's own date is whatever its author chose), so a
+   * direct push with a future date is reported within minutes like any other.
+   */
   private mayStillLinkToPull(t: TrackedGrant, now: Date): boolean {
-    if (t.origin.approved || !t.origin.transient || !t.origin.committedAt) return false;
-    return now.getTime() - Date.parse(t.origin.committedAt) < PULL_LINK_GRACE_MS;
+    if (t.origin.approved || !t.origin.transient) return false;
+    let seen = this.firstSeen.get(t.origin.commitSha);
+    if (seen === undefined) {
+      seen = now.getTime();
+      this.firstSeen.set(t.origin.commitSha, seen);
+      if (this.firstSeen.size > 10_000) this.firstSeen.delete(this.firstSeen.keys().next().value!);
+    }
+    return now.getTime() - seen < PULL_LINK_GRACE_MS;
   }
 
   private async defaultBranch(gw: LifecycleGateway, repo: string): Promise<string> {
@@ -284,7 +301,9 @@ export class Reconciler {
 
   /** Every grant file on the default branch's tip, with its (cached) origin. */
   private async trackedGrants(gw: LifecycleGateway, repo: string, tip: string, branch: string, grantsPath: string): Promise<TrackedGrant[]> {
-    const entries = (await gw.grantEntries(tip, grantsPath)).filter((e) => /\.ya?ml$/.test(e.path));
+    // The one definition of a grant file (the checks showed reviewers exactly these): a dot-file or
+    // any other stray file under grants_path is never applied.
+    const entries = (await gw.grantEntries(tip, grantsPath)).filter((e) => isGrantFilePath(e.path, grantsPath));
     const out: TrackedGrant[] = [];
     for (const e of entries) {
       if (e.mode !== "100644" && e.mode !== "100755") continue;

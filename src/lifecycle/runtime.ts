@@ -29,9 +29,14 @@ export interface RuntimeDeps {
   /** Every repository of every installation (for start-up and the backstop tick). */
   discover: () => Promise<RepoTarget[]>;
   cronExpression: string;
+  /** Whether an installation is down to the share of its GitHub budget kept for revocation. */
+  budgetLow?: (installationId: number) => boolean;
   /** Wraps each reconcile (metrics: duration, outcome, what it did). */
   observeReconcile?: (run: () => Promise<ReconcileReport>) => Promise<ReconcileReport>;
 }
+
+/** Repositories the backstop reconciles at the same time. */
+const REPOS_AT_ONCE = 4;
 
 /** The longest a Node timer can wait; later expiries are caught by a later timer or the tick. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -62,19 +67,40 @@ export class LifecycleRuntime {
     this.commands = new Commands(deps.reconciler, deps);
   }
 
-  async reconcileRepo(target: RepoTarget, octokit?: Octokit): Promise<ReconcileReport> {
+  /** Reconciles queued behind a running one, per repository: later requests join it instead of queueing more. */
+  private readonly waiting = new Map<string, Promise<ReconcileReport>>();
+
+  /**
+   * Reconciles one repository. Requests that arrive while one is queued join it: a burst of webhooks
+   * (a person labelling or editing PRs) costs one more reconcile, not one each.
+   */
+  reconcileRepo(target: RepoTarget, octokit?: Octokit): Promise<ReconcileReport> {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
-    return this.deps.queue.run(`reconcile:${name}`, async () => {
-      const gw = await this.gatewayFor(target, octokit);
-      const run = () => this.deps.reconciler.reconcile(gw, name, (sha) => this.pushers.peek(sha));
-      const report = await (this.deps.observeReconcile ?? ((f) => f()))(run);
-      if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
-        this.deps.log.info({ ...report, nextExpiry: report.nextExpiry?.toISOString() }, "reconciled");
-      }
-      this.armTimer(target, report.nextExpiry);
-      return report;
+    const queued = this.waiting.get(name);
+    if (queued) return queued;
+    const run = this.deps.queue.run(`reconcile:${name}`, async () => {
+      this.waiting.delete(name);
+      return this.reconcileNow(target, name, octokit);
     });
+    this.waiting.set(name, run);
+    run.catch(() => undefined).finally(() => {
+      if (this.waiting.get(name) === run) this.waiting.delete(name);
+    });
+    return run;
+  }
+
+  private async reconcileNow(target: RepoTarget, name: string, octokit?: Octokit): Promise<ReconcileReport> {
+    const gw = await this.gatewayFor(target, octokit);
+    const saving = this.deps.budgetLow?.(target.installationId) ?? false;
+    if (saving) this.deps.log.warn({ repo: name, installation: target.installationId }, "GitHub API budget at its reserve: revoking only; reminders, stale requests, reports and drift wait");
+    const run = () => this.deps.reconciler.reconcile(gw, name, (sha) => this.pushers.peek(sha), { saving });
+    const report = await (this.deps.observeReconcile ?? ((f) => f()))(run);
+    if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
+      this.deps.log.info({ ...report, nextExpiry: report.nextExpiry?.toISOString() }, "reconciled");
+    }
+    this.armTimer(target, report.nextExpiry);
+    return report;
   }
 
   /**
@@ -121,14 +147,20 @@ export class LifecycleRuntime {
     } catch (error) {
       this.deps.log.warn({ error: (error as Error).message }, "could not list installations; reconciling the repositories already known");
     }
+    // Repositories in parallel (a few at a time): one that hangs never holds up revokes in the others.
     const reports: ReconcileReport[] = [];
-    for (const target of targets) {
-      try {
-        reports.push(await this.reconcileRepo(target));
-      } catch (error) {
-        this.deps.log.error({ repo: `${target.owner}/${target.repo}`, error: (error as Error).message }, "reconcile failed; the next tick tries again");
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const target = targets[next++];
+        try {
+          reports.push(await this.reconcileRepo(target));
+        } catch (error) {
+          this.deps.log.error({ repo: `${target.owner}/${target.repo}`, error: (error as Error).message }, "reconcile failed; the next tick tries again");
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(REPOS_AT_ONCE, targets.length) }, worker));
     return reports;
   }
 

@@ -100,3 +100,19 @@ test("another app's timebox/validate run naming a different pusher does not make
   const approval = gh.checkRuns(head, "timebox/approval").at(-1);
   expect(approval?.conclusion).not.toBe("success");
 });
+
+test("a dot-file grant riding on another grant's approval is never applied, even when merged", async () => {
+  const { gh, clock } = env();
+  const pr = gh.openPullRequest({
+    author: "dev1",
+    files: { "grants/dev1-prod-db.yaml": grantYaml({ duration: "30m" }), "grants/.x.yaml": grantYaml({ duration: "8h" }) },
+  });
+  await deliverOk(env(), pr);
+  expect(gh.checkRuns(pr.sha!, "timebox/validate").at(-1)?.conclusion).toBe("failure");
+  await deliverOk(env(), gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
+  // An admin merges it anyway.
+  await deliverOk(env(), gh.merge(pr.number!, { by: "alice" }));
+  clock.advance(31 * 60_000);
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+});

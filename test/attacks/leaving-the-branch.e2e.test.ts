@@ -80,3 +80,25 @@ test("the same bytes again are a new request: pushed directly they are never app
   await reconcile(env());
   expect(await env().hasAccess()).toBe(false);
 });
+
+test("a direct push dated a year ahead is reported within minutes, never applied, and the approved version under it still ends on time", async () => {
+  const { gh, clock } = env();
+  await grantActive();
+  const future = new Date(clock.now().getTime() + 365 * DAY).toISOString().replace(/\.\d{3}Z$/, "Z");
+  await deliverOk(env(), gh.pushCommit({ author: "dev1", files: { [PATH]: grantYaml({ duration: "7d", reason: "longer please" }) }, message: "extend", date: future }));
+  clock.advance(5 * 60_000);
+  await reconcile(env());
+  expect(gh.issues({ labels: ["timebox:unapproved"], state: "open" })).toHaveLength(1);
+  expect(await env().hasAccess()).toBe(true);
+  clock.advance(8 * 3600_000);
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+});
+
+test("changing grants_path does not orphan an active grant: it is revoked", async () => {
+  const { gh } = env();
+  await grantActive();
+  const policy = gh.fileAt("main", ".github/timebox.yml")!.replace("grants_path: grants/", "grants_path: access/");
+  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Move grants" }));
+  expect(await env().hasAccess()).toBe(false);
+});

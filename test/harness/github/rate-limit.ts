@@ -12,7 +12,24 @@ export class RateLimits {
   /** Requests per hour per bucket (GitHub: 5,000 for apps and tokens, 60 unauthenticated). */
   limit = 5000;
   anonymousLimit = 60;
+  /** When set, a bucket with nothing left is answered 403 `API rate limit exceeded` (as GitHub does) until the hour turns. */
+  enforce = false;
   private readonly used = new Map<string, { window: number; used: number }>();
+
+  /** Whether a request with this token is refused now (enforced, and its bucket spent). */
+  exhausted(token: TokenInfo, path: string, nowMs: number): boolean {
+    if (!this.enforce) return false;
+    const bucket = RateLimits.bucketOf(token);
+    return bucket !== "app" && this.remaining(bucket, nowMs, path === "/graphql" ? "graphql" : "core") <= 0;
+  }
+
+  /** Spends `n` requests of a bucket now (a test standing in for other traffic on the same installation). */
+  spend(bucket: string, n: number, nowMs: number, resource = "core"): void {
+    const window = Math.floor(nowMs / HOUR_MS);
+    const key = `${bucket} ${resource}`;
+    const entry = this.used.get(key);
+    this.used.set(key, { window, used: (entry && entry.window === window ? entry.used : 0) + n });
+  }
 
   /** The bucket a token's requests count against: `installation:<id>`, `app`, `provider` or `anonymous`. */
   static bucketOf(token: TokenInfo): string {

@@ -86,6 +86,8 @@ export class EmulatorServer {
         throw new HttpError(401, "A JSON web token could not be decoded");
       if (!isAppRoute(route) && token.kind === "app")
         throw new HttpError(403, "Resource not accessible by integration (this endpoint needs an installation token, not the app JWT)");
+      if (this.st.rateLimits.exhausted(token, path, this.st.clock.now().getTime()))
+        throw new HttpError(403, `API rate limit exceeded for ${token.kind === "installation" ? `installation ID ${token.installationId}` : "this token"}.`);
       for (const hook of [...this.st.requestHooks]) {
         const injected = await hook({ method, path, route, tokenKind: token.kind, query: Object.fromEntries(url.searchParams), body });
         if (injected) throw new HttpError(injected.status, injected.message ?? defaultMessage(injected.status));
