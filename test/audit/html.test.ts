@@ -29,7 +29,7 @@ beforeAll(async () => {
   const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--format", "html", "--out", file], "/");
   expect(r).toEqual({ code: 0, stdout: "", stderr: "" });
   html = readFileSync(file, "utf8");
-});
+}, 30_000); // a long history, built with real git (and signed): slow on a busy machine
 
 describe("the file", () => {
   test("is self-contained: no script, no external resource, a CSP that forbids both", () => {
