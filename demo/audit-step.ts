@@ -3,8 +3,10 @@
  * (`node lib/cli/main.js audit --repo <clone>`, i.e. `timebox audit`), offline.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cloneRepository, exportBareRepository } from "../test/harness/github/git-export.js";
+import { webFlowPublicKey } from "../test/harness/github/web-flow.js";
 import type { Narrator } from "./narrator.js";
 import { GRANT_PATH, REPO, type World } from "./world.js";
 
@@ -34,12 +36,16 @@ export async function auditClone(n: Narrator, w: World, story: { number: number;
   n.ok(`git clone: ${commits} commits on main (${objects} objects), the same SHAs as on GitHub (main at ${head.slice(0, 7)})`);
 
   const cli = join(w.root, "lib", "cli", "main.js");
+  // GitHub signs the commits an App makes with its web-flow key; the emulated GitHub signs with a
+  // key of its own, so the auditor trusts that one instead of GitHub's published key.
+  const key = join(w.scratch, "emulated-web-flow.asc");
+  writeFileSync(key, webFlowPublicKey());
   const audit = (...args: string[]) => {
-    const run = spawnSync(process.execPath, [cli, "audit", "--repo", clone, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" }, timeout: 30_000 });
+    const run = spawnSync(process.execPath, [cli, "audit", "--repo", clone, "--trusted-key", key, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" }, timeout: 30_000 });
     n.check(run.status === 0, `\`timebox audit ${args.join(" ")}\` to succeed`, () => `exit ${run.status ?? run.signal}: ${(run.stderr || run.error?.message || "").trim().split("\n").slice(0, 5).join(" / ")}`);
     return run.stdout;
   };
-  n.say(`$ timebox audit --repo ${clone}`);
+  n.say(`$ timebox audit --repo ${clone} --trusted-key emulated-web-flow.asc   # the emulated GitHub's signing key`);
   n.quote(audit());
   const json = JSON.parse(audit("--format", "json")) as { grants?: AuditRow[]; rows?: AuditRow[] };
   const rows = json.grants ?? json.rows ?? [];

@@ -102,3 +102,21 @@ test("changing grants_path does not orphan an active grant: it is revoked", asyn
   await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Move grants" }));
   expect(await env().hasAccess()).toBe(false);
 });
+
+test("a force-push that drops the grant's merge from main revokes it", async () => {
+  const { gh, fullName } = env();
+  const before = gh.branchHead("main")!;
+  await grantActive();
+  gh.repo(fullName).setBranch("main", before);
+  await reconcile(env());
+  expect(await env().hasAccess()).toBe(false);
+});
+
+test("a removal squash-merged revokes it", async () => {
+  const { gh } = env();
+  await grantActive();
+  const pr = gh.openPullRequest({ author: "dev1", deletes: [PATH], title: "Remove my grant" });
+  await deliverOk(env(), pr);
+  await deliverOk(env(), gh.merge(pr.number!, { by: "dev1", method: "squash" }));
+  expect(await env().hasAccess()).toBe(false);
+});
