@@ -82,6 +82,8 @@ const PART_CHARS = 60_000;
 
 export class Ledger {
   private readonly byPath = new Map<string, LedgerEntry>();
+  /** Versions this process revoked: another replica's older ledger never brings them back. */
+  private readonly revoked = new Set<string>();
   /** True when entries changed since the ledger was last written. */
   dirty = false;
 
@@ -109,7 +111,17 @@ export class Ledger {
     const e = this.byPath.get(path);
     if (!e || e.blobSha !== blobSha || e.pull !== pull) return;
     this.byPath.delete(path);
+    this.revoked.add(versionOf(e));
+    if (this.revoked.size > 10_000) this.revoked.delete(this.revoked.values().next().value!);
     this.dirty = true;
+  }
+
+  /**
+   * Takes in what another replica recorded: entries for paths this one does not hold, except
+   * versions this one has revoked (another replica that revoked one too soon only costs a revoke).
+   */
+  absorb(other: Ledger): void {
+    for (const e of other.entries()) if (!this.byPath.has(e.path) && !this.revoked.has(versionOf(e))) this.byPath.set(e.path, e);
   }
 
   /** The ledger as check-run texts (gzip, base64), in order. */
@@ -130,6 +142,8 @@ export class Ledger {
     }
   }
 }
+
+const versionOf = (e: LedgerEntry) => `${e.path}@${e.blobSha}#${e.pull}`;
 
 /** The ledger entry of an approved grant in effect. */
 export function entryOf(t: ApprovedGrant, principal: string): LedgerEntry {

@@ -209,13 +209,20 @@ export class Reconciler {
     return activeGrantOf(repo, e, e.breakglassFacts && !prior ? {} : prior);
   }
 
-  /** The repository's ledger: kept in memory, read back from the default branch after a restart. */
+  /**
+   * The repository's ledger: kept in memory, read back from the default branch after a restart, and
+   * merged with the stored one whenever the tip moved (another replica may have applied a grant).
+   */
   private async ledgerFor(gw: LifecycleGateway, repo: string, tip: string): Promise<{ ledger: Ledger; found: boolean }> {
     const known = this.actions.ledgers.get(repo);
-    if (known) return { ledger: known, found: true };
+    if (known && this.lastTips.get(repo) === tip) return { ledger: known, found: true };
     const stored = await gw.nearestOwnRun(tip, LEDGER_CHECK, this.deps.ledgerSearchDepth ?? 200);
     const parsed = stored ? Ledger.parse(stored.parts) : undefined;
     if (stored && !parsed) this.deps.log.error({ repo, commit: stored.sha }, "Timebox's ledger could not be read; recent history is searched for removed grants instead");
+    if (known) {
+      if (parsed) known.absorb(parsed);
+      return { ledger: known, found: true };
+    }
     const ledger = parsed ?? new Ledger();
     this.actions.ledgers.set(repo, ledger);
     return { ledger, found: parsed !== undefined };

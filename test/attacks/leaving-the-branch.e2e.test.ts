@@ -120,3 +120,21 @@ test("a removal squash-merged revokes it", async () => {
   await deliverOk(env(), gh.merge(pr.number!, { by: "dev1", method: "squash" }));
   expect(await env().hasAccess()).toBe(false);
 });
+
+test("a second replica learns what the first applied from the ledger: a removal merged while the first is down is revoked and told on its PR", async () => {
+  const { gh, fullName } = env();
+  const second = await startAccessRepo({ gh, clock: env().clock, policy: gh.fileAt("main", ".github/timebox.yml"), env: env().providerEnv, repo: fullName.split("/")[1] });
+  try {
+    await reconcile(second);
+    const n = await grantActive();
+    // The first replica dies; the removal merges; the second reconciles.
+    const pr = gh.openPullRequest({ author: "dev1", deletes: [PATH], title: "Remove my grant" });
+    gh.merge(pr.number!, { by: "dev1" });
+    await reconcile(second);
+    expect(await env().hasAccess()).toBe(false);
+    expect(gh.comments(n).some((c) => c.body.includes("### ⏹️ Access revoked"))).toBe(true);
+    expect(gh.issues({ labels: ["timebox:drift"], state: "all" })).toHaveLength(0);
+  } finally {
+    await second.pool.close();
+  }
+});
