@@ -12,9 +12,9 @@ import { activeGrantOf, entryOf, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import { StalePass } from "./stale.js";
-import { reminderLeadMs, type RevokeReason } from "./messages.js";
+import { decide, expiredFromApplied } from "./decide.js";
+import type { RevokeReason } from "./messages.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
-import { shortIdOf } from "./active-grant.js";
 
 const PULL_LINK_GRACE_MS = 2 * 60_000;
 
@@ -89,6 +89,7 @@ export class Reconciler {
     // Expired grants first, from the ledger alone: nothing optional is read before they are revoked.
     await this.revokeExpiredFromLedger(gw, repo, branch, tip, ledger, report);
 
+    // Read the facts.
     const policyText = await gw.readFile(tip, POLICY_PATH);
     const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
     if (policyText !== undefined && !policy) {
@@ -99,14 +100,13 @@ export class Reconciler {
     const tracked = policyText === undefined ? [] : await this.trackedGrants(gw, repo, tip, branch, grantsPath);
     const now = this.deps.clock.now();
     const approved = tracked.filter(isApproved);
-    const live = approved.filter((t) => expiresAt(t) > now);
     const bg = await this.breakglass.run(gw, {
       repo,
       branch,
       policy,
       approved,
       tracked,
-      live,
+      live: approved.filter((t) => expiresAt(t) > now),
       since: new Date(now.getTime() - breakglassWindowMs(policy, this.deps.historyMarginMs)),
       beforeGrant: async (t, principal) => {
         ledger.upsert(entryOf(t, principal));
@@ -116,24 +116,33 @@ export class Reconciler {
     report.applied.push(...bg.applied);
     report.revoked.push(...bg.revoked);
     report.failures.push(...bg.failures);
-    // Emergency grants in effect before their merge count for overlaps and are not drift.
-    const holding = [...live, ...bg.active];
+
+    // Decide.
+    const decision = decide(
+      {
+        tracked,
+        applied: ledger.entries(),
+        breakglass: bg.active,
+        policyValid: policy !== undefined,
+        mayStillLink: (t) => this.mayStillLinkToPull(t, now),
+        attempted: new Set([...report.revoked, ...report.failures]),
+      },
+      now,
+    );
+    const { holding, live } = decision;
     report.active = holding.length;
 
-    // One revoke attempt per grant per reconcile: the ledger's early pass may have tried it already.
-    const tried = new Set(report.revoked.concat(report.failures));
-    for (const t of approved.filter((t) => expiresAt(t) <= now && !tried.has(t.path))) {
-      const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, "expired", { onBranch: true }))) ?? "failed";
-      this.count(report, t.path, outcome, expiresAt(t));
-    }
-    // Applied, and no longer approved content on the tip (deleted, moved, renamed, force-pushed
-    // away, out of a changed grants_path, dropped by its break-glass PR): revoked, whatever the dates.
-    const held = new Set([...holding.map((t) => t.path), ...report.failures, ...tried]);
-    for (const e of ledger.entries().filter((e) => !held.has(e.path))) {
-      const t = grantOf(e);
-      const reason = Date.parse(e.expiresAt) <= now.getTime() ? "expired" : "removed";
-      const outcome = (await this.isolated(repo, e.path, async () => this.actions.revoke(gw, repo, branch, t, holding, reason, { onBranch: false, known: await this.providerView(gw, repo, e) }))) ?? "failed";
-      this.count(report, e.path, outcome);
+    // Carry it out: revokes first.
+    for (const action of decision.revoke) {
+      if (action.kind === "revoke-tracked") {
+        const t = action.grant;
+        const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, action.reason, { onBranch: true }))) ?? "failed";
+        this.count(report, t.path, outcome, action.expiry);
+      } else {
+        const e = action.entry;
+        const outcome = (await this.isolated(repo, e.path, async () => this.actions.revoke(gw, repo, branch, grantOf(e), holding, action.reason, { onBranch: false, known: await this.providerView(gw, repo, e) }))) ?? "failed";
+        this.count(report, e.path, outcome);
+      }
     }
     // Before any ledger existed (an upgrade), removals are found in recent history as before.
     if (!found && policy) {
@@ -150,28 +159,19 @@ export class Reconciler {
     report.closedStale = stale?.closed ?? [];
     const resources = new Set([...Object.keys(policy?.resources ?? {}), ...holding.map((t) => t.origin.grant.resource)]);
     report.activeByResource = Object.fromEntries([...resources].map((r) => [r, holding.filter((t) => t.origin.grant.resource === r).length]));
-    for (const t of tracked.filter((t) => !options.saving && !isApproved(t) && !this.mayStillLinkToPull(t, now))) {
+    for (const t of options.saving ? [] : decision.report) {
       if (await this.isolated(repo, t.path, () => this.actions.reportUnapproved(gw, t, branch, pusherOf))) report.unapproved.push(t.path);
     }
     const managed = await this.actions.managedIndex(options.saving ? undefined : policy);
-    if (policy) {
-      for (const t of live) {
-        const result = (await this.isolated(repo, t.path, () => this.actions.apply(gw, repo, t, holding, policy, managed))) ?? "failed";
-        if (result === "applied") report.applied.push(t.path);
-        if (result === "failed") report.failures.push(t.path);
-      }
+    for (const t of policy ? decision.apply : []) {
+      const result = (await this.isolated(repo, t.path, () => this.actions.apply(gw, repo, t, holding, policy!, managed))) ?? "failed";
+      if (result === "applied") report.applied.push(t.path);
+      if (result === "failed") report.failures.push(t.path);
     }
     if (!options.saving) await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed, new Map(tracked.map((t) => [t.path, t.tipBlobSha ?? t.blobSha])));
     await this.saveLedger(gw, repo, tip, ledger);
-    const reminders = live.map((t) => ({ t, at: new Date(expiresAt(t).getTime() - reminderLeadMs(t.origin.grant.durationMs)) }));
-    for (const { t } of reminders.filter((r) => r.at <= now && !options.saving)) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
-    const upcoming = [
-      ...live.map(expiresAt),
-      ...ledger.entries().map((e) => new Date(e.expiresAt)),
-      ...reminders.map((r) => r.at).filter((at) => at > now),
-      ...[bg.next, stale?.next].filter((d): d is Date => d !== undefined),
-    ].filter((d) => d > now);
-    report.nextExpiry = upcoming.sort((a, b) => a.getTime() - b.getTime())[0];
+    for (const t of options.saving ? [] : decision.remind) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
+    report.nextExpiry = [decision.next, bg.next, stale?.next].filter((d): d is Date => d !== undefined && d > now).sort((a, b) => a.getTime() - b.getTime())[0];
     this.lastTips.set(repo, tip);
     return report;
   }
@@ -187,14 +187,14 @@ export class Reconciler {
    * else is read (a changed file may be an extension: it is judged with the rest).
    */
   private async revokeExpiredFromLedger(gw: LifecycleGateway, repo: string, branch: string, tip: string, ledger: Ledger, report: ReconcileReport): Promise<void> {
-    const now = this.deps.clock.now().getTime();
-    const expired = ledger.entries().filter((e) => Date.parse(e.expiresAt) <= now && !e.breakglass);
-    const stillLive = ledger.entries().filter((e) => Date.parse(e.expiresAt) > now).map(grantOf);
-    for (const e of expired) {
+    const now = this.deps.clock.now();
+    const expired = ledger.entries().filter((e) => Date.parse(e.expiresAt) <= now.getTime());
+    const tipBlobs = new Map<string, string | undefined>();
+    for (const e of expired) tipBlobs.set(e.path, await gw.blobShaAt(tip, e.path));
+    const stillLive = ledger.entries().filter((e) => Date.parse(e.expiresAt) > now.getTime()).map(grantOf);
+    for (const { entry: e, onBranch } of expiredFromApplied(expired, tipBlobs, now)) {
       await this.isolated(repo, e.path, async () => {
-        const onTip = await gw.blobShaAt(tip, e.path);
-        if (onTip !== undefined && onTip !== e.blobSha) return;
-        const outcome = await this.actions.revoke(gw, repo, branch, grantOf(e), stillLive, "expired", { onBranch: onTip !== undefined, known: await this.providerView(gw, repo, e) });
+        const outcome = await this.actions.revoke(gw, repo, branch, grantOf(e), stillLive, "expired", { onBranch, known: await this.providerView(gw, repo, e) });
         this.count(report, e.path, outcome, new Date(e.expiresAt));
       });
     }

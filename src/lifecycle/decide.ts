@@ -1,0 +1,93 @@
+/**
+ * The lifecycle's decision after the merge, pure: from the facts a reconcile read (or `timebox
+ * plan` read from a clone) and a time, what must happen — revoke (and why), record, apply, report,
+ * remind — and when to look again. The reconciler reads facts, calls this, and carries the actions
+ * out; `timebox plan` renders them. One copy of the rules, so the dry run is the real run.
+ */
+import { expiresAt } from "./active-grant.js";
+import { reminderLeadMs, type RevokeReason } from "./messages.js";
+import { isApproved, type ApprovedGrant, type TrackedGrant } from "./types.js";
+
+/** What Timebox applied and has not revoked, as far as the decision needs it (a ledger entry). */
+export interface AppliedGrant {
+  path: string;
+  expiresAt: string;
+  /** Applied by break-glass before (or without) a merge: its own pass revokes it while its PR is labelled. */
+  breakglass?: boolean;
+}
+
+export interface LifecycleFacts<A extends AppliedGrant = AppliedGrant> {
+  /** Grant versions on the default branch's tip with their origins, and approved versions under unapproved changes. */
+  tracked: readonly TrackedGrant[];
+  /** What Timebox has put in effect and not yet revoked. */
+  applied: readonly A[];
+  /** Emergency grants in effect before (or without) a merge: live, whatever the tip says. */
+  breakglass: readonly ApprovedGrant[];
+  /** Whether the tip's policy is valid: nothing new is applied while it is not. */
+  policyValid: boolean;
+  /** Content GitHub may not have linked to its PR yet (a fresh merge): neither applied, revoked under, nor reported. */
+  mayStillLink: (t: TrackedGrant) => boolean;
+  /** Paths whose revoke was already attempted in this run (a failure is retried next time, not twice now). */
+  attempted?: ReadonlySet<string>;
+}
+
+export type RevokeAction<A extends AppliedGrant = AppliedGrant> =
+  | { kind: "revoke-tracked"; grant: ApprovedGrant; reason: RevokeReason; expiry: Date }
+  | { kind: "revoke-applied"; entry: A; reason: RevokeReason };
+
+export interface LifecycleDecision<A extends AppliedGrant = AppliedGrant> {
+  /** Revokes, in order: expired grants still on the tip, then what left the branch. */
+  revoke: Array<RevokeAction<A>>;
+  /** Live grants: recorded before anything is applied, then applied where not in effect (when the policy is valid). */
+  live: ApprovedGrant[];
+  apply: ApprovedGrant[];
+  /** Grants in effect for overlaps and drift: live versions on the tip and break-glass grants. */
+  holding: ApprovedGrant[];
+  /** Content on the tip that is never applied, to report. */
+  report: TrackedGrant[];
+  /** Live grants whose reminder is due. */
+  remind: ApprovedGrant[];
+  /** The next moment something is due (an expiry or a reminder), for the precise timer. */
+  next?: Date;
+}
+
+/**
+ * Revokes the applied grants that are expired and whose file is gone from the tip or unchanged
+ * there — decided from the applied set and the tip's blobs alone, before anything else is read. A
+ * changed file may be an extension: it waits for the full decision.
+ */
+export function expiredFromApplied<A extends AppliedGrant & { blobSha: string }>(applied: readonly A[], tipBlobOf: ReadonlyMap<string, string | undefined>, now: Date): Array<{ entry: A; onBranch: boolean }> {
+  return applied
+    .filter((e) => !e.breakglass && Date.parse(e.expiresAt) <= now.getTime())
+    .filter((e) => tipBlobOf.get(e.path) === undefined || tipBlobOf.get(e.path) === e.blobSha)
+    .map((e) => ({ entry: e, onBranch: tipBlobOf.get(e.path) !== undefined }));
+}
+
+export function decide<A extends AppliedGrant>(facts: LifecycleFacts<A>, now: Date): LifecycleDecision<A> {
+  const attempted = facts.attempted ?? new Set<string>();
+  const approved = facts.tracked.filter(isApproved);
+  const live = approved.filter((t) => expiresAt(t) > now);
+  const holding = [...live, ...facts.breakglass];
+  const revoke: Array<RevokeAction<A>> = [];
+  for (const t of approved.filter((t) => expiresAt(t) <= now && !attempted.has(t.path))) {
+    revoke.push({ kind: "revoke-tracked", grant: t, reason: "expired", expiry: expiresAt(t) });
+  }
+  // Applied, and no longer approved content on the tip (deleted, moved, renamed, force-pushed away,
+  // outside a changed grants_path, dropped by its break-glass PR): revoked, whatever the dates.
+  const held = new Set([...holding.map((t) => t.path), ...revoke.map((r) => (r.kind === "revoke-tracked" ? r.grant.path : "")), ...attempted]);
+  for (const e of facts.applied.filter((e) => !held.has(e.path))) {
+    revoke.push({ kind: "revoke-applied", entry: e, reason: Date.parse(e.expiresAt) <= now.getTime() ? "expired" : "removed" });
+  }
+  const report = facts.tracked.filter((t) => !isApproved(t) && !facts.mayStillLink(t));
+  const reminders = live.map((t) => ({ t, at: new Date(expiresAt(t).getTime() - reminderLeadMs(t.origin.grant.durationMs)) }));
+  const upcoming = [...live.map(expiresAt), ...facts.applied.map((e) => new Date(e.expiresAt)), ...reminders.map((r) => r.at)].filter((d) => d > now);
+  return {
+    revoke,
+    live,
+    apply: facts.policyValid ? live : [],
+    holding,
+    report,
+    remind: reminders.filter((r) => r.at <= now).map((r) => r.t),
+    next: upcoming.sort((a, b) => a.getTime() - b.getTime())[0],
+  };
+}
