@@ -11,7 +11,8 @@ import { isApproved, type ApprovedGrant, type TrackedGrant } from "./types.js";
 /** What Timebox applied and has not revoked, as far as the decision needs it (a ledger entry). */
 export interface AppliedGrant {
   path: string;
-  expiresAt: string;
+  /** Undefined when the expiry is not known (`timebox plan`'s view of a recent removal): then it is a removal. */
+  expiresAt?: string;
   /** Applied by break-glass before (or without) a merge: its own pass revokes it while its PR is labelled. */
   breakglass?: boolean;
 }
@@ -58,7 +59,7 @@ export interface LifecycleDecision<A extends AppliedGrant = AppliedGrant> {
  */
 export function expiredFromApplied<A extends AppliedGrant & { blobSha: string }>(applied: readonly A[], tipBlobOf: ReadonlyMap<string, string | undefined>, now: Date): Array<{ entry: A; onBranch: boolean }> {
   return applied
-    .filter((e) => !e.breakglass && Date.parse(e.expiresAt) <= now.getTime())
+    .filter((e) => !e.breakglass && e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now.getTime())
     .filter((e) => tipBlobOf.get(e.path) === undefined || tipBlobOf.get(e.path) === e.blobSha)
     .map((e) => ({ entry: e, onBranch: tipBlobOf.get(e.path) !== undefined }));
 }
@@ -76,11 +77,12 @@ export function decide<A extends AppliedGrant>(facts: LifecycleFacts<A>, now: Da
   // outside a changed grants_path, dropped by its break-glass PR): revoked, whatever the dates.
   const held = new Set([...holding.map((t) => t.path), ...revoke.map((r) => (r.kind === "revoke-tracked" ? r.grant.path : "")), ...attempted]);
   for (const e of facts.applied.filter((e) => !held.has(e.path))) {
-    revoke.push({ kind: "revoke-applied", entry: e, reason: Date.parse(e.expiresAt) <= now.getTime() ? "expired" : "removed" });
+    revoke.push({ kind: "revoke-applied", entry: e, reason: e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now.getTime() ? "expired" : "removed" });
   }
   const report = facts.tracked.filter((t) => !isApproved(t) && !facts.mayStillLink(t));
   const reminders = live.map((t) => ({ t, at: new Date(expiresAt(t).getTime() - reminderLeadMs(t.origin.grant.durationMs)) }));
-  const upcoming = [...live.map(expiresAt), ...facts.applied.map((e) => new Date(e.expiresAt)), ...reminders.map((r) => r.at)].filter((d) => d > now);
+  const appliedExpiries = facts.applied.flatMap((e) => (e.expiresAt === undefined ? [] : [new Date(e.expiresAt)]));
+  const upcoming = [...live.map(expiresAt), ...appliedExpiries, ...reminders.map((r) => r.at)].filter((d) => d > now);
   return {
     revoke,
     live,

@@ -1,8 +1,9 @@
 /**
  * `timebox plan`'s decision: from what a clone says (facts) and a time, what is active, what a
  * reconcile would revoke or report, what is invalid and what the checkout would change. Pure.
- * The rules mirror the reconciler's (`src/lifecycle/`), with Git standing in for the API; where
- * Git cannot tell (approvals, the exact merged_at), the plan says so. See docs/plan.md.
+ * What is live, revoked or reported is the lifecycle's own `decide` (`src/lifecycle/decide.ts`),
+ * on facts read from Git instead of the API; where Git cannot tell (approvals, the exact
+ * merged_at), the plan says so. See docs/plan.md.
  */
 import type { Diagnostic } from "../diagnostics.js";
 import type { GrantCheckContext } from "../grants/check.js";
@@ -10,6 +11,8 @@ import type { PolicyVerdict } from "../policy/check.js";
 import { POLICY_PATH, type Policy, type RoleSpec } from "../policy/types.js";
 import { historyWindowMs } from "../policy/windows.js";
 import { classifyGrantsPathEntry } from "../grants/files.js";
+import { decide } from "../lifecycle/decide.js";
+import type { ApprovedGrant, TrackedGrant } from "../lifecycle/types.js";
 import type { BranchGrant, PlanFacts, ProposedChange, StoredFile } from "./facts.js";
 import { checkStoredGrant, checkStoredPolicy, extensionProblems, maxExtensionsOf, summaryOf, toPlanDiagnostic } from "./judge.js";
 import type { ActiveEntry, ApprovalNeed, InvalidEntry, PendingEntry, Plan, ReportEntry, RevokeEntry } from "./types.js";
@@ -33,6 +36,12 @@ type BranchState =
   | { kind: "active"; entry: ActiveEntry }
   | { kind: "expired"; entry: RevokeEntry }
   | { kind: "reported"; entry: ReportEntry }
+  | { kind: "ignored" };
+
+/** A grant file as judged from the clone, before the lifecycle's decision says whether it is live. */
+type BranchJudgement =
+  | { kind: "approved"; tracked: ApprovedGrant; active: ActiveEntry; expired: RevokeEntry }
+  | { kind: "reported"; tracked: TrackedGrant; entry: ReportEntry }
   | { kind: "ignored" };
 
 export function decidePlan(facts: PlanFacts, options: DecideOptions): Plan {
@@ -61,30 +70,54 @@ export function decidePlan(facts: PlanFacts, options: DecideOptions): Plan {
     plan.invalid.push({ path, where, diagnostics: diagnostics.map(toPlanDiagnostic) });
 
   // Without a policy on the default branch the app does nothing at all for this repository.
-  const states = new Map<string, BranchState>();
+  const judged = new Map<string, BranchJudgement>();
   for (const g of facts.grants) {
-    const state = facts.policy === null ? judgeWithoutPolicy(g, invalid) : judgeBranchGrant(g, { at, tip, policies, invalid });
-    states.set(g.path, state);
-    if (state.kind === "active") plan.active.push(state.entry);
-    if (state.kind === "expired") plan.revoke.push(state.entry);
-    if (state.kind === "reported") plan.report.push(state.entry);
+    judged.set(g.path, facts.policy === null ? judgeWithoutPolicy(g, invalid) : judgeBranchGrant(g, { at, tip, policies, invalid }));
   }
-
-  if (facts.policy !== null) {
-    const windowStart = at.getTime() - historyWindowMs(policy, options.historyMarginMs ?? DEFAULT_HISTORY_MARGIN_MS);
-    for (const r of facts.recentRemovals) {
-      if (r.pullRequest === null || r.removedAt.getTime() < windowStart || states.has(r.path)) continue;
-      const fields = { requester: null, resource: null, role: null };
-      plan.revoke.push({
-        path: r.path,
-        ...fields,
-        pull_request: r.pullRequest,
-        reason: "removed",
-        since: isoSecond(r.removedAt),
-        expires_at: null,
-        action: `ensure revoked at the provider: the file was removed by ${r.removedBy !== null ? `PR #${r.removedBy}` : `commit ${r.commit.slice(0, 12)}`}`,
-      });
+  // The app's own decision on these facts (src/lifecycle/decide.ts): what is live, revoked, reported.
+  const windowStart = at.getTime() - historyWindowMs(policy, options.historyMarginMs ?? DEFAULT_HISTORY_MARGIN_MS);
+  const removals = facts.policy === null ? [] : facts.recentRemovals.filter((r) => r.pullRequest !== null && r.removedAt.getTime() >= windowStart);
+  const decision = decide(
+    {
+      tracked: [...judged.values()].flatMap((j) => (j.kind === "ignored" ? [] : [j.tracked])),
+      // Offline, "applied" is what recent history shows merged and then removed (the app keeps a ledger instead).
+      applied: removals.map((r) => ({ path: r.path, removal: r })),
+      breakglass: [],
+      policyValid: policy !== undefined,
+      mayStillLink: () => false,
+    },
+    at,
+  );
+  const states = new Map<string, BranchState>();
+  for (const t of decision.live) {
+    const j = judged.get(t.path) as Extract<BranchJudgement, { kind: "approved" }>;
+    states.set(t.path, { kind: "active", entry: j.active });
+    plan.active.push(j.active);
+  }
+  for (const t of decision.report) {
+    const j = judged.get(t.path) as Extract<BranchJudgement, { kind: "reported" }>;
+    states.set(t.path, { kind: "reported", entry: j.entry });
+    plan.report.push(j.entry);
+  }
+  for (const action of decision.revoke) {
+    if (action.kind === "revoke-tracked") {
+      const j = judged.get(action.grant.path) as Extract<BranchJudgement, { kind: "approved" }>;
+      states.set(action.grant.path, { kind: "expired", entry: j.expired });
+      plan.revoke.push(j.expired);
+      continue;
     }
+    const r = action.entry.removal;
+    plan.revoke.push({
+      path: r.path,
+      requester: null,
+      resource: null,
+      role: null,
+      pull_request: r.pullRequest!,
+      reason: "removed",
+      since: isoSecond(r.removedAt),
+      expires_at: null,
+      action: `ensure revoked at the provider: the file was removed by ${r.removedBy !== null ? `PR #${r.removedBy}` : `commit ${r.commit.slice(0, 12)}`}`,
+    });
   }
 
   for (const change of facts.pending) {
@@ -121,14 +154,14 @@ class PolicyCache {
 
 type Invalid = (path: string, where: InvalidEntry["where"], diagnostics: readonly Diagnostic[]) => void;
 
-function judgeWithoutPolicy(g: BranchGrant, invalid: Invalid): BranchState {
+function judgeWithoutPolicy(g: BranchGrant, invalid: Invalid): BranchJudgement {
   const verdict = checkStoredGrant(g.path, g.file, { uncheckedTeams: "warning" });
   if (!verdict.valid) invalid(g.path, "default branch", verdict.diagnostics);
   return { kind: "ignored" };
 }
 
 /** One grant file on the default branch, the way the reconciler judges it (see resolveOrigin). */
-function judgeBranchGrant(g: BranchGrant, ctx: { at: Date; tip?: PolicyVerdict; policies: PolicyCache; invalid: Invalid }): BranchState {
+function judgeBranchGrant(g: BranchGrant, ctx: { at: Date; tip?: PolicyVerdict; policies: PolicyCache; invalid: Invalid }): BranchJudgement {
   const { origin } = g;
   const base = origin?.pullRequest != null && origin.basePolicy ? ctx.policies.judge(origin.basePolicy) : undefined;
   // A merged PR is judged by the policy at its base, as the app does; anything else by the tip's.
@@ -137,8 +170,9 @@ function judgeBranchGrant(g: BranchGrant, ctx: { at: Date; tip?: PolicyVerdict; 
   // Symlinks and submodules are never grants: the reconciler skips them.
   if (g.file.kind !== "file") return { kind: "ignored" };
 
-  const report = (why: string): BranchState => ({
+  const report = (why: string): BranchJudgement => ({
     kind: "reported",
+    tracked: { path: g.path, blobSha: g.path, origin: { approved: false, reason: why, commitSha: origin?.sha ?? "" } },
     entry: {
       path: g.path,
       commit: origin?.sha ?? null,
@@ -160,25 +194,35 @@ function judgeBranchGrant(g: BranchGrant, ctx: { at: Date; tip?: PolicyVerdict; 
   const grant = verdict.grant;
   const grantedAt = origin.committedAt;
   const expiresAt = new Date(grantedAt.getTime() + grant.durationMs);
-  if (ctx.at.getTime() >= expiresAt.getTime()) {
-    return {
-      kind: "expired",
-      entry: {
-        path: g.path,
-        requester: grant.requester,
-        resource: grant.resource,
-        role: grant.role,
-        pull_request: pr,
-        reason: "expired",
-        since: isoSecond(expiresAt),
-        expires_at: isoSecond(expiresAt),
-        action: "revoke at the provider, then remove the file in a Timebox commit (Revoke-Reason: expired)",
-      },
-    };
-  }
+  // The grant as the lifecycle sees it; approvals are not checked offline, merged_at is the merge commit's date.
+  const tracked: ApprovedGrant = {
+    path: g.path,
+    blobSha: g.path,
+    origin: {
+      approved: true,
+      pull: { number: pr, author: grant.requester, headSha: "", baseRef: "", mergedAt: grantedAt.toISOString(), mergeCommitSha: origin.sha, htmlUrl: "" },
+      approvedBy: [],
+      grant,
+      role: verdict.role,
+      policy: base.policy,
+      activatedAt: grantedAt.toISOString(),
+    },
+  };
   return {
-    kind: "active",
-    entry: {
+    kind: "approved",
+    tracked,
+    expired: {
+      path: g.path,
+      requester: grant.requester,
+      resource: grant.resource,
+      role: grant.role,
+      pull_request: pr,
+      reason: "expired",
+      since: isoSecond(expiresAt),
+      expires_at: isoSecond(expiresAt),
+      action: "revoke at the provider, then remove the file in a Timebox commit (Revoke-Reason: expired)",
+    },
+    active: {
       path: g.path,
       ...summaryOf(verdict)!,
       pull_request: pr,
