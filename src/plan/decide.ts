@@ -8,13 +8,13 @@
 import type { Diagnostic } from "../diagnostics.js";
 import type { GrantCheckContext } from "../grants/check.js";
 import type { PolicyVerdict } from "../policy/check.js";
-import { POLICY_PATH, type Policy, type RoleSpec } from "../policy/types.js";
+import { maxExtensions, POLICY_PATH, type Policy, type RoleSpec } from "../policy/types.js";
 import { historyWindowMs } from "../policy/windows.js";
 import { classifyGrantsPathEntry } from "../grants/files.js";
 import { decide } from "../lifecycle/decide.js";
 import type { ApprovedGrant, TrackedGrant } from "../lifecycle/types.js";
 import type { BranchGrant, PlanFacts, ProposedChange, StoredFile } from "./facts.js";
-import { checkStoredGrant, checkStoredPolicy, extensionProblems, maxExtensionsOf, summaryOf, toPlanDiagnostic } from "./judge.js";
+import { checkStoredGrant, checkStoredPolicy, summaryOf, toPlanDiagnostic } from "./judge.js";
 import type { ActiveEntry, ApprovalNeed, InvalidEntry, PendingEntry, Plan, ReportEntry, RevokeEntry } from "./types.js";
 
 export interface DecideOptions {
@@ -231,7 +231,7 @@ function judgeBranchGrant(g: BranchGrant, ctx: { at: Date; tip?: PolicyVerdict; 
       expires_at: isoSecond(expiresAt),
       seconds_left: Math.floor((expiresAt.getTime() - ctx.at.getTime()) / 1000),
       extensions: g.extensions,
-      max_extensions: maxExtensionsOf(base.policy, verdict.role),
+      max_extensions: maxExtensions(base.policy, verdict.role) ?? null,
       approval: approvalOf(verdict.role),
       action: ctx.tip?.policy ? "ensure applied" : "none: applying is paused while the policy is invalid",
     },
@@ -278,16 +278,7 @@ function judgePending(
   };
   const verdict = checkStoredGrant(change.path, change.file, checkCtx);
   const role = verdict.role;
-  const cap = role ? maxExtensionsOf(ctx.policy, role) : null;
-  if (previous) {
-    const extra = extensionProblems(change.path, change.file, previous, onBranch!.extensions, cap, verdict.diagnostics);
-    if (extra.length > 0) {
-      verdict.diagnostics.push(...extra);
-      verdict.diagnostics.sort((a, b) => a.line - b.line || a.column - b.column);
-      verdict.valid = false;
-      verdict.grant = undefined;
-    }
-  }
+  const cap = role ? (maxExtensions(ctx.policy, role) ?? null) : null;
   const kind: PendingEntry["change"] = !onBranch ? "new request" : state?.kind === "active" ? "extension" : "replacement";
   if (!verdict.valid || !verdict.grant || !verdict.role) {
     ctx.invalid(change.path, "checkout", verdict.diagnostics);
