@@ -1,3 +1,4 @@
+import { Ajv } from "ajv";
 import type { GitHubGateway } from "../github/gateway.js";
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import type { ExistingCheckRun } from "../github/types.js";
@@ -9,6 +10,40 @@ export interface ApplyEntry {
   priorAccess?: Record<string, string>;
   state: "granting" | "applied" | "failed";
   summary?: string;
+}
+
+/** One entry as stored; unknown keys are dropped (a newer replica may write more), wrong types refuse the entry. */
+const ENTRY_SCHEMA = {
+  type: "object",
+  required: ["state"],
+  additionalProperties: false,
+  properties: {
+    state: { type: "string", enum: ["granting", "applied", "failed"] },
+    priorAccess: { type: "object", maxProperties: 100, propertyNames: { maxLength: 200 }, additionalProperties: { type: "string", maxLength: 1000 } },
+    summary: { type: "string", maxLength: 5000 },
+  },
+} as const;
+const validEntry = new Ajv({ allErrors: false, validateFormats: false, removeAdditional: true }).compile<ApplyEntry>(ENTRY_SCHEMA);
+
+/**
+ * The entries of an apply record's check-run text (`Timebox's apply record (machine-readable):` and
+ * a JSON object of version key → entry). Text that is not such an object yields no entries, as
+ * before; an entry of the wrong shape is ignored alone, so the others' prior access is kept.
+ */
+export function parseApplyRecord(text: string | null | undefined): Record<string, ApplyEntry> {
+  // From the first `{` to the last `}` (index look-ups: a regex anchored at the end is quadratic on long text).
+  const start = text?.indexOf("{") ?? -1;
+  const end = text?.lastIndexOf("}") ?? -1;
+  if (!text || start < 0 || end < start) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(start, end + 1));
+  } catch {
+    return {};
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  // Built with fromEntries: a key like `__proto__` stays a plain key.
+  return Object.fromEntries(Object.entries(value).filter((e): e is [string, ApplyEntry] => e[0].length <= 2000 && validEntry(e[1])));
 }
 
 /**
@@ -32,13 +67,7 @@ export class ApplyRecord {
 
   private static async read(gw: GitHubGateway, mergeSha: string): Promise<ApplyRecord> {
     const run = await gw.findCheckRun(mergeSha, APPLY_CHECK);
-    let entries: Record<string, ApplyEntry> = {};
-    try {
-      entries = run?.text ? (JSON.parse(run.text.replace(/^[^{]*/, "").replace(/[^}]*$/, "")) as Record<string, ApplyEntry>) : {};
-    } catch {
-      entries = {};
-    }
-    return new ApplyRecord(gw, mergeSha, run, entries);
+    return new ApplyRecord(gw, mergeSha, run, parseApplyRecord(run?.text));
   }
 
   /** Whether the check run exists at all (a crash can come before its first write). */

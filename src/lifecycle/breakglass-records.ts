@@ -3,6 +3,7 @@
  * (written before anything is granted), the review that came afterwards, and the close of the
  * story. They live in hidden markers of Timebox's own comments, so a stateless app finds them again.
  */
+import { Ajv } from "ajv";
 import { formatDuration } from "../grants/duration.js";
 import type { ActiveGrant } from "../providers/types.js";
 import { isoSecond as iso } from "../util/clock.js";
@@ -41,18 +42,58 @@ export const reviewedMarker = (r: ReviewedRecord) => `<!-- timebox:breakglass-re
 export const closedMarker = (path: string) => `<!-- timebox:breakglass-closed ${path} -->`;
 export const unreviewedMarker = (pr: number, path: string) => `<!-- timebox:breakglass-unreviewed #${pr} ${path} -->`;
 
-function jsonOf(marker: string, prefix: string): Record<string, unknown> | undefined {
+/** The JSON object of a marker that starts with `prefix`, unvalidated; undefined when it is not JSON. */
+function jsonOf(marker: string, prefix: string): unknown {
   if (!marker.startsWith(prefix)) return undefined;
   try {
-    const value = JSON.parse(marker.slice(prefix.length - 1, -" -->".length)) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return JSON.parse(marker.slice(prefix.length - 1, -" -->".length)) as unknown;
   } catch {
     return undefined;
   }
 }
 
-const isText = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 1000;
-const isTime = (v: unknown): v is string => isText(v) && !Number.isNaN(Date.parse(v));
+// Markers are read back from comments: validated before use. Unknown keys are dropped (a newer
+// replica may write more); a value of the wrong type or size makes the marker ignored, as malformed JSON is.
+const TEXT = { type: "string", minLength: 1, maxLength: 1000 } as const;
+const SETTINGS = { type: "object", maxProperties: 100, propertyNames: { maxLength: 200 }, additionalProperties: { type: ["string", "number", "boolean"], maxLength: 1000 } } as const;
+const ajv = new Ajv({ allErrors: false, validateFormats: false, allowUnionTypes: true, removeAdditional: true });
+
+/** A record as stored: `roleSettings` may be missing from a record an older Timebox wrote. */
+type StoredRecord = Omit<BreakglassRecord, "roleSettings"> & { roleSettings?: BreakglassRecord["roleSettings"] };
+const validRecord = ajv.compile<StoredRecord>({
+  type: "object",
+  required: ["path", "requester", "principal", "resource", "role", "target", "duration", "durationMs", "reason", "grantedAt", "expiresAt", "reviewDue"],
+  additionalProperties: false,
+  properties: {
+    path: TEXT,
+    requester: TEXT,
+    principal: TEXT,
+    resource: TEXT,
+    role: TEXT,
+    target: TEXT,
+    duration: TEXT,
+    durationMs: { type: "number", exclusiveMinimum: 0 },
+    reason: { type: "string", maxLength: 5000 },
+    ticket: { type: "string", maxLength: 1000 },
+    grantedAt: TEXT,
+    expiresAt: TEXT,
+    reviewDue: TEXT,
+    roleSettings: SETTINGS,
+    priorAccess: { type: "object", maxProperties: 100, propertyNames: { maxLength: 200 }, additionalProperties: { type: "string", maxLength: 1000 } },
+  },
+});
+const validReviewed = ajv.compile<ReviewedRecord>({
+  type: "object",
+  required: ["path", "by", "at"],
+  additionalProperties: false,
+  properties: {
+    path: TEXT,
+    by: { type: "array", maxItems: 100, items: { type: "string", maxLength: 200 } },
+    at: TEXT,
+  },
+});
+
+const isTime = (v: string): boolean => !Number.isNaN(Date.parse(v));
 
 /**
  * The break-glass records among this app's comments on a PR, by path; the first one for a path wins
@@ -64,15 +105,11 @@ export function recordsOf(comments: readonly OwnComment[]): Map<string, Breakgla
   for (const c of comments) {
     for (const m of markersIn(c.body)) {
       const r = jsonOf(m, RECORD_PREFIX);
-      if (!r || out.has(String(r.path))) continue;
-      const texts = ["path", "requester", "principal", "resource", "role", "target", "duration"].every((k) => isText(r[k]));
-      const times = ["grantedAt", "expiresAt", "reviewDue"].every((k) => isTime(r[k]));
-      if (!texts || !times || typeof r.durationMs !== "number" || !(r.durationMs > 0) || typeof r.reason !== "string") continue;
-      const record = r as unknown as BreakglassRecord;
+      if (!validRecord(r) || out.has(r.path) || ![r.grantedAt, r.expiresAt, r.reviewDue].every(isTime)) continue;
       const posted = Date.parse(c.createdAt);
-      const grantedAt = Math.min(Date.parse(record.grantedAt), posted);
-      const expiresAt = Math.min(Date.parse(record.expiresAt), posted + record.durationMs);
-      out.set(record.path, { ...record, grantedAt: iso(new Date(grantedAt)), expiresAt: iso(new Date(expiresAt)) });
+      const grantedAt = Math.min(Date.parse(r.grantedAt), posted);
+      const expiresAt = Math.min(Date.parse(r.expiresAt), posted + r.durationMs);
+      out.set(r.path, { ...r, roleSettings: r.roleSettings ?? {}, grantedAt: iso(new Date(grantedAt)), expiresAt: iso(new Date(expiresAt)) });
     }
   }
   return out;
@@ -82,7 +119,7 @@ export function reviewedOf(comments: readonly OwnComment[]): Map<string, Reviewe
   const out = new Map<string, ReviewedRecord>();
   for (const m of comments.flatMap((c) => markersIn(c.body))) {
     const r = jsonOf(m, REVIEWED_PREFIX);
-    if (r && isText(r.path) && isTime(r.at) && Array.isArray(r.by) && !out.has(r.path)) out.set(r.path, { path: r.path, by: r.by.map(String), at: r.at });
+    if (validReviewed(r) && isTime(r.at) && !out.has(r.path)) out.set(r.path, { path: r.path, by: r.by, at: r.at });
   }
   return out;
 }
