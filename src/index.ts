@@ -10,6 +10,7 @@ import { onCheckRerequested, onPullRequestChanged, REVIEW_EVENTS } from "./handl
 import { ProviderPool } from "./lifecycle/provider-pool.js";
 import { Reconciler } from "./lifecycle/reconciler.js";
 import { LifecycleRuntime, type RepoTarget } from "./lifecycle/runtime.js";
+import { TargetCheck } from "./lifecycle/target-check.js";
 import { serveMetrics, TimeboxMetrics, type EventContext } from "./metrics/index.js";
 import { knownProviders } from "./policy/providers.js";
 import { systemClock, type Clock } from "./util/clock.js";
@@ -58,10 +59,11 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       if (!data) throw new Error("GitHub did not describe this app (GET /app)");
       return { appId: data.id, botLogin: `${data.slug}[bot]` };
     });
+    const meteredPool = metrics.providers.meterPool(pool);
     const reconciler = new Reconciler({
       clock,
       providers,
-      pool: metrics.providers.meterPool(pool),
+      pool: meteredPool,
       log,
       historyMarginMs: config.historyMarginMs,
       applyRetryDelaysMs: config.applyRetryDelaysMs,
@@ -79,6 +81,8 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       discover: () => discoverRepositories(auth),
       observeReconcile: metrics.observeReconcile,
       budgetLow: (installation) => budget.low(installation, clock.now()),
+      // On start-up and when the default branch's policy changes: its targets, checked at the providers.
+      targetCheck: new TargetCheck({ pool: meteredPool, providers, log, clock, budgetMs: config.providerTimeoutMs + 5_000 }),
     });
     const deps = { providers, queue, lifecycle, self, webhookBudgetMs: config.webhookBudgetMs, maxGrantFiles: config.maxGrantFiles, budgetLow: (installation?: number) => budget.low(installation, clock.now()) };
 

@@ -11,6 +11,7 @@ import { allows, teamsToCheck } from "../policy/principals.js";
 import { lookUpMemberships } from "../review/context.js";
 import { Commands, type OutcomeResult, type RevokeCommandResult } from "./commands.js";
 import type { Reconciler, ReconcileReport } from "./reconciler.js";
+import type { TargetCheck } from "./target-check.js";
 
 export interface RepoTarget {
   installationId: number;
@@ -33,6 +34,8 @@ export interface RuntimeDeps {
   budgetLow?: (installationId: number) => boolean;
   /** Wraps each reconcile (metrics: duration, outcome, what it did). */
   observeReconcile?: (run: () => Promise<ReconcileReport>) => Promise<ReconcileReport>;
+  /** Checks the default branch's policy at its providers after a reconcile, when the policy changed. */
+  targetCheck?: TargetCheck;
 }
 
 /** Repositories the backstop reconciles at the same time. */
@@ -100,6 +103,12 @@ export class LifecycleRuntime {
       this.deps.log.info({ ...report, nextExpiry: report.nextExpiry?.toISOString() }, "reconciled");
     }
     this.armTimer(target, report.nextExpiry);
+    // After the reconcile (revokes never wait for it), and optional: skipped while saving the budget.
+    if (this.deps.targetCheck && report.tip && !saving) {
+      await this.deps.targetCheck.checkIfPolicyChanged(gw, name, report.tip).catch((error: unknown) => {
+        this.deps.log.warn({ repo: name, error: (error as Error).message }, "could not check the policy's targets at its providers; trying again after the next reconcile");
+      });
+    }
     return report;
   }
 

@@ -136,14 +136,18 @@ describe("break-glass record markers", () => {
 
   it("reads reviewed markers and ignores malformed ones", () => {
     const good = { path: RECORD.path, by: ["alice"], at: "2026-03-02T09:30:00Z" };
+    /** A reviewed marker with any JSON in it, as a comment of this app's. */
+    const marked = (value: unknown) => ({ body: `<!-- timebox:breakglass-reviewed ${JSON.stringify(value)} -->`, createdAt: POSTED });
     const comments = [
-      { body: reviewedMarker({ ...good, by: [42 as unknown as string] }), createdAt: POSTED },
-      { body: reviewedMarker({ ...good, by: "alice" as unknown as string[] }), createdAt: POSTED },
-      { body: reviewedMarker({ ...good, by: [HUGE] }), createdAt: POSTED },
-      { body: reviewedMarker({ ...good, by: Array.from({ length: 101 }, () => "alice") }), createdAt: POSTED },
-      { body: reviewedMarker({ ...good, at: "yesterday" }), createdAt: POSTED },
-      { body: reviewedMarker({ ...good, path: "" }), createdAt: POSTED },
-      { body: reviewedMarker({ ...good, extra: { deep: true } } as typeof good), createdAt: POSTED },
+      marked({ ...good, by: [42] }),
+      marked({ ...good, by: "alice" }),
+      marked({ ...good, by: [HUGE] }),
+      marked({ ...good, by: Array.from({ length: 101 }, () => "alice") }),
+      marked({ ...good, at: "yesterday" }),
+      marked({ ...good, path: "" }),
+      marked([good]),
+      { body: reviewedMarker({ ...good }).replace("-->", "extra -->"), createdAt: POSTED },
+      marked({ ...good, extra: { deep: true } }),
     ];
     expect(reviewedOf(comments).get(RECORD.path)).toEqual(good);
     expect(reviewedOf(comments.slice(0, -1)).size).toBe(0);
