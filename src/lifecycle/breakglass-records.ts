@@ -55,7 +55,12 @@ function jsonOf(marker: string, prefix: string): unknown {
 // Markers are read back from comments: validated before use. Unknown keys are dropped (a newer
 // replica may write more); a value of the wrong type or size makes the marker ignored, as malformed JSON is.
 const TEXT = { type: "string", minLength: 1, maxLength: 1000 } as const;
-const SETTINGS = { type: "object", maxProperties: 100, propertyNames: { maxLength: 200 }, additionalProperties: { type: ["string", "number", "boolean"], maxLength: 1000 } } as const;
+const SETTINGS = {
+  type: "object",
+  maxProperties: 100,
+  propertyNames: { maxLength: 200 },
+  additionalProperties: { type: ["string", "number", "boolean"], maxLength: 1000 },
+} as const;
 const ajv = new Ajv({ allErrors: false, validateFormats: false, allowUnionTypes: true, removeAdditional: true });
 
 /** A record as stored: `roleSettings` may be missing from a record an older Timebox wrote. */
@@ -125,7 +130,10 @@ export function reviewedOf(comments: readonly OwnComment[]): Map<string, Reviewe
 }
 
 /** When the approval by `by` was complete: the latest of their approving reviews (UTC, to the second). */
-export function approvedAt(reviews: ReadonlyArray<{ state: string; submitted_at?: string | null; user: { login: string } | null }>, by: readonly string[]): string | undefined {
+export function approvedAt(
+  reviews: ReadonlyArray<{ state: string; submitted_at?: string | null; user: { login: string } | null }>,
+  by: readonly string[],
+): string | undefined {
   const mine = new Set(by.map((b) => b.toLowerCase()));
   const times = reviews.filter((r) => r.state === "APPROVED" && r.submitted_at && mine.has(r.user?.login.toLowerCase() ?? "")).map((r) => r.submitted_at!);
   const latest = times.sort().at(-1);

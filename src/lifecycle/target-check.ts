@@ -103,12 +103,20 @@ export class TargetCheck {
     if (problems.length > 0) {
       await gw.upsertLabelledIssue(MISCONFIGURED_LABEL, MARKER, issueTitle(problems), issueBody(tip, problems, unchecked));
       issue = "opened-or-updated";
-      this.deps.log.warn({ repo, commit: tip, problems: problems.length, unchecked: unchecked.map((u) => u.resource) }, "the policy names targets or principals its providers do not have");
+      this.deps.log.warn(
+        { repo, commit: tip, problems: problems.length, unchecked: unchecked.map((u) => u.resource) },
+        "the policy names targets or principals its providers do not have",
+      );
     } else if (unchecked.length === 0) {
-      await gw.closeLabelledIssue(MISCONFIGURED_LABEL, MARKER, `A check of \`${POLICY_PATH}\` at ${tip.slice(0, 12)} found every role's target and every principal at its provider; closing.`);
+      await gw.closeLabelledIssue(
+        MISCONFIGURED_LABEL,
+        MARKER,
+        `A check of \`${POLICY_PATH}\` at ${tip.slice(0, 12)} found every role's target and every principal at its provider; closing.`,
+      );
       issue = "closed";
     }
-    if (unchecked.length > 0) this.deps.log.warn({ repo, commit: tip, unchecked }, "could not check the policy's targets at some providers; trying again later");
+    if (unchecked.length > 0)
+      this.deps.log.warn({ repo, commit: tip, unchecked }, "could not check the policy's targets at some providers; trying again later");
     this.checked.set(repo, { blob, complete: unchecked.length === 0, at: now });
     return { tip, problems, unchecked, issue };
   }
@@ -165,7 +173,8 @@ export class TargetCheck {
       }
       const first = roles[0]?.[1].target;
       if (first !== undefined) {
-        for (const [principal, login] of principals) add({ kind: "identity", login, principal }, await provider.checkTarget(first, principal), "provider.principal");
+        for (const [principal, login] of principals)
+          add({ kind: "identity", login, principal }, await provider.checkTarget(first, principal), "provider.principal");
       }
       return { problems };
     } catch (error) {
@@ -221,7 +230,11 @@ function issueBody(tip: string, problems: readonly TargetProblem[], unchecked: R
     }
   }
   if (unchecked.length > 0) {
-    lines.push("", "Not checked this time (the provider could not be reached; Timebox tries again later):", ...unchecked.map((u) => `- ${code(u.resource)}: ${plain(u.error)}`));
+    lines.push(
+      "",
+      "Not checked this time (the provider could not be reached; Timebox tries again later):",
+      ...unchecked.map((u) => `- ${code(u.resource)}: ${plain(u.error)}`),
+    );
   }
   lines.push(
     "",

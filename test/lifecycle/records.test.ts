@@ -13,7 +13,10 @@ const applyText = (value: unknown) => `${PREFIX}${JSON.stringify(value)}`;
 
 describe("the apply record", () => {
   it("reads entries Timebox wrote", () => {
-    const entries = { "grants/a.yaml@0123456789ab": { state: "granting", priorAccess: { team: "member" } }, "grants/b.yaml@0123456789ab": { state: "applied", summary: "done" } };
+    const entries = {
+      "grants/a.yaml@0123456789ab": { state: "granting", priorAccess: { team: "member" } },
+      "grants/b.yaml@0123456789ab": { state: "applied", summary: "done" },
+    };
     expect(parseApplyRecord(applyText(entries))).toEqual(entries);
   });
 
@@ -127,7 +130,7 @@ describe("break-glass record markers", () => {
   it("ignores markers that are not JSON objects, and a bad first record does not hide a good one", () => {
     const comments = [
       { body: "<!-- timebox:breakglass {not json} -->", createdAt: POSTED },
-      { body: "<!-- timebox:breakglass {\"path\": [\"grants/dev1.yaml\"]} -->", createdAt: POSTED },
+      { body: '<!-- timebox:breakglass {"path": ["grants/dev1.yaml"]} -->', createdAt: POSTED },
       recordComment({ durationMs: "forever" }),
       recordComment({}),
     ];
@@ -152,5 +155,4 @@ describe("break-glass record markers", () => {
     expect(reviewedOf(comments).get(RECORD.path)).toEqual(good);
     expect(reviewedOf(comments.slice(0, -1)).size).toBe(0);
   });
-
 });

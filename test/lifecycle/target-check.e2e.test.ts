@@ -85,7 +85,14 @@ test("a role naming a database role that does not exist: one issue after the fir
   expect(touched).toEqual([]);
 
   // The owners fix the policy on the default branch: the push's reconcile checks it again and closes the issue.
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { [POLICY_PATH]: policyOnMain().replace("target: db_admin", `target: ${env().target}`) }, message: "Point admin at a role that exists" }));
+  await deliverOk(
+    env(),
+    gh.pushCommit({
+      author: "sec1",
+      files: { [POLICY_PATH]: policyOnMain().replace("target: db_admin", `target: ${env().target}`) },
+      message: "Point admin at a role that exists",
+    }),
+  );
   await reconcile(env());
   expect(pool.calls.checkTarget).toBe(6);
   expect(misconfigured("open")).toHaveLength(0);
@@ -105,7 +112,14 @@ test("a principal in `identities` that is not a person's login role is named wit
   const group = `${env().login}_group`;
   await pg.admin(`CREATE ROLE "${group}" NOLOGIN`);
   try {
-    await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { [POLICY_PATH]: fixed.replace(`postgres: ${env().login}`, `postgres: ${group}`) }, message: "Map dev1 to a group" }));
+    await deliverOk(
+      env(),
+      gh.pushCommit({
+        author: "sec1",
+        files: { [POLICY_PATH]: fixed.replace(`postgres: ${env().login}`, `postgres: ${group}`) },
+        message: "Map dev1 to a group",
+      }),
+    );
     await reconcile(env());
     const [issue] = misconfigured("open");
     expect(issue.body).toContain(`**\`prod-db\` / identity of \`dev1\`** (principal \`${group}\`)`);
@@ -132,7 +146,11 @@ test("a pull request that edits the policy makes Timebox ask no provider anythin
   await deliverOk(env(), gh.close(pr.number!, { by: "dev1" }));
   await reconcile(env());
   expect(pool.calls.checkTarget).toBe(before.checkTarget);
-  expect(misconfigured().map((i) => i.body).join("\n")).not.toContain("probe_");
+  expect(
+    misconfigured()
+      .map((i) => i.body)
+      .join("\n"),
+  ).not.toContain("probe_");
 });
 
 test("a grant of a role whose target is fine is applied as before while the issue stays open for the other role", async () => {

@@ -90,7 +90,16 @@ const setup = (answers: Record<string, Answer>, options: { budgetMs?: number; re
   const clock = new FakeClock("2026-03-02T09:00:00Z");
   const pool = new FakePool(answers);
   const gh = new FakeGitHub();
-  const check = new TargetCheck({ pool, providers: new Map([["postgres", ["url_env"]], ["github", []]]), log: quiet, clock, ...options });
+  const check = new TargetCheck({
+    pool,
+    providers: new Map([
+      ["postgres", ["url_env"]],
+      ["github", []],
+    ]),
+    log: quiet,
+    clock,
+    ...options,
+  });
   return { clock, pool, gh, check };
 };
 const fine: Answer = async () => [];
@@ -142,7 +151,14 @@ describe("the target check", () => {
   it("a provider that is down opens no issue, keeps an open one, and is checked again after the retry delay", async () => {
     let down = true;
     const { clock, pool, gh, check } = setup(
-      { "prod-db": async (target) => (down ? Promise.reject(new ProviderError("postgres: connection to prod-db failed (ECONNREFUSED)")) : target === "db_admin" ? [diag("provider.target", "missing")] : []) },
+      {
+        "prod-db": async (target) =>
+          down
+            ? Promise.reject(new ProviderError("postgres: connection to prod-db failed (ECONNREFUSED)"))
+            : target === "db_admin"
+              ? [diag("provider.target", "missing")]
+              : [],
+      },
       { retryMs: 60_000 },
     );
     gh.files.set("c1", policyText());
@@ -166,7 +182,10 @@ describe("the target check", () => {
 
   it("a resource whose provider hangs is given up after the budget; the others are still checked and reported", async () => {
     const { gh, check } = setup(
-      { "prod-db": async (target) => (target === "db_admin" ? [diag("provider.target", "no db_admin")] : []), "other-db": () => new Promise<Diagnostic[]>(() => undefined) },
+      {
+        "prod-db": async (target) => (target === "db_admin" ? [diag("provider.target", "no db_admin")] : []),
+        "other-db": () => new Promise<Diagnostic[]>(() => undefined),
+      },
       { budgetMs: 100 },
     );
     gh.files.set("c1", policyText(SECOND));
@@ -180,7 +199,9 @@ describe("the target check", () => {
   });
 
   it("a provider that cannot be built for bad settings is a problem with the resource, and never shows a raw error", async () => {
-    const { gh, check } = setup({ "prod-db": async () => Promise.reject(new Error("password authentication failed for user timebox (postgres://timebox:hunter2@db)")) });
+    const { gh, check } = setup({
+      "prod-db": async () => Promise.reject(new Error("password authentication failed for user timebox (postgres://timebox:hunter2@db)")),
+    });
     gh.files.set("c1", policyText(SECOND));
     const result = await check.checkIfPolicyChanged(gh, "acme/access", "c1");
     expect(result?.problems).toEqual([{ resource: "other-db", subject: { kind: "settings" }, message: "resource other-db: setting `url_env` is wrong" }]);
