@@ -2,7 +2,7 @@ import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { extensionsAt } from "../lifecycle/origin.js";
 import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
-import { startsBreakglass } from "../lifecycle/breakglass.js";
+import { startsBreakglass } from "../lifecycle/decide.js";
 import { reviewPullRequest, type ReviewOptions } from "../review/run.js";
 import { pushLogOf } from "../review/pushes.js";
 import type { AppDeps } from "./deps.js";

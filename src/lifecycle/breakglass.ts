@@ -25,6 +25,7 @@ import {
   type ReviewedRecord,
 } from "./breakglass-records.js";
 import { applyFailedComment, failedMarker, recordTrailers, removalCommitMessage, revokedMarker, type RevokeReason } from "./messages.js";
+import { breakglassToStart, decideBreakglass, type ReviewStep } from "./decide.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 
@@ -93,8 +94,8 @@ export class BreakglassPass {
     // Only a PR into the default branch is judged by a policy people cannot change at will: a PR
     // into some other branch is judged by that branch's policy, which its author may have written.
     const intoDefault = judged?.snapshot.pr.baseRef === ctx.branch;
-    if (decision && intoDefault && ctx.policy && startsBreakglass(decision)) {
-      for (const v of decision.grants.filter((g) => g.grant?.emergency && !records.has(g.path))) {
+    if (decision && intoDefault && ctx.policy) {
+      for (const v of breakglassToStart(decision, new Set(records.keys()))) {
         const record = await this.start(gw, ctx, pull.number, v, ctx.policy);
         records.set(record.path, record);
         result.applied.push(record.path);
@@ -114,36 +115,41 @@ export class BreakglassPass {
       }
       const t = asGrant(record, pull, review, ctx.policy);
       const g = activeGrantOf(ctx.repo, record, pull.number);
-      // Merged with its approval: the default branch's grant (same clock) takes over.
-      if (!merged) {
-        const asked = (v: GrantVerdict) => v.path === record.path && v.valid && v.grant?.emergency && sameGrant(v, record);
-        const stillAsked = !record.mismatch && (!decision || (intoDefault && decision.grants.some(asked)));
-        if (record.mismatch) this.deps.log.error({ repo: ctx.repo, pr: pull.number, grant: record.path, mismatch: record.mismatch }, "a break-glass record disagrees with the policy; revoking it");
-        const closedUnmerged = !pull.open && !pull.mergedAt;
-        const expired = now.getTime() >= Date.parse(record.expiresAt);
-        // Revoked once (by command, or before a restart) stays revoked: never granted again.
-        const revokedBefore = markers.has(revokedMarker(t));
-        if (expired || closedUnmerged || !stillAsked || revokedBefore) {
-          const reason: RevokeReason = expired ? "expired" : closedUnmerged ? "pr-closed" : "removed";
-          // Closed unmerged and still in effect: revoke, record in Git, and say both in one comment.
-          const recordNow = closedUnmerged && !revokedBefore && !markers.has(closedMarker(record.path));
-          const outcome = await this.actions.revoke(gw, ctx.repo, ctx.branch, t, ctx.live, reason, {
-            onBranch: false,
-            known: g,
-            ...(recordNow ? { record: (_: ActiveGrant, at: Date) => this.recordClosed(gw, ctx, pull, t, g, record, reason, at) } : {}),
-          });
-          if (outcome === "revoked") result.revoked.push(record.path);
-          if (outcome === "failed") result.failures.push(record.path);
-          else if (closedUnmerged && !markers.has(closedMarker(record.path)) && !recordNow) await this.recordClosedLater(gw, ctx, pull, t, g, record, reason, markers);
-          else if (pull.mergedAt) await this.removeUnapprovedMerge(gw, ctx, pull, t, g, reason, markers);
-        } else {
-          // Live even when the provider failed just now: never mistaken for drift, retried next time.
-          result.active.push(t);
-          if (!(await this.ensureGranted(gw, ctx, t, g, pull.number))) result.failures.push(record.path);
-          result.next = earliest(result.next, new Date(record.expiresAt));
-        }
+      const asked = (v: GrantVerdict) => v.path === record.path && v.valid && v.grant?.emergency && sameGrant(v, record);
+      if (record.mismatch) this.deps.log.error({ repo: ctx.repo, pr: pull.number, grant: record.path, mismatch: record.mismatch }, "a break-glass record disagrees with the policy; revoking it");
+      const { step, review: reviewStep } = decideBreakglass(
+        {
+          expiresAt: record.expiresAt,
+          reviewDue: record.reviewDue,
+          mismatch: record.mismatch !== undefined,
+          takenOver: merged !== undefined,
+          open: pull.open,
+          merged: pull.mergedAt !== undefined,
+          ...(decision ? { stillAsked: intoDefault && decision.grants.some(asked) } : {}),
+          revokedBefore: markers.has(revokedMarker(t)),
+          closeRecorded: markers.has(closedMarker(record.path)),
+          reviewed: review !== undefined,
+        },
+        now,
+      );
+      if (step.kind === "keep") {
+        // Live even when the provider failed just now: never mistaken for drift, retried next time.
+        result.active.push(t);
+        if (!(await this.ensureGranted(gw, ctx, t, g, pull.number))) result.failures.push(record.path);
+        result.next = earliest(result.next, step.until);
+      } else if (step.kind === "revoke") {
+        // Closed unmerged and still in effect: revoke, record in Git, and say both in one comment.
+        const outcome = await this.actions.revoke(gw, ctx.repo, ctx.branch, t, ctx.live, step.reason, {
+          onBranch: false,
+          known: g,
+          ...(step.recordClose === "with-revoke" ? { record: (_: ActiveGrant, at: Date) => this.recordClosed(gw, ctx, pull, t, g, record, step.reason, at) } : {}),
+        });
+        if (outcome === "revoked") result.revoked.push(record.path);
+        if (outcome === "failed") result.failures.push(record.path);
+        else if (step.recordClose === "after-earlier-revoke") await this.recordClosedLater(gw, ctx, pull, t, g, record, step.reason, markers);
+        else if (step.removeMergedFile) await this.removeUnapprovedMerge(gw, ctx, pull, t, g, step.reason, markers);
       }
-      await this.followUpReview(gw, pull.number, record, review, now, result);
+      await this.followUpReview(gw, pull.number, record, review, reviewStep, now, result);
     }
   }
 
@@ -222,18 +228,15 @@ export class BreakglassPass {
   }
 
   /** Past the review window without the approval: an issue, closed when the approval arrives. */
-  private async followUpReview(gw: LifecycleGateway, pr: number, record: BreakglassRecord, review: ReviewedRecord | undefined, now: Date, result: BreakglassResult): Promise<void> {
-    const due = new Date(record.reviewDue);
-    if (now < due) {
-      if (!review) result.next = earliest(result.next, due);
-      return;
-    }
-    if (review) {
+  private async followUpReview(gw: LifecycleGateway, pr: number, record: BreakglassRecord, review: ReviewedRecord | undefined, step: ReviewStep, now: Date, result: BreakglassResult): Promise<void> {
+    if (step.kind === "wait") result.next = earliest(result.next, step.until);
+    if (step.kind === "close-unreviewed-issue" && review) {
       await gw.closeLabelledIssue(UNREVIEWED_LABEL, unreviewedMarker(pr, record.path), `Reviewed by ${review.by.join(", ")} at ${review.at}; closing.`);
-      return;
     }
-    const issue = unreviewedIssue(pr, record, now);
-    await gw.upsertLabelledIssue(UNREVIEWED_LABEL, issue.marker, issue.title, issue.body);
+    if (step.kind === "open-unreviewed-issue") {
+      const issue = unreviewedIssue(pr, record, now);
+      await gw.upsertLabelledIssue(UNREVIEWED_LABEL, issue.marker, issue.title, issue.body);
+    }
   }
 
   /**
@@ -313,10 +316,6 @@ function sameGrant(v: GrantVerdict, r: BreakglassRecord): boolean {
   return g.requester.toLowerCase() === r.requester.toLowerCase() && g.resource === r.resource && g.role === r.role;
 }
 
-/** A valid emergency grant in an otherwise valid PR that changes no policy: break-glass, applied without waiting for review. */
-export function startsBreakglass(decision: ReviewDecision): boolean {
-  return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency && g.role?.breakglass);
-}
 
 /** When and why the record's revoke comment says it was revoked (it may be long before the PR closed). */
 function revokedEarlier(markers: Set<string>, t: ApprovedGrant): { at: Date; reason: RevokeReason } | undefined {

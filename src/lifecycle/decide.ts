@@ -4,6 +4,8 @@
  * remind — and when to look again. The reconciler reads facts, calls this, and carries the actions
  * out; `timebox plan` renders them. One copy of the rules, so the dry run is the real run.
  */
+import type { GrantVerdict } from "../grants/check.js";
+import type { ReviewDecision } from "../review/decide.js";
 import { expiresAt } from "./active-grant.js";
 import { reminderLeadMs, type RevokeReason } from "./messages.js";
 import { isApproved, type ApprovedGrant, type TrackedGrant } from "./types.js";
@@ -92,4 +94,67 @@ export function decide<A extends AppliedGrant>(facts: LifecycleFacts<A>, now: Da
     remind: reminders.filter((r) => r.at <= now).map((r) => r.t),
     next: upcoming.sort((a, b) => a.getTime() - b.getTime())[0],
   };
+}
+
+/** What a break-glass PR says about one of its emergency grants, as read for the decision. */
+export interface BreakglassFacts {
+  /** The record's expiry (bounded by GitHub's creation time and the policy). */
+  expiresAt: string;
+  reviewDue: string;
+  /** The record disagrees with the policy (principal, target, settings, or no break-glass on the role). */
+  mismatch: boolean;
+  /** Its PR merged and the default branch's approved grant took over (same clock). */
+  takenOver: boolean;
+  open: boolean;
+  merged: boolean;
+  /** Whether the open PR still asks for it: into the default branch, valid, emergency, same requester/resource/role. Undefined when not judged (closed). */
+  stillAsked?: boolean;
+  /** Timebox already said it revoked this grant (by command, or before a restart). */
+  revokedBefore: boolean;
+  /** The story of a PR closed unmerged is already recorded. */
+  closeRecorded: boolean;
+  /** The normal approval that came afterwards, if it did. */
+  reviewed: boolean;
+}
+
+export type BreakglassStep =
+  | { kind: "taken-over" }
+  | { kind: "keep"; until: Date }
+  | {
+      kind: "revoke";
+      reason: RevokeReason;
+      /** A PR closed unmerged gets an empty Timebox commit telling the story: with the revoke, or after an earlier one. */
+      recordClose: "with-revoke" | "after-earlier-revoke" | "no";
+      /** Merged without its approval: the file is removed once the access has ended. */
+      removeMergedFile: boolean;
+    };
+
+export type ReviewStep = { kind: "wait"; until: Date } | { kind: "open-unreviewed-issue" } | { kind: "close-unreviewed-issue" } | { kind: "none" };
+
+/**
+ * One emergency grant's transition: kept until its expiry while its PR is open and still asks for
+ * it; revoked at expiry, when the PR closes unmerged, when withdrawn, or when its record disagrees
+ * with the policy; handed over to the default branch's grant when merged with its approval.
+ */
+export function decideBreakglass(f: BreakglassFacts, now: Date): { step: BreakglassStep; review: ReviewStep } {
+  const due = new Date(f.reviewDue);
+  const review: ReviewStep = now < due ? (f.reviewed ? { kind: "none" } : { kind: "wait", until: due }) : f.reviewed ? { kind: "close-unreviewed-issue" } : { kind: "open-unreviewed-issue" };
+  if (f.takenOver) return { step: { kind: "taken-over" }, review };
+  const closedUnmerged = !f.open && !f.merged;
+  const expired = now.getTime() >= Date.parse(f.expiresAt);
+  const withdrawn = f.mismatch || f.stillAsked === false;
+  if (!expired && !closedUnmerged && !withdrawn && !f.revokedBefore) return { step: { kind: "keep", until: new Date(f.expiresAt) }, review };
+  const reason: RevokeReason = expired ? "expired" : closedUnmerged ? "pr-closed" : "removed";
+  const recordClose = !closedUnmerged || f.closeRecorded ? "no" : f.revokedBefore ? "after-earlier-revoke" : "with-revoke";
+  return { step: { kind: "revoke", reason, recordClose, removeMergedFile: f.merged }, review };
+}
+
+/** A valid emergency grant in an otherwise valid PR that changes no policy: break-glass, applied without waiting for review. */
+export function startsBreakglass(decision: ReviewDecision): boolean {
+  return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency && g.role?.breakglass);
+}
+
+/** The emergency grants of a judged PR into the default branch to start now (those without a record yet). */
+export function breakglassToStart(decision: ReviewDecision, recorded: ReadonlySet<string>): GrantVerdict[] {
+  return startsBreakglass(decision) ? decision.grants.filter((g) => g.grant?.emergency && !recorded.has(g.path)) : [];
 }

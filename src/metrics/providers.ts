@@ -62,7 +62,7 @@ export class ProviderMetrics {
         if (property === "grant") return (...args: Parameters<Provider["grant"]>) => this.observe(target.id, "apply", () => target.grant(...args));
         if (property === "revoke") return (...args: Parameters<Provider["revoke"]>) => this.observe(target.id, "revoke", () => target.revoke(...args));
         const value: unknown = Reflect.get(target, property, target);
-        return typeof value === "function" ? value.bind(target) : value;
+        return typeof value === "function" ? (value.bind(target) as unknown) : value;
       },
     });
   }
@@ -80,7 +80,7 @@ class MeteredProviderPool extends ProviderPool {
     private readonly inner: ProviderPool,
     private readonly metrics: ProviderMetrics,
   ) {
-    super({});
+    super({}, { timeoutMs: inner.timeoutMs });
   }
 
   override forResource(policy: Policy, resource: string): Provider {

@@ -3,7 +3,7 @@
  * GitHub, no provider: the reconciler and `timebox plan` both carry out (or show) exactly this.
  */
 import { describe, expect, test } from "@jest/globals";
-import { decide, expiredFromApplied, type AppliedGrant, type LifecycleFacts } from "../../src/lifecycle/decide.js";
+import { decide, decideBreakglass, expiredFromApplied, type AppliedGrant, type LifecycleFacts } from "../../src/lifecycle/decide.js";
 import type { ApprovedGrant, TrackedGrant } from "../../src/lifecycle/types.js";
 import type { Policy } from "../../src/policy/types.js";
 
@@ -88,5 +88,35 @@ describe("expiredFromApplied", () => {
   ])("%s", (_name, entries, tip, want) => {
     const out = expiredFromApplied(entries, new Map(Object.entries(tip)), at(2 * H));
     expect(out.map((o) => `${o.entry.path}:${o.onBranch ? "on-branch" : "gone"}`)).toEqual(want);
+  });
+});
+
+describe("decideBreakglass", () => {
+  const base = { expiresAt: at(H).toISOString(), reviewDue: at(2 * H).toISOString(), mismatch: false, takenOver: false, open: true, merged: false, stillAsked: true, revokedBefore: false, closeRecorded: false, reviewed: false };
+  type F = typeof base & { stillAsked?: boolean };
+  const step = (f: Partial<F>, now: Date) => {
+    const { step } = decideBreakglass({ ...base, ...f }, now);
+    return step.kind === "revoke" ? `revoke:${step.reason}:${step.recordClose}${step.removeMergedFile ? ":remove-file" : ""}` : step.kind;
+  };
+  test.each([
+    ["open and asked: kept until its expiry", {}, at(0), "keep"],
+    ["at its expiry: revoked", {}, at(H), "revoke:expired:no"],
+    ["withdrawn from its PR: revoked", { stillAsked: false }, at(0), "revoke:removed:no"],
+    ["a record that disagrees with the policy: revoked", { mismatch: true }, at(0), "revoke:removed:no"],
+    ["closed unmerged: revoked, and the story recorded with it", { open: false }, at(0), "revoke:pr-closed:with-revoke"],
+    ["closed unmerged after a revoke by command: the story recorded afterwards", { open: false, revokedBefore: true }, at(0), "revoke:pr-closed:after-earlier-revoke"],
+    ["closed unmerged, story already recorded: nothing more to record", { open: false, revokedBefore: true, closeRecorded: true }, at(0), "revoke:pr-closed:no"],
+    ["revoked once (by command): stays revoked", { revokedBefore: true }, at(0), "revoke:removed:no"],
+    ["merged with its approval: the default branch's grant takes over", { takenOver: true, open: false, merged: true }, at(0), "taken-over"],
+    ["merged without its approval: revoked at expiry and its file removed", { open: false, merged: true, stillAsked: undefined }, at(H), "revoke:expired:no:remove-file"],
+  ])("%s", (_name, f, now, want) => {
+    expect(step(f as Partial<F>, now)).toBe(want);
+  });
+
+  test("the review: waited for until due, then an issue, closed once the approval arrives", () => {
+    expect(decideBreakglass(base, at(0)).review).toEqual({ kind: "wait", until: at(2 * H) });
+    expect(decideBreakglass({ ...base, reviewed: true }, at(0)).review).toEqual({ kind: "none" });
+    expect(decideBreakglass(base, at(2 * H)).review).toEqual({ kind: "open-unreviewed-issue" });
+    expect(decideBreakglass({ ...base, reviewed: true }, at(3 * H)).review).toEqual({ kind: "close-unreviewed-issue" });
   });
 });
