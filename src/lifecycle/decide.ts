@@ -158,3 +158,17 @@ export function startsBreakglass(decision: ReviewDecision): boolean {
 export function breakglassToStart(decision: ReviewDecision, recorded: ReadonlySet<string>): GrantVerdict[] {
   return startsBreakglass(decision) ? decision.grants.filter((g) => g.grant?.emergency && !recorded.has(g.path)) : [];
 }
+
+export type StaleStep = { kind: "not-yet"; at: Date } | { kind: "judge" } | { kind: "close" } | { kind: "keep" };
+
+/**
+ * A request is stale when it has waited `request_ttl` since it was opened or last reopened and
+ * still lacks its approvals: then it is closed. Before that, the timer waits for the moment; at it,
+ * the request is judged afresh (`judged` undefined: judge it first), so one approved in time stays.
+ */
+export function decideStale(f: { since: string; ttlMs: number; judged?: { hasGrants: boolean; approved: boolean } }, now: Date): StaleStep {
+  const at = Date.parse(f.since) + f.ttlMs;
+  if (at > now.getTime()) return { kind: "not-yet", at: new Date(at) };
+  if (!f.judged) return { kind: "judge" };
+  return f.judged.hasGrants && !f.judged.approved ? { kind: "close" } : { kind: "keep" };
+}

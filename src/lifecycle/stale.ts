@@ -5,6 +5,7 @@ import { judgePullRequest } from "../review/run.js";
 import { BoundedCache } from "../util/bounded-cache.js";
 import { isoSecond, type Clock } from "../util/clock.js";
 import type { Logger } from "./actions.js";
+import { decideStale, type StaleStep } from "./decide.js";
 import { tick } from "./messages.js";
 
 export interface StaleDeps {
@@ -29,21 +30,21 @@ export class StalePass {
   async run(gw: LifecycleGateway, repo: string, branch: string, policy: Policy | undefined, skip: ReadonlySet<number>): Promise<{ closed: number[]; next?: Date }> {
     const ttl = policy ? parseDuration(policy.request_ttl) : undefined;
     if (!ttl?.ok) return { closed: [] };
-    const now = this.deps.clock.now().getTime();
+    const now = this.deps.clock.now();
     const closed: number[] = [];
     let next: number | undefined;
-    const due = (since: string) => {
-      const at = Date.parse(since) + ttl.ms;
-      if (at > now) next = Math.min(next ?? at, at);
-      return at <= now;
+    const waitFor = (step: StaleStep) => {
+      if (step.kind === "not-yet") next = Math.min(next ?? step.at.getTime(), step.at.getTime());
+      return step.kind === "not-yet";
     };
     for (const pull of await gw.openPulls(branch)) {
       const key = `${repo}#${pull.number}@${pull.headSha}@${pull.updatedAt}`;
-      if (skip.has(pull.number) || !due(pull.createdAt) || this.notStale.peek(key)) continue;
+      if (skip.has(pull.number) || waitFor(decideStale({ since: pull.createdAt, ttlMs: ttl.ms }, now)) || this.notStale.peek(key)) continue;
       const since = (await gw.lastReopenedAt(pull.number)) ?? pull.createdAt;
-      if (!due(since)) continue;
+      if (waitFor(decideStale({ since, ttlMs: ttl.ms }, now))) continue;
       const judged = await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log });
-      if (!judged || judged.decision.grants.length === 0 || judged.decision.approval.satisfied) {
+      const step = decideStale({ since, ttlMs: ttl.ms, judged: { hasGrants: (judged?.decision.grants.length ?? 0) > 0, approved: judged?.decision.approval.satisfied ?? true } }, now);
+      if (!judged || step.kind !== "close") {
         void this.notStale.getOrLoad(key, async () => true);
         continue;
       }

@@ -3,7 +3,7 @@
  * GitHub, no provider: the reconciler and `timebox plan` both carry out (or show) exactly this.
  */
 import { describe, expect, test } from "@jest/globals";
-import { decide, decideBreakglass, expiredFromApplied, type AppliedGrant, type LifecycleFacts } from "../../src/lifecycle/decide.js";
+import { decide, decideBreakglass, decideStale, expiredFromApplied, type AppliedGrant, type LifecycleFacts } from "../../src/lifecycle/decide.js";
 import type { ApprovedGrant, TrackedGrant } from "../../src/lifecycle/types.js";
 import type { Policy } from "../../src/policy/types.js";
 
@@ -118,5 +118,18 @@ describe("decideBreakglass", () => {
     expect(decideBreakglass({ ...base, reviewed: true }, at(0)).review).toEqual({ kind: "none" });
     expect(decideBreakglass(base, at(2 * H)).review).toEqual({ kind: "open-unreviewed-issue" });
     expect(decideBreakglass({ ...base, reviewed: true }, at(3 * H)).review).toEqual({ kind: "close-unreviewed-issue" });
+  });
+});
+
+describe("decideStale", () => {
+  const since = at(0).toISOString();
+  test.each([
+    ["before its TTL: the timer waits for the moment", { since, ttlMs: 24 * H }, at(H), "not-yet"],
+    ["at its TTL, not judged yet: judge it afresh", { since, ttlMs: 24 * H }, at(24 * H), "judge"],
+    ["at its TTL, still unapproved: closed", { since, ttlMs: 24 * H, judged: { hasGrants: true, approved: false } }, at(24 * H), "close"],
+    ["approved just in time: stays open", { since, ttlMs: 24 * H, judged: { hasGrants: true, approved: true } }, at(24 * H), "keep"],
+    ["no grant files: not an access request", { since, ttlMs: 24 * H, judged: { hasGrants: false, approved: false } }, at(30 * H), "keep"],
+  ])("%s", (_name, f, now, want) => {
+    expect(decideStale(f, now).kind).toBe(want);
   });
 });
