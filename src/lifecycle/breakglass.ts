@@ -1,7 +1,7 @@
 import type { LabelledPull, LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { parseDuration } from "../grants/duration.js";
 import type { GrantVerdict } from "../grants/check.js";
-import type { Policy } from "../policy/types.js";
+import { policyNaming, type Policy } from "../policy/types.js";
 import { ProviderError, type ActiveGrant } from "../providers/types.js";
 import { judgePullRequest } from "../review/run.js";
 import type { ReviewDecision } from "../review/decide.js";
@@ -360,7 +360,7 @@ function stillActiveFor(repo: string, r: BreakglassRecord, live: ApprovedGrant[]
  * record (the path under `breakglass:<pr>`), so its markers never collide with a merged version's.
  */
 function asGrant(r: BreakglassRecord, pull: LabelledPull, review: ReviewedRecord | undefined, policy: Policy | undefined): ApprovedGrant {
-  const basis = policy ?? ({ resources: {}, identities: {}, owners: [] } as unknown as Policy);
+  const basis = policy ?? policyNaming();
   return {
     path: r.path,
     blobSha: `b${String(pull.number).padStart(11, "0")}`,

@@ -18,7 +18,7 @@ import { Ajv } from "ajv";
 import type { ApprovedGrant, BreakglassFacts, Extension } from "./types.js";
 import { expiresAt, shortIdOf } from "./active-grant.js";
 import { formatDuration } from "../grants/duration.js";
-import type { Policy } from "../policy/types.js";
+import { policyNaming } from "../policy/types.js";
 import type { ActiveGrant } from "../providers/types.js";
 
 export const LEDGER_CHECK = "timebox/ledger";
@@ -174,7 +174,7 @@ export function entryOf(t: ApprovedGrant, principal: string): LedgerEntry {
 
 /** A ledger entry in the shape the revoke path takes: what was applied, needing no policy or history. */
 export function grantOf(e: LedgerEntry): ApprovedGrant {
-  const policy = { version: 1, grants_path: "", request_ttl: "24h", owners: [], allow_on_behalf: false, identities: {}, resources: { [e.resource]: { provider: e.provider, settings: e.settings, roles: {} } } } as unknown as Policy;
+  const policy = policyNaming({ [e.resource]: { provider: e.provider, settings: e.settings, roles: {} } });
   return {
     path: e.path,
     blobSha: e.blobSha,

@@ -1,7 +1,7 @@
 /** A principal reference in the policy: a GitHub login (`sre1`) or a team slug (`@acme/sre`). */
 export type PrincipalRef = string;
 
-export interface BreakglassSpec {
+interface BreakglassSpec {
   max_duration: string;
   review_within: string;
   requesters: PrincipalRef[];
@@ -26,7 +26,7 @@ export interface RoleSpec {
   privileged?: boolean;
 }
 
-export interface ResourceSpec {
+interface ResourceSpec {
   provider: string;
   description?: string;
   /** Provider settings: names of environment variables holding credentials, never the secrets. */
@@ -56,4 +56,12 @@ export const POLICY_PATH = ".github/timebox.yml";
 /** The extension cap for a role: its own `max_extensions`, else the policy's; undefined = unlimited. */
 export function maxExtensions(policy: Policy, role: RoleSpec): number | undefined {
   return role.max_extensions ?? policy.max_extensions;
+}
+
+/**
+ * A policy naming only the given resources, with every other field at its default: what revoking a
+ * recorded grant needs when the default branch's policy no longer describes it.
+ */
+export function policyNaming(resources: Record<string, ResourceSpec> = {}): Policy {
+  return { version: 1, grants_path: "grants/", request_ttl: "24h", owners: [], allow_on_behalf: false, identities: {}, resources };
 }
