@@ -16,7 +16,6 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const DAY = 86_400;
 
 /** A small deterministic PRNG, so every run builds the same history. */
 function prng(seed) {

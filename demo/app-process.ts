@@ -29,7 +29,7 @@ export interface AppProcessOptions {
 }
 
 /** A port nobody listens on right now (the app needs its port before it starts). */
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as { port: number }).port;

@@ -3,7 +3,7 @@
  * Every ✓ is printed only after the fact was observed; a fact that does not come true in time
  * throws a StepFailure saying what was expected and what was seen instead.
  */
-export class StepFailure extends Error {
+class StepFailure extends Error {
   constructor(
     readonly expected: string,
     readonly actual: string,

@@ -21,6 +21,7 @@ export function formatDiagnostic(d: Diagnostic): string {
 }
 
 /** Control characters, bidirectional overrides and zero-width characters: shown escaped, never raw. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
 
 /** A user-supplied value shown as a code span: clipped, one line, no backticks (and so no @mentions). */

@@ -25,7 +25,7 @@ import type {
   RequirementResult,
 } from "./types.js";
 
-export const VALIDATE_FIRST = "fails timebox/validate; fix it first";
+const VALIDATE_FIRST = "fails timebox/validate; fix it first";
 
 /** First 7 characters of a SHA (or `unknown` when GitHub did not give one). */
 export const shortSha = (sha: string): string => (sha ? sha.slice(0, 7) : "unknown");
@@ -36,13 +36,13 @@ function joinList(items: readonly string[], word: string): string {
 }
 
 /** `a`, `a or b`, `a, b or c`. */
-export const orList = (items: readonly string[]): string => joinList(items, "or");
+const orList = (items: readonly string[]): string => joinList(items, "or");
 
 /** `a`, `a and b`, `a, b and c`. */
-export const andList = (items: readonly string[]): string => joinList(items, "and");
+const andList = (items: readonly string[]): string => joinList(items, "and");
 
 /** Distinct approvals a role needs: its `approvals`, at least 1 (a grant is never self-approving). */
-export function neededApprovals(approvals: unknown): number {
+function neededApprovals(approvals: unknown): number {
   const n = typeof approvals === "number" && Number.isFinite(approvals) ? Math.floor(approvals) : 1;
   return Math.max(1, n);
 }

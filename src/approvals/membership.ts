@@ -6,7 +6,7 @@ import { eligibilityMatters, lower, reviewers } from "./reviews.js";
 import type { ApprovalInput, IsMember, MembershipQuery } from "./types.js";
 
 /** A principal reference is a team when it starts with `@` (`@org/team`). */
-export const isTeamRef = (ref: PrincipalRef): boolean => ref.trim().startsWith("@");
+const isTeamRef = (ref: PrincipalRef): boolean => ref.trim().startsWith("@");
 
 /** Lower-case, trimmed reference (logins and team slugs compare case-insensitively). */
 export const normaliseRef = (ref: PrincipalRef): string => lower(ref.trim());
@@ -39,7 +39,7 @@ export function eligibility(login: string, refs: readonly PrincipalRef[], isMemb
   if (logins.has(key)) return { eligible: true, via: key };
   const unknownTeams: string[] = [];
   for (const team of teams) {
-    let member = false;
+    let member: boolean;
     try {
       member = isMember(key, team) === true;
     } catch {
@@ -52,7 +52,7 @@ export function eligibility(login: string, refs: readonly PrincipalRef[], isMemb
 }
 
 /** Every requirement the evaluation will judge, as the list of principals it accepts. */
-export function requirementRefs(input: ApprovalInput): PrincipalRef[][] {
+function requirementRefs(input: ApprovalInput): PrincipalRef[][] {
   const out: PrincipalRef[][] = [];
   for (const g of input.grants) {
     // Invalid grants and grants without a base-policy role are never satisfied: no lookups.

@@ -8,9 +8,9 @@
 import type { PullRequestRef, PullRequestReview } from "./types.js";
 
 /** States that decide something: they replace the reviewer's previous standing review. */
-export type DecisiveState = "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED";
+type DecisiveState = "APPROVED" | "CHANGES_REQUESTED" | "DISMISSED";
 
-export interface StandingReview {
+interface StandingReview {
   id: number;
   state: DecisiveState;
   /** Lower-case commit SHA, or "" when GitHub did not say. */
@@ -51,7 +51,7 @@ function time(r: PullRequestReview): number {
 }
 
 /** Chronological order: `submitted_at`, then `id`. Does not mutate the input. */
-export function sortReviews(reviews: readonly PullRequestReview[]): PullRequestReview[] {
+function sortReviews(reviews: readonly PullRequestReview[]): PullRequestReview[] {
   return [...reviews].sort((a, b) => {
     const ta = time(a);
     const tb = time(b);
@@ -61,7 +61,7 @@ export function sortReviews(reviews: readonly PullRequestReview[]): PullRequestR
 }
 
 /** Upper-case state; webhook payloads spell states in lower case. */
-export function normaliseState(state: string): string {
+function normaliseState(state: string): string {
   return String(state ?? "").toUpperCase();
 }
 

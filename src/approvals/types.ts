@@ -25,7 +25,7 @@ export interface GrantApprovalInput {
 }
 
 /** Present when the PR changes `.github/timebox.yml`. */
-export interface PolicyChangeInput {
+interface PolicyChangeInput {
   /** `owners` as of the base commit. */
   owners: PrincipalRef[];
 }
@@ -43,7 +43,7 @@ export interface PullRequestRef {
 }
 
 /** GitHub REST review states (upper-case; webhook payloads use lower-case — both are accepted). */
-export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
+type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
 
 /** A pull-request review as the REST reviews list returns it (only the fields used). */
 export interface PullRequestReview {

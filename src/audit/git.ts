@@ -169,7 +169,7 @@ export async function readMainline(repo: string, ref: string, onCommits?: (read:
 }
 
 /** `Key: value` lines of a `%(trailers:unfold,only)` block. */
-export function parseTrailerLines(text: string): Array<[string, string]> {
+function parseTrailerLines(text: string): Array<[string, string]> {
   const trailers: Array<[string, string]> = [];
   for (const line of text.split("\n")) {
     const m = /^([A-Za-z0-9-]+):[ \t]*(.*)$/.exec(line);
@@ -178,7 +178,7 @@ export function parseTrailerLines(text: string): Array<[string, string]> {
   return trailers;
 }
 
-export function parseMainline(text: string): MainlineCommit[] {
+function parseMainline(text: string): MainlineCommit[] {
   const commits: MainlineCommit[] = [];
   const tokens = text.split("\0");
   let pending: RegExpExecArray | undefined;

@@ -7,7 +7,7 @@ import { MAX_OUTCOME } from "./records.js";
 import type { AuditRow } from "./types.js";
 
 /** At most this many pull requests are read per report (about three API calls each): narrow with filters beyond it. */
-export const MAX_GITHUB_PULLS = 1000;
+const MAX_GITHUB_PULLS = 1000;
 const CONCURRENCY = 4;
 
 export type AuditOctokit = InstanceType<typeof ProbotOctokit>;
@@ -88,7 +88,7 @@ async function readPull(octokit: AuditOctokit, { owner, repo }: GithubTarget, nu
 }
 
 /** At most this many of Timebox's commits are checked against the API per report. */
-export const MAX_GITHUB_COMMITS = 2000;
+const MAX_GITHUB_COMMITS = 2000;
 
 /**
  * What GitHub says about commits the offline check took as Timebox's: each must be verified by
@@ -130,7 +130,7 @@ export async function distrustedOnGithub(octokit: AuditOctokit, { owner, repo }:
 
 /** Runs `task` over `items`, at most `limit` at a time, keeping order. */
 async function pooled<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let next = 0;
   let failed = false;
   const worker = async () => {

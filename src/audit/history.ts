@@ -49,7 +49,7 @@ export interface History {
   records: Map<AuditRow, string[]>;
 }
 
-export const isGrantFile = (path: string, grantsPath: string) => path.startsWith(grantsPath) && /\.ya?ml$/.test(path);
+const isGrantFile = (path: string, grantsPath: string) => path.startsWith(grantsPath) && /\.ya?ml$/.test(path);
 /** Regular files only (100644, 100755): a symlink (120000) or submodule (160000) is never a grant. */
 const isRegular = (mode: string) => mode.startsWith("100");
 
@@ -70,13 +70,8 @@ interface Open {
  * Rebuilds each grant's story from the default branch's first-parent chain: one row per version
  * of a grant file (added, then extended, replaced, revoked, removed, or still there), one row per
  * break-glass grant whose PR was closed unmerged (Timebox's empty record), and outcomes attached to
- * the version they answer for. Pure.
+ * the version they answer for, with the commits that only look like Timebox's set apart. Pure.
  */
-export function buildRows(input: HistoryInputs): AuditRow[] {
-  return buildHistory(input).rows;
-}
-
-/** The stories (see buildRows), with the commits that only look like Timebox's set apart. */
 export function buildHistory(input: HistoryInputs): History {
   const lookAlikes: LookAlike[] = [];
   const records = new Map<AuditRow, string[]>();
@@ -180,7 +175,7 @@ export function buildHistory(input: HistoryInputs): History {
   return { rows: sortRows(rows), lookAlikes, records };
 }
 
-export function sortRows(rows: AuditRow[]): AuditRow[] {
+function sortRows(rows: AuditRow[]): AuditRow[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   // Stable: versions that start in the same second at the same path keep history order.
   return rows.sort((a, b) => cmp(a.granted_at, b.granted_at) || cmp(a.grant, b.grant));

@@ -7,10 +7,9 @@ import { GITHUB_WEB_FLOW_KEYS } from "./keys/github-web-flow.js";
 import type { AuditRow } from "./types.js";
 import type { Key } from "openpgp";
 
-export { AUDIT_COLUMNS, type AuditRow, type AuditStatus, type AuditOrigin } from "./types.js";
-export { filterRows, accessEnd, type AuditFilter } from "./filter.js";
+export { type AuditRow } from "./types.js";
+export { filterRows, type AuditFilter } from "./filter.js";
 export { formatReport, type AuditFormat } from "./report.js";
-export type { LookAlike } from "./history.js";
 export { DEFAULT_APP_LOGIN, readTrustedKeys, TrustedKeyError } from "./trust.js";
 
 /** The path is not inside a Git repository (or git cannot read it). */

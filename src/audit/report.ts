@@ -13,7 +13,7 @@ export interface AuditReport {
 }
 
 /** A cell as text, for CSV and the table: empty for none, logins separated by spaces. */
-export function cell(row: AuditRow, column: AuditColumn): string {
+function cell(row: AuditRow, column: AuditColumn): string {
   const v = row[column];
   if (v === null) return "";
   if (Array.isArray(v)) return v.join(" ");
@@ -21,7 +21,7 @@ export function cell(row: AuditRow, column: AuditColumn): string {
 }
 
 /** The grants with the columns in report order, as the JSON report holds them. */
-export const jsonRows = (rows: readonly AuditRow[]) => rows.map((r) => Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, r[c]])));
+const jsonRows = (rows: readonly AuditRow[]) => rows.map((r) => Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, r[c]])));
 
 export function formatReport(report: AuditReport, format: AuditFormat): string {
   if (format === "json") return `${JSON.stringify({ grants: jsonRows(report.rows), findings: report.findings }, null, 2)}\n`;
@@ -38,6 +38,7 @@ function csv(rows: readonly AuditRow[]): string {
 }
 
 /** Control characters shown as spaces so one row is one line. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
 const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
 
 /** Plain aligned columns (the row number first, which findings refer to), then a count. */
@@ -54,7 +55,7 @@ function table(rows: readonly AuditRow[]): string {
 const STATUS_TEXT: Record<Finding["status"], string> = { found: "FOUND", clear: "clear", "needs-github": "needs --github", off: "off" };
 
 /** The findings section: each pattern, its rule, and each instance with the rows behind it. */
-export function findingsText(findings: readonly Finding[]): string {
+function findingsText(findings: readonly Finding[]): string {
   const out = ["Findings", "========"];
   for (const f of findings) {
     const count = f.status === "found" ? ` (${f.items.length})` : "";

@@ -7,15 +7,6 @@
  */
 import { createMessage, readKey, readSignature, verify, type Key } from "openpgp";
 import { git } from "./git.js";
-import { GITHUB_WEB_FLOW_KEYS } from "./keys/github-web-flow.js";
-
-/** Who Timebox is, and whose signatures prove it. */
-export interface TrustOptions {
-  /** Armored public keys (each text may hold several key blocks); GitHub's web-flow keys by default. */
-  keys?: readonly string[];
-  /** The app's bot login (default `timebox[bot]`). */
-  appLogin?: string;
-}
 
 export const DEFAULT_APP_LOGIN = "timebox[bot]";
 
@@ -53,7 +44,7 @@ export async function readTrustedKeys(texts: readonly string[]): Promise<Key[]> 
 }
 
 /** A raw commit object split as git does for signatures: headers, the signature, and the signed payload. */
-export interface RawCommit {
+interface RawCommit {
   author: string;
   committer: string;
   /** The armored signature of the `gpgsig` header, if any. */
@@ -63,7 +54,7 @@ export interface RawCommit {
 }
 
 /** Splits a commit object (`git cat-file commit`) the way `git verify-commit` does. */
-export function parseRawCommit(raw: Buffer): RawCommit {
+function parseRawCommit(raw: Buffer): RawCommit {
   const end = raw.indexOf("\n\n");
   const headerEnd = end < 0 ? raw.length : end + 1;
   const lines = raw.subarray(0, headerEnd).toString("latin1").split("\n").slice(0, -1);
@@ -105,7 +96,7 @@ export function isBotIdentity(identity: string, appLogin: string): boolean {
 }
 
 /** Whether `signature` is a valid signature over `payload` by one of `keys`, judged at the time the signature says it was made. */
-export async function verifiesWith(payload: Uint8Array, armoredSignature: string, keys: readonly Key[]): Promise<boolean> {
+async function verifiesWith(payload: Uint8Array, armoredSignature: string, keys: readonly Key[]): Promise<boolean> {
   try {
     const signature = await readSignature({ armoredSignature });
     const packets = signature.packets;

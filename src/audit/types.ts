@@ -1,5 +1,5 @@
 /** Where a grant version stands today. */
-export type AuditStatus =
+type AuditStatus =
   /** On the default branch and not yet expired. */
   | "active"
   /** Still on the default branch past its expiry: Timebox has not recorded a revoke (yet). */
@@ -14,7 +14,7 @@ export type AuditStatus =
   | "extended";
 
 /** How a version came to exist. */
-export type AuditOrigin =
+type AuditOrigin =
   /** Merged through a pull request (a merge commit, a squash `(#N)`, or a PR named in Timebox's trailers). */
   | "pull-request"
   /** Reached the default branch without a pull request Git can name (direct push, or a rebase merge). */

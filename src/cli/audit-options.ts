@@ -31,7 +31,7 @@ function duration(flag: string, text: string | undefined, fallback: number): Par
 }
 
 /** `Mon-Fri`, `Mon,Wed,Fri`, `Sat-Sun` (ISO weekdays, Monday first). */
-export function parseDays(text: string): Set<number> | undefined {
+function parseDays(text: string): Set<number> | undefined {
   const days = new Set<number>();
   for (const part of text.toLowerCase().split(",").map((s) => s.trim())) {
     const [a, b = a] = part.split("-").map((s) => DAYS.indexOf(s.slice(0, 3)));

@@ -54,7 +54,7 @@ export function parseTime(text: string, endOfDay = false): Date | undefined {
 }
 
 /** The token for `--github`: TIMEBOX_GITHUB_TOKEN, else GITHUB_TOKEN. */
-export const githubToken = (env: NodeJS.ProcessEnv) => env.TIMEBOX_GITHUB_TOKEN?.trim() || env.GITHUB_TOKEN?.trim() || undefined;
+const githubToken = (env: NodeJS.ProcessEnv) => env.TIMEBOX_GITHUB_TOKEN?.trim() || env.GITHUB_TOKEN?.trim() || undefined;
 
 /** The filters as the user typed them, for the HTML header. */
 function scopeOf(options: AuditCliOptions): string {

@@ -47,7 +47,7 @@ export interface Review {
   submitted_at?: string | null;
 }
 
-export interface CheckRunOutput {
+interface CheckRunOutput {
   title: string;
   summary: string;
   text?: string;

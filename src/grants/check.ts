@@ -163,10 +163,10 @@ function checkAgainstPolicy(
 }
 
 /** The fields an extension may not change: who gets what. */
-export const EXTENSION_FIXED = ["requester", "resource", "role"] as const;
+const EXTENSION_FIXED = ["requester", "resource", "role"] as const;
 
 /** Fields of `before` that `after` changes among who gets what (logins compared case-insensitively). */
-export function changedIdentity(before: Partial<GrantFile>, after: Partial<GrantFile>): Array<(typeof EXTENSION_FIXED)[number]> {
+function changedIdentity(before: Partial<GrantFile>, after: Partial<GrantFile>): Array<(typeof EXTENSION_FIXED)[number]> {
   return EXTENSION_FIXED.filter((k) => (k === "requester" ? !sameLogin(String(before[k] ?? ""), String(after[k] ?? "")) : before[k] !== after[k]));
 }
 
@@ -222,7 +222,7 @@ export function requesterTeamQueries(file: Partial<GrantFile>, policy: Policy): 
 }
 
 /** A role of the policy by resource and role name; own properties only (`constructor` is no role). */
-export function roleOf(policy: Policy, resource: unknown, role: unknown): RoleSpec | undefined {
+function roleOf(policy: Policy, resource: unknown, role: unknown): RoleSpec | undefined {
   if (typeof resource !== "string" || typeof role !== "string" || !Object.hasOwn(policy.resources, resource)) return undefined;
   const roles = policy.resources[resource].roles;
   return Object.hasOwn(roles, role) ? roles[role] : undefined;

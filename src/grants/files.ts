@@ -26,7 +26,7 @@
  * Pure: no I/O, never throws.
  */
 
-export type GrantsPathKind = "grant" | "housekeeping" | "not-a-grant" | "outside";
+type GrantsPathKind = "grant" | "housekeeping" | "not-a-grant" | "outside";
 
 export interface GrantsPathEntry {
   kind: GrantsPathKind;
@@ -35,13 +35,13 @@ export interface GrantsPathEntry {
 }
 
 /** One path segment of a grant file below `grants_path`. */
-export const SAFE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+const SAFE_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
 /** The longest grant path accepted (the whole repository path, grants_path included). */
-export const MAX_GRANT_PATH_LENGTH = 255;
+const MAX_GRANT_PATH_LENGTH = 255;
 
 /** Files allowed directly in `grants_path` that are not grants and are ignored everywhere. */
-export const HOUSEKEEPING_FILES: readonly string[] = ["README.md", ".gitkeep"];
+const HOUSEKEEPING_FILES: readonly string[] = ["README.md", ".gitkeep"];
 
 /**
  * How many files under `grants_path` one pull request may add or change (`TIMEBOX_MAX_GRANT_FILES`).
@@ -51,7 +51,7 @@ export const HOUSEKEEPING_FILES: readonly string[] = ["README.md", ".gitkeep"];
 export const DEFAULT_MAX_GRANT_FILES = 100;
 
 /** The documented safe set, for messages and docs. */
-export const SAFE_SET_DESCRIPTION =
+const SAFE_SET_DESCRIPTION =
   "ASCII letters, digits, `_`, `.` and `-`, each folder or file name starting with a letter, digit or `_`, ending in `.yaml` or `.yml`";
 
 /** Normalises a grants_path to end with exactly one `/` (`""` stays the repository root). */

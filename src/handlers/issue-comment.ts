@@ -6,7 +6,7 @@ import type { AppDeps } from "./deps.js";
 
 
 /** `/timebox revoke [reason]` on the comment's first line: the reason, or undefined when it is no such command. */
-export function parseRevokeCommand(body: string): { reason?: string } | undefined {
+function parseRevokeCommand(body: string): { reason?: string } | undefined {
   const first = body.replace(/^\s+/, "").split(/\r?\n/)[0].trim();
   const m = /^\/timebox\s+revoke(?:\s+(.*))?$/i.exec(first);
   if (!m) return undefined;

@@ -9,7 +9,7 @@ import type { AppDeps } from "./deps.js";
 export async function reconcileFor(deps: AppDeps, context: Context): Promise<void> {
   const installationId = (context.payload as { installation?: { id: number } }).installation?.id;
   if (!installationId) return;
-  const { owner, repo } = context.repo();
+  const { owner, repo } = context.repo() as { owner: string; repo: string }; // Probot types them `never` on the untyped Context
   const name = `${owner}/${repo}`;
   const ran = await awaitWithin(deps.lifecycle.reconcileRepo({ installationId, owner, repo }, context.octokit), deps.webhookBudgetMs, (error) =>
     context.log.error({ repo: name, error: (error as Error).message }, "reconcile after the webhook's answer failed; the next tick retries"),

@@ -3,7 +3,7 @@ import type { GitHubGateway } from "../github/gateway.js";
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import type { ExistingCheckRun } from "../github/types.js";
 
-export const APPLY_CHECK = "timebox/apply";
+const APPLY_CHECK = "timebox/apply";
 
 /** Per grant version: what the provider said about prior access, and how far the apply got. */
 export interface ApplyEntry {

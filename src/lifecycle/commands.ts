@@ -23,7 +23,7 @@ export type RevokeCommandResult =
  * Who may revoke an active grant early: its requester, an eligible approver of its role, or a
  * policy owner, judged with `policy` (the default branch tip's; the grant's own when that is invalid).
  */
-export function revokersOf(t: ApprovedGrant, policy: Policy | undefined): string[] {
+function revokersOf(t: ApprovedGrant, policy: Policy | undefined): string[] {
   const p = policy ?? t.origin.policy;
   const role = p.resources[t.origin.grant.resource]?.roles[t.origin.grant.role] ?? t.origin.role;
   const seen = new Set<string>();

@@ -14,7 +14,7 @@ export const prose = (s: string) => s.replace(/\s+/g, " ").trim().slice(0, 500).
 export const appliedMarker = (t: TrackedGrant) => `<!-- timebox:applied ${versionKey(t)} -->`;
 export const revokedMarker = (t: TrackedGrant) => `<!-- timebox:revoked ${versionKey(t)} -->`;
 export const failedMarker = (t: TrackedGrant) => `<!-- timebox:apply-failed ${versionKey(t)} -->`;
-export const unapprovedMarker = (t: TrackedGrant) => `<!-- timebox:unapproved ${versionKey(t)} -->`;
+const unapprovedMarker = (t: TrackedGrant) => `<!-- timebox:unapproved ${versionKey(t)} -->`;
 export const stuckMarker = (t: TrackedGrant) => `<!-- timebox:stuck-revoke ${versionKey(t)} -->`;
 
 export function appliedComment(t: ApprovedGrant, g: ActiveGrant, summary: string, now: Date): string {
@@ -78,6 +78,7 @@ export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: R
 }
 
 /** A trailer value on one line, bounded. */
+// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
 const oneLine = (s: string) => s.replace(/[\s\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 500);
 
 /** The audit trailers of a revoked grant, in the order `timebox audit` documents. */
@@ -134,7 +135,7 @@ export const reminderMarker = (t: TrackedGrant) => `<!-- timebox:reminder ${vers
 export const reminderLeadMs = (durationMs: number) => Math.min(15 * 60_000, Math.round(durationMs / 10));
 
 /** GitHub's web editor for the grant file on the default branch: a pre-filled extension PR is one edit away. */
-export function extendUrl(t: ApprovedGrant, branch: string): string {
+function extendUrl(t: ApprovedGrant, branch: string): string {
   const repoUrl = t.origin.pull.htmlUrl.replace(/\/pull\/\d+$/, "");
   return `${repoUrl}/edit/${encodeURIComponent(branch)}/${t.path.split("/").map(encodeURIComponent).join("/")}`;
 }

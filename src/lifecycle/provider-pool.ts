@@ -47,7 +47,7 @@ export class ProviderPool {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.instances.values()].map((p) => p.close?.()));
+    await Promise.all([...this.instances.values()].map(async (p) => p.close?.()));
     this.instances.clear();
   }
 }

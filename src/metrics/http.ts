@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApplicationFunctionOptions } from "probot";
 import type { TimeboxMetrics } from "./metrics.js";
 
-export const METRICS_PATH = "/metrics";
+const METRICS_PATH = "/metrics";
 
 /**
  * A Node request handler (Probot 14's `addHandler` form) answering `GET /metrics` in the Prometheus

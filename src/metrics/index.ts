@@ -1,4 +1,4 @@
-export { TimeboxMetrics, type EventContext, type TimeboxMetricsOptions } from "./metrics.js";
+export { TimeboxMetrics, type EventContext } from "./metrics.js";
 export { GitHubApiMetrics, type HookableOctokit } from "./github-api.js";
 export { ProviderMetrics } from "./providers.js";
-export { METRICS_PATH, metricsHandler, serveMetrics } from "./http.js";
+export { metricsHandler, serveMetrics } from "./http.js";

@@ -111,7 +111,7 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
 const PG_SUPERUSER_ROLES = new Set(["postgres", "rds_superuser", "rdsadmin", "rds_password", "rds_replication", "cloudsqlsuperuser", "cloudsqladmin", "azure_pg_admin", "azuresu", "azure_superuser", "supabase_admin", "alloydbsuperuser", "timescaledb_admin"]);
 
 /** Why a role's target escalates beyond a temporary grant, where to point at (`target` or `settings`). Empty when it does not. */
-export function escalation(provider: string, role: RawRole, raw: Pick<RawPolicy, "owners" | "resources">): Array<{ at: string; message: string }> {
+function escalation(provider: string, role: RawRole, raw: Pick<RawPolicy, "owners" | "resources">): Array<{ at: string; message: string }> {
   const out: Array<{ at: string; message: string }> = [];
   const target = typeof role.target === "string" ? role.target.trim() : "";
   if (provider === "postgres") {

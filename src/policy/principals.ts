@@ -5,7 +5,7 @@ export type MembershipLookup = (login: string, team: string) => boolean | undefi
 
 export type Allowance = "yes" | "no" | "unchecked";
 
-export const isTeam = (ref: PrincipalRef): boolean => ref.startsWith("@");
+const isTeam = (ref: PrincipalRef): boolean => ref.startsWith("@");
 export const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 /** Whether `login` is one of `refs`: by login, or as a member of a listed team. */

@@ -53,12 +53,12 @@ function seconds(ms: number): string {
 }
 
 /** The message a caller sees; names the resource and the operation, never settings or credentials. */
-export function deadlineMessage(resource: string, providerId: string, what: string, ms: number): string {
+function deadlineMessage(resource: string, providerId: string, what: string, ms: number): string {
   return `${resource}: the ${providerId} provider did not answer within ${seconds(ms)} s (${what})`;
 }
 
 /** Runs `call` under a deadline of `ms`; rejects with a retryable ProviderError past it. */
-export function runWithDeadline<T>(ms: number, timeoutError: () => ProviderError, call: () => Promise<T>): Promise<T> {
+function runWithDeadline<T>(ms: number, timeoutError: () => ProviderError, call: () => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const deadline: CallDeadline = { at: Date.now() + ms, signal: controller.signal };
   return new Promise<T>((resolve, reject) => {

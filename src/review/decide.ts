@@ -29,7 +29,7 @@ export interface DecisionContext {
 
 export const DEFAULT_GRANTS_PATH = "grants/";
 
-export function basePolicyOf(snapshot: PullRequestSnapshot, providers: DecisionContext["providers"]): PolicyVerdict | undefined {
+function basePolicyOf(snapshot: PullRequestSnapshot, providers: DecisionContext["providers"]): PolicyVerdict | undefined {
   return snapshot.basePolicyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, snapshot.basePolicyText, { providers });
 }
 

@@ -9,7 +9,7 @@ import { MAX_YAML_BYTES } from "../yaml/parse.js";
 const MODE_KIND: Record<string, EntryKind> = { "120000": "symlink", "160000": "submodule" };
 
 /** A changed file of the PR that may be a grant, with its content at the head. */
-export interface ChangedGrantFile {
+interface ChangedGrantFile {
   path: string;
   kind: EntryKind;
   /** Undefined for symlinks and submodules (their "content" is not a grant), and for a file refused unread. */
@@ -21,7 +21,7 @@ export interface ChangedGrantFile {
 }
 
 /** A file the PR adds or changes under grants_path that is not a grant (a dot-file, another extension, an unsafe name). */
-export interface StrayGrantsFile {
+interface StrayGrantsFile {
   path: string;
   /** Why it is not a grant (see `classifyGrantsPathEntry`). */
   reason: string;

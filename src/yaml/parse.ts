@@ -88,7 +88,7 @@ function parseText(path: string, text: string): YamlResult {
   checkNodes(doc, text, report);
   if (diagnostics.length > 0) return { ok: false, diagnostics: capped(dedupe(diagnostics)) };
 
-  const value = doc.toJS({ maxAliasCount: 0 });
+  const value: unknown = doc.toJS({ maxAliasCount: 0 });
   return {
     ok: true,
     yaml: {

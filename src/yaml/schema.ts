@@ -117,5 +117,5 @@ function describe(value: unknown): string {
   if (value === null) return "empty";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  return `${article(typeof value)} (${clip(String(value))})`;
+  return `${article(typeof value)} (${clip(String(value as string | number | boolean | bigint))})`; // a YAML scalar
 }

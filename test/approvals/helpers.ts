@@ -18,7 +18,7 @@ export function grant(path: string, s: RoleSpec | undefined, valid = true): Gran
   return { path, valid, resource: "prod-db", role: "readonly", ...(s ? { spec: s } : {}) };
 }
 
-export interface ReviewOpts {
+interface ReviewOpts {
   commit?: string | null;
   type?: string;
   at?: string | null;
@@ -28,7 +28,7 @@ export interface ReviewOpts {
 /** A compact review: timestamps and ids follow array order unless given. */
 export type R = [login: string | null, state: string, opts?: ReviewOpts];
 
-export function reviews(rows: R[]): PullRequestReview[] {
+function reviews(rows: R[]): PullRequestReview[] {
   return rows.map(([login, state, o = {}], i) => ({
     id: o.id ?? 1000 + i,
     user: login === null ? null : { login, type: o.type ?? "User" },

@@ -5,7 +5,7 @@
  */
 import { expect, jest, test } from "@jest/globals";
 import { grantYaml } from "../support/access-repo.js";
-import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
+import { mergeApprovedGrant, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
 
 jest.setTimeout(90_000);
 

@@ -105,7 +105,7 @@ export const TIMEBOX_BOT = "timebox[bot] <4242+timebox[bot]@users.noreply.github
 
 let keyFile: string | undefined;
 /** A file holding the emulated web-flow public key: `timebox audit --trusted-key` reads it. */
-export function trustedKeyFile(): string {
+function trustedKeyFile(): string {
   if (!keyFile) {
     keyFile = join(tempDir(), "web-flow.asc");
     writeFileSync(keyFile, webFlowPublicKey());

@@ -17,7 +17,7 @@ export interface RecordFields {
   text?: { reason: string; ticket?: string };
 }
 
-export function recordTrailers(f: RecordFields): string[] {
+function recordTrailers(f: RecordFields): string[] {
   return [
     `Timebox-Grant: ${f.path}`,
     `Requested-by: ${f.requester}`,

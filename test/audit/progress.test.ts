@@ -27,6 +27,7 @@ test("redraws at most every 100 ms, always at 100%, and erases itself", () => {
 });
 
 test.each([
+  // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
   [true, /^(\rReading history \[[#-]{30}\] +\d+% \d+\/11)*\rReading history \[#{30}\] 100% 11\/11\r\x1b\[2K$/],
   [false, /^$/],
 ])("on a terminal (%s) the CLI draws it on stderr; the report on stdout is the same", async (tty, stderr) => {

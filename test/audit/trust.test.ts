@@ -74,7 +74,7 @@ describe("judging commits", () => {
     } catch (e) {
       const stderr = String((e as { stderr?: string }).stderr ?? "");
       // VALIDSIG with an unknown owner trust still exits 0; any failure lands here.
-      throw new Error(`gpg refused the emulator's signature: ${stderr}`);
+      throw new Error(`gpg refused the emulator's signature: ${stderr}`, { cause: e });
     } finally {
       rmSync(home, { recursive: true, force: true });
     }

@@ -30,8 +30,6 @@ async function planNow(): Promise<Plan> {
   }
 }
 
-const sorted = (xs: string[]) => [...xs].sort();
-
 /**
  * Plans, reconciles, and checks that the reconcile did what the plan said. Offline, a file removed
  * by a recent PR is "ensure revoked" (a clone cannot tell whether the app already did): such an

@@ -9,8 +9,10 @@ afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r()
 
 async function serve(m: TimeboxMetrics, token?: string): Promise<string> {
   const handler = metricsHandler(m, token);
-  server = createServer(async (req, res) => {
-    if (!(await handler(req, res))) res.writeHead(404).end("not mine");
+  server = createServer((req, res) => {
+    void handler(req, res).then((mine) => {
+      if (!mine) res.writeHead(404).end("not mine");
+    });
   });
   await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;

@@ -161,8 +161,10 @@ describe("serving /metrics", () => {
     const m = new TimeboxMetrics({ processMetrics: false });
     m.webhook("push", undefined, "ok");
     const handler = metricsHandler(m);
-    server = createServer(async (req, res) => {
-      if (!(await handler(req, res))) res.writeHead(404).end("not mine");
+    server = createServer((req, res) => {
+      void handler(req, res).then((mine) => {
+        if (!mine) res.writeHead(404).end("not mine");
+      });
     });
     await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -4,7 +4,7 @@
  */
 import nock from "nock";
 import { createGithubProvider, type GithubProvider } from "../../src/providers/github/index.js";
-import type { ActiveGrant, Provider } from "../../src/providers/types.js";
+import type { ActiveGrant } from "../../src/providers/types.js";
 import { describeProviderContract, type ContractFixture } from "./contract.js";
 import { FAKE_BASE_URL, FakeGitHub } from "./github-fake.js";
 

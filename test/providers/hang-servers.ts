@@ -41,7 +41,7 @@ export async function startBlackHole(): Promise<BlackHole> {
   };
 }
 
-export interface StallOptions {
+interface StallOptions {
   /** Pass this many client queries through, then swallow every later message of the connection. */
   afterQueries?: number;
   /** Pass this many bytes from the server, then swallow the rest (a reply cut off mid-message). */

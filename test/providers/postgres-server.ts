@@ -25,7 +25,7 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
 
 /** A pg.Client-like query function, run as a superuser. */
-export type AdminQuery = <R extends Record<string, unknown> = Record<string, any>>(
+type AdminQuery = <R extends Record<string, unknown> = Record<string, any>>(
   sql: string,
   params?: unknown[],
 ) => Promise<{ rows: R[] }>;
@@ -44,7 +44,7 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-export const TEST_POSTGRES_ENV = "TIMEBOX_TEST_POSTGRES_URL";
+const TEST_POSTGRES_ENV = "TIMEBOX_TEST_POSTGRES_URL";
 
 /** Known synchronously, so tests can pick `test` or `test.skip` at definition time. */
 export function testPostgresMode(): "server" | "pglite" {

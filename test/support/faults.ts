@@ -31,7 +31,7 @@ export class WrappingPool extends ProviderPool {
   }
 }
 
-export type ProviderOp = "checkTarget" | "recordPriorAccess" | "grant" | "revoke" | "isGranted" | "listManaged";
+type ProviderOp = "checkTarget" | "recordPriorAccess" | "grant" | "revoke" | "isGranted" | "listManaged";
 
 export interface ProviderHooks {
   /** Before every call (e.g. to refuse all calls of a dead instance). */

@@ -9,7 +9,7 @@ import type { ProviderPool } from "../../src/lifecycle/provider-pool.js";
 import { startTestPostgres, uniqueSuffix, type TestPostgres } from "../providers/postgres-server.js";
 import { POLICY, grantYaml, startAccessRepo, type AccessRepo } from "./access-repo.js";
 
-export const REQUESTERS = ["dev1", "dev2", "dev3"] as const;
+const REQUESTERS = ["dev1", "dev2", "dev3"] as const;
 export type Requester = (typeof REQUESTERS)[number];
 
 export interface PostgresStage {
@@ -86,7 +86,7 @@ export async function startPostgresStage(options: { firstPool?: (env: Record<str
 }
 
 /** The grant file path of a requester's test grant. */
-export const grantPath = (who: string, suffix = "prod-db") => `grants/${who}-${suffix}.yaml`;
+const grantPath = (who: string, suffix = "prod-db") => `grants/${who}-${suffix}.yaml`;
 
 /**
  * Opens a PR adding one grant, approves it (alice, of @acme/sre) and merges it, delivering every

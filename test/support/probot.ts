@@ -25,6 +25,6 @@ export function testProbot(app: ApplicationFunction, options: { baseUrl?: string
       throttle: { ...options.throttle, enabled: false },
     })),
   });
-  probot.load(app);
+  void probot.load(app);
   return probot;
 }

@@ -3,7 +3,7 @@ import examples from "@octokit/webhooks-examples";
 type Example = Record<string, any>;
 
 /** A real webhook payload from `@octokit/webhooks-examples`, deep-copied, with the given overrides. */
-export function examplePayload(event: string, action: string): Example {
+function examplePayload(event: string, action: string): Example {
   const group = (examples as unknown as Array<{ name: string; examples: Example[] }>).find((e) => e.name === event);
   const example = group?.examples.find((x) => x.action === action);
   if (!example) throw new Error(`no example payload for ${event}.${action}`);
@@ -41,16 +41,4 @@ function aboutOurPull(payload: Example, shape: PullRequestShape): void {
   payload.pull_request.number = shape.number;
   payload.pull_request.user.login = shape.author;
   payload.pull_request.head.sha = shape.headSha;
-}
-
-/** A `pull_request_review` payload for our PR. */
-export function reviewPayload(action: string, shape: PullRequestShape & { reviewer: string; state: string; commitId: string }): Example {
-  const payload = examplePayload("pull_request_review", action === "edited" ? "submitted" : action);
-  payload.action = action;
-  aboutOurPull(payload, shape);
-  payload.review.user.login = shape.reviewer;
-  payload.review.state = shape.state.toLowerCase();
-  payload.review.commit_id = shape.commitId;
-  payload.sender.login = shape.reviewer;
-  return payload;
 }

@@ -165,7 +165,7 @@ ${POLICY.replace("version: 1\n", "version: 1\ngrants_path: access/grants\nreques
     ["empty owners", p('owners: ["@acme/security"]', "owners: []"), "schema.minItems", "owners: |[]"],
     ["duplicate approvers", p("          - sre1", "          - sre1\n          - sre1"), "schema.uniqueItems", "sre1\n          - |sre1", "twice"],
     ["approvers as a string", p('approvers:\n          - "@acme/sre"\n          - sre1', "approvers: sre1"), "schema.type", "approvers: |sre1", "must be a list"],
-    ["no roles at all", p(/    roles:[\s\S]*/.exec(POLICY)![0], "    roles: {}\n"), "schema.minProperties", "roles: |{}"],
+    ["no roles at all", p(/ {4}roles:[\s\S]*/.exec(POLICY)![0], "    roles: {}\n"), "schema.minProperties", "roles: |{}"],
     ["no resources at all", `version: 1\nowners: [sec1]\nresources: {}\n`, "schema.minProperties", "resources: |{}"],
     ["settings with a nested object", p("url_env: PROD_DB_URL", "url_env: { value: PROD_DB_URL }"), "schema.type", "url_env: |{ value"],
     ["settings with a list", p("url_env: PROD_DB_URL", "url_env: [A, B]"), "schema.type", "url_env: |[A"],

@@ -3,10 +3,10 @@ import type { AuditRow } from "../types.js";
 import { access, pr, stories, who } from "./stories.js";
 import type { Finding, FindingContext, FindingItem } from "./types.js";
 
-export type ReviewState = "reviewed in time" | "reviewed late" | "reviewed" | "not reviewed" | "review pending" | "no review record";
+type ReviewState = "reviewed in time" | "reviewed late" | "reviewed" | "not reviewed" | "review pending" | "no review record";
 
 /** Where a break-glass story stands: its review facts are on its last version that has any. */
-export function reviewState(story: readonly AuditRow[], now: Date): { state: ReviewState; detail: string } {
+function reviewState(story: readonly AuditRow[], now: Date): { state: ReviewState; detail: string } {
   const facts = [...story].reverse().find((r) => r.reviewed_at !== null || r.review_due !== null) ?? story.at(-1)!;
   const { reviewed_at: at, review_due: due } = facts;
   const by = facts.reviewed_by.length > 0 ? ` by ${facts.reviewed_by.join(", ")}` : "";

@@ -8,7 +8,7 @@ const MAX_SPAN_MS = 20 * 366 * 86_400_000;
 const DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /** "Mon–Fri 09:00–18:00 UTC". */
-export function describeHours(h: WorkingHours): string {
+function describeHours(h: WorkingHours): string {
   const days = [...h.days].sort();
   const contiguous = days.every((d, i) => i === 0 || d === days[i - 1] + 1);
   const dayText = contiguous && days.length > 1 ? `${DAY_NAMES[days[0] - 1]}–${DAY_NAMES[days.at(-1)! - 1]}` : days.map((d) => DAY_NAMES[d - 1]).join(",");
@@ -20,7 +20,7 @@ export function describeHours(h: WorkingHours): string {
 const at = (day: DateTime, minute: number) => (minute >= 1440 ? day.plus({ days: 1 }).startOf("day") : day.set({ hour: Math.floor(minute / 60), minute: minute % 60 })).toMillis();
 
 /** The working intervals [start, end) in ms of the local days that overlap [from, to). */
-export function workingIntervals(from: number, to: number, h: WorkingHours): Array<[number, number]> {
+function workingIntervals(from: number, to: number, h: WorkingHours): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   for (let day = DateTime.fromMillis(from, { zone: h.zone }).startOf("day"); day.toMillis() < to; day = day.plus({ days: 1 }).startOf("day")) {
     if (h.days.has(day.weekday)) out.push([at(day, h.startMinute), at(day, h.endMinute)]);

@@ -11,7 +11,6 @@ import { untrustedRecords } from "./untrusted.js";
 import type { LookAlike } from "../history.js";
 
 export * from "./types.js";
-export { describeHours } from "./hours.js";
 
 /**
  * The report's patterns, over the rows of the report (after filters), in a fixed order. Each

@@ -1,7 +1,8 @@
 import type { AuditRow } from "../types.js";
 import type { LookAlike } from "../history.js";
 
-export const FINDING_IDS = [
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- read only by the FindingId type below
+const FINDING_IDS = [
   "repeated-access",
   "break-glass",
   "fast-approval",
@@ -33,7 +34,7 @@ export interface FindingItem {
  * `found`: at least one item. `clear`: looked, nothing found. `needs-github`: the facts are not in
  * Git (approval times); run with `--github`. `off`: disabled by its option.
  */
-export type FindingStatus = "found" | "clear" | "needs-github" | "off";
+type FindingStatus = "found" | "clear" | "needs-github" | "off";
 
 export interface Finding {
   id: FindingId;

@@ -1,5 +1,6 @@
 /** Text for HTML content and attribute values: grant files and commit messages are hostile input. */
 export function esc(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, "\ufffd");
 }
 

@@ -94,7 +94,7 @@ export function wantedAccess(g: ActiveGrant): Wanted {
 }
 
 /** The same person at the same team/repository (GitHub names are case-insensitive). */
-export function sameAccessTarget(a: Wanted, b: Wanted): boolean {
+function sameAccessTarget(a: Wanted, b: Wanted): boolean {
   return (
     a.kind === b.kind &&
     a.target.key === b.target.key &&

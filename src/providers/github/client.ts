@@ -42,7 +42,7 @@ export interface GithubClientOptions {
   timeoutMs?: number;
 }
 
-export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /** The request timeout for a call deadline of `callMs` (a request fits inside one call). */
 export function requestTimeoutWithin(callMs: number | undefined): number {
@@ -316,7 +316,7 @@ function isRateLimited(error: HttpishError, status: number): boolean {
   if (status === 429) return true;
   if (status !== 403) return false;
   const headers = error.response?.headers ?? {};
-  if (String(headers["x-ratelimit-remaining"] ?? "") === "0") return true;
+  if (String(headers["x-ratelimit-remaining"]) === "0") return true;
   if (headers["retry-after"] !== undefined) return true;
   return /rate limit/i.test(reasonOf(error));
 }

@@ -18,10 +18,8 @@ import { requestTimeoutWithin, SETTINGS_KEYS, type GithubClientOptions } from ".
 import { GithubProvider } from "./provider.js";
 
 export { GithubProvider } from "./provider.js";
-export { ROLE_SETTINGS_KEYS } from "./access.js";
 export type { GithubClientOptions } from "./client.js";
-export { parseTarget, parseLogin, REPO_PERMISSIONS, TEAM_ROLES } from "./target.js";
-export type { GithubTarget, TeamTarget, RepoTarget, RepoPermission, TeamRole } from "./target.js";
+export { parseTarget } from "./target.js";
 
 export const settingsKeys: readonly string[] = SETTINGS_KEYS;
 

@@ -41,7 +41,7 @@ const TEAM_SLUG = /^[a-z0-9_](?:[a-z0-9_-]{0,99})$/;
 const REPO_NAME = /^[A-Za-z0-9._-]{1,100}$/;
 
 /** A bounded, escaped rendering of untrusted input for messages. */
-export function quote(input: string): string {
+function quote(input: string): string {
   const s = input.length > 80 ? `${input.slice(0, 80)}…` : input;
   return JSON.stringify(s);
 }

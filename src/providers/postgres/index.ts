@@ -12,8 +12,8 @@
 import { ProviderError, type ProviderFactory, type ProviderOptions } from "../types.js";
 import { PostgresProvider, timeoutsWithin } from "./provider.js";
 
-export { DEFAULT_TIMEOUTS, PostgresProvider, timeoutsWithin } from "./provider.js";
-export type { PostgresProviderConfig, PostgresTimeouts } from "./provider.js";
+export { PostgresProvider, timeoutsWithin } from "./provider.js";
+export type { PostgresTimeouts } from "./provider.js";
 
 const SETTINGS = ["url_env", "terminate_sessions", "pool_size"] as const;
 

@@ -51,7 +51,7 @@ export interface PostgresTimeouts {
   keepAliveMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: PostgresTimeouts = {
+const DEFAULT_TIMEOUTS: PostgresTimeouts = {
   connectMs: 10_000,
   queryMs: 15_000,
   statementMs: 10_000,
@@ -142,7 +142,7 @@ export class PostgresProvider implements Provider {
     await this.transaction(`revoke ${g.id}`, async (q) => {
       if (!(await exists(q, role))) return; // already gone: nothing to do
       // Revoke from whoever holds it (the principal may have been renamed in `identities` since).
-      for (const { rolname } of (await q(sql.membersOf, [role])).rows) await q(sql.revokeRole(role, rolname));
+      for (const { rolname } of (await q(sql.membersOf, [role])).rows as { rolname: string }[]) await q(sql.revokeRole(role, rolname));
       if (await isMember(q, g.target, role)) await q(sql.revokeRole(g.target, role));
       // The access is gone with the memberships. If someone granted the role privileges by hand,
       // DROP ROLE fails (2BP01); keep the revoke rather than roll it back, and leave the empty role
@@ -385,7 +385,7 @@ async function isMember(q: Query, group: string, member: string): Promise<boolea
 }
 
 async function hasRole(q: Query, member: string, group: string): Promise<boolean | null> {
-  return (await q(sql.hasRole, [member, group])).rows[0]?.member ?? null;
+  return ((await q(sql.hasRole, [member, group])).rows as { member: boolean }[])[0]?.member ?? null;
 }
 
 function diag(rule: string, message: string): Diagnostic {

@@ -17,7 +17,7 @@ export const ROLE_PREFIX = "timebox_";
  * path?" race-free between concurrent grants and revokes, even from several app instances.
  * The key is arbitrary: the bytes of "TIMB".
  */
-export const LOCK_KEY = 0x54494d42;
+const LOCK_KEY = 0x54494d42;
 
 export const lock = `SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
 

@@ -16,7 +16,7 @@ export interface DeliveryResult {
   error?: unknown;
 }
 
-export function sign(secret: string, body: string): string {
+function sign(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { FakeClock, type Clock } from "../clock.js";
 import { deliverOne, type DeliveryResult, type WebhookReceiver } from "./deliver.js";
-import { ObjectStore, type FileMode } from "./git.js";
+import { ObjectStore } from "./git.js";
 import { RepoHandle, type ActionResult, type Files } from "./repo-handle.js";
 import { buildRouter } from "./routes/index.js";
 import { EmulatorServer } from "./server.js";
@@ -345,4 +345,3 @@ export class GitHubEmulator {
   }
 }
 
-export type { FileMode };

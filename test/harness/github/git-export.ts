@@ -13,7 +13,7 @@ import { deflateSync } from "node:zlib";
 import { commitText, type ObjectStore } from "./git.js";
 
 /** git, ignoring the user's and the system's configuration (hooks, signing, templates). */
-export function git(args: string[], cwd?: string): string {
+function git(args: string[], cwd?: string): string {
   return execFileSync("git", args, {
     cwd,
     encoding: "utf8",

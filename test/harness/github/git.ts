@@ -13,8 +13,8 @@ export function webFlowCommit(c: Omit<CommitObject, "sha" | "gpgsig" | "signedBy
 }
 
 export type FileMode = "100644" | "100755" | "120000" | "160000";
-export type EntryMode = FileMode | "040000";
-export type EntryType = "blob" | "tree" | "commit";
+type EntryMode = FileMode | "040000";
+type EntryType = "blob" | "tree" | "commit";
 
 export interface TreeEntry {
   path: string; // name within its tree
@@ -31,7 +31,7 @@ export interface FlatEntry {
 }
 export type FlatTree = Map<string, FlatEntry>;
 
-export interface GitIdentity {
+interface GitIdentity {
   name: string;
   email: string;
   date: string; // ISO
@@ -78,8 +78,6 @@ export interface DiffEntry {
 
 const hash = (type: string, body: Buffer): string =>
   createHash("sha1").update(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body])).digest("hex");
-
-const typeOfMode = (mode: EntryMode): EntryType => (mode === "040000" ? "tree" : mode === "160000" ? "commit" : "blob");
 
 export class ObjectStore {
   readonly blobs = new Map<string, Buffer>();
@@ -302,5 +300,3 @@ export class ObjectStore {
     return { filename, status, sha: e.sha, additions, deletions, changes: additions + deletions, mode: e.mode, previousMode: old?.mode };
   }
 }
-
-export const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";

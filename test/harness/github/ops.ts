@@ -28,7 +28,7 @@ export function updateRef(
   if (branch) r.pushedAt = st.now();
 }
 
-export function nextNumber(r: Repo): number {
+function nextNumber(r: Repo): number {
   return r.nextNumber++;
 }
 
@@ -126,7 +126,7 @@ export function syncPull(st: State, r: Repo, p: PullRequest, pusher: string): vo
 }
 
 /** Three-way merge of trees at the flat-path level; undefined on conflict. */
-export function threeWay(r: Repo, ours: string, theirs: string): FlatTree | undefined {
+function threeWay(r: Repo, ours: string, theirs: string): FlatTree | undefined {
   const g = r.git;
   const mb = g.mergeBase(ours, theirs);
   const base = mb ? g.flatten(g.commits.get(mb)!.tree) : new Map();

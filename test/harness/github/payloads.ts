@@ -22,7 +22,7 @@ function examples() {
 }
 
 /** A deep copy of a real example payload for an event (and action), preferring one that has an installation. */
-export function example(name: string, action?: string): Example {
+function example(name: string, action?: string): Example {
   const all = examples().find((e) => e.name === name)?.examples ?? [];
   const fit = all.filter((e) => action === undefined || e.action === action);
   const pick = fit.find((e) => e.installation) ?? fit[0] ?? all[0];

@@ -140,7 +140,7 @@ export function repo(st: State, r: Repo): Json {
   };
 }
 
-export function gitIdentity(i: { name: string; email: string; date: string }): Json {
+function gitIdentity(i: { name: string; email: string; date: string }): Json {
   return { name: i.name, email: i.email, date: i.date };
 }
 
@@ -291,7 +291,7 @@ export function issue(st: State, r: Repo, i: Issue): Json {
   return out;
 }
 
-export function authorAssociation(r: Repo, login: string): string {
+function authorAssociation(r: Repo, login: string): string {
   if (login.toLowerCase() === r.owner.toLowerCase()) return "OWNER";
   if (r.collaborators.has(login.toLowerCase())) return "COLLABORATOR";
   return "CONTRIBUTOR";

@@ -5,7 +5,7 @@ import { resolveCommit } from "./resolve.js";
 import type { CommitObject, FileMode } from "./git.js";
 import type { CheckRun, ForeignApp, Issue, IssueComment, PullRequest, Repo, RepoRole, Review, State } from "./state.js";
 
-export type FileSpec = string | { content: string; mode?: FileMode } | { sha: string; mode: "160000" };
+type FileSpec = string | { content: string; mode?: FileMode } | { sha: string; mode: "160000" };
 export type Files = Record<string, FileSpec>;
 
 /** The webhook events an action produced, plus handy ids. */

@@ -7,11 +7,11 @@ import type { State, TokenInfo } from "./state.js";
 const DOCS = "https://docs.github.com/rest";
 
 /** Routes that take the app's JWT (everything else needs an installation or provider token). */
-export const isAppRoute = (template: string): boolean =>
+const isAppRoute = (template: string): boolean =>
   template.startsWith("/app") || /^\/(repos\/\{owner\}\/\{repo\}|orgs\/\{org\}|users\/\{username\})\/installation$/.test(template);
 
 /** GitHub's usual message for an error status (fault injection). */
-export function defaultMessage(status: number): string {
+function defaultMessage(status: number): string {
   const known: Record<number, string> = {
     403: "Forbidden",
     404: "Not Found",
@@ -24,7 +24,7 @@ export function defaultMessage(status: number): string {
   return known[status] ?? "Error";
 }
 
-export function tokenFor(st: State, authorization: string | undefined): TokenInfo {
+function tokenFor(st: State, authorization: string | undefined): TokenInfo {
   if (!authorization) return { kind: "none", actor: "" };
   const m = /^(?:token|bearer)\s+(.+)$/i.exec(authorization.trim());
   const tok = m?.[1] ?? "";
@@ -96,7 +96,7 @@ export class EmulatorServer {
       reply = m.route.handler(ctx);
     } catch (e) {
       if (e instanceof HttpError) reply = { status: e.status, body: { message: e.message, documentation_url: DOCS, ...e.extra, status: String(e.status) } };
-      else reply = { status: 500, body: { message: `emulator error: ${(e as Error).stack ?? e}` } };
+      else reply = { status: 500, body: { message: `emulator error: ${(e as Error).stack ?? String(e)}` } };
     }
     const status = reply.status ?? 200;
     this.st.requests.push({

@@ -128,7 +128,7 @@ export interface CheckRun {
   foreignApp?: ForeignApp;
 }
 
-export interface BranchProtection {
+interface BranchProtection {
   /** Let the installation (app) token update the ref anyway (GitHub's "allow specified actors to bypass"). */
   allowApp?: boolean;
   /** Status code GitHub answers with (422 for ref updates is the usual; 403 when the app lacks bypass). */
@@ -215,7 +215,7 @@ export interface RequestInfo {
 }
 
 /** What a hook answers instead of the route: an error status and GitHub's message. */
-export interface InjectedReply {
+interface InjectedReply {
   status: number;
   message?: string;
 }

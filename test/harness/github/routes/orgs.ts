@@ -19,7 +19,7 @@ function teamOf(ctx: Ctx): Team {
 }
 
 /** Effective role: owner is admin; collaborators their role; others read on public repos, none on private. */
-export function roleIn(ctx: { st: Ctx["st"] }, r: Repo, login: string): RepoRole | "none" {
+function roleIn(ctx: { st: Ctx["st"] }, r: Repo, login: string): RepoRole | "none" {
   if (login.toLowerCase() === r.owner.toLowerCase()) return "admin";
   return r.collaborators.get(login.toLowerCase()) ?? (r.private ? "none" : "read");
 }
