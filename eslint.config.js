@@ -9,12 +9,6 @@ export default tseslint.config(
   {
     ignores: ["lib/", "build/", "coverage/", "node_modules/", "bench/results/", "scratch/", "test/scratch/", "test/fixtures/"],
   },
-  {
-    // TODO(lead): remove this entry once the lifecycle/plan refactor lands, and fix what eslint then
-    // reports there (listed in the tooling note): these files were being rewritten while the linter
-    // was introduced, so they were left untouched.
-    ignores: ["src/lifecycle/reconciler.ts", "src/lifecycle/actions.ts", "src/lifecycle/breakglass.ts", "src/lifecycle/origin.ts", "src/lifecycle/ledger.ts", "src/plan/**"],
-  },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {

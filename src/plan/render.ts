@@ -12,6 +12,7 @@ export function renderPlan(plan: Plan, format: PlanFormat): string {
 }
 
 /** Control characters, bidirectional overrides and zero-width characters: never printed raw. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
 
 /** A value as one printable table cell, clipped. */
