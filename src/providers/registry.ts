@@ -6,8 +6,9 @@
 import { githubProviderFactory } from "./github/index.js";
 import { postgresProviderFactory } from "./postgres/index.js";
 import type { ProviderFactory } from "./types.js";
+import { webhookProviderFactory } from "./webhook/index.js";
 
-const factories: readonly ProviderFactory[] = [githubProviderFactory, postgresProviderFactory];
+const factories: readonly ProviderFactory[] = [githubProviderFactory, postgresProviderFactory, webhookProviderFactory];
 
 export const providerRegistry: ReadonlyMap<string, ProviderFactory> = new Map(factories.map((f) => [f.id, f]));
 
