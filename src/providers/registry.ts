@@ -4,11 +4,12 @@
  * a test checks that the folders and this list agree.
  */
 import { githubProviderFactory } from "./github/index.js";
+import { ldapProviderFactory } from "./ldap/index.js";
 import { postgresProviderFactory } from "./postgres/index.js";
 import type { ProviderFactory } from "./types.js";
 import { webhookProviderFactory } from "./webhook/index.js";
 
-const factories: readonly ProviderFactory[] = [githubProviderFactory, postgresProviderFactory, webhookProviderFactory];
+const factories: readonly ProviderFactory[] = [githubProviderFactory, ldapProviderFactory, postgresProviderFactory, webhookProviderFactory];
 
 export const providerRegistry: ReadonlyMap<string, ProviderFactory> = new Map(factories.map((f) => [f.id, f]));
 
