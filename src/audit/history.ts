@@ -1,6 +1,6 @@
-import { parseDuration } from "../grants/duration.js";
+import { parseDuration } from "../duration.js";
 import { parseYaml } from "../yaml/parse.js";
-import type { CommitNote, MainlineCommit, PathChange } from "./git.js";
+import type { CommitNote, MainlineCommit, PathChange } from "../git/repository.js";
 import { isoSecond } from "../util/clock.js";
 import { grantPaths, grantRecord, isOutcomeRecord, outcomeRecord, trailerMap, type GrantRecord, type OutcomeRecord } from "./records.js";
 import { groupBy } from "./group.js";

@@ -1,5 +1,5 @@
 import { parseYaml } from "../yaml/parse.js";
-import { countMainline, git, GitError, notesMergedBy, readBlobs, readMainline, type MainlineCommit } from "./git.js";
+import { countMainline, git, GitError, notesMergedBy, readBlobs, readMainline, type MainlineCommit } from "../git/repository.js";
 import { buildHistory, grantChanges, type LookAlike } from "./history.js";
 import { grantPaths, trailerMap } from "./records.js";
 import { DEFAULT_APP_LOGIN, judgeCommits, readTrustedKeys, type CommitVerdict } from "./trust.js";

@@ -6,7 +6,7 @@
  * e-mail to the bot's; nobody but GitHub can sign with web-flow's key.
  */
 import { createMessage, readKey, readSignature, verify, type Key } from "openpgp";
-import { git } from "./git.js";
+import { git } from "../git/repository.js";
 
 export const DEFAULT_APP_LOGIN = "timebox[bot]";
 

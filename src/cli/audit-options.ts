@@ -1,5 +1,5 @@
 import { IANAZone } from "luxon";
-import { parseDuration } from "../grants/duration.js";
+import { parseDuration } from "../duration.js";
 import { DEFAULT_FINDING_OPTIONS, type FindingOptions, type WorkingHours } from "../audit/findings/index.js";
 
 /** The thresholds of the findings, as typed on the command line (all optional). */

@@ -3,7 +3,7 @@ import { allows, teamsToCheck, sameLogin, type MembershipLookup } from "../polic
 import { maxExtensions, type Policy, type RoleSpec } from "../policy/types.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
 import { checkSchema } from "../yaml/schema.js";
-import { formatDuration, parseDuration } from "./duration.js";
+import { formatDuration, parseDuration } from "../duration.js";
 import { classifyGrantsPathEntry, isGrantFilePath } from "./files.js";
 import type { Grant, GrantFile } from "./types.js";
 

@@ -1,7 +1,7 @@
 import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
-import { tick } from "../lifecycle/messages.js";
-import { parseOutcomeCommand } from "../lifecycle/outcome.js";
+import { tick } from "../records/comments.js";
+import { parseOutcomeCommand } from "../commands/outcome.js";
 import type { AppDeps } from "./deps.js";
 
 

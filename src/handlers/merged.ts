@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { pushLogOf } from "../review/pushes.js";
+import { pushLogOf } from "../pull-request/pushes.js";
 import type { AppDeps } from "./deps.js";
 import { reconcileFor } from "./reconcile.js";
 

@@ -1,10 +1,10 @@
 import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { extensionsAt } from "../lifecycle/origin.js";
-import { BREAKGLASS_LABEL } from "../lifecycle/breakglass-records.js";
+import { BREAKGLASS_LABEL } from "../records/breakglass.js";
 import { startsBreakglass } from "../lifecycle/decide.js";
-import { reviewPullRequest, type ReviewOptions } from "../review/run.js";
-import { pushLogOf } from "../review/pushes.js";
+import { reviewPullRequest, type ReviewOptions } from "../pull-request/run.js";
+import { pushLogOf } from "../pull-request/pushes.js";
 import type { AppDeps } from "./deps.js";
 import { reconcileFor } from "./reconcile.js";
 

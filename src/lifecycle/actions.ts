@@ -4,7 +4,7 @@ import type { Policy } from "../policy/types.js";
 import { ProviderError, type ActiveGrant, type ManagedGrant, type Provider } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
 import { shortIdOf, toActiveGrant } from "./active-grant.js";
-import { ApplyRecord } from "./apply-record.js";
+import { ApplyRecord } from "../records/apply-record.js";
 import {
   appliedComment,
   appliedMarker,
@@ -18,8 +18,8 @@ import {
   stuckMarker,
   unapprovedIssue,
   type RevokeReason,
-} from "./messages.js";
-import type { Ledger } from "./ledger.js";
+} from "../records/comments.js";
+import type { Ledger } from "../records/ledger.js";
 import type { ProviderPool } from "./provider-pool.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 

@@ -1,10 +1,10 @@
 import type { LabelledPull, LifecycleGateway } from "../github/lifecycle-gateway.js";
-import { parseDuration } from "../grants/duration.js";
+import { parseDuration } from "../duration.js";
 import type { GrantVerdict } from "../grants/check.js";
 import { policyNaming, type Policy } from "../policy/types.js";
 import { ProviderError, type ActiveGrant } from "../providers/types.js";
-import { judgePullRequest } from "../review/run.js";
-import type { ReviewDecision } from "../review/decide.js";
+import { judgePullRequest } from "../pull-request/run.js";
+import type { ReviewDecision } from "../pull-request/decide.js";
 import { isoSecond as iso } from "../util/clock.js";
 import { shortIdOf, toActiveGrant } from "./active-grant.js";
 import { safeError, type ActionDeps, type GrantActions } from "./actions.js";
@@ -23,8 +23,8 @@ import {
   unreviewedMarker,
   type BreakglassRecord,
   type ReviewedRecord,
-} from "./breakglass-records.js";
-import { applyFailedComment, failedMarker, recordTrailers, removalCommitMessage, revokedMarker, type RevokeReason } from "./messages.js";
+} from "../records/breakglass.js";
+import { applyFailedComment, failedMarker, recordTrailers, removalCommitMessage, revokedMarker, type RevokeReason } from "../records/comments.js";
 import { breakglassToStart, decideBreakglass, type ReviewStep } from "./decide.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 

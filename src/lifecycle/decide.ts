@@ -5,9 +5,9 @@
  * out; `timebox plan` renders them. One copy of the rules, so the dry run is the real run.
  */
 import type { GrantVerdict } from "../grants/check.js";
-import type { ReviewDecision } from "../review/decide.js";
+import type { ReviewDecision } from "../pull-request/decide.js";
 import { expiresAt } from "./active-grant.js";
-import { reminderLeadMs, type RevokeReason } from "./messages.js";
+import { reminderLeadMs, type RevokeReason } from "../records/comments.js";
 import { isApproved, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 /** What Timebox applied and has not revoked, as far as the decision needs it (a ledger entry). */
@@ -34,7 +34,7 @@ export interface LifecycleFacts<A extends AppliedGrant = AppliedGrant> {
   attempted?: ReadonlySet<string>;
 }
 
-export type RevokeAction<A extends AppliedGrant = AppliedGrant> =
+type RevokeAction<A extends AppliedGrant = AppliedGrant> =
   | { kind: "revoke-tracked"; grant: ApprovedGrant; reason: RevokeReason; expiry: Date }
   | { kind: "revoke-applied"; entry: A; reason: RevokeReason };
 

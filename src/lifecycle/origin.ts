@@ -1,11 +1,11 @@
 import type { LifecycleGateway, MergedPull } from "../github/lifecycle-gateway.js";
 import { POLICY_PATH } from "../policy/types.js";
-import { headPusher, lookUpMemberships } from "../review/context.js";
-import { decide, membershipNeeds } from "../review/decide.js";
-import type { PullRequestSnapshot } from "../review/gather.js";
-import { VALIDATE_CHECK } from "../review/render.js";
+import { headPusher, lookUpMemberships } from "../pull-request/context.js";
+import { decide, membershipNeeds } from "../pull-request/decide.js";
+import type { PullRequestSnapshot } from "../pull-request/gather.js";
+import { VALIDATE_CHECK } from "../pull-request/render.js";
 import type { Review } from "../github/types.js";
-import { approvedAt, recordsOf } from "./breakglass-records.js";
+import { approvedAt, recordsOf } from "../records/breakglass.js";
 import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
 
 /** The origin of another version of a grant file (`path` with blob `blobSha`, as of commit `ref`): cached by the caller. */

@@ -6,14 +6,14 @@ import { breakglassWindowMs, historyWindowMs } from "../policy/windows.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt, toActiveGrant } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
-import { ApplyRecord } from "./apply-record.js";
-import { recordsOf } from "./breakglass-records.js";
-import { activeGrantOf, entryOf, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry } from "./ledger.js";
+import { ApplyRecord } from "../records/apply-record.js";
+import { recordsOf } from "../records/breakglass.js";
+import { activeGrantOf, entryOf, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry } from "../records/ledger.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import { StalePass } from "./stale.js";
 import { decide, expiredFromApplied } from "./decide.js";
-import type { RevokeReason } from "./messages.js";
+import type { RevokeReason } from "../records/comments.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 const PULL_LINK_GRACE_MS = 2 * 60_000;

@@ -8,8 +8,8 @@ import type { Clock } from "../util/clock.js";
 import type { KeyedQueue } from "../util/keyed-queue.js";
 import type { Logger } from "./actions.js";
 import { allows, teamsToCheck } from "../policy/principals.js";
-import { lookUpMemberships } from "../review/context.js";
-import { Commands, type OutcomeResult, type RevokeCommandResult } from "./commands.js";
+import { lookUpMemberships } from "../pull-request/context.js";
+import { Commands, type OutcomeResult, type RevokeCommandResult } from "../commands/commands.js";
 import type { Reconciler, ReconcileReport } from "./reconciler.js";
 import type { TargetCheck } from "./target-check.js";
 

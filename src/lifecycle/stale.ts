@@ -1,12 +1,12 @@
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
-import { formatDuration, parseDuration } from "../grants/duration.js";
+import { formatDuration, parseDuration } from "../duration.js";
 import type { Policy } from "../policy/types.js";
-import { judgePullRequest } from "../review/run.js";
+import { judgePullRequest } from "../pull-request/run.js";
 import { BoundedCache } from "../util/bounded-cache.js";
 import { isoSecond, type Clock } from "../util/clock.js";
 import type { Logger } from "./actions.js";
 import { decideStale, type StaleStep } from "./decide.js";
-import { tick } from "./messages.js";
+import { tick } from "../records/comments.js";
 
 export interface StaleDeps {
   clock: Clock;

@@ -13,7 +13,7 @@ export interface StoredFile {
 }
 
 /** The first-parent commit that brought a grant file's current content to the default branch. */
-export interface OriginCommit {
+interface OriginCommit {
   sha: string;
   /** Committer date: when the content reached the default branch (≈ the PR's merged_at). */
   committedAt: Date;

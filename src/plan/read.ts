@@ -3,15 +3,15 @@
  * branch's tip (`origin/HEAD`, else `HEAD`), its policy and grant files, how each file's content
  * reached the branch, recent removals, and what the checkout would change. Changes nothing.
  */
-import { git, GitError, readBlobs, readMainline, readNotes, type CommitNote, type MainlineCommit } from "../audit/git.js";
+import { git, GitError, readBlobs, readMainline, readNotes, type CommitNote, type MainlineCommit } from "../git/repository.js";
 import { grantChanges, pullRequestOf } from "../audit/history.js";
 import { POLICY_PATH } from "../policy/types.js";
 import { MAX_YAML_BYTES } from "../yaml/parse.js";
-import { readCheckoutChanges } from "./checkout.js";
+import { readCheckoutChanges } from "../git/checkout.js";
 import { historyWindowMs } from "../policy/windows.js";
 import { DEFAULT_HISTORY_MARGIN_MS } from "./decide.js";
 import type { BranchGrant, PlanFacts, RecentRemoval, StoredFile } from "./facts.js";
-import { commitOf, lsTree, objectInfo, type TreeEntry } from "./git-objects.js";
+import { commitOf, lsTree, objectInfo, type TreeEntry } from "../git/objects.js";
 import { checkStoredPolicy } from "./judge.js";
 import { isGrantFilePath } from "../grants/files.js";
 

@@ -1,7 +1,7 @@
 /** The plan as text (a table per section, for a terminal) or JSON (for machines). */
 import Table from "cli-table3";
 import { formatDiagnostic } from "../diagnostics.js";
-import { formatDuration } from "../grants/duration.js";
+import { formatDuration } from "../duration.js";
 import type { Plan } from "./types.js";
 
 export type PlanFormat = "table" | "json";

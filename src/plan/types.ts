@@ -69,7 +69,7 @@ export interface InvalidEntry {
   diagnostics: PlanDiagnostic[];
 }
 
-export type PendingChange = "new request" | "extension" | "replacement" | "removal" | "policy change";
+type PendingChange = "new request" | "extension" | "replacement" | "removal" | "policy change";
 
 /** What the checkout would change on the default branch, and what would happen on merge. */
 export interface PendingEntry {

@@ -1,5 +1,5 @@
 import { code, isError, type Diagnostic } from "../diagnostics.js";
-import { parseDuration } from "../grants/duration.js";
+import { parseDuration } from "../duration.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
 import { checkSchema } from "../yaml/schema.js";
 import type { Policy, RoleSpec } from "./types.js";

@@ -1,4 +1,4 @@
-import { parseDuration } from "../grants/duration.js";
+import { parseDuration } from "../duration.js";
 import type { Policy, RoleSpec } from "./types.js";
 
 /** The longest of `measure` over every role of the policy, in ms (0 without a policy). */

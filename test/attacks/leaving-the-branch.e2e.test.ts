@@ -47,6 +47,9 @@ test("stopped for 30 days across a removal: the restarted app revokes what shoul
   gh.merge(pr.number!, { by: "dev1", method: "merge" });
   clock.advance(30 * DAY);
   expect(await env().hasAccess()).toBe(true);
+  // The stopped app holds no database connection (PGlite admits one client at a time).
+  await env().pool.close();
+  await env().pg.idle();
   const restarted = await startAccessRepo({ gh, clock, policy: gh.fileAt("main", ".github/timebox.yml"), env: env().providerEnv, repo: fullName.split("/")[1] });
   try {
     await reconcile(restarted);
@@ -124,10 +127,17 @@ test("a removal squash-merged revokes it", async () => {
 test("a second replica learns what the first applied from the ledger: a removal merged while the first is down is revoked and told on its PR", async () => {
   const { gh, fullName } = env();
   const second = await startAccessRepo({ gh, clock: env().clock, policy: gh.fileAt("main", ".github/timebox.yml"), env: env().providerEnv, repo: fullName.split("/")[1] });
+  // One replica at a time holds database connections (PGlite admits one client at a time).
+  const handOver = async (from: { pool: { close(): Promise<void> } }) => {
+    await from.pool.close();
+    await env().pg.idle();
+  };
   try {
     await reconcile(second);
+    await handOver(second);
     const n = await grantActive();
     // The first replica dies; the removal merges; the second reconciles.
+    await handOver(env());
     const pr = gh.openPullRequest({ author: "dev1", deletes: [PATH], title: "Remove my grant" });
     gh.merge(pr.number!, { by: "dev1" });
     await reconcile(second);

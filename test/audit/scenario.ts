@@ -1,5 +1,5 @@
 /** One access repository whose history tells every story the first audit slice knows. */
-import { removalCommitMessage } from "../../src/lifecycle/messages.js";
+import { removalCommitMessage } from "../../src/records/comments.js";
 import type { ApprovedGrant } from "../../src/lifecycle/types.js";
 import type { ActiveGrant } from "../../src/providers/types.js";
 import { POLICY_TEXT } from "../grants/helpers.js";

@@ -1,6 +1,6 @@
 /** Every story the audit tells, from one generated history, with exact rows. */
 import { auditRepository, type AuditRow } from "../../src/audit/index.js";
-import { recordTrailers } from "../../src/lifecycle/messages.js";
+import { recordTrailers } from "../../src/records/comments.js";
 import type { ApprovedGrant } from "../../src/lifecycle/types.js";
 import type { ActiveGrant } from "../../src/providers/types.js";
 import { cli } from "../cli/repo.js";

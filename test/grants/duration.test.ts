@@ -1,5 +1,5 @@
 /** Grant and policy durations: ISO 8601 and shorthand, bounded, never calendar units. */
-import { MAX_DURATION_MS, formatDuration, parseDuration } from "../../src/grants/duration.js";
+import { MAX_DURATION_MS, formatDuration, parseDuration } from "../../src/duration.js";
 
 const S = 1000;
 const M = 60 * S;

@@ -4,8 +4,8 @@
  * malformed JSON always was, and never reaches a provider as prior access or a grant to revoke.
  */
 import { describe, expect, it } from "@jest/globals";
-import { parseApplyRecord } from "../../src/lifecycle/apply-record.js";
-import { recordMarker, recordsOf, reviewedMarker, reviewedOf, type BreakglassRecord } from "../../src/lifecycle/breakglass-records.js";
+import { parseApplyRecord } from "../../src/records/apply-record.js";
+import { recordMarker, recordsOf, reviewedMarker, reviewedOf, type BreakglassRecord } from "../../src/records/breakglass.js";
 
 const HUGE = "x".repeat(100_000);
 const PREFIX = "Timebox's apply record (machine-readable):\n";

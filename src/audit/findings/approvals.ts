@@ -1,4 +1,4 @@
-import { formatDuration } from "../../grants/duration.js";
+import { formatDuration } from "../../duration.js";
 import { groupBy } from "../group.js";
 import type { AuditRow } from "../types.js";
 import { access, who } from "./stories.js";

@@ -1,5 +1,5 @@
 import { DateTime } from "luxon";
-import { formatDuration } from "../../grants/duration.js";
+import { formatDuration } from "../../duration.js";
 import { access, gaveAccess, pr, who, window } from "./stories.js";
 import type { Finding, FindingContext, FindingItem, WorkingHours } from "./types.js";
 

@@ -1,4 +1,4 @@
-import { formatDuration } from "../../grants/duration.js";
+import { formatDuration } from "../../duration.js";
 import { access, gaveAccess, who } from "./stories.js";
 import type { Finding, FindingContext, FindingItem } from "./types.js";
 

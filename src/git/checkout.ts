@@ -5,12 +5,12 @@
  */
 import { lstat, open } from "node:fs/promises";
 import { join } from "node:path";
-import { git, readBlobs } from "../audit/git.js";
+import { git, readBlobs } from "./repository.js";
 import { isJudgedGrantsPathEntry } from "../grants/files.js";
 import { POLICY_PATH } from "../policy/types.js";
 import { MAX_YAML_BYTES } from "../yaml/parse.js";
-import type { ProposedChange, StoredFile } from "./facts.js";
-import { commitOf, hashFiles, lsTree, mergeBase, type TreeEntry } from "./git-objects.js";
+import type { ProposedChange, StoredFile } from "../plan/facts.js";
+import { commitOf, hashFiles, lsTree, mergeBase, type TreeEntry } from "./objects.js";
 
 /** A file of the checkout: its kind and blob id (a link or submodule has none), and how to read it. */
 interface CheckoutFile {

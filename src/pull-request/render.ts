@@ -1,6 +1,6 @@
 import { approvalConclusion, approvalTitle, renderApprovalSummary } from "../approvals/index.js";
 import { isError, type Diagnostic } from "../diagnostics.js";
-import { formatDuration } from "../grants/duration.js";
+import { formatDuration } from "../duration.js";
 import type { GrantVerdict } from "../grants/check.js";
 import { printablePath } from "../grants/files.js";
 import type { CheckAnnotation, CheckRunSpec } from "../github/types.js";

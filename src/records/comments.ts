@@ -1,7 +1,7 @@
 import type { ActiveGrant } from "../providers/types.js";
-import { formatDuration } from "../grants/duration.js";
+import { formatDuration } from "../duration.js";
 import { isoSecond } from "../util/clock.js";
-import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
+import { versionKey, type ApprovedGrant, type TrackedGrant } from "../lifecycle/types.js";
 
 export type RevokeReason = "expired" | "removed" | `revoked-by:${string}` | "drift" | "pr-closed";
 

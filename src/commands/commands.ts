@@ -2,12 +2,12 @@ import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import type { Policy } from "../policy/types.js";
 import type { ActiveGrant } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
-import { expiresAt } from "./active-grant.js";
-import type { Logger } from "./actions.js";
-import { outcomeCommitMessage } from "./messages.js";
+import { expiresAt } from "../lifecycle/active-grant.js";
+import type { Logger } from "../lifecycle/actions.js";
+import { outcomeCommitMessage } from "../records/comments.js";
 import { endedGrants } from "./outcome.js";
-import type { Reconciler } from "./reconciler.js";
-import { isApproved, type ApprovedGrant } from "./types.js";
+import type { Reconciler } from "../lifecycle/reconciler.js";
+import { isApproved, type ApprovedGrant } from "../lifecycle/types.js";
 
 /** What `/timebox outcome` did on one PR (a recorded path without a commit: branch rules refused it). */
 export type OutcomeResult =

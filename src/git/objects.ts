@@ -1,6 +1,6 @@
 /** Small read-only Git queries the plan needs beyond the audit's history reader. */
 import type { EntryKind } from "../grants/check.js";
-import { git } from "../audit/git.js";
+import { git } from "./repository.js";
 
 /** One entry of a tree, as `git ls-tree -r -l` lists it. */
 export interface TreeEntry {
@@ -13,7 +13,7 @@ export interface TreeEntry {
   size: number;
 }
 
-export const kindOfMode = (mode: string): EntryKind => (mode === "120000" ? "symlink" : mode === "160000" ? "submodule" : "file");
+const kindOfMode = (mode: string): EntryKind => (mode === "120000" ? "symlink" : mode === "160000" ? "submodule" : "file");
 
 /** Every file under `paths` in `treeish`, recursively, with modes and sizes (no renames, no quoting). */
 export async function lsTree(repo: string, treeish: string, paths: readonly string[]): Promise<TreeEntry[]> {

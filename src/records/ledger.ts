@@ -15,9 +15,9 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import { Ajv } from "ajv";
-import type { ApprovedGrant, BreakglassFacts, Extension } from "./types.js";
-import { expiresAt, shortIdOf } from "./active-grant.js";
-import { formatDuration } from "../grants/duration.js";
+import type { ApprovedGrant, BreakglassFacts, Extension } from "../lifecycle/types.js";
+import { expiresAt, shortIdOf } from "../lifecycle/active-grant.js";
+import { formatDuration } from "../duration.js";
 import { policyNaming } from "../policy/types.js";
 import type { ActiveGrant } from "../providers/types.js";
 

@@ -1,4 +1,4 @@
-import type { RevokeReason } from "./messages.js";
+import type { RevokeReason } from "../records/comments.js";
 
 /** A grant of a PR that Timebox revoked, as its revoke comment's marker says. */
 export interface EndedGrant {

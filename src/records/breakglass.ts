@@ -4,11 +4,11 @@
  * story. They live in hidden markers of Timebox's own comments, so a stateless app finds them again.
  */
 import { Ajv } from "ajv";
-import { formatDuration } from "../grants/duration.js";
+import { formatDuration } from "../duration.js";
 import type { ActiveGrant } from "../providers/types.js";
 import { isoSecond as iso } from "../util/clock.js";
 import { markersIn, type OwnComment } from "../github/lifecycle-gateway.js";
-import { prose, tick } from "./messages.js";
+import { prose, tick } from "./comments.js";
 
 export const BREAKGLASS_LABEL = "timebox:breakglass";
 export const UNREVIEWED_LABEL = "timebox:breakglass-unreviewed";
