@@ -7,7 +7,8 @@
  * and for the policy change whether it is approved — and say exactly why not.
  */
 import { POLICY_PATH, type PrincipalRef } from "../policy/types.js";
-import { eligibility, normaliseRef, splitRefs } from "./membership.js";
+import { normaliseRef, splitRefs } from "../policy/principals.js";
+import { eligibility } from "./membership.js";
 import {
   deletedAccountReviews,
   eligibilityMatters,

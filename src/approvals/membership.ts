@@ -1,29 +1,10 @@
 /**
  * Who is eligible for a requirement, and which team memberships the handler must pre-fetch.
  */
+import { splitRefs } from "../policy/principals.js";
 import type { PrincipalRef } from "../policy/types.js";
 import { eligibilityMatters, lower, reviewers } from "./reviews.js";
 import type { ApprovalInput, IsMember, MembershipQuery } from "./types.js";
-
-/** A principal reference is a team when it starts with `@` (`@org/team`). */
-const isTeamRef = (ref: PrincipalRef): boolean => ref.trim().startsWith("@");
-
-/** Lower-case, trimmed reference (logins and team slugs compare case-insensitively). */
-export const normaliseRef = (ref: PrincipalRef): string => lower(ref.trim());
-
-/** The refs a requirement lists, split into logins and teams (both normalised, deduplicated). */
-export function splitRefs(refs: readonly PrincipalRef[]): { logins: Set<string>; teams: string[] } {
-  const logins = new Set<string>();
-  const teams: string[] = [];
-  for (const ref of refs) {
-    if (typeof ref !== "string" || ref.trim() === "") continue;
-    const n = normaliseRef(ref);
-    if (isTeamRef(n)) {
-      if (!teams.includes(n)) teams.push(n);
-    } else logins.add(n);
-  }
-  return { logins, teams };
-}
 
 export type Eligibility =
   | { eligible: true; via: string }
