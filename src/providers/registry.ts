@@ -5,11 +5,12 @@
  */
 import { githubProviderFactory } from "./github/index.js";
 import { ldapProviderFactory } from "./ldap/index.js";
+import { mysqlProviderFactory } from "./mysql/index.js";
 import { postgresProviderFactory } from "./postgres/index.js";
 import type { ProviderFactory } from "./types.js";
 import { webhookProviderFactory } from "./webhook/index.js";
 
-const factories: readonly ProviderFactory[] = [githubProviderFactory, ldapProviderFactory, postgresProviderFactory, webhookProviderFactory];
+const factories: readonly ProviderFactory[] = [githubProviderFactory, ldapProviderFactory, mysqlProviderFactory, postgresProviderFactory, webhookProviderFactory];
 
 export const providerRegistry: ReadonlyMap<string, ProviderFactory> = new Map(factories.map((f) => [f.id, f]));
 
