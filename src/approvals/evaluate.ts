@@ -6,6 +6,7 @@
  * reviews as REST lists them, and a synchronous team-membership lookup, decide for every grant
  * and for the policy change whether it is approved — and say exactly why not.
  */
+import { plural } from "../markdown.js";
 import { POLICY_PATH, type PrincipalRef } from "../policy/types.js";
 import { normaliseRef, splitRefs } from "../policy/principals.js";
 import { eligibility } from "./membership.js";
@@ -172,7 +173,7 @@ function evaluateRequirement(
     result.ignored.push({
       login: "ghost",
       kind: "deleted-account",
-      reason: `${deleted} review${deleted === 1 ? "" : "s"} by a deleted account; never counted`,
+      reason: `${plural(deleted, "review")} by a deleted account; never counted`,
     });
   }
 
@@ -192,7 +193,7 @@ function evaluateRequirement(
   const parts: string[] = [];
   if (result.missingCount > 0) {
     const n = result.missingCount;
-    const noun = `${n} more approval${n === 1 ? "" : "s"}`;
+    const noun = `${plural(n, "more approval")}`;
     if (result.missingFrom.length === 0) {
       parts.push(
         `needs ${noun}, but nobody else is eligible (${req.kind === "policy-change" ? "owners" : "approvers"}: ${

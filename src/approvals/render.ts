@@ -5,6 +5,7 @@
  * Markdown hygiene: text from the PR (grant paths) goes into code spans with table pipes escaped;
  * `@org/team` and `@login` are always wrapped in code spans so the summary never pings anyone.
  */
+import { plural } from "../markdown.js";
 import type { ApprovalConclusion, ApprovalResult, RequirementResult } from "./types.js";
 import { shortSha } from "./evaluate.js";
 
@@ -32,9 +33,9 @@ export function approvalTitle(result: ApprovalResult): string {
   if (result.nothingToApprove) return "Nothing to approve: no grant files and no policy change";
   const n = result.grants.length;
   const ok = result.grants.filter((g) => g.satisfied).length;
-  const grantsText = `${ok} of ${n} grant${n === 1 ? "" : "s"} approved`;
+  const grantsText = `${ok} of ${plural(n, "grant")} approved`;
   if (result.satisfied) {
-    const parts = [n > 0 ? `${n} grant${n === 1 ? "" : "s"}` : "", result.policyChange ? "the policy change" : ""];
+    const parts = [n > 0 ? `${plural(n, "grant")}` : "", result.policyChange ? "the policy change" : ""];
     return clip(`Approved: ${parts.filter(Boolean).join(" and ")}`, MAX_TITLE_CHARS);
   }
   const segs: string[] = [];
@@ -147,7 +148,7 @@ function finish(lines: string[], maxChars: number): string {
   const text = lines.join("\n");
   if (text.length <= maxChars) return text;
   const note = (n: number) =>
-    `\n\n> ⚠️ Summary truncated: ${n} more line${n === 1 ? "" : "s"} not shown (limit ${maxChars.toLocaleString("en-US")} characters).`;
+    `\n\n> ⚠️ Summary truncated: ${plural(n, "more line")} not shown (limit ${maxChars.toLocaleString("en-US")} characters).`;
   const budget = maxChars - note(lines.length).length;
   const kept: string[] = [];
   let used = 0;

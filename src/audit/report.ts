@@ -1,3 +1,4 @@
+import { plural } from "../markdown.js";
 import type { Finding } from "./findings/index.js";
 import { renderHtml, type HtmlContext } from "./html/page.js";
 import { AUDIT_COLUMNS, type AuditColumn, type AuditRow } from "./types.js";
@@ -48,7 +49,7 @@ function table(rows: readonly AuditRow[]): string {
   const widths = all[0].map((_, i) => all.reduce((w, line) => Math.max(w, [...line[i]].length), 0));
   const render = (line: string[]) => line.map((s, i) => (i === line.length - 1 ? s : s + " ".repeat(widths[i] - [...s].length))).join("  ").trimEnd();
   const out = [render(all[0]), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(render)];
-  out.push(`${rows.length} grant${rows.length === 1 ? "" : "s"}`);
+  out.push(`${plural(rows.length, "grant")}`);
   return `${out.join("\n")}\n`;
 }
 

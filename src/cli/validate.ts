@@ -1,3 +1,4 @@
+import { plural } from "../markdown.js";
 import { readFile } from "node:fs/promises";
 import { dirname, relative, resolve, sep } from "node:path";
 import { formatDiagnostic, type Diagnostic } from "../diagnostics.js";
@@ -59,7 +60,7 @@ export async function runValidate(files: string[], options: ValidateOptions, cwd
   const lines = [...policy.diagnostics, ...results.flatMap((r) => r.diagnostics)].map(formatDiagnostic);
   const invalid = results.filter((r) => !r.valid).length;
   lines.push(
-    `${results.length} grant file${results.length === 1 ? "" : "s"} checked: ${results.length - invalid} valid, ${invalid} invalid; policy ${policy.valid ? "valid" : "invalid"}`,
+    `${plural(results.length, "grant file")} checked: ${results.length - invalid} valid, ${invalid} invalid; policy ${policy.valid ? "valid" : "invalid"}`,
   );
   return { exitCode, stdout: `${lines.join("\n")}\n` };
 }

@@ -1,4 +1,5 @@
-import { code, isError, type Diagnostic } from "../diagnostics.js";
+import { isError, type Diagnostic } from "../diagnostics.js";
+import { code, plural } from "../markdown.js";
 import { allows, teamsToCheck, sameLogin, type MembershipLookup } from "../policy/principals.js";
 import { maxExtensions, type Policy, type RoleSpec } from "../policy/types.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
@@ -186,7 +187,7 @@ function checkExtension(
   }
   const cap = role ? maxExtensions(policy, role) : undefined;
   if (cap !== undefined && previous.extensions !== undefined && previous.extensions + 1 > cap) {
-    report("duration", "policy.max-extensions", `this grant was already extended ${previous.extensions} time${previous.extensions === 1 ? "" : "s"}; ${file.resource}/${file.role} allows at most ${cap}. Request a new grant instead`);
+    report("duration", "policy.max-extensions", `this grant was already extended ${plural(previous.extensions, "time")}; ${file.resource}/${file.role} allows at most ${cap}. Request a new grant instead`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import { LifecycleGateway } from "../github/lifecycle-gateway.js";
-import { tick } from "../records/comments.js";
+import { tick } from "../markdown.js";
 import { parseOutcomeCommand } from "../commands/outcome.js";
 import type { AppDeps } from "./deps.js";
 

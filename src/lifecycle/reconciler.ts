@@ -1,3 +1,4 @@
+import { plural } from "../markdown.js";
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { isGrantFilePath } from "../grants/files.js";
 import { checkPolicyFile } from "../policy/check.js";
@@ -236,7 +237,7 @@ export class Reconciler {
       tip,
       LEDGER_CHECK,
       ledger.serialise(),
-      `${n} grant${n === 1 ? "" : "s"} in effect`,
+      `${plural(n, "grant")} in effect`,
       "Timebox's ledger of the access it has applied and not yet revoked (machine-readable, written only by this app). A grant whose file leaves the default branch, in any way, is revoked from it.",
     );
     ledger.dirty = false;

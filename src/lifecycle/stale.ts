@@ -6,7 +6,7 @@ import { BoundedCache } from "../util/bounded-cache.js";
 import { isoSecond, type Clock } from "../util/clock.js";
 import type { Logger } from "./actions.js";
 import { decideStale, type StaleStep } from "./decide.js";
-import { tick } from "../records/comments.js";
+import { tick } from "../markdown.js";
 
 export interface StaleDeps {
   clock: Clock;

@@ -12,7 +12,7 @@
  * (with a comment) by the first check that finds none.
  */
 import type { Diagnostic } from "../diagnostics.js";
-import { code } from "../diagnostics.js";
+import { code, plural } from "../markdown.js";
 import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
@@ -195,7 +195,7 @@ const plain = (s: string) =>
 function issueTitle(problems: readonly TargetProblem[]): string {
   const resources = [...new Set(problems.map((p) => p.resource))];
   const where = resources.length === 1 ? resources[0].slice(0, 60) : `${resources.length} resources`;
-  return `Policy misconfigured: ${problems.length} problem${problems.length === 1 ? "" : "s"} at ${where}`;
+  return `Policy misconfigured: ${plural(problems.length, "problem")} at ${where}`;
 }
 
 function issueBody(tip: string, problems: readonly TargetProblem[], unchecked: ReadonlyArray<{ resource: string; error: string }>): string {

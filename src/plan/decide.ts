@@ -5,6 +5,7 @@
  * on facts read from Git instead of the API; where Git cannot tell (approvals, the exact
  * merged_at), the plan says so. See docs/plan.md.
  */
+import { plural } from "../markdown.js";
 import type { Diagnostic } from "../diagnostics.js";
 import type { GrantCheckContext } from "../grants/check.js";
 import type { PolicyVerdict } from "../policy/check.js";
@@ -287,7 +288,7 @@ function judgePending(
 
   const grant = verdict.grant;
   const approval = approvalOf(verdict.role);
-  const needs = `${approval.approvals} approval${approval.approvals === 1 ? "" : "s"} from ${approval.approvers.join(", ")}`;
+  const needs = `${plural(approval.approvals, "approval")} from ${approval.approvers.join(", ")}`;
   const entry: PendingEntry = { ...base, change: kind, grant: summaryOf(verdict), approval, on_merge: "" };
   const ttl = `an unapproved PR is closed after request_ttl ${ctx.policy.request_ttl}`;
   if (grant.emergency && verdict.role.breakglass) {

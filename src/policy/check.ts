@@ -1,4 +1,5 @@
-import { code, isError, type Diagnostic } from "../diagnostics.js";
+import { isError, type Diagnostic } from "../diagnostics.js";
+import { code, plural } from "../markdown.js";
 import { parseDuration } from "../duration.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
 import { checkSchema } from "../yaml/schema.js";
@@ -95,7 +96,7 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
         error(
           [...roleAt, "approvals"],
           "policy.approvals-unreachable",
-          `role \`${name}/${roleName}\` needs ${approvals} approvals but lists only ${role.approvers.length} approver${role.approvers.length === 1 ? "" : "s"}; list more approvers or a team, or lower approvals`,
+          `role \`${name}/${roleName}\` needs ${approvals} approvals but lists only ${plural(role.approvers.length, "approver")}; list more approvers or a team, or lower approvals`,
         );
       }
     }

@@ -1,3 +1,4 @@
+import { plural, tableCell } from "../markdown.js";
 import { approvalConclusion, approvalTitle, renderApprovalSummary } from "../approvals/index.js";
 import { isError, type Diagnostic } from "../diagnostics.js";
 import { formatDuration } from "../duration.js";
@@ -15,11 +16,7 @@ const MAX_TEXT = 60_000;
 /** More annotations than this on one check run help nobody; the summary says how many were left out. */
 const MAX_ANNOTATIONS = 500;
 
-/** A table cell: one line, no pipes, no backticks, no HTML. */
-function cell(text: string): string {
-  return text.replace(/[\r\n]+/g, " ").replace(/\|/g, "\\|").replace(/[<>]/g, "").replace(/`/g, "'");
-}
-const codeCell = (text: string) => `\`${cell(text).slice(0, 120)}\``;
+const codeCell = (text: string) => `\`${tableCell(text).slice(0, 120)}\``;
 
 function truncate(text: string, max = MAX_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max - 80)}\n\n… (truncated: the full list is in the check run annotations)`;
@@ -58,7 +55,7 @@ function planTable(decision: ReviewDecision): string {
 
 function problemList(diagnostics: Diagnostic[]): string {
   if (diagnostics.length === 0) return "";
-  const lines = diagnostics.map((d) => `- ${d.severity === "error" ? "❌" : "⚠️"} \`${cell(printablePath(d.path))}:${d.line}:${d.column}\` ${cell(d.message)} (${d.rule})`);
+  const lines = diagnostics.map((d) => `- ${d.severity === "error" ? "❌" : "⚠️"} \`${tableCell(printablePath(d.path))}:${d.line}:${d.column}\` ${tableCell(d.message)} (${d.rule})`);
   return ["**Problems**", "", ...capped(lines, "problems")].join("\n");
 }
 
@@ -77,9 +74,9 @@ export function validateCheck(decision: ReviewDecision, headSha: string, externa
   const errors = diagnostics.filter(isError);
   const invalid = decision.grants.filter((g) => !g.valid).length;
   const n = decision.grants.length;
-  const parts = [n > 0 ? `${n - invalid} of ${n} grant file${n === 1 ? "" : "s"} valid` : ""];
+  const parts = [n > 0 ? `${n - invalid} of ${plural(n, "grant file")} valid` : ""];
   if (decision.headPolicy) parts.push(`policy change ${decision.headPolicy.valid ? "valid" : "invalid"}`);
-  const title = `${parts.filter(Boolean).join("; ")}${errors.length ? ` (${errors.length} problem${errors.length === 1 ? "" : "s"})` : ""}`;
+  const title = `${parts.filter(Boolean).join("; ")}${errors.length ? ` (${plural(errors.length, "problem")})` : ""}`;
   const summary = truncate([planTable(decision), problemList(diagnostics)].filter(Boolean).join("\n\n"));
   const annotations = diagnostics.slice(0, MAX_ANNOTATIONS).map(toAnnotation);
   return {

@@ -8,7 +8,7 @@ import { formatDuration } from "../duration.js";
 import type { ActiveGrant } from "../providers/types.js";
 import { isoSecond as iso } from "../util/clock.js";
 import { markersIn, type OwnComment } from "../github/lifecycle-gateway.js";
-import { prose, tick } from "./comments.js";
+import { prose, tick } from "../markdown.js";
 
 export const BREAKGLASS_LABEL = "timebox:breakglass";
 export const UNREVIEWED_LABEL = "timebox:breakglass-unreviewed";

@@ -1,15 +1,12 @@
 import type { ActiveGrant } from "../providers/types.js";
 import { formatDuration } from "../duration.js";
 import { isoSecond } from "../util/clock.js";
+import { tick } from "../markdown.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "../lifecycle/types.js";
 
 export type RevokeReason = "expired" | "removed" | `revoked-by:${string}` | "drift" | "pr-closed";
 
 const iso = isoSecond;
-/** A value people wrote, shown as a code span on one line (no backticks, so no mention or markup). */
-export const tick = (s: string) => `\`${s.replace(/[`\r\n]/g, " ")}\``;
-/** Free text people wrote (a reason, a ticket), on one line, bounded, with no HTML: it cannot hide text or pose as a marker. */
-export const prose = (s: string) => s.replace(/\s+/g, " ").trim().slice(0, 500).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 export const appliedMarker = (t: TrackedGrant) => `<!-- timebox:applied ${versionKey(t)} -->`;
 export const revokedMarker = (t: TrackedGrant) => `<!-- timebox:revoked ${versionKey(t)} -->`;

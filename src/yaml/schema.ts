@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { closest } from "fastest-levenshtein";
-import { code, type Diagnostic } from "../diagnostics.js";
+import type { Diagnostic } from "../diagnostics.js";
+import { code } from "../markdown.js";
 import type { LocatedYaml, PathSegment } from "./parse.js";
 
 type SchemaName = "grant" | "policy";

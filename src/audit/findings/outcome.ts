@@ -1,3 +1,4 @@
+import { plural } from "../../markdown.js";
 import { gaveAccess, stories } from "./stories.js";
 import type { Finding, FindingContext } from "./types.js";
 
@@ -13,6 +14,6 @@ export function missingOutcomes(ctx: FindingContext): Finding {
     title: "Grants with no recorded outcome",
     rule: "access ended (revoked or removed) and no `/timebox outcome` was recorded for the grant",
     status: grants.length > 0 ? "found" : "clear",
-    items: grants.length > 0 ? [{ summary: `${grants.length} grant${grants.length === 1 ? "" : "s"} ended without an outcome`, grants }] : [],
+    items: grants.length > 0 ? [{ summary: `${plural(grants.length, "grant")} ended without an outcome`, grants }] : [],
   };
 }

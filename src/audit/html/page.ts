@@ -1,3 +1,4 @@
+import { plural } from "../../markdown.js";
 import { isoSecond } from "../../util/clock.js";
 import type { Finding } from "../findings/index.js";
 import { groupBy } from "../group.js";
@@ -103,7 +104,7 @@ function timelineSection(rows: readonly AuditRow[], now: Date): string {
   [...byResource.keys()].sort().forEach((resource, id) => {
     const all = byResource.get(resource)!;
     const bars = all.slice(-MAX_BARS_PER_RESOURCE);
-    out.push(`<h3 class="resource">${esc(resource)} <small>${all.length} version${all.length === 1 ? "" : "s"}</small></h3>`);
+    out.push(`<h3 class="resource">${esc(resource)} <small>${plural(all.length, "version")}</small></h3>`);
     if (bars.length < all.length) out.push(`<p class="note">Showing the latest ${bars.length} of ${all.length}; narrow the report with --since/--until to see the rest here (the table has every row).</p>`);
     out.push(`<div class="chart">${timelineSvg(resource, bars, range, colours, now, id)}</div>`);
   });
