@@ -139,6 +139,16 @@ export class Made {
     return name;
   }
 
+  /** Drop this role at the end too (made by someone else). */
+  async adopt(role: string): Promise<void> {
+    this.roles.push(role);
+  }
+
+  /** Drop this account at the end too (made by the test itself). */
+  async adoptAccount(user: string, host: string): Promise<void> {
+    this.accounts.push({ user, host });
+  }
+
   /** A database with one table `t` (one row), and a role that may SELECT from it. */
   async readableTable(): Promise<{ db: string; role: string }> {
     const db = this.name("db");

@@ -292,7 +292,7 @@ export class MysqlProvider implements Provider {
     if (scheduler !== "ON" && scheduler !== "1") {
       return `no expiry event in the database: the server's event_scheduler is ${scheduler || "unknown"}, so only Timebox revokes it (turn it on for a second lock)`;
     }
-    if (g.expiresAt.getTime() <= Date.now() + 1000) return "no expiry event: the grant expires now";
+    if (g.expiresAt.getTime() <= Date.now() + 1000) return "no expiry event in the database: the expiry has already passed by Timebox's clock";
     await q(sql.createEvent(f.dialect, db, r, g.shortId, g.expiresAt));
     return `the database itself ends it at ${g.expiresAt.toISOString()} (event \`${db}\`.\`${r.user}\`)`;
   }
