@@ -93,6 +93,7 @@ export async function startReceiver(secret: string, path = "/timebox"): Promise<
   let misbehaviour: Misbehaviour | undefined;
   let rewriter: ((request: RecordedRequest, answer: any) => any) | undefined;
   const sockets = new Set<import("node:net").Socket>();
+  const timers = new Set<NodeJS.Timeout>();
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -109,7 +110,15 @@ export async function startReceiver(secret: string, path = "/timebox"): Promise<
         const rec: RecordedRequest = { headers: req.headers, body, json };
         requests.push(rec);
         const act = await misbehaviour?.(rec);
-        if (act?.delayMs) await new Promise((r) => setTimeout(r, act.delayMs));
+        if (act?.delayMs) {
+          await new Promise<void>((r) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              r();
+            }, act.delayMs);
+            timers.add(timer);
+          });
+        }
         if (res.destroyed) return;
         if (act && !act.thenExample) {
           rec.status = act.status ?? 200;
@@ -149,6 +158,7 @@ export async function startReceiver(secret: string, path = "/timebox"): Promise<
       rewriter = fn;
     },
     close: async () => {
+      for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
