@@ -207,7 +207,9 @@ export class LdapProvider implements Provider {
     try {
       return await ops.compare(w.groupDn, w.attribute, value);
     } catch (err) {
-      if (resultCode(err) === 32) return false; // the group does not exist
+      // 32: the group does not exist; 16: it has no value of the attribute at all (an empty posixGroup).
+      const code = resultCode(err);
+      if (code === 32 || code === 16) return false;
       throw err;
     }
   }
