@@ -485,7 +485,7 @@ export function accountRoleOf(account: Node): string {
 }
 
 /** `name@host` → the account (host `%` when none is given), or why it cannot be one. */
-export function parseAccount(principal: string): Node | string {
+function parseAccount(principal: string): Node | string {
   const at = principal.lastIndexOf("@");
   const account = at < 0 ? { user: principal, host: "%" } : { user: principal.slice(0, at), host: principal.slice(at + 1) };
   if (account.user === "") return "is an anonymous account (no user name): anyone could be using it";

@@ -39,12 +39,12 @@ export const PER_GRANT_ROLE = /^timebox_([0-9a-z]{1,40})$/;
 /** One server-wide named lock for all Timebox role changes (as PostgreSQL's advisory lock). */
 export const LOCK_NAME = "timebox.mysql.roles";
 
-export function ident(name: string): string {
+function ident(name: string): string {
   return "`" + name.replace(/`/g, "``") + "`";
 }
 
 /** A string literal for DDL (needs the sql_mode SESSION_SETUP sets: backslash escapes on). */
-export function literal(value: string): string {
+function literal(value: string): string {
   return (
     "'" +
     // eslint-disable-next-line no-control-regex -- the characters MySQL's string literals escape
@@ -135,8 +135,6 @@ export const mysql8: Dialect = {
 
 export const grantRole = (d: Dialect, role: Node, to: Node, toIsRole: boolean): string =>
   `GRANT ${d.roleSql(role)} TO ${toIsRole ? d.roleSql(to) : accountSql(to)}`;
-export const revokeRole = (d: Dialect, role: Node, from: Node, fromIsRole: boolean): string =>
-  `REVOKE ${d.roleSql(role)} FROM ${fromIsRole ? d.roleSql(from) : accountSql(from)}`;
 export const dropRole = (d: Dialect, role: Node): string => `DROP ROLE IF EXISTS ${d.roleSql(role)}`;
 
 /** Does account `?`@`?` exist as a proxy target (other accounts may log in as it)? */
@@ -163,7 +161,7 @@ export const deleteRecord = (db: string): string => `DELETE FROM ${ident(db)}.\`
 export const records = (db: string): string => `SELECT short_id, grant_id, repo, principal, target, expires_at FROM ${ident(db)}.\`grants\``;
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC (the session's time zone), rounded up to the next second. */
-export function utcDateTime(d: Date): string {
+function utcDateTime(d: Date): string {
   const up = new Date(Math.ceil(d.getTime() / 1000) * 1000);
   return up.toISOString().slice(0, 19).replace("T", " ");
 }
@@ -182,8 +180,6 @@ export function createEvent(d: Dialect, db: string, role: Node, shortId: string,
   END`;
 }
 export const dropEvent = (db: string, name: string): string => `DROP EVENT IF EXISTS ${ident(db)}.${ident(name)}`;
-export const eventAt = "SELECT EXECUTE_AT AS at FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?";
-export const databaseExists = "SELECT 1 AS x FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?";
 
 /** Sessions of user name `?`, never this one. */
 export const sessionsOf = "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? AND ID <> CONNECTION_ID()";
