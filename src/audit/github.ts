@@ -1,5 +1,6 @@
 import { ProbotOctokit } from "probot";
 import { isBotUser, reviewers } from "../approvals/reviews.js";
+import { hasStatus, httpStatus } from "../github/errors.js";
 import type { PullRequestReview } from "../approvals/types.js";
 import type { Approval, GithubFacts } from "./findings/index.js";
 import { isoSecond } from "../util/clock.js";
@@ -59,7 +60,7 @@ async function readPull(octokit: AuditOctokit, { owner, repo }: GithubTarget, nu
   try {
     pull = (await octokit.rest.pulls.get({ ...target, pull_number: number })).data;
   } catch (e) {
-    if ((e as { status?: number }).status === 404) return undefined;
+    if (hasStatus(e, 404)) return undefined;
     throw e;
   }
   const [reviews, comments] = await Promise.all([
@@ -108,7 +109,7 @@ export async function distrustedOnGithub(octokit: AuditOctokit, { owner, repo }:
       try {
         data = (await octokit.rest.repos.getCommit({ owner, repo, ref, per_page: 1 })).data;
       } catch (e) {
-        if ((e as { status?: number }).status === 404 || (e as { status?: number }).status === 422) return "GitHub does not know this commit";
+        if (hasStatus(e, 404, 422)) return "GitHub does not know this commit";
         throw e;
       }
       const v = data.commit.verification;
@@ -118,7 +119,7 @@ export async function distrustedOnGithub(octokit: AuditOctokit, { owner, repo }:
       return undefined;
     });
   } catch (e) {
-    const status = (e as { status?: number }).status;
+    const status = httpStatus(e);
     throw new GithubAuditError(status === 401 ? "GitHub refused the token (401)" : status === 403 ? "GitHub refused access (403: the token cannot read this repository's commits, or a rate limit)" : `GitHub could not be read: ${(e as Error).message}`);
   }
   const out = new Map<string, string>();
@@ -164,7 +165,7 @@ export async function enrichFromGithub(rows: AuditRow[], octokit: AuditOctokit, 
   try {
     pulls = await pooled(numbers, CONCURRENCY, (n) => readPull(octokit, target, n));
   } catch (e) {
-    const status = (e as { status?: number }).status;
+    const status = httpStatus(e);
     const what = status === 401 ? "GitHub refused the token (401)" : status === 403 ? "GitHub refused access (403: the token cannot read this repository's pull requests, or a rate limit)" : status === 404 ? `${target.owner}/${target.repo} was not found (404)` : `GitHub could not be read: ${(e as Error).message}`;
     throw new GithubAuditError(what);
   }

@@ -1,4 +1,4 @@
-import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import type { Policy } from "../policy/types.js";
 import type { ActiveGrant } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
@@ -44,7 +44,7 @@ export class Commands {
    * `Revoke-Reason: revoked-by:<login>`.
    */
   async revokeByCommand(
-    gw: LifecycleGateway,
+    gw: Gateway,
     repo: string,
     prNumber: number,
     login: string,
@@ -81,14 +81,14 @@ export class Commands {
    * on the default branch, where `timebox audit` finds it.
    */
   async recordOutcome(
-    gw: LifecycleGateway,
+    gw: Gateway,
     repo: string,
     prNumber: number,
     login: string,
     text: string,
     isAllowed: (refs: readonly string[]) => Promise<boolean>,
   ): Promise<OutcomeResult> {
-    const ended = endedGrants(await gw.markers(prNumber));
+    const ended = endedGrants(await gw.issues.markers(prNumber));
     if (ended.length === 0) return { kind: "none" };
     const { branch, policy } = await this.reconciler.view(gw, repo);
     const result: OutcomeResult = { kind: "done", recorded: [], refused: [] };
@@ -98,7 +98,7 @@ export class Commands {
         result.refused.push({ path: e.path, mayAnswer: refs });
         continue;
       }
-      const sha = await gw.recordCommit(branch, outcomeCommitMessage(e.path, prNumber, login, text, this.deps.clock.now(), this.reconciler.actions.runId));
+      const sha = await gw.commits.recordCommit(branch, outcomeCommitMessage(e.path, prNumber, login, text, this.deps.clock.now(), this.reconciler.actions.runId));
       result.recorded.push({ path: e.path, sha });
       this.deps.log.info({ repo, grant: e.path, pr: prNumber, login, commit: sha }, "outcome recorded");
     }

@@ -83,3 +83,61 @@ export interface ExistingCheckRun {
   summary: string | null;
   text: string | null;
 }
+
+export interface MergedPull {
+  number: number;
+  author: string;
+  headSha: string;
+  baseRef: string;
+  mergedAt: string;
+  mergeCommitSha: string;
+  mergedBy?: string;
+  htmlUrl: string;
+}
+
+/** What a merged PR looked like at merge time: facts that never change, read once per process. */
+export interface MergedPullFacts {
+  /** The merge commit's first parent. */
+  base: string | undefined;
+  /** The policy file's text at `base`. */
+  basePolicyText: string | undefined;
+  /** The reviews given before the merge. */
+  reviews: Review[];
+  /** Who pushed the head, as Timebox's validate check run recorded it. */
+  pusher: string | undefined;
+}
+
+export interface CommitInfo {
+  sha: string;
+  parents: string[];
+  message: string;
+  authorLogin?: string;
+  committedAt: string;
+}
+
+/** An open pull request as the pulls list shows it. */
+export interface OpenPull {
+  number: number;
+  author: string;
+  headSha: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A pull request as the issues list shows it. */
+export interface LabelledPull {
+  number: number;
+  open: boolean;
+  /** Set when it was merged. */
+  mergedAt?: string;
+  closedAt?: string;
+  author: string;
+}
+
+/** A comment of this app's, with GitHub's (server-set) creation time. */
+export interface OwnComment {
+  body: string;
+  createdAt: string;
+}
+
+export type RemovalOutcome = { kind: "committed"; sha: string } | { kind: "already-gone" } | { kind: "pull-request"; number: number; url: string };

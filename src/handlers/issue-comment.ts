@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { Gateway } from "../github/gateway.js";
 import { tick } from "../markdown.js";
 import { parseOutcomeCommand } from "../commands/outcome.js";
 import type { AppDeps } from "./deps.js";
@@ -33,7 +33,7 @@ export function onIssueCommentCreated(deps: AppDeps) {
         "missing" in outcome
           ? `${tick(login)}: say what happened after the command, e.g. \`/timebox outcome found the slow query, fixed in CHG-42\`.`
           : outcomeReply(login, await deps.lifecycle.recordOutcome({ installationId: installation.id, owner, repo }, context.octokit, issue.number, login, outcome.text));
-      await new LifecycleGateway(context.octokit, { owner, repo }, await deps.self()).comment(issue.number, reply);
+      await new Gateway(context.octokit, { owner, repo }, await deps.self()).issues.comment(issue.number, reply);
       return;
     }
     const command = parseRevokeCommand(comment.body ?? "");
@@ -41,7 +41,7 @@ export function onIssueCommentCreated(deps: AppDeps) {
     const result = await deps.lifecycle.revokeByCommand({ installationId: installation.id, owner, repo }, context.octokit, issue.number, login);
     context.log.info({ repo: `${owner}/${repo}`, pr: issue.number, login, reason: command.reason }, "/timebox revoke handled");
     const reply = replyFor(login, result);
-    if (reply) await new LifecycleGateway(context.octokit, { owner, repo }, await deps.self()).comment(issue.number, reply);
+    if (reply) await new Gateway(context.octokit, { owner, repo }, await deps.self()).issues.comment(issue.number, reply);
   };
 }
 

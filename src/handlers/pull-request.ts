@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { Gateway } from "../github/gateway.js";
 import { extensionsAt } from "../lifecycle/origin.js";
 import { BREAKGLASS_LABEL } from "../records/breakglass.js";
 import { startsBreakglass } from "../lifecycle/decide.js";
@@ -34,7 +34,7 @@ export function onPullRequestChanged(deps: AppDeps) {
     const decision = await deps.queue.run(`${repo.owner}/${repo.repo}#${pr.number}`, () => review(context, deps, pr.number, pushed));
     // The label only marks the PR for the lifecycle, which judges it again before granting anything.
     const wants = decision !== undefined && startsBreakglass(decision);
-    if (wants && !isBreakglass(pr)) await new LifecycleGateway(context.octokit, repo, await deps.self()).addLabel(pr.number, BREAKGLASS_LABEL);
+    if (wants && !isBreakglass(pr)) await new Gateway(context.octokit, repo, await deps.self()).issues.addLabel(pr.number, BREAKGLASS_LABEL);
     if (wants || isBreakglass(pr)) await reconcileFor(deps, context);
   };
 }
@@ -64,7 +64,7 @@ export const isBreakglass = (pr: { labels?: Array<{ name?: string }> }) => !!pr.
 /** Judges one PR; extensions are counted through the grant's history on the base branch. */
 export async function review(context: Context, deps: AppDeps, number: number, pushed?: ReviewOptions["pushed"]) {
   const repo = context.repo();
-  const gw = new LifecycleGateway(context.octokit, repo, await deps.self());
+  const gw = new Gateway(context.octokit, repo, await deps.self());
   return reviewPullRequest(gw, number, {
     providers: deps.providers,
     pushed,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import type { Policy } from "../policy/types.js";
 import { ProviderError, type ActiveGrant, type ManagedGrant, type Provider } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
@@ -81,7 +81,7 @@ export class GrantActions {
   }
 
   /** Puts an active grant in effect (prior access recorded first), verifies it, and tells the PR once. */
-  async apply(gw: LifecycleGateway, repo: string, t: ApprovedGrant, live: ApprovedGrant[], policy: Policy, managed?: ManagedIndex): Promise<ApplyResult> {
+  async apply(gw: Gateway, repo: string, t: ApprovedGrant, live: ApprovedGrant[], policy: Policy, managed?: ManagedIndex): Promise<ApplyResult> {
     const key = `applied:${repo}:${doneKey(t)}`;
     const provider = this.provider(t, policy);
     // A provider that can list what it manages answers for all grants in one read; others are asked one by one.
@@ -100,7 +100,7 @@ export class GrantActions {
     // so no entry means the apply never began, and access already present is the person's own
     // (or another grant's), which must be recorded before this grant can be revoked (rule 7).
     const finished = entry?.state === "applied" || (!entry && !provider.recordPriorAccess);
-    if (present && finished && (await gw.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
+    if (present && finished && (await gw.issues.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
       // A crash after the comment but before the first record write leaves no check run: write it.
       if (!record.written) await record.save(entryKey, { ...entry, state: "applied" }, `Applied \`${t.path}\`; expires ${want.expiresAt.toISOString()}.`);
       this.done.add(key);
@@ -120,8 +120,8 @@ export class GrantActions {
       try {
         const result = await provider.grant(g);
         if (!(await provider.isGranted(g))) throw new ProviderError("the access is not visible after granting it");
-        if (!(await gw.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
-          await gw.comment(t.origin.pull.number, appliedComment(t, g, result.summary, this.deps.clock.now()));
+        if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
+          await gw.issues.comment(t.origin.pull.number, appliedComment(t, g, result.summary, this.deps.clock.now()));
         }
         if (entry.state !== "applied") await record.save(entryKey, { ...entry, state: "applied", summary: result.summary }, `Applied \`${t.path}\`: ${result.summary}; expires ${g.expiresAt.toISOString()}.`);
         this.done.add(key);
@@ -135,8 +135,8 @@ export class GrantActions {
         if (delay !== undefined) await this.deps.sleep(delay);
       }
     }
-    if (!(await gw.hasMarkedComment(t.origin.pull.number, failedMarker(t)))) {
-      await gw.comment(t.origin.pull.number, applyFailedComment(t, safeError(lastError)));
+    if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, failedMarker(t)))) {
+      await gw.issues.comment(t.origin.pull.number, applyFailedComment(t, safeError(lastError)));
       await record.save(entryKey, { ...entry, state: "failed" }, `Could not apply \`${t.path}\`: ${safeError(lastError)}. Retrying on every reconcile.`);
     }
     return "failed";
@@ -147,7 +147,7 @@ export class GrantActions {
    * record, or what break-glass recorded. `{}` (nothing before) when that record is lost: at
    * expiry Timebox then takes the access away rather than leave it.
    */
-  private async inheritedPriorAccess(gw: LifecycleGateway, t: ApprovedGrant): Promise<Record<string, string> | undefined> {
+  private async inheritedPriorAccess(gw: Gateway, t: ApprovedGrant): Promise<Record<string, string> | undefined> {
     if (t.origin.breakglass) return t.origin.breakglass.priorAccess ?? {};
     const previous = t.origin.extension?.previous;
     if (!previous) return undefined;
@@ -155,11 +155,11 @@ export class GrantActions {
   }
 
   /** Comments once on the grant's PR shortly before it expires, with a link that starts an extension. */
-  async remind(gw: LifecycleGateway, t: ApprovedGrant, repo: string, branch: string): Promise<void> {
+  async remind(gw: Gateway, t: ApprovedGrant, repo: string, branch: string): Promise<void> {
     const key = `reminded:${repo}:${doneKey(t)}`;
     if (this.done.has(key)) return;
-    if (!(await gw.hasMarkedComment(t.origin.pull.number, reminderMarker(t)))) {
-      await gw.comment(t.origin.pull.number, reminderComment(t, toActiveGrant(repo, t), branch, this.deps.clock.now()));
+    if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, reminderMarker(t)))) {
+      await gw.issues.comment(t.origin.pull.number, reminderComment(t, toActiveGrant(repo, t), branch, this.deps.clock.now()));
     }
     this.done.add(key);
   }
@@ -170,7 +170,7 @@ export class GrantActions {
    * next reconcile; a revoke that keeps failing is retried forever and reported as stuck.
    */
   async revoke(
-    gw: LifecycleGateway,
+    gw: Gateway,
     repo: string,
     branch: string,
     t: ApprovedGrant,
@@ -206,7 +206,7 @@ export class GrantActions {
       this.revokeFailures.set(key, failures);
       this.deps.log.error({ repo, grant: t.path, pr: t.origin.pull.number, failures, error: safeError(error) }, "revoke failed; retrying on the next tick");
       if (failures >= this.deps.stuckRevokeAfter) {
-        await gw.upsertLabelledIssue(
+        await gw.issues.upsertLabelledIssue(
           "timebox:stuck-revoke",
           stuckMarker(t),
           `Revocation is failing: ${t.path}`,
@@ -217,7 +217,7 @@ export class GrantActions {
     }
     let where = how.record ? await how.record(g, revokedAt) : "";
     if (onBranch) {
-      const outcome = await gw.removeFile(branch, t.path, t.tipBlobSha ?? t.blobSha, removalCommitMessage(t, g, reason, revokedAt, this.runId));
+      const outcome = await gw.commits.removeFile(branch, t.path, t.tipBlobSha ?? t.blobSha, removalCommitMessage(t, g, reason, revokedAt, this.runId));
       // Another instance won the compare-and-swap: it comments; if it died first, the history pass does.
       if (outcome.kind === "already-gone") return "revoked";
       where =
@@ -225,11 +225,11 @@ export class GrantActions {
           ? `The file was removed in ${outcome.sha}.`
           : `Branch rules refused Timebox's commit, so the file's removal is proposed in #${outcome.number}.`;
     }
-    if (!(await gw.hasMarkedComment(t.origin.pull.number, revokedMarker(t)))) {
-      await gw.comment(t.origin.pull.number, revokedComment(t, g, reason, revokedAt, where));
+    if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, revokedMarker(t)))) {
+      await gw.issues.comment(t.origin.pull.number, revokedComment(t, g, reason, revokedAt, where));
     }
     if (this.revokeFailures.delete(key)) {
-      await gw.closeLabelledIssue("timebox:stuck-revoke", stuckMarker(t), `Revoked at ${revokedAt.toISOString()}; closing.`);
+      await gw.issues.closeLabelledIssue("timebox:stuck-revoke", stuckMarker(t), `Revoked at ${revokedAt.toISOString()}; closing.`);
     }
     this.done.add(key);
     this.deps.log.info({ repo, grant: t.path, pr: g.pullRequest, reason }, "grant revoked");
@@ -237,14 +237,14 @@ export class GrantActions {
   }
 
   /** Grant content that reached the default branch without an approved merged PR: never applied, reported once. */
-  async reportUnapproved(gw: LifecycleGateway, t: TrackedGrant, branch: string, pusherOf: (sha: string) => string | undefined): Promise<boolean> {
+  async reportUnapproved(gw: Gateway, t: TrackedGrant, branch: string, pusherOf: (sha: string) => string | undefined): Promise<boolean> {
     if (t.origin.approved) return false;
     const key = `unapproved:${gw.repoRef.owner}/${gw.repoRef.repo}:${versionKey(t)}@${t.origin.commitSha}`;
     if (this.done.has(key)) return false;
     const { title, body } = unapprovedIssue(t, branch, pusherOf(t.origin.commitSha));
-    const issue = await gw.upsertLabelledIssue("timebox:unapproved", body.split("\n")[0], title, body);
-    if (t.origin.pull && !(await gw.hasMarkedComment(t.origin.pull.number, body.split("\n")[0]))) {
-      await gw.comment(t.origin.pull.number, `${body}\n\nTracked in #${issue}.`);
+    const issue = await gw.issues.upsertLabelledIssue("timebox:unapproved", body.split("\n")[0], title, body);
+    if (t.origin.pull && !(await gw.issues.hasMarkedComment(t.origin.pull.number, body.split("\n")[0]))) {
+      await gw.issues.comment(t.origin.pull.number, `${body}\n\nTracked in #${issue}.`);
     }
     this.deps.log.warn({ repo: `${gw.repoRef.owner}/${gw.repoRef.repo}`, grant: t.path, pr: t.origin.pull?.number, commit: t.origin.commitSha }, "unapproved grant content on the default branch");
     this.done.add(key);
@@ -269,7 +269,7 @@ export class GrantActions {
 
   /** What a provider holds for this repository that no live grant explains is revoked and reported. */
   async revokeDrift(
-    gw: LifecycleGateway,
+    gw: Gateway,
     repo: string,
     policy: Policy | undefined,
     live: ApprovedGrant[],
@@ -286,7 +286,7 @@ export class GrantActions {
     if (suspects.length === 0) return;
     // Read the tip again: a grant merged (and applied by another instance) since this reconcile began
     // is not drift. A file this reconcile judged, unchanged since, is spared only when live (above).
-    const fresh = await gw.grantEntries(await gw.branchTip(branch), policy.grants_path);
+    const fresh = await gw.contents.grantEntries(await gw.commits.branchTip(branch), policy.grants_path);
     const onTip = new Set(fresh.filter((e) => judged.get(e.path) !== e.sha).map((e) => shortIdOf(repo, e.path)));
     for (const { resource, m } of suspects.filter((s) => !onTip.has(s.m.shortId!))) {
       const g: ActiveGrant = {
@@ -311,7 +311,7 @@ export class GrantActions {
       }
       this.deps.log.warn({ repo, resource, handle: m.handle, grant: m.grantId }, "revoked access no grant explains (drift)");
       const marker = `<!-- timebox:drift ${resource}/${m.handle} -->`;
-      await gw.upsertLabelledIssue(
+      await gw.issues.upsertLabelledIssue(
         "timebox:drift",
         marker,
         `Drift revoked on ${resource}: ${m.handle}`,

@@ -1,4 +1,5 @@
-import type { LabelledPull, LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Gateway } from "../github/gateway.js";
+import type { LabelledPull } from "../github/types.js";
 import { parseDuration } from "../duration.js";
 import type { GrantVerdict } from "../grants/check.js";
 import { policyNaming, type Policy } from "../policy/types.js";
@@ -70,9 +71,9 @@ export class BreakglassPass {
     private readonly actions: GrantActions,
   ) {}
 
-  async run(gw: LifecycleGateway, ctx: BreakglassContext): Promise<BreakglassResult> {
+  async run(gw: Gateway, ctx: BreakglassContext): Promise<BreakglassResult> {
     const result: BreakglassResult = { active: [], applied: [], revoked: [], failures: [] };
-    for (const pull of await gw.labelledPulls(BREAKGLASS_LABEL, ctx.since)) {
+    for (const pull of await gw.issues.labelledPulls(BREAKGLASS_LABEL, ctx.since)) {
       try {
         await this.pull(gw, ctx, pull, result);
       } catch (error) {
@@ -83,9 +84,9 @@ export class BreakglassPass {
     return result;
   }
 
-  private async pull(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, result: BreakglassResult): Promise<void> {
-    const markers = await gw.markers(pull.number);
-    const comments = await gw.ownComments(pull.number);
+  private async pull(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, result: BreakglassResult): Promise<void> {
+    const markers = await gw.issues.markers(pull.number);
+    const comments = await gw.issues.ownComments(pull.number);
     const records = boundedRecords(recordsOf(comments), ctx.policy);
     const reviewed = reviewedOf(comments);
     const judged = pull.open ? await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log }) : undefined;
@@ -109,7 +110,7 @@ export class BreakglassPass {
       if (!review) {
         review = await this.reviewOf(gw, record, pull, decision, merged);
         if (review) {
-          await gw.comment(pull.number, reviewedNotice(review, record));
+          await gw.issues.comment(pull.number, reviewedNotice(review, record));
           reviewed.set(record.path, review);
         }
       }
@@ -154,9 +155,9 @@ export class BreakglassPass {
   }
 
   /** The break-glass grants of PR `pr` still in effect (for `/timebox revoke`), with the provider's view of each. */
-  async activeOn(gw: LifecycleGateway, repo: string, pr: number, policy: Policy | undefined): Promise<Array<{ t: ApprovedGrant; g: ActiveGrant }>> {
-    const markers = await gw.markers(pr);
-    const comments = await gw.ownComments(pr);
+  async activeOn(gw: Gateway, repo: string, pr: number, policy: Policy | undefined): Promise<Array<{ t: ApprovedGrant; g: ActiveGrant }>> {
+    const markers = await gw.issues.markers(pr);
+    const comments = await gw.issues.ownComments(pr);
     const reviewed = reviewedOf(comments);
     const now = this.deps.clock.now().getTime();
     return [...boundedRecords(recordsOf(comments), policy).values()]
@@ -166,7 +167,7 @@ export class BreakglassPass {
   }
 
   /** Records the grant on the PR (prior access first), then applies it. */
-  private async start(gw: LifecycleGateway, ctx: BreakglassContext, pr: number, v: GrantVerdict, policy: Policy): Promise<BreakglassRecord> {
+  private async start(gw: Gateway, ctx: BreakglassContext, pr: number, v: GrantVerdict, policy: Policy): Promise<BreakglassRecord> {
     const grant = v.grant!;
     const role = v.role!;
     const now = this.deps.clock.now();
@@ -193,13 +194,13 @@ export class BreakglassPass {
       record.priorAccess = await provider.recordPriorAccess(activeGrantOf(ctx.repo, record, pr), stillActiveFor(ctx.repo, record, ctx.live));
     }
     // The record comes first: once it exists, expiry is enforced even if the app dies mid-grant.
-    await gw.comment(pr, appliedNotice(record, role.approvers));
+    await gw.issues.comment(pr, appliedNotice(record, role.approvers));
     this.deps.log.warn({ repo: ctx.repo, grant: record.path, pr, requester: record.requester }, "break-glass grant recorded; applying before review");
     return record;
   }
 
   /** In effect (read back), granting it when it is not; a failure is reported once on the PR. */
-  private async ensureGranted(gw: LifecycleGateway, ctx: BreakglassContext, t: ApprovedGrant, g: ActiveGrant, pr: number): Promise<boolean> {
+  private async ensureGranted(gw: Gateway, ctx: BreakglassContext, t: ApprovedGrant, g: ActiveGrant, pr: number): Promise<boolean> {
     const provider = this.deps.pool.forResource(t.origin.policy, g.resource);
     try {
       await ctx.beforeGrant(t, g.principal);
@@ -210,32 +211,32 @@ export class BreakglassPass {
       return true;
     } catch (error) {
       this.deps.log.error({ repo: ctx.repo, grant: t.path, pr, error: safeError(error) }, "break-glass apply failed");
-      if (!(await gw.hasMarkedComment(pr, failedMarker(t)))) await gw.comment(pr, applyFailedComment(t, safeError(error)));
+      if (!(await gw.issues.hasMarkedComment(pr, failedMarker(t)))) await gw.issues.comment(pr, applyFailedComment(t, safeError(error)));
       return false;
     }
   }
 
   /** The normal approval that came after the emergency grant, if it has. */
-  private async reviewOf(gw: LifecycleGateway, record: BreakglassRecord, pull: LabelledPull, decision: ReviewDecision | undefined, merged: ApprovedGrant | undefined): Promise<ReviewedRecord | undefined> {
+  private async reviewOf(gw: Gateway, record: BreakglassRecord, pull: LabelledPull, decision: ReviewDecision | undefined, merged: ApprovedGrant | undefined): Promise<ReviewedRecord | undefined> {
     const approval = decision?.approval.grants.find((a) => a.path === record.path);
     const by = merged ? merged.origin.approvedBy : approval?.satisfied ? approval.counted : undefined;
     if (!by?.length) return undefined;
     // Merged: the origin already read the reviews before the merge.
     const known = merged?.origin.breakglass?.reviewedAt;
     if (known) return { path: record.path, by, at: known };
-    const reviews = await gw.listReviews(pull.number);
+    const reviews = await gw.pulls.listReviews(pull.number);
     return { path: record.path, by, at: approvedAt(reviews, by) ?? iso(this.deps.clock.now()) };
   }
 
   /** Past the review window without the approval: an issue, closed when the approval arrives. */
-  private async followUpReview(gw: LifecycleGateway, pr: number, record: BreakglassRecord, review: ReviewedRecord | undefined, step: ReviewStep, now: Date, result: BreakglassResult): Promise<void> {
+  private async followUpReview(gw: Gateway, pr: number, record: BreakglassRecord, review: ReviewedRecord | undefined, step: ReviewStep, now: Date, result: BreakglassResult): Promise<void> {
     if (step.kind === "wait") result.next = earliest(result.next, step.until);
     if (step.kind === "close-unreviewed-issue" && review) {
-      await gw.closeLabelledIssue(UNREVIEWED_LABEL, unreviewedMarker(pr, record.path), `Reviewed by ${review.by.join(", ")} at ${review.at}; closing.`);
+      await gw.issues.closeLabelledIssue(UNREVIEWED_LABEL, unreviewedMarker(pr, record.path), `Reviewed by ${review.by.join(", ")} at ${review.at}; closing.`);
     }
     if (step.kind === "open-unreviewed-issue") {
       const issue = unreviewedIssue(pr, record, now);
-      await gw.upsertLabelledIssue(UNREVIEWED_LABEL, issue.marker, issue.title, issue.body);
+      await gw.issues.upsertLabelledIssue(UNREVIEWED_LABEL, issue.marker, issue.title, issue.body);
     }
   }
 
@@ -244,11 +245,11 @@ export class BreakglassPass {
    * applied; once the break-glass access has ended, Timebox removes the file with the story's
    * trailers, so Git shows how it ended.
    */
-  private async removeUnapprovedMerge(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, markers: Set<string>): Promise<void> {
+  private async removeUnapprovedMerge(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, markers: Set<string>): Promise<void> {
     const onTip = ctx.tracked.find((o) => o.path === t.path && !o.origin.approved && o.origin.pull?.number === pull.number);
     if (!onTip) return;
     const earlier = revokedEarlier(markers, t);
-    await gw.removeFile(ctx.branch, t.path, onTip.blobSha, removalCommitMessage(t, g, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now(), this.actions.runId));
+    await gw.commits.removeFile(ctx.branch, t.path, onTip.blobSha, removalCommitMessage(t, g, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now(), this.actions.runId));
   }
 
   /** A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit tells the story there. */
@@ -256,7 +257,7 @@ export class BreakglassPass {
    * A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit
    * tells the story there. Returns the comment's words for it (with the marker that says it is done).
    */
-  private async recordClosed(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, revokedAt: Date): Promise<string> {
+  private async recordClosed(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, revokedAt: Date): Promise<string> {
     const message = [
       `Revoke emergency grant ${record.path} (PR #${pull.number} closed unmerged)`,
       "",
@@ -266,16 +267,16 @@ export class BreakglassPass {
     ].join("\n");
     // A crash after the commit and before the comment: the commit is found, not made twice.
     const since = new Date(Date.parse(record.grantedAt) - 60_000);
-    const existing = (await gw.commitsSince(ctx.branch, since)).find((c) => c.message.includes(`Timebox-Grant: ${record.path}\n`) && c.message.includes(`Pull-Request: #${pull.number}\n`));
-    const sha = existing?.sha ?? (await gw.recordCommit(ctx.branch, message));
+    const existing = (await gw.commits.commitsSince(ctx.branch, since)).find((c) => c.message.includes(`Timebox-Grant: ${record.path}\n`) && c.message.includes(`Pull-Request: #${pull.number}\n`));
+    const sha = existing?.sha ?? (await gw.commits.recordCommit(ctx.branch, message));
     return closedNote(record.path, sha);
   }
 
   /** Closed after its grant had already ended (expired, revoked by command): the record keeps that end's time and reason. */
-  private async recordClosedLater(gw: LifecycleGateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, markers: Set<string>): Promise<void> {
+  private async recordClosedLater(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, markers: Set<string>): Promise<void> {
     const earlier = revokedEarlier(markers, t);
     const where = await this.recordClosed(gw, ctx, pull, t, g, record, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now());
-    await gw.comment(pull.number, closedNotice(where));
+    await gw.issues.comment(pull.number, closedNotice(where));
     markers.add(closedMarker(record.path));
   }
 

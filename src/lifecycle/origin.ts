@@ -1,10 +1,10 @@
-import type { LifecycleGateway, MergedPull } from "../github/lifecycle-gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import { POLICY_PATH } from "../policy/types.js";
 import { headPusher, lookUpMemberships } from "../pull-request/context.js";
 import { decide, membershipNeeds } from "../pull-request/decide.js";
 import type { PullRequestSnapshot } from "../pull-request/gather.js";
 import { VALIDATE_CHECK } from "../pull-request/render.js";
-import type { Review } from "../github/types.js";
+import type { MergedPull, Review } from "../github/types.js";
 import { approvedAt, recordsOf } from "../records/breakglass.js";
 import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
 
@@ -24,21 +24,21 @@ export interface OriginQuery {
  * PR that satisfied the policy at merge time: validation and approvals are evaluated again at
  * the PR's head with the policy of the merge's base, counting only reviews given before the merge.
  */
-export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, providers: ReadonlyMap<string, readonly string[]>, originOf: OriginLookup): Promise<GrantOrigin> {
-  const commit = await gw.lastCommitTouching(q.tip, q.path);
+export async function resolveOrigin(gw: Gateway, q: OriginQuery, providers: ReadonlyMap<string, readonly string[]>, originOf: OriginLookup): Promise<GrantOrigin> {
+  const commit = await gw.commits.lastCommitTouching(q.tip, q.path);
   if (!commit) return { approved: false, reason: "no commit on the default branch introduces this file", commitSha: q.tip };
-  const pulls = await gw.mergedPullsFor(commit.sha, q.defaultBranch);
+  const pulls = await gw.pulls.mergedPullsFor(commit.sha, q.defaultBranch);
   const unapproved = (reason: string, pull?: MergedPull): GrantOrigin => ({ approved: false, reason, commitSha: commit.sha, committer: commit.authorLogin, committedAt: commit.committedAt, pull });
   if (pulls.length === 0) return { ...unapproved(`pushed to \`${q.defaultBranch}\` without a pull request`), transient: true } as GrantOrigin;
 
   const pull = pulls[0];
   // The content that merged must be the content the reviewers saw at the PR's head.
-  const atHead = await gw.blobShaAt(pull.headSha, q.path);
+  const atHead = await gw.contents.blobShaAt(pull.headSha, q.path);
   if (atHead !== q.blobSha) return unapproved(`the content on \`${q.defaultBranch}\` differs from what PR #${pull.number} had at its head`, pull);
 
   const { base, basePolicyText, reviews, pusher } = await mergedPullFacts(gw, pull);
   // A change to an approved version already on the base is an extension, judged as such.
-  const previousBlob = base ? await gw.blobShaAt(base, q.path) : undefined;
+  const previousBlob = base ? await gw.contents.blobShaAt(base, q.path) : undefined;
   const previous = previousBlob && previousBlob !== q.blobSha ? await originOf(q.path, previousBlob, base!) : undefined;
   const extended = previous?.approved ? previous : undefined;
   const snapshot: PullRequestSnapshot = {
@@ -50,7 +50,7 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
         path: q.path,
         kind: "file",
         content: q.content,
-        previous: extended && previousBlob ? { content: await gw.readBlob(previousBlob), extensions: extended.extension?.count ?? 0 } : undefined,
+        previous: extended && previousBlob ? { content: await gw.contents.readBlob(previousBlob), extensions: extended.extension?.count ?? 0 } : undefined,
       },
     ],
     reviews,
@@ -90,8 +90,8 @@ export async function resolveOrigin(gw: LifecycleGateway, q: OriginQuery, provid
 }
 
 /** What break-glass recorded for an emergency grant before its PR merged, with the approval that came before the merge. */
-async function breakglassFacts(gw: LifecycleGateway, pull: MergedPull, path: string, approvedBy: string[], reviews: Review[]): Promise<BreakglassFacts | undefined> {
-  const record = recordsOf(await gw.ownComments(pull.number)).get(path);
+async function breakglassFacts(gw: Gateway, pull: MergedPull, path: string, approvedBy: string[], reviews: Review[]): Promise<BreakglassFacts | undefined> {
+  const record = recordsOf(await gw.issues.ownComments(pull.number)).get(path);
   if (!record) return undefined;
   const reviewedAt = approvedAt(reviews, approvedBy);
   return {
@@ -106,13 +106,13 @@ async function breakglassFacts(gw: LifecycleGateway, pull: MergedPull, path: str
  * What a merged PR looked like at merge time, read once per PR however many grants it merged:
  * the merge's base and its policy, the reviews given before the merge, and the head's pusher.
  */
-function mergedPullFacts(gw: LifecycleGateway, pull: MergedPull) {
-  return gw.cached(`merged-pull:${pull.number}:${pull.mergeCommitSha}`, async () => {
-    const mergeCommit = await gw.commit(pull.mergeCommitSha);
+function mergedPullFacts(gw: Gateway, pull: MergedPull) {
+  return gw.pulls.factsAtMerge(pull, async () => {
+    const mergeCommit = await gw.commits.commit(pull.mergeCommitSha);
     const base = mergeCommit.parents[0];
-    const basePolicyText = base ? await gw.readFile(base, POLICY_PATH) : undefined;
-    const reviews = (await gw.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
-    const pusher = headPusher(pull.headSha, undefined, await gw.findCheckRun(pull.headSha, VALIDATE_CHECK));
+    const basePolicyText = base ? await gw.contents.readFile(base, POLICY_PATH) : undefined;
+    const reviews = (await gw.pulls.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
+    const pusher = headPusher(pull.headSha, undefined, await gw.checks.findCheckRun(pull.headSha, VALIDATE_CHECK));
     return { base, basePolicyText, reviews, pusher };
   });
 }
@@ -122,17 +122,17 @@ function mergedPullFacts(gw: LifecycleGateway, pull: MergedPull) {
  * or undefined when that version is not an approved grant (a change to it is then a new request).
  * For judging a PR that extends it against `max_extensions`.
  */
-export async function extensionsAt(gw: LifecycleGateway, path: string, ref: string, branch: string, providers: ReadonlyMap<string, readonly string[]>): Promise<number | undefined> {
+export async function extensionsAt(gw: Gateway, path: string, ref: string, branch: string, providers: ReadonlyMap<string, readonly string[]>): Promise<number | undefined> {
   const cache = new Map<string, Promise<GrantOrigin>>();
   const originOf: OriginLookup = (p, blobSha, at) => {
     let origin = cache.get(`${p}@${blobSha}`);
     if (!origin) {
-      origin = gw.readBlob(blobSha).then((content) => resolveOrigin(gw, { path: p, blobSha, content, tip: at, defaultBranch: branch }, providers, originOf));
+      origin = gw.contents.readBlob(blobSha).then((content) => resolveOrigin(gw, { path: p, blobSha, content, tip: at, defaultBranch: branch }, providers, originOf));
       cache.set(`${p}@${blobSha}`, origin);
     }
     return origin;
   };
-  const blob = await gw.blobShaAt(ref, path);
+  const blob = await gw.contents.blobShaAt(ref, path);
   if (!blob) return undefined;
   const origin = await originOf(path, blob, ref);
   return origin.approved ? (origin.extension?.count ?? 0) : undefined;

@@ -1,5 +1,6 @@
 import { plural } from "../markdown.js";
-import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { httpStatus } from "../github/errors.js";
+import type { Gateway } from "../github/gateway.js";
 import { isGrantFilePath } from "../grants/files.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
@@ -81,17 +82,17 @@ export class Reconciler {
    * `saving`: the installation's GitHub budget is down to its reserve: revoke, and skip what can
    * wait (stale requests, unapproved reports, drift listing, reminders).
    */
-  async reconcile(gw: LifecycleGateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined, options: { saving?: boolean } = {}): Promise<ReconcileReport> {
+  async reconcile(gw: Gateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined, options: { saving?: boolean } = {}): Promise<ReconcileReport> {
     const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [], closedStale: [], revocationLagsMs: [], failedRevokes: 0 };
     const branch = await this.defaultBranch(gw, repo);
-    const tip = await gw.branchTip(branch);
+    const tip = await gw.commits.branchTip(branch);
     report.tip = tip;
     const { ledger, found } = await this.ledgerFor(gw, repo, tip);
     // Expired grants first, from the ledger alone: nothing optional is read before they are revoked.
     await this.revokeExpiredFromLedger(gw, repo, branch, tip, ledger, report);
 
     // Read the facts.
-    const policyText = await gw.readFile(tip, POLICY_PATH);
+    const policyText = await gw.contents.readFile(tip, POLICY_PATH);
     const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
     if (policyText !== undefined && !policy) {
       this.deps.log.warn({ repo }, "the policy on the default branch is invalid; nothing is applied until it is fixed");
@@ -187,11 +188,11 @@ export class Reconciler {
    * Revokes the ledger's expired grants whose file is gone or unchanged on the tip, before anything
    * else is read (a changed file may be an extension: it is judged with the rest).
    */
-  private async revokeExpiredFromLedger(gw: LifecycleGateway, repo: string, branch: string, tip: string, ledger: Ledger, report: ReconcileReport): Promise<void> {
+  private async revokeExpiredFromLedger(gw: Gateway, repo: string, branch: string, tip: string, ledger: Ledger, report: ReconcileReport): Promise<void> {
     const now = this.deps.clock.now();
     const expired = ledger.entries().filter((e) => Date.parse(e.expiresAt) <= now.getTime());
     const tipBlobs = new Map<string, string | undefined>();
-    for (const e of expired) tipBlobs.set(e.path, await gw.blobShaAt(tip, e.path));
+    for (const e of expired) tipBlobs.set(e.path, await gw.contents.blobShaAt(tip, e.path));
     const stillLive = ledger.entries().filter((e) => Date.parse(e.expiresAt) > now.getTime()).map(grantOf);
     for (const { entry: e, onBranch } of expiredFromApplied(expired, tipBlobs, now)) {
       await this.isolated(repo, e.path, async () => {
@@ -203,10 +204,10 @@ export class Reconciler {
   }
 
   /** The provider's view of a ledger entry, with the prior access recorded when it was applied. */
-  private async providerView(gw: LifecycleGateway, repo: string, e: LedgerEntry) {
+  private async providerView(gw: Gateway, repo: string, e: LedgerEntry) {
     const prior = e.mergeSha
       ? (await ApplyRecord.load(gw, e.mergeSha)).entries[versionKey({ path: e.path, blobSha: e.blobSha })]?.priorAccess
-      : recordsOf(await gw.ownComments(e.pull)).get(e.path)?.priorAccess;
+      : recordsOf(await gw.issues.ownComments(e.pull)).get(e.path)?.priorAccess;
     return activeGrantOf(repo, e, e.breakglassFacts && !prior ? {} : prior);
   }
 
@@ -214,10 +215,10 @@ export class Reconciler {
    * The repository's ledger: kept in memory, read back from the default branch after a restart, and
    * merged with the stored one whenever the tip moved (another replica may have applied a grant).
    */
-  private async ledgerFor(gw: LifecycleGateway, repo: string, tip: string): Promise<{ ledger: Ledger; found: boolean }> {
+  private async ledgerFor(gw: Gateway, repo: string, tip: string): Promise<{ ledger: Ledger; found: boolean }> {
     const known = this.actions.ledgers.get(repo);
     if (known && this.lastTips.get(repo) === tip) return { ledger: known, found: true };
-    const stored = await gw.nearestOwnRun(tip, LEDGER_CHECK, this.deps.ledgerSearchDepth ?? 200);
+    const stored = await gw.checks.nearestOwnRun(tip, LEDGER_CHECK, this.deps.ledgerSearchDepth ?? 200);
     const parsed = stored ? Ledger.parse(stored.parts) : undefined;
     if (stored && !parsed) this.deps.log.error({ repo, commit: stored.sha }, "Timebox's ledger could not be read; recent history is searched for removed grants instead");
     if (known) {
@@ -230,10 +231,10 @@ export class Reconciler {
   }
 
   /** Writes the ledger on the default branch when it changed (this app's check runs on `tip`). */
-  private async saveLedger(gw: LifecycleGateway, repo: string, tip: string, ledger: Ledger): Promise<void> {
+  private async saveLedger(gw: Gateway, repo: string, tip: string, ledger: Ledger): Promise<void> {
     if (!ledger.dirty) return;
     const n = ledger.entries().length;
-    await gw.writeOwnRunParts(
+    await gw.checks.writeOwnRunParts(
       tip,
       LEDGER_CHECK,
       ledger.serialise(),
@@ -249,9 +250,9 @@ export class Reconciler {
    * the tip moved, the paths changed since are looked up again, and so is an approved origin the
    * ledger no longer holds (revoked: the same bytes can only come back through a new commit).
    */
-  private async forgetChangedOrigins(gw: LifecycleGateway, repo: string, tip: string, ledger: Ledger): Promise<void> {
+  private async forgetChangedOrigins(gw: Gateway, repo: string, tip: string, ledger: Ledger): Promise<void> {
     const last = this.lastTips.get(repo);
-    const changed = !last || last === tip ? [] : await gw.changedPaths(last, tip);
+    const changed = !last || last === tip ? [] : await gw.commits.changedPaths(last, tip);
     for (const [key, origin] of [...this.origins].filter(([k]) => k.startsWith(`${repo}:`))) {
       const path = key.slice(repo.length + 1, key.lastIndexOf("@"));
       const revoked = origin.approved && ledger.get(path)?.pull !== origin.pull.number;
@@ -260,10 +261,10 @@ export class Reconciler {
   }
 
   /** The default branch as a command sees it: its tip's policy (undefined when missing or invalid) and grant files. */
-  async view(gw: LifecycleGateway, repo: string): Promise<{ branch: string; policy?: Policy; tracked: TrackedGrant[] }> {
+  async view(gw: Gateway, repo: string): Promise<{ branch: string; policy?: Policy; tracked: TrackedGrant[] }> {
     const branch = await this.defaultBranch(gw, repo);
-    const tip = await gw.branchTip(branch);
-    const policyText = await gw.readFile(tip, POLICY_PATH);
+    const tip = await gw.commits.branchTip(branch);
+    const policyText = await gw.contents.readFile(tip, POLICY_PATH);
     const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
     return { branch, policy, tracked: await this.trackedGrants(gw, repo, tip, branch, policy?.grants_path ?? "grants/") };
   }
@@ -276,8 +277,8 @@ export class Reconciler {
     try {
       return await step();
     } catch (error) {
-      const { name, status } = error as { name?: string; status?: number };
-      this.deps.log.error({ repo, grant, error: safeError(error), kind: name, status }, "grant step failed; retrying on the next reconcile");
+      const { name } = error as { name?: string };
+      this.deps.log.error({ repo, grant, error: safeError(error), kind: name, status: httpStatus(error) }, "grant step failed; retrying on the next reconcile");
       return undefined;
     }
   }
@@ -298,20 +299,20 @@ export class Reconciler {
     return now.getTime() - seen < PULL_LINK_GRACE_MS;
   }
 
-  private async defaultBranch(gw: LifecycleGateway, repo: string): Promise<string> {
+  private async defaultBranch(gw: Gateway, repo: string): Promise<string> {
     let branch = this.defaultBranches.get(repo);
     if (!branch) {
-      branch = await gw.defaultBranch();
+      branch = await gw.commits.defaultBranch();
       this.defaultBranches.set(repo, branch);
     }
     return branch;
   }
 
   /** Every grant file on the default branch's tip, with its (cached) origin. */
-  private async trackedGrants(gw: LifecycleGateway, repo: string, tip: string, branch: string, grantsPath: string): Promise<TrackedGrant[]> {
+  private async trackedGrants(gw: Gateway, repo: string, tip: string, branch: string, grantsPath: string): Promise<TrackedGrant[]> {
     // The one definition of a grant file (the checks showed reviewers exactly these): a dot-file or
     // any other stray file under grants_path is never applied.
-    const entries = (await gw.grantEntries(tip, grantsPath)).filter((e) => isGrantFilePath(e.path, grantsPath));
+    const entries = (await gw.contents.grantEntries(tip, grantsPath)).filter((e) => isGrantFilePath(e.path, grantsPath));
     const out: TrackedGrant[] = [];
     for (const e of entries) {
       if (e.mode !== "100644" && e.mode !== "100755") continue;
@@ -328,21 +329,21 @@ export class Reconciler {
    * without approval or beyond max_extensions) never extends it: the approved version keeps
    * running to its own expiry, and is then revoked with the file.
    */
-  private async approvedUnderneath(gw: LifecycleGateway, repo: string, t: TrackedGrant, branch: string): Promise<ApprovedGrant | undefined> {
+  private async approvedUnderneath(gw: Gateway, repo: string, t: TrackedGrant, branch: string): Promise<ApprovedGrant | undefined> {
     // A fresh merge GitHub has not linked to its PR yet may be an extension: never revoke under it.
     if (t.origin.approved || this.mayStillLinkToPull(t, this.deps.clock.now())) return undefined;
-    const parent = (await gw.commit(t.origin.commitSha)).parents[0];
-    const blob = parent ? await gw.blobShaAt(parent, t.path) : undefined;
+    const parent = (await gw.commits.commit(t.origin.commitSha)).parents[0];
+    const blob = parent ? await gw.contents.blobShaAt(parent, t.path) : undefined;
     if (!blob || blob === t.blobSha) return undefined;
     const origin = await this.originOf(gw, repo, t.path, blob, parent!, branch);
     return origin.approved ? { path: t.path, blobSha: blob, origin, tipBlobSha: t.blobSha } : undefined;
   }
 
-  private async originOf(gw: LifecycleGateway, repo: string, path: string, blobSha: string, tip: string, branch: string): Promise<TrackedGrant["origin"]> {
+  private async originOf(gw: Gateway, repo: string, path: string, blobSha: string, tip: string, branch: string): Promise<TrackedGrant["origin"]> {
     const key = `${repo}:${versionKey({ path, blobSha })}`;
     let origin = this.origins.get(key);
     if (!origin) {
-      const content = await gw.readBlob(blobSha);
+      const content = await gw.contents.readBlob(blobSha);
       origin = await resolveOrigin(gw, { path, blobSha, content, tip, defaultBranch: branch }, this.deps.providers, (p, blob, ref) => this.originOf(gw, repo, p, blob, ref, branch));
       if (origin.approved || !origin.transient) this.origins.set(key, origin);
     }
@@ -354,7 +355,7 @@ export class Reconciler {
    * a push, or Timebox itself), so their access is revoked and their PR told, even after a crash.
    */
   private async removedSinceWindow(
-    gw: LifecycleGateway,
+    gw: Gateway,
     repo: string,
     branch: string,
     tip: string,
@@ -363,19 +364,19 @@ export class Reconciler {
     present: TrackedGrant[],
   ): Promise<Array<{ grant: ApprovedGrant; reason: RevokeReason }>> {
     const since = new Date(this.deps.clock.now().getTime() - historyWindowMs(policy, this.deps.historyMarginMs));
-    const commits = await gw.commitsTouching(tip, grantsPath.replace(/\/$/, ""), since);
+    const commits = await gw.commits.commitsTouching(tip, grantsPath.replace(/\/$/, ""), since);
     const stillThere = new Set(present.map((t) => t.path));
     const out: Array<{ grant: ApprovedGrant; reason: RevokeReason }> = [];
     const seen = new Set<string>();
     for (const commit of commits) {
       let files = this.commitFiles.get(commit.sha);
       if (!files) {
-        files = await gw.commitFiles(commit.sha);
+        files = await gw.commits.commitFiles(commit.sha);
         this.commitFiles.set(commit.sha, files);
       }
       for (const f of files.filter((f) => f.status === "removed" && f.path.startsWith(grantsPath) && !stillThere.has(f.path))) {
         const parent = commit.parents[0];
-        const blob = f.sha && !/^0+$/.test(f.sha) ? f.sha : parent ? await gw.blobShaAt(parent, f.path) : undefined;
+        const blob = f.sha && !/^0+$/.test(f.sha) ? f.sha : parent ? await gw.contents.blobShaAt(parent, f.path) : undefined;
         if (!blob || !parent || seen.has(`${f.path}@${blob}`)) continue;
         seen.add(`${f.path}@${blob}`);
         const origin = await this.originOf(gw, repo, f.path, blob, parent, branch);

@@ -1,6 +1,7 @@
 import cron from "node-cron";
 import type { ScheduledTask } from "node-cron";
-import { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import { ImmutableCache } from "../github/client.js";
+import { Gateway } from "../github/gateway.js";
 import type { AppSelf } from "../github/self.js";
 import type { Octokit } from "../github/types.js";
 import { BoundedCache } from "../util/bounded-cache.js";
@@ -53,8 +54,8 @@ export class LifecycleRuntime {
   private readonly known = new Map<string, RepoTarget>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private task?: ScheduledTask;
-  /** Trees, blobs and commits already read, shared by every reconcile of this process. */
-  private readonly immutable = new BoundedCache<unknown>();
+  /** Trees, blobs, commits and merges already read, shared by every reconcile of this process. */
+  private readonly immutable = new ImmutableCache();
   /** Who pushed which commit, as push webhooks said (REST cannot tell): named in unapproved reports. */
   private readonly pushers = new BoundedCache<string>(10_000);
 
@@ -137,13 +138,13 @@ export class LifecycleRuntime {
     });
   }
 
-  private async gatewayFor(target: RepoTarget, octokit?: Octokit): Promise<LifecycleGateway> {
+  private async gatewayFor(target: RepoTarget, octokit?: Octokit): Promise<Gateway> {
     const client = octokit ?? (await this.deps.octokitFor(target.installationId));
-    return new LifecycleGateway(client, { owner: target.owner, repo: target.repo }, await this.deps.self(), this.immutable);
+    return new Gateway(client, { owner: target.owner, repo: target.repo }, await this.deps.self(), this.immutable);
   }
 
   /** Whether `login` is one of `refs`; team membership read live (active members only), a failed lookup does not allow. */
-  private async isAllowed(gw: LifecycleGateway, refs: readonly string[], login: string): Promise<boolean> {
+  private async isAllowed(gw: Gateway, refs: readonly string[], login: string): Promise<boolean> {
     const lookup = await lookUpMemberships(gw, teamsToCheck(refs, login).map((team) => ({ login, team })), this.deps.log);
     return allows(refs, login, lookup) === "yes";
   }

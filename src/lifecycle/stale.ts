@@ -1,4 +1,4 @@
-import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import { formatDuration, parseDuration } from "../duration.js";
 import type { Policy } from "../policy/types.js";
 import { judgePullRequest } from "../pull-request/run.js";
@@ -27,7 +27,7 @@ export class StalePass {
   constructor(private readonly deps: StaleDeps) {}
 
   /** Closes the stale requests; says which, and when the next open PR reaches its TTL (for the precise timer). */
-  async run(gw: LifecycleGateway, repo: string, branch: string, policy: Policy | undefined, skip: ReadonlySet<number>): Promise<{ closed: number[]; next?: Date }> {
+  async run(gw: Gateway, repo: string, branch: string, policy: Policy | undefined, skip: ReadonlySet<number>): Promise<{ closed: number[]; next?: Date }> {
     const ttl = policy ? parseDuration(policy.request_ttl) : undefined;
     if (!ttl?.ok) return { closed: [] };
     const now = this.deps.clock.now();
@@ -37,10 +37,10 @@ export class StalePass {
       if (step.kind === "not-yet") next = Math.min(next ?? step.at.getTime(), step.at.getTime());
       return step.kind === "not-yet";
     };
-    for (const pull of await gw.openPulls(branch)) {
+    for (const pull of await gw.pulls.openPulls(branch)) {
       const key = `${repo}#${pull.number}@${pull.headSha}@${pull.updatedAt}`;
       if (skip.has(pull.number) || waitFor(decideStale({ since: pull.createdAt, ttlMs: ttl.ms }, now)) || this.notStale.peek(key)) continue;
-      const since = (await gw.lastReopenedAt(pull.number)) ?? pull.createdAt;
+      const since = (await gw.issues.lastReopenedAt(pull.number)) ?? pull.createdAt;
       if (waitFor(decideStale({ since, ttlMs: ttl.ms }, now))) continue;
       const judged = await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log });
       const step = decideStale({ since, ttlMs: ttl.ms, judged: { hasGrants: (judged?.decision.grants.length ?? 0) > 0, approved: judged?.decision.approval.satisfied ?? true } }, now);
@@ -49,8 +49,8 @@ export class StalePass {
         continue;
       }
       const waiting = judged.decision.approval.grants.filter((g) => !g.satisfied).map((g) => `- ${tick(g.path)}: ${g.missing || "not approved"}`);
-      await gw.comment(pull.number, staleComment(policy!.request_ttl, ttl.ms, since, waiting));
-      await gw.closePull(pull.number);
+      await gw.issues.comment(pull.number, staleComment(policy!.request_ttl, ttl.ms, since, waiting));
+      await gw.pulls.closePull(pull.number);
       this.deps.log.info({ repo, pr: pull.number, since }, "stale access request closed");
       closed.push(pull.number);
     }

@@ -13,7 +13,7 @@
  */
 import type { Diagnostic } from "../diagnostics.js";
 import { code, plural } from "../markdown.js";
-import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
 import { ProviderError } from "../providers/types.js";
@@ -65,7 +65,10 @@ export interface TargetCheckResult {
 }
 
 /** What the check reads and writes on GitHub: the policy at a commit, and its issue. */
-export type CheckGateway = Pick<LifecycleGateway, "blobShaAt" | "readFile" | "upsertLabelledIssue" | "closeLabelledIssue">;
+export interface CheckGateway {
+  contents: Pick<Gateway["contents"], "blobShaAt" | "readFile">;
+  issues: Pick<Gateway["issues"], "upsertLabelledIssue" | "closeLabelledIssue">;
+}
 
 /** What this process last checked for a repository. */
 interface Checked {
@@ -86,12 +89,12 @@ export class TargetCheck {
    * checked again next time); provider errors never do.
    */
   async checkIfPolicyChanged(gw: CheckGateway, repo: string, tip: string): Promise<TargetCheckResult | undefined> {
-    const blob = (await gw.blobShaAt(tip, POLICY_PATH)) ?? "";
+    const blob = (await gw.contents.blobShaAt(tip, POLICY_PATH)) ?? "";
     const now = this.deps.clock.now().getTime();
     const last = this.checked.get(repo);
     if (last && last.blob === blob && (last.complete || now - last.at < (this.deps.retryMs ?? RETRY_MS))) return undefined;
 
-    const text = blob ? await gw.readFile(tip, POLICY_PATH) : undefined;
+    const text = blob ? await gw.contents.readFile(tip, POLICY_PATH) : undefined;
     const policy = text === undefined ? undefined : checkPolicyFile(POLICY_PATH, text, { providers: this.deps.providers }).policy;
     if (text !== undefined && !policy) {
       // The reconciler reports an invalid policy (nothing is applied); there is nothing to check at providers.
@@ -101,14 +104,14 @@ export class TargetCheck {
     const { problems, unchecked } = policy ? await this.check(policy) : { problems: [], unchecked: [] };
     let issue: TargetCheckResult["issue"] = "none";
     if (problems.length > 0) {
-      await gw.upsertLabelledIssue(MISCONFIGURED_LABEL, MARKER, issueTitle(problems), issueBody(tip, problems, unchecked));
+      await gw.issues.upsertLabelledIssue(MISCONFIGURED_LABEL, MARKER, issueTitle(problems), issueBody(tip, problems, unchecked));
       issue = "opened-or-updated";
       this.deps.log.warn(
         { repo, commit: tip, problems: problems.length, unchecked: unchecked.map((u) => u.resource) },
         "the policy names targets or principals its providers do not have",
       );
     } else if (unchecked.length === 0) {
-      await gw.closeLabelledIssue(
+      await gw.issues.closeLabelledIssue(
         MISCONFIGURED_LABEL,
         MARKER,
         `A check of \`${POLICY_PATH}\` at ${tip.slice(0, 12)} found every role's target and every principal at its provider; closing.`,

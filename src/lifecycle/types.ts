@@ -1,4 +1,4 @@
-import type { MergedPull } from "../github/lifecycle-gateway.js";
+import type { MergedPull } from "../github/types.js";
 import type { Grant } from "../grants/types.js";
 import type { Policy, RoleSpec } from "../policy/types.js";
 

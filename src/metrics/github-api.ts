@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from "prom-client";
+import { httpStatus } from "../github/errors.js";
 import { RouteCatalog, type RouteSource } from "./github-routes.js";
 import { statusClass } from "./labels.js";
 
@@ -76,8 +77,8 @@ export class GitHubApiMetrics {
     octokit.hook.error("request", (error, options) => {
       // A RequestError has the response's status and headers (a 403 at the rate limit says remaining 0);
       // without a response (connection refused, timeout) Octokit says 500, but GitHub said nothing.
-      const { status, response } = error as Error & { status?: number; response?: { headers?: Headers } };
-      this.record(options, installation, response ? status : undefined, response?.headers);
+      const { response } = error as Error & { response?: { headers?: Headers } };
+      this.record(options, installation, response ? httpStatus(error) : undefined, response?.headers);
       throw error;
     });
     return octokit;

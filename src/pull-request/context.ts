@@ -1,4 +1,5 @@
-import type { GitHubGateway } from "../github/gateway.js";
+import { httpStatus } from "../github/errors.js";
+import type { Gateway } from "../github/gateway.js";
 import type { ExistingCheckRun } from "../github/types.js";
 import type { MembershipLookup } from "../policy/principals.js";
 import { parseTeam } from "../policy/principals.js";
@@ -22,7 +23,7 @@ export function headPusher(
 
 /** Reads each (login, team) membership once; a lookup that fails stays unknown (never a pass). */
 export async function lookUpMemberships(
-  gateway: GitHubGateway,
+  gateway: Gateway,
   needs: Array<{ login: string; team: string }>,
   log?: { warn(obj: object, msg: string): void },
 ): Promise<MembershipLookup> {
@@ -31,9 +32,9 @@ export async function lookUpMemberships(
   for (const { login, team } of needs) {
     const { org, slug } = parseTeam(team);
     try {
-      memberships.set(key(login, team), await gateway.isTeamMember(org, slug, login));
+      memberships.set(key(login, team), await gateway.teams.isTeamMember(org, slug, login));
     } catch (error) {
-      log?.warn({ team, status: (error as { status?: number }).status }, "team membership lookup failed");
+      log?.warn({ team, status: httpStatus(error) }, "team membership lookup failed");
     }
   }
   return (login, team) => memberships.get(key(login, team));

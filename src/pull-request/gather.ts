@@ -1,4 +1,4 @@
-import type { GitHubGateway } from "../github/gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import type { PullRequestInfo, Review, TreeEntry } from "../github/types.js";
 import type { EntryKind } from "../grants/check.js";
 import { classifyGrantsPathEntry, DEFAULT_MAX_GRANT_FILES } from "../grants/files.js";
@@ -55,17 +55,17 @@ export interface GatherLimits {
  * downloaded.
  */
 export async function gatherPullRequest(
-  gateway: GitHubGateway,
+  gateway: Gateway,
   number: number,
   grantsPath: (policyText?: string) => string,
   limits: GatherLimits = {},
 ): Promise<PullRequestSnapshot> {
-  const pr = await gateway.getPull(number);
-  const baseSha = await gateway.branchTip(pr.baseRef);
+  const pr = await gateway.pulls.getPull(number);
+  const baseSha = await gateway.commits.branchTip(pr.baseRef);
   const [basePolicyText, files, reviews] = await Promise.all([
-    gateway.readFile(baseSha, POLICY_PATH),
-    gateway.listPullFiles(number),
-    gateway.listReviews(number),
+    gateway.contents.readFile(baseSha, POLICY_PATH),
+    gateway.pulls.listPullFiles(number),
+    gateway.pulls.listReviews(number),
   ]);
   const dir = grantsPath(basePolicyText);
   const present = files.filter((f) => f.status !== "removed");
@@ -92,8 +92,8 @@ export async function gatherPullRequest(
       const entry = entries.get(f.path);
       const kind = MODE_KIND[entry?.mode ?? ""] ?? "file";
       const refused = kind === "file" ? tooLarge(entry) : undefined;
-      const content = kind === "file" && f.sha && !refused ? await gateway.readBlob(f.sha) : undefined;
-      const before = f.status === "modified" && !refused ? await gateway.readFile(baseSha, f.path) : undefined;
+      const content = kind === "file" && f.sha && !refused ? await gateway.contents.readBlob(f.sha) : undefined;
+      const before = f.status === "modified" && !refused ? await gateway.contents.readFile(baseSha, f.path) : undefined;
       return { path: f.path, kind, content, ...(refused ? { refused } : {}), ...(before !== undefined ? { previous: { content: before } } : {}) };
     }),
   );
@@ -103,7 +103,7 @@ export async function gatherPullRequest(
     const entry = entries.get(POLICY_PATH);
     const kind = MODE_KIND[entry?.mode ?? ""] ?? "file";
     const refused = !removed && kind === "file" ? tooLarge(entry) : undefined;
-    headPolicy = { kind, removed, ...(refused ? { refused } : {}), content: !removed && !refused && kind === "file" && policyFile.sha ? await gateway.readBlob(policyFile.sha) : undefined };
+    headPolicy = { kind, removed, ...(refused ? { refused } : {}), content: !removed && !refused && kind === "file" && policyFile.sha ? await gateway.contents.readBlob(policyFile.sha) : undefined };
   }
   return { pr, baseSha, basePolicyText, headPolicy, grantFiles, strays, reviews };
 }
@@ -115,11 +115,11 @@ function tooLarge(entry: TreeEntry | undefined): ChangedGrantFile["refused"] {
 }
 
 /** Tree entries (mode, size) of `paths` at a commit, reading only the trees of the folders involved. */
-async function entriesOf(gateway: GitHubGateway, sha: string, paths: string[]): Promise<Map<string, TreeEntry>> {
+async function entriesOf(gateway: Gateway, sha: string, paths: string[]): Promise<Map<string, TreeEntry>> {
   const dirs = [...new Set(paths.map((p) => p.slice(0, p.lastIndexOf("/") + 1)))];
   // One recursive read of the shallowest common folder keeps this at a few calls per PR.
   const common = dirs.reduce((a, b) => commonPrefix(a, b));
-  const entries = await gateway.treeEntries(sha, common.replace(/\/$/, ""));
+  const entries = await gateway.contents.treeEntries(sha, common.replace(/\/$/, ""));
   return new Map(entries.map((e) => [e.path, e]));
 }
 

@@ -1,4 +1,4 @@
-import type { GitHubGateway } from "../github/gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import type { CheckRunSpec, ExistingCheckRun } from "../github/types.js";
 import { headPusher, lookUpMemberships, PUSHER_PREFIX } from "./context.js";
 import { decide, DEFAULT_GRANTS_PATH, membershipNeeds, type ReviewDecision } from "./decide.js";
@@ -28,15 +28,15 @@ export interface ReviewOptions {
  * and reports it: the `timebox/validate` and `timebox/approval` check runs on the head commit and
  * the sticky plan comment. Writes only what changed, so a redelivered webhook writes nothing.
  */
-export async function reviewPullRequest(gateway: GitHubGateway, number: number, options: ReviewOptions): Promise<ReviewDecision | undefined> {
+export async function reviewPullRequest(gateway: Gateway, number: number, options: ReviewOptions): Promise<ReviewDecision | undefined> {
   const judged = await judgePullRequest(gateway, number, options);
   if (!judged) return undefined;
   const { snapshot, decision, pusher, existingValidate } = judged;
   const { pr } = snapshot;
-  const existingApproval = await gateway.findCheckRun(pr.headSha, APPROVAL_CHECK);
+  const existingApproval = await gateway.checks.findCheckRun(pr.headSha, APPROVAL_CHECK);
   await writeIfChanged(gateway, validateCheck(decision, pr.headSha, pusher ? `${PUSHER_PREFIX}${pusher}` : undefined), existingValidate);
   await writeIfChanged(gateway, approvalCheck(decision, pr.headSha), existingApproval);
-  await gateway.upsertMarkedComment(pr.number, PLAN_MARKER, planComment(decision));
+  await gateway.issues.upsertMarkedComment(pr.number, PLAN_MARKER, planComment(decision));
   return decision;
 }
 
@@ -48,12 +48,12 @@ export interface JudgedPullRequest {
 }
 
 /** Reads an open PR and decides on it, writing nothing (undefined when it is not open). */
-export async function judgePullRequest(gateway: GitHubGateway, number: number, options: ReviewOptions): Promise<JudgedPullRequest | undefined> {
+export async function judgePullRequest(gateway: Gateway, number: number, options: ReviewOptions): Promise<JudgedPullRequest | undefined> {
   const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers), { maxGrantFiles: options.maxGrantFiles });
   const { pr } = snapshot;
   if (pr.state !== "open") return undefined;
   await judgeExtensions(snapshot, options);
-  const existingValidate = await gateway.findCheckRun(pr.headSha, VALIDATE_CHECK);
+  const existingValidate = await gateway.checks.findCheckRun(pr.headSha, VALIDATE_CHECK);
   const logged = options.pusherOf?.(pr.headSha);
   const pusher = headPusher(pr.headSha, options.pushed ?? (logged ? { login: logged, headSha: pr.headSha } : undefined), existingValidate);
   const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
@@ -82,7 +82,7 @@ function grantsPathOf(policyText: string | undefined, providers: ReviewOptions["
   return checkPolicyFile(POLICY_PATH, policyText, { providers }).policy?.grants_path ?? DEFAULT_GRANTS_PATH;
 }
 
-async function writeIfChanged(gateway: GitHubGateway, spec: CheckRunSpec, existing: ExistingCheckRun | undefined): Promise<void> {
+async function writeIfChanged(gateway: Gateway, spec: CheckRunSpec, existing: ExistingCheckRun | undefined): Promise<void> {
   const unchanged =
     existing &&
     existing.status === "completed" &&
@@ -90,5 +90,5 @@ async function writeIfChanged(gateway: GitHubGateway, spec: CheckRunSpec, existi
     existing.title === spec.output.title &&
     existing.summary === spec.output.summary &&
     (spec.externalId === undefined || existing.externalId === spec.externalId);
-  if (!unchanged) await gateway.writeCheckRun(spec, existing);
+  if (!unchanged) await gateway.checks.writeCheckRun(spec, existing);
 }

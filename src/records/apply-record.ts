@@ -1,6 +1,5 @@
 import { Ajv } from "ajv";
-import type { GitHubGateway } from "../github/gateway.js";
-import type { LifecycleGateway } from "../github/lifecycle-gateway.js";
+import type { Gateway } from "../github/gateway.js";
 import type { ExistingCheckRun } from "../github/types.js";
 
 const APPLY_CHECK = "timebox/apply";
@@ -52,7 +51,7 @@ export function parseApplyRecord(text: string | null | undefined): Record<string
  */
 export class ApplyRecord {
   private constructor(
-    private readonly gw: GitHubGateway,
+    private readonly gw: Gateway,
     private readonly mergeSha: string,
     private run: ExistingCheckRun | undefined,
     readonly entries: Record<string, ApplyEntry>,
@@ -61,12 +60,12 @@ export class ApplyRecord {
   }
 
   /** The record of a merge commit, read once per reconcile however many grants the PR merged. */
-  static load(gw: LifecycleGateway, mergeSha: string): Promise<ApplyRecord> {
-    return gw.memo(`apply-record:${mergeSha}`, () => ApplyRecord.read(gw, mergeSha));
+  static load(gw: Gateway, mergeSha: string): Promise<ApplyRecord> {
+    return gw.memo.applyRecords.get(mergeSha, () => ApplyRecord.read(gw, mergeSha));
   }
 
-  private static async read(gw: GitHubGateway, mergeSha: string): Promise<ApplyRecord> {
-    const run = await gw.findCheckRun(mergeSha, APPLY_CHECK);
+  private static async read(gw: Gateway, mergeSha: string): Promise<ApplyRecord> {
+    const run = await gw.checks.findCheckRun(mergeSha, APPLY_CHECK);
     return new ApplyRecord(gw, mergeSha, run, parseApplyRecord(run?.text));
   }
 
@@ -99,7 +98,7 @@ export class ApplyRecord {
     this.track(key, entry);
     const done = this.unfinished.size === 0;
     const failed = this.failed.size > 0;
-    const id = await this.gw.writeCheckRun(
+    const id = await this.gw.checks.writeCheckRun(
       {
         name: APPLY_CHECK,
         headSha: this.mergeSha,

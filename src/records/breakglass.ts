@@ -7,7 +7,8 @@ import { Ajv } from "ajv";
 import { formatDuration } from "../duration.js";
 import type { ActiveGrant } from "../providers/types.js";
 import { isoSecond as iso } from "../util/clock.js";
-import { markersIn, type OwnComment } from "../github/lifecycle-gateway.js";
+import { markersIn } from "../github/issues.js";
+import type { OwnComment } from "../github/types.js";
 import { prose, tick } from "../markdown.js";
 
 export const BREAKGLASS_LABEL = "timebox:breakglass";

@@ -60,6 +60,9 @@ class FakePool extends ProviderPool {
 
 /** The policy at each commit, and the one issue with its comments, as GitHub would keep them. */
 class FakeGitHub implements CheckGateway {
+  /** The gateway's two resources the check uses, both played by this fake. */
+  readonly contents = this;
+  readonly issues = this;
   files = new Map<string, string>();
   issue?: { title: string; body: string; open: boolean; comments: string[] };
   writes = 0;

@@ -4,12 +4,12 @@
  * reads the provider decides on: team memberships, repository permissions, and the look-ups of
  * `checkTarget`.
  */
+import { hasStatus } from "../../github/errors.js";
 import type { ProviderOptions } from "../types.js";
 import {
   createOctokit,
   resolveCredentials,
   secretsOf,
-  statusOf,
   toProviderError,
   type GithubClientOptions,
   type GithubOctokit,
@@ -101,7 +101,7 @@ export class GithubApi {
       try {
         return await fn(octokit);
       } catch (error) {
-        if (statusOf(error) === 404) return undefined;
+        if (hasStatus(error, 404)) return undefined;
         throw error;
       }
     });

@@ -4,6 +4,7 @@
  * retry policy.
  */
 import { ProbotOctokit } from "probot";
+import { httpStatus } from "../../github/errors.js";
 import { currentDeadline, remainingMs } from "../deadline.js";
 import { ProviderError } from "../types.js";
 
@@ -270,10 +271,6 @@ interface HttpishError {
   response?: { headers?: Record<string, unknown>; data?: unknown };
 }
 
-export function statusOf(error: unknown): number | undefined {
-  const status = (error as HttpishError | null)?.status;
-  return typeof status === "number" ? status : undefined;
-}
 
 function oneLine(text: string, max = 160): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -335,7 +332,7 @@ export function toProviderError(
     return new ProviderError(scrub(error.message, secrets), error.retryable);
   }
   const e = (error ?? {}) as HttpishError;
-  const status = statusOf(error);
+  const status = httpStatus(error);
   if ((error as { name?: unknown } | null)?.name === "TimeoutError") {
     // The request timeout (see createOctokit): the reason a DOMException carries says no more.
     return new ProviderError(scrub(`GitHub: could not ${what}: network error: timed out`, secrets), true);
