@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 
-export interface MemorySystem {
+interface MemorySystem {
   has(principal: string, target: string): boolean;
   add(principal: string, target: string): void;
   remove(principal: string, target: string): void;
@@ -35,7 +35,7 @@ const DOC = new URL("../../docs/providers/webhook.md", import.meta.url);
 const MARKER = "<!-- example-receiver:";
 
 /** The example receiver's code, as printed in the doc. */
-export function exampleSource(): string {
+function exampleSource(): string {
   const doc = readFileSync(DOC, "utf8");
   const at = doc.indexOf(MARKER);
   if (at < 0) throw new Error("docs/providers/webhook.md has no example-receiver marker");
@@ -65,7 +65,7 @@ export interface RecordedRequest {
 }
 
 /** What the test server does instead of (or before) the example: undefined lets the example answer. */
-export type Misbehaviour = (request: RecordedRequest) =>
+type Misbehaviour = (request: RecordedRequest) =>
   | undefined
   | { delayMs?: number; status?: number; body?: string; headers?: Record<string, string>; thenExample?: boolean }
   | Promise<undefined | { delayMs?: number; status?: number; body?: string; headers?: Record<string, string>; thenExample?: boolean }>;

@@ -10,7 +10,7 @@
 import { ProviderError, type ProviderFactory, type ProviderOptions } from "../types.js";
 import { WebhookProvider, timingWithin, type WebhookTiming } from "./provider.js";
 
-export { WebhookProvider, timingWithin, DEFAULT_TIMING, MIN_SECRET_LENGTH } from "./provider.js";
+export { WebhookProvider } from "./provider.js";
 export type { WebhookTiming } from "./provider.js";
 
 const SETTINGS = ["url_env", "secret_env"] as const;

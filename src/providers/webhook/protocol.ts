@@ -113,7 +113,7 @@ export interface CheckAnswer {
   idempotency_key: string;
   granted: boolean;
 }
-export interface ListedGrant {
+interface ListedGrant {
   id: string;
   short_id: string;
   repo: string;
@@ -141,7 +141,7 @@ export interface ErrorAnswer {
 const EXISTENCE = { type: "object", required: ["exists"], properties: { exists: { type: "boolean" }, message: TEXT } } as const;
 
 /** At most this many grants in one `list` answer. */
-export const MAX_LISTED = 100_000;
+const MAX_LISTED = 100_000;
 
 const ajv = new Ajv({ allErrors: false, validateFormats: false });
 

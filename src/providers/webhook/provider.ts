@@ -51,7 +51,7 @@ export interface WebhookTiming {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_TIMING: WebhookTiming = { attempts: 3, requestMs: 10_000, backoffMs: 250, maxBackoffMs: 2_000, maxRetryAfterMs: 5_000 };
+const DEFAULT_TIMING: WebhookTiming = { attempts: 3, requestMs: 10_000, backoffMs: 250, maxBackoffMs: 2_000, maxRetryAfterMs: 5_000 };
 
 /** The timing for a call deadline of `callMs`: one attempt fits inside one call. */
 export function timingWithin(callMs: number | undefined): WebhookTiming {
@@ -73,7 +73,7 @@ export interface WebhookProviderConfig {
 /** Answers larger than this are refused unread: a list of every managed grant may be long, nothing else is. */
 const MAX_ANSWER_BYTES = { list: 16 * 1024 * 1024, other: 64 * 1024 } as const;
 /** The shortest signing secret accepted (characters), e.g. `openssl rand -hex 32` gives 64. */
-export const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_LENGTH = 32;
 const RETRYABLE_4XX = new Set([408, 425, 429]);
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 

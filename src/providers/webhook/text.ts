@@ -6,7 +6,7 @@
  */
 
 /** At most this many characters of receiver text in a message. */
-export const MAX_TEXT = 200;
+const MAX_TEXT = 200;
 
 // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
