@@ -62,7 +62,7 @@ export async function withSession<T>(conn: LdapConnection, timeouts: LdapTimeout
   if (!conn.url) throw missing(conn.urlEnv, "the server URL");
   if (!conn.bindDn) throw missing(conn.bindDnEnv, "the bind DN");
   if (conn.password === undefined || conn.password === "") throw missing(conn.passwordEnv, "the bind password");
-  if (!/^ldaps?:\/\/[^/?#\s]+\/?$/i.test(conn.url)) {
+  if (!/^ldaps?:\/\/[^/?#\s@]+\/?$/i.test(conn.url)) {
     throw new ProviderError(`ldap: ${conn.urlEnv} for ${resource} must be ldap://host[:port] or ldaps://host[:port] (no path, filter or credentials)`, false);
   }
   throwIfPastDeadline();
