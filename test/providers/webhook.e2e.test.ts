@@ -287,6 +287,14 @@ describe("failing receivers", () => {
     expect(said).toContain("***");
   });
 
+  test("4xx with a body over the size limit: still permanent, its beginning shown", async () => {
+    rx.misbehave(() => ({ status: 400, body: `grant refused: ${"y".repeat(200 * 1024)}` }));
+    const err = await failure(build().grant(grantFor()));
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/\(HTTP 400\): grant refused: y+…$/);
+    expect(rx.requests).toHaveLength(1);
+  });
+
   test("4xx with a plain-text or HTML body: its text, cleaned", async () => {
     rx.misbehave(() => ({ status: 404, body: "<html><body><h1>Not Found</h1></body></html>", headers: { "content-type": "text/html" } }));
     const err = await failure(build().revoke(grantFor()));

@@ -267,15 +267,17 @@ export class WebhookProvider implements Provider {
       return { failure: { retryable: false, why: `HTTP ${status}`, final } };
     }
     const limit = request.action === "list" ? MAX_ANSWER_BYTES.list : MAX_ANSWER_BYTES.other;
+    const ok = status >= 200 && status < 300;
     let text: string;
     try {
-      text = await readLimited(response, limit);
+      // An answer is refused when too large; a refusal's text is only cut (the first bytes say why).
+      text = await readLimited(response, limit, !ok);
     } catch (err) {
       if (deadline?.signal.aborted) throw deadline.signal.reason;
       if (err instanceof TooLarge) return { failure: { retryable: true, why: `HTTP ${status} with an answer over ${limit} bytes` } };
       return { failure: { retryable: true, why: timeout.aborted ? `no complete answer within ${seconds(timeoutMs)} s` : networkWhy(err) } };
     }
-    if (status >= 200 && status < 300) {
+    if (ok) {
       try {
         return { answer: JSON.parse(text) as unknown };
       } catch {
@@ -315,10 +317,10 @@ export class WebhookProvider implements Provider {
 
 class TooLarge extends Error {}
 
-/** The body as text, refusing more than `limit` bytes (the rest is not read). */
-async function readLimited(response: Response, limit: number): Promise<string> {
+/** The body as text, refusing more than `limit` bytes, or with `cut` keeping the first `limit` (the rest is not read). */
+async function readLimited(response: Response, limit: number, cut = false): Promise<string> {
   const declared = Number(response.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > limit) {
+  if (!cut && Number.isFinite(declared) && declared > limit) {
     await response.body?.cancel().catch(() => undefined);
     throw new TooLarge();
   }
@@ -332,7 +334,9 @@ async function readLimited(response: Response, limit: number): Promise<string> {
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new TooLarge();
+      if (!cut) throw new TooLarge();
+      chunks.push(value.subarray(0, value.byteLength - (size - limit)));
+      break;
     }
     chunks.push(value);
   }
