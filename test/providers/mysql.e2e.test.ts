@@ -6,6 +6,7 @@
  * Without the server the tests are skipped with a printed reason (TIMEBOX_REQUIRE_MYSQL=1 fails them).
  */
 import { jest } from "@jest/globals";
+import mysql from "mysql2/promise";
 import net from "node:net";
 import { withDeadline } from "../../src/providers/deadline.js";
 import { mysqlProviderFactory, type MysqlProvider } from "../../src/providers/mysql/index.js";
@@ -379,6 +380,35 @@ describeMysql("mysql provider (real server)", () => {
     const err = await q.checkTarget("x").then(() => new Error("no error"), (e: unknown) => e);
     expect((err as Error).message).toContain("unsupported parameter `flags`");
     expect(errorTexts(err).includes(SECRET)).toBe(false);
+  });
+
+  test("a grant given up at its deadline while waiting inside Timebox's lock (its connection destroyed) does not keep the lock", async () => {
+    const { role } = await made.readableTable();
+    const account = await made.account();
+    provider = makeProvider();
+    await provider.listManaged(); // the records table exists
+    const conn = await mysql.createConnection(my.url); // as the admin, like the test's other admin calls
+    try {
+      await conn.query("LOCK TABLES timebox.`grants` WRITE"); // the grant's record write waits behind this
+      const p = withDeadline(provider, "prod-db", 800);
+      const err = await p.grant(makeActiveGrant(account, role)).then(() => new Error("no error"), (e: unknown) => e);
+      expect(err).toBeInstanceOf(ProviderError);
+      await conn.query("UNLOCK TABLES");
+      const until = Date.now() + 5_000;
+      let holder: unknown = "held";
+      while (Date.now() < until && holder !== null) {
+        holder = (await my.admin<{ h: unknown }>("SELECT IS_USED_LOCK('timebox.mysql.roles') AS h"))[0]!.h;
+        if (holder !== null) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(holder).toBeNull();
+      // and the next call works
+      const g = makeActiveGrant(account, role);
+      await provider.grant(g);
+      await provider.revoke(g);
+    } finally {
+      await conn.query("UNLOCK TABLES").catch(() => undefined);
+      await conn.end();
+    }
   });
 
   test("a server that accepts connections and never answers: every call fails within the deadline", async () => {

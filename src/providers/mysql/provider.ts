@@ -74,7 +74,10 @@ export function timeoutsWithin(callMs: number | undefined): MysqlTimeouts {
 }
 
 type Row = Record<string, unknown>;
-type Query = (text: string, params?: unknown[]) => Promise<Row[]>;
+type Query = ((text: string, params?: unknown[]) => Promise<Row[]>) & {
+  /** Never put this connection back in the pool (e.g. it may still hold the named lock). */
+  discard(): void;
+};
 
 interface ServerFacts {
   dialect: Dialect;
@@ -389,7 +392,7 @@ export class MysqlProvider implements Provider {
   private async session<T>(action: string, fn: (q: Query, facts: ServerFacts) => Promise<T>): Promise<T> {
     const conn = await this.connection();
     let busy = false; // a query was sent and not answered (timed out, connection broke): destroy, never reuse
-    const query: Query = async (text, params) => {
+    const run = async (text: string, params?: unknown[]): Promise<Row[]> => {
       throwIfPastDeadline();
       busy = true;
       try {
@@ -402,6 +405,7 @@ export class MysqlProvider implements Provider {
         throw err;
       }
     };
+    const query: Query = Object.assign(run, { discard: () => void (busy = true) });
     try {
       const facts = await this.prepare(conn, query);
       return await fn(query, facts);
@@ -423,8 +427,9 @@ export class MysqlProvider implements Provider {
       try {
         return await fn(q, f);
       } finally {
-        // A connection whose query hung is destroyed by `session`, which also releases the lock.
-        await q(sql.releaseLock, [sql.LOCK_NAME]).catch(() => undefined);
+        // A connection whose query hung, or that could not release the lock (past the deadline the
+        // query is not even sent), is destroyed by `session`: the server then releases the lock.
+        await q(sql.releaseLock, [sql.LOCK_NAME]).catch(() => q.discard());
       }
     });
   }
