@@ -18,20 +18,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attribute, Change, Client } from "ldapts";
 
-export const SUFFIX = "dc=example,dc=org";
+const SUFFIX = "dc=example,dc=org";
 export const PEOPLE = `ou=people,${SUFFIX}`;
 export const GROUPS = `ou=groups,${SUFFIX}`;
 export const TIMEBOX_DN = `cn=timebox,ou=services,${SUFFIX}`;
 const ROOT_DN = `cn=admin,${SUFFIX}`;
 
 /** Where slapd is, if installed (Debian puts it in /usr/sbin, often not on a user's PATH). */
-export function slapdPath(): string | undefined {
+function slapdPath(): string | undefined {
   for (const p of ["/usr/sbin/slapd", "/usr/local/sbin/slapd", "/usr/local/libexec/slapd"]) if (existsSync(p)) return p;
   for (const dir of (process.env.PATH ?? "").split(":")) if (dir && existsSync(join(dir, "slapd"))) return join(dir, "slapd");
   return undefined;
 }
 
-export const slapdRequired = (): boolean => Boolean(process.env.TIMEBOX_REQUIRE_SLAPD);
+const slapdRequired = (): boolean => Boolean(process.env.TIMEBOX_REQUIRE_SLAPD);
 
 /** `describe` when slapd can run here (or is required), else `describe.skip` with the reason printed once. */
 export function describeWithSlapd(name: string, fn: () => void): void {

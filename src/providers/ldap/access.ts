@@ -6,13 +6,13 @@ import { ProviderError, type ActiveGrant } from "../types.js";
 import { dnKey, formatDn, parseDn, type Rdn } from "./dn.js";
 
 /** Role-level settings (`roles.<name>.settings` in the policy) this provider understands. */
-export const ROLE_SETTINGS_KEYS = ["member_attribute"] as const;
+const ROLE_SETTINGS_KEYS = ["member_attribute"] as const;
 
 /**
  * `member`: the group lists members by DN (groupOfNames, Active Directory `group`);
  * `memberUid`: by login name (posixGroup, RFC 2307).
  */
-export const MEMBER_ATTRIBUTES = ["member", "memberUid"] as const;
+const MEMBER_ATTRIBUTES = ["member", "memberUid"] as const;
 export type MemberAttribute = (typeof MEMBER_ATTRIBUTES)[number];
 
 /** The object classes a group using each member attribute must have. */
@@ -82,7 +82,7 @@ export function wantedAccess(g: ActiveGrant): Wanted {
 }
 
 /** Another still-active grant on the same group through the same member attribute. */
-export function sameGroup(a: Wanted, b: Wanted): boolean {
+function sameGroup(a: Wanted, b: Wanted): boolean {
   return a.groupKey === b.groupKey && a.attribute === b.attribute;
 }
 

@@ -7,7 +7,7 @@
  */
 
 /** One `type=value` pair of a relative DN; `value` is unescaped (what the directory stores). */
-export interface Ava {
+interface Ava {
   type: string;
   value: string;
 }
@@ -103,7 +103,7 @@ export function parseDn(input: string): ParsedDn {
 }
 
 /** Escapes one attribute value for a DN string (RFC 4514 §2.4). */
-export function escapeDnValue(value: string): string {
+function escapeDnValue(value: string): string {
   let out = "";
   const chars = [...value];
   chars.forEach((c, idx) => {
@@ -138,12 +138,6 @@ export function dnKey(rdns: readonly Rdn[]): string {
         .join("+"),
     )
     .join(",");
-}
-
-/** Is `dn` equal to `base` or below it? */
-export function isUnder(dn: readonly Rdn[], base: readonly Rdn[]): boolean {
-  if (base.length > dn.length) return false;
-  return dnKey(dn.slice(dn.length - base.length)) === dnKey(base);
 }
 
 /** Escapes a value for an RFC 4515 filter string: `*`, `(`, `)`, `\` and NUL become `\2a` etc. */

@@ -13,7 +13,6 @@
  * (TIMEBOX_PROVIDER_TIMEOUT_MS) — see docs/providers/ldap.md.
  */
 import { ProviderError, type ProviderFactory, type ProviderOptions } from "../types.js";
-import { ROLE_SETTINGS_KEYS } from "./access.js";
 import { timeoutsWithin } from "./client.js";
 import { formatDn, parseDn } from "./dn.js";
 import { LdapProvider } from "./provider.js";
@@ -22,8 +21,6 @@ export { LdapProvider } from "./provider.js";
 
 const SETTINGS = ["url_env", "bind_dn_env", "bind_password_env", "base_dn", "uid_attribute"] as const;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-export const roleSettingsKeys: readonly string[] = ROLE_SETTINGS_KEYS;
 
 export const ldapProviderFactory = {
   id: "ldap",
