@@ -111,6 +111,9 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
  */
 const PG_SUPERUSER_ROLES = new Set(["postgres", "rds_superuser", "rdsadmin", "rds_password", "rds_replication", "cloudsqlsuperuser", "cloudsqladmin", "azure_pg_admin", "azuresu", "azure_superuser", "supabase_admin", "alloydbsuperuser", "timescaledb_admin"]);
 
+/** Active Directory's and common directories' built-in administrator groups (by CN). */
+const LDAP_ADMIN_GROUPS = new Set(["domain admins", "enterprise admins", "schema admins", "administrators", "account operators", "backup operators", "server operators", "group policy creator owners", "dnsadmins", "key admins", "enterprise key admins"]);
+
 /** Why a role's target escalates beyond a temporary grant, where to point at (`target` or `settings`). Empty when it does not. */
 function escalation(provider: string, role: RawRole, raw: Pick<RawPolicy, "owners" | "resources">): Array<{ at: string; message: string }> {
   const out: Array<{ at: string; message: string }> = [];
@@ -119,6 +122,10 @@ function escalation(provider: string, role: RawRole, raw: Pick<RawPolicy, "owner
     const name = target.toLowerCase().replace(/^"|"$/g, "");
     if (PG_SUPERUSER_ROLES.has(name)) out.push({ at: "target", message: `targets \`${target}\`, a superuser-like PostgreSQL role` });
     else if (name.startsWith("pg_")) out.push({ at: "target", message: `targets \`${target}\`, a predefined PostgreSQL server role (pg_*: server files, signals, all data)` });
+  }
+  if (provider === "ldap") {
+    const cn = /^\s*cn\s*=\s*([^,]+)/i.exec(target)?.[1]?.trim().toLowerCase();
+    if (cn && LDAP_ADMIN_GROUPS.has(cn)) out.push({ at: "target", message: `targets \`${target}\`, a directory administrators' group (its members administer the directory or the domain)` });
   }
   if (provider === "github") {
     const settings = role.settings ?? {};

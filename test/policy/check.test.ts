@@ -198,6 +198,10 @@ resources:
 SETTINGS`;
   const gh = (target: string, settings = "") => GH.replace("TARGET", target).replace("SETTINGS", settings ? `        settings: ${settings}\n` : "");
   const pg = (target: string) => p("target: analytics_read", `target: ${target}`);
+  const ldap = (target: string) =>
+    GH.replace("provider: github\n    settings: { token_env: GH_TOKEN }", "provider: ldap\n    settings: { url_env: LDAP_URL, bind_dn_env: LDAP_BIND_DN, bind_password_env: LDAP_BIND_PASSWORD, base_dn: \"dc=example,dc=org\" }")
+      .replace("TARGET", JSON.stringify(target))
+      .replace("SETTINGS", "");
   const privileged = (text: string) => text.replace("        max_duration: 8h\n", "        max_duration: 8h\n        privileged: true\n");
 
   // [name, policy text, where the error points, message]
@@ -212,6 +216,7 @@ SETTINGS`;
     ["GitHub team maintainer", gh('"@acme/prod-admins"', "{ team_role: maintainer }"), "", /team_role `maintainer`/],
     ["GitHub team that approves", gh('"@acme/sre"'), 'target: |"@acme/sre"', /a team that approves grants/],
     ["GitHub team that owns the policy", gh('"@ACME/Security"'), 'target: |"@ACME/Security"', /a team that owns this policy/],
+    ["LDAP Domain Admins", ldap("CN=Domain Admins,CN=Users,DC=example,DC=org"), "", /directory administrators' group/],
   ];
 
   test.each(table)("%s is refused without privileged: true", (_name, text, where, message) => {
@@ -237,6 +242,7 @@ SETTINGS`;
     ["a PostgreSQL role merely containing pg_", pg("app_pg_reader")],
     ["GitHub push", gh("acme/payments", "{ permission: push }")],
     ["GitHub triage", gh("acme/payments", "{ permission: triage }")],
+    ["an ordinary LDAP group", ldap("cn=analysts,ou=groups,dc=example,dc=org")],
     ["GitHub team member of a team that approves nothing", gh('"@acme/prod-admins"')],
     ["GitHub team member with team_role member", gh('"@acme/prod-admins"', "{ team_role: member }")],
   ])("%s needs no privileged flag", (_name, text) => {
