@@ -98,7 +98,8 @@ export class Commands {
         result.refused.push({ path: e.path, mayAnswer: refs });
         continue;
       }
-      const sha = await gw.commits.recordCommit(branch, outcomeCommitMessage(e.path, prNumber, login, text, this.deps.clock.now(), this.reconciler.actions.runId));
+      const message = outcomeCommitMessage(e.path, prNumber, login, text, this.deps.clock.now(), this.reconciler.actions.runId);
+      const sha = await gw.commits.recordCommit(branch, message);
       result.recorded.push({ path: e.path, sha });
       this.deps.log.info({ repo, grant: e.path, pr: prNumber, login, commit: sha }, "outcome recorded");
     }
