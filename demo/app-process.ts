@@ -79,7 +79,12 @@ export async function startAppProcess(options: AppProcessOptions, cleanup: Clean
   cleanup.add("stop the Timebox process", stop);
 
   const end = Date.now() + 20_000;
-  while (!(await fetch(`${url}/ping`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/ping`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (exit || Date.now() > end) {
       throw new Error(`the Timebox process did not answer ${url}/ping (${exit ?? "timed out"}):\n${output}`);
     }

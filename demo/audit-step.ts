@@ -41,8 +41,16 @@ export async function auditClone(n: Narrator, w: World, story: { number: number;
   const key = join(w.scratch, "emulated-web-flow.asc");
   writeFileSync(key, webFlowPublicKey());
   const audit = (...args: string[]) => {
-    const run = spawnSync(process.execPath, [cli, "audit", "--repo", clone, "--trusted-key", key, ...args], { encoding: "utf8", env: { PATH: process.env.PATH ?? "" }, timeout: 30_000 });
-    n.check(run.status === 0, `\`timebox audit ${args.join(" ")}\` to succeed`, () => `exit ${run.status ?? run.signal}: ${(run.stderr || run.error?.message || "").trim().split("\n").slice(0, 5).join(" / ")}`);
+    const run = spawnSync(process.execPath, [cli, "audit", "--repo", clone, "--trusted-key", key, ...args], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "" },
+      timeout: 30_000,
+    });
+    n.check(
+      run.status === 0,
+      `\`timebox audit ${args.join(" ")}\` to succeed`,
+      () => `exit ${run.status ?? run.signal}: ${(run.stderr || run.error?.message || "").trim().split("\n").slice(0, 5).join(" / ")}`,
+    );
     return run.stdout;
   };
   n.say(`$ timebox audit --repo ${clone} --trusted-key emulated-web-flow.asc   # the emulated GitHub's signing key`);
@@ -63,5 +71,7 @@ export async function auditClone(n: Narrator, w: World, story: { number: number;
   };
   const got = row && Object.fromEntries(Object.keys(want).map((k) => [k, row[k as keyof AuditRow]]));
   n.check(JSON.stringify(got) === JSON.stringify(want) && row?.revoked_at != null, `the audit row ${JSON.stringify(want)}`, () => JSON.stringify(row ?? rows));
-  n.ok(`the story, from git alone: dev1 had prod-db/readonly from ${row!.granted_at} to ${row!.revoked_at} (PR #${story.number}, approved by alice), revoked because it expired`);
+  n.ok(
+    `the story, from git alone: dev1 had prod-db/readonly from ${row!.granted_at} to ${row!.revoked_at} (PR #${story.number}, approved by alice), revoked because it expired`,
+  );
 }

@@ -43,7 +43,8 @@ export async function runDemo(io: DemoIo, options: DemoOptions = {}): Promise<0 
     const preload = options.preload ?? new URL("./time-travel-preload.js", import.meta.url);
     world = await startWorld(root, preload, io.cleanup, {
       scratch: (dir) => n.say(`Working files go to ${dir} (removed at the end).`),
-      postgres: (url) => n.ok(`embedded PostgreSQL (PGlite) at ${url.replace(/^postgres:\/\/[^@]*@/, "")}, with the login role dev1_login and the role analytics_read`),
+      postgres: (url) =>
+        n.ok(`embedded PostgreSQL (PGlite) at ${url.replace(/^postgres:\/\/[^@]*@/, "")}, with the login role dev1_login and the role analytics_read`),
       github: (url) => n.ok(`emulated GitHub at ${url}: org acme, teams @acme/sre (alice) and @acme/engineering (dev1, dev2), the repository acme/access`),
       app: (url) => n.ok(`Timebox itself at ${url}: \`probot run lib/index.js\` (what \`npm start\` runs) in its own process, webhooks signed`),
     });

@@ -87,23 +87,30 @@ export async function startWorld(root: string, preload: URL, cleanup: Cleanup, l
   log.github(gh.baseUrl);
 
   // A throwaway app key: the emulated GitHub accepts any JWT the app signs with it.
-  const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs1", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } }).privateKey;
+  const privateKey = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+    publicKeyEncoding: { type: "spki", format: "pem" },
+  }).privateKey;
   const appDir = join(scratch, "app");
   mkdirSync(appDir);
-  const app = await startAppProcess({
-    root,
-    cwd: appDir,
-    preload,
-    env: {
-      ...gh.env(),
-      PRIVATE_KEY: privateKey,
-      PROD_DB_URL: pg.url,
-      LOG_LEVEL: "warn",
-      // The revocation in the demo comes from Timebox's precise expiry timer; the backstop tick
-      // (every minute by default) is moved out of the way so the story plays the same every time.
-      TIMEBOX_RECONCILE_CRON: "0 0 1 1 *",
+  const app = await startAppProcess(
+    {
+      root,
+      cwd: appDir,
+      preload,
+      env: {
+        ...gh.env(),
+        PRIVATE_KEY: privateKey,
+        PROD_DB_URL: pg.url,
+        LOG_LEVEL: "warn",
+        // The revocation in the demo comes from Timebox's precise expiry timer; the backstop tick
+        // (every minute by default) is moved out of the way so the story plays the same every time.
+        TIMEBOX_RECONCILE_CRON: "0 0 1 1 *",
+      },
     },
-  }, cleanup);
+    cleanup,
+  );
   log.app(app.url);
   return { gh, clock, pg, app, scratch, root };
 }

@@ -19,4 +19,3 @@ export const isError = (d: Diagnostic): boolean => d.severity === "error";
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.path}:${d.line}:${d.column} ${d.severity} ${d.message} [${d.rule}]`;
 }
-

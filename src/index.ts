@@ -84,7 +84,15 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       // On start-up and when the default branch's policy changes: its targets, checked at the providers.
       targetCheck: new TargetCheck({ pool: meteredPool, providers, log, clock, budgetMs: config.providerTimeoutMs + 5_000 }),
     });
-    const deps = { providers, queue, lifecycle, self, webhookBudgetMs: config.webhookBudgetMs, maxGrantFiles: config.maxGrantFiles, budgetLow: (installation?: number) => budget.low(installation, clock.now()) };
+    const deps = {
+      providers,
+      queue,
+      lifecycle,
+      self,
+      webhookBudgetMs: config.webhookBudgetMs,
+      maxGrantFiles: config.maxGrantFiles,
+      budgetLow: (installation?: number) => budget.low(installation, clock.now()),
+    };
 
     app.on([...REVIEW_EVENTS], track(onPullRequestChanged(deps)));
     app.on([...REVIEW_CHANGE_EVENTS], track(onReviewChanged(deps)));

@@ -19,11 +19,15 @@ export function code(value: string, max = 60): string {
 export const tick = (s: string): string => code(s, 300);
 
 /** Free text people wrote (a reason, a ticket), on one line, bounded, with no HTML: it cannot hide text or pose as a marker. */
-export const prose = (s: string): string =>
-  s.replace(/\s+/g, " ").trim().slice(0, 500).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+export const prose = (s: string): string => s.replace(/\s+/g, " ").trim().slice(0, 500).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
 /** A Markdown table cell: one line, no pipes, no backticks, no HTML. */
-export const tableCell = (text: string): string => text.replace(/[\r\n]+/g, " ").replace(/\|/g, "\\|").replace(/[<>]/g, "").replace(/`/g, "'");
+export const tableCell = (text: string): string =>
+  text
+    .replace(/[\r\n]+/g, " ")
+    .replace(/\|/g, "\\|")
+    .replace(/[<>]/g, "")
+    .replace(/`/g, "'");
 
 /** `1 grant`, `2 grants`. */
 export const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;

@@ -10,22 +10,8 @@ import { plural } from "../markdown.js";
 import { POLICY_PATH, type PrincipalRef } from "../policy/types.js";
 import { normaliseRef, splitRefs } from "../policy/principals.js";
 import { eligibility } from "./membership.js";
-import {
-  deletedAccountReviews,
-  eligibilityMatters,
-  exclusion,
-  lower,
-  reviewers,
-  type Reviewer,
-} from "./reviews.js";
-import type {
-  ApprovalInput,
-  ApprovalResult,
-  IgnoredReview,
-  IsMember,
-  PullRequestRef,
-  RequirementResult,
-} from "./types.js";
+import { deletedAccountReviews, eligibilityMatters, exclusion, lower, reviewers, type Reviewer } from "./reviews.js";
+import type { ApprovalInput, ApprovalResult, IgnoredReview, IsMember, PullRequestRef, RequirementResult } from "./types.js";
 
 const VALIDATE_FIRST = "fails timebox/validate; fix it first";
 
@@ -95,13 +81,7 @@ function blankResult(req: Requirement): RequirementResult {
   };
 }
 
-function evaluateRequirement(
-  req: Requirement,
-  revs: readonly Reviewer[],
-  deleted: number,
-  pr: PullRequestRef,
-  isMember: IsMember,
-): RequirementResult {
+function evaluateRequirement(req: Requirement, revs: readonly Reviewer[], deleted: number, pr: PullRequestRef, isMember: IsMember): RequirementResult {
   const result = blankResult(req);
   if (req.unmet !== undefined) {
     result.missing = req.unmet;
@@ -155,11 +135,7 @@ function evaluateRequirement(
     if (s.state === "APPROVED") {
       if (el.eligible) result.counted.push(rv.login);
       else if (el.unknownTeams.length > 0)
-        ignore(
-          rv,
-          "membership-unknown",
-          `membership of ${el.unknownTeams.join(", ")} could not be checked; not counted (re-run the check)`,
-        );
+        ignore(rv, "membership-unknown", `membership of ${el.unknownTeams.join(", ")} could not be checked; not counted (re-run the check)`);
       else ignore(rv, "not-eligible", whoIs);
       continue;
     }
@@ -204,9 +180,7 @@ function evaluateRequirement(
       let text = `needs ${noun} from ${orList(result.missingFrom)}`;
       const { teams } = splitRefs(result.missingFrom);
       if (teams.length === 0 && result.missingFrom.length < n) {
-        text += ` (only ${result.missingFrom.length} eligible approver${
-          result.missingFrom.length === 1 ? "" : "s"
-        } left; the policy must change)`;
+        text += ` (only ${result.missingFrom.length} eligible approver${result.missingFrom.length === 1 ? "" : "s"} left; the policy must change)`;
       }
       parts.push(text);
     }
@@ -215,9 +189,7 @@ function evaluateRequirement(
     parts.push(`changes requested by ${andList(result.blockedBy)} (a block stands until they approve or the review is dismissed)`);
   }
   if (pr.lastPusher === undefined) {
-    parts.push(
-      `who pushed head commit ${shortSha(pr.headSha)} is unknown; push a new commit so Timebox can exclude the pusher`,
-    );
+    parts.push(`who pushed head commit ${shortSha(pr.headSha)} is unknown; push a new commit so Timebox can exclude the pusher`);
   }
   result.missing = parts.join("; ");
   result.satisfied = parts.length === 0;
@@ -251,9 +223,7 @@ export function evaluateApprovals(input: ApprovalInput, isMember: IsMember): App
   const pr = input.pr;
   const revs = reviewers(input.reviews ?? [], pr.headSha);
   const deleted = deletedAccountReviews(input.reviews ?? []);
-  const grants = (input.grants ?? []).map((g) =>
-    evaluateRequirement(grantRequirement(g), revs, deleted, pr, isMember),
-  );
+  const grants = (input.grants ?? []).map((g) => evaluateRequirement(grantRequirement(g), revs, deleted, pr, isMember));
   const policyChange = input.policyChange
     ? evaluateRequirement(
         {

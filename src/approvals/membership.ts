@@ -6,9 +6,7 @@ import type { PrincipalRef } from "../policy/types.js";
 import { eligibilityMatters, lower, reviewers } from "./reviews.js";
 import type { ApprovalInput, IsMember, MembershipQuery } from "./types.js";
 
-export type Eligibility =
-  | { eligible: true; via: string }
-  | { eligible: false; unknownTeams: string[] };
+export type Eligibility = { eligible: true; via: string } | { eligible: false; unknownTeams: string[] };
 
 /**
  * Whether `login` is eligible: listed by login, or an active member of a listed team. A lookup

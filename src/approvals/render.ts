@@ -48,7 +48,10 @@ export function approvalTitle(result: ApprovalResult): string {
 
 /** Inline code span, safe inside a table cell. */
 function code(text: string): string {
-  const clean = clip(text, 300).replace(/[\r\n]+/g, " ").replace(/`/g, "'").replace(/\|/g, "\\|");
+  const clean = clip(text, 300)
+    .replace(/[\r\n]+/g, " ")
+    .replace(/`/g, "'")
+    .replace(/\|/g, "\\|");
   return `\`${clean}\``;
 }
 
@@ -95,10 +98,7 @@ export function renderApprovalSummary(result: ApprovalResult, maxChars: number =
   );
   for (const w of result.warnings) lines.push(`> ⚠️ ${plain(w)}`, "");
 
-  lines.push(
-    "| | Grant | Role | Required approvers | Needed | Counted | Missing |",
-    "|---|---|---|---|---|---|---|",
-  );
+  lines.push("| | Grant | Role | Required approvers | Needed | Counted | Missing |", "|---|---|---|---|---|---|---|");
   for (const r of requirementsOf(result)) {
     lines.push(
       `| ${statusMark(r)} | ${code(r.path)} | ${roleCell(r)} | ${codeList(r.required, "none")} | ${r.needed} | ${codeList(
@@ -117,9 +117,7 @@ export function renderApprovalSummary(result: ApprovalResult, maxChars: number =
 
   // Ignored reviews, each (login, reason) once; name the requirements when it does not apply to all.
   // Requirements whose reviews were evaluated list every reviewer once (counted, blocking or ignored).
-  const evaluated = requirementsOf(result).filter(
-    (r) => r.counted.length + r.blockedBy.length + r.ignored.length > 0,
-  ).length;
+  const evaluated = requirementsOf(result).filter((r) => r.counted.length + r.blockedBy.length + r.ignored.length > 0).length;
   const groups = new Map<string, { login: string; reason: string; paths: string[] }>();
   for (const r of requirementsOf(result)) {
     for (const i of r.ignored) {
@@ -147,8 +145,7 @@ export function renderApprovalSummary(result: ApprovalResult, maxChars: number =
 function finish(lines: string[], maxChars: number): string {
   const text = lines.join("\n");
   if (text.length <= maxChars) return text;
-  const note = (n: number) =>
-    `\n\n> ⚠️ Summary truncated: ${plural(n, "more line")} not shown (limit ${maxChars.toLocaleString("en-US")} characters).`;
+  const note = (n: number) => `\n\n> ⚠️ Summary truncated: ${plural(n, "more line")} not shown (limit ${maxChars.toLocaleString("en-US")} characters).`;
   const budget = maxChars - note(lines.length).length;
   const kept: string[] = [];
   let used = 0;

@@ -97,10 +97,17 @@ const MAX_GITHUB_COMMITS = 2000;
  * by GitHub itself (`committer.login` `web-flow`, the identity of the commits GitHub signs). Returns
  * the commits that fail, with why. One `GET /repos/{owner}/{repo}/commits/{sha}` each, four at a time.
  */
-export async function distrustedOnGithub(octokit: AuditOctokit, { owner, repo }: GithubTarget, shas: readonly string[], appLogin: string): Promise<Map<string, string>> {
+export async function distrustedOnGithub(
+  octokit: AuditOctokit,
+  { owner, repo }: GithubTarget,
+  shas: readonly string[],
+  appLogin: string,
+): Promise<Map<string, string>> {
   const unique = [...new Set(shas)];
   if (unique.length > MAX_GITHUB_COMMITS) {
-    throw new GithubAuditError(`the report rests on ${unique.length} of Timebox's commits; --github checks at most ${MAX_GITHUB_COMMITS}: narrow it with --since/--until, --who or --resource`);
+    throw new GithubAuditError(
+      `the report rests on ${unique.length} of Timebox's commits; --github checks at most ${MAX_GITHUB_COMMITS}: narrow it with --since/--until, --who or --resource`,
+    );
   }
   let answers: Array<string | undefined>;
   try {
@@ -114,13 +121,20 @@ export async function distrustedOnGithub(octokit: AuditOctokit, { owner, repo }:
       }
       const v = data.commit.verification;
       if (!v?.verified) return `GitHub does not verify its signature (${v?.reason ?? "no verification"})`;
-      if (data.author?.login?.toLowerCase() !== appLogin.toLowerCase()) return `GitHub links its author to ${data.author?.login ?? "no account"}, not ${appLogin}`;
+      if (data.author?.login?.toLowerCase() !== appLogin.toLowerCase())
+        return `GitHub links its author to ${data.author?.login ?? "no account"}, not ${appLogin}`;
       if (data.committer?.login !== "web-flow") return `GitHub did not commit it (committer ${data.committer?.login ?? "unknown"}, not web-flow)`;
       return undefined;
     });
   } catch (e) {
     const status = httpStatus(e);
-    throw new GithubAuditError(status === 401 ? "GitHub refused the token (401)" : status === 403 ? "GitHub refused access (403: the token cannot read this repository's commits, or a rate limit)" : `GitHub could not be read: ${(e as Error).message}`);
+    throw new GithubAuditError(
+      status === 401
+        ? "GitHub refused the token (401)"
+        : status === 403
+          ? "GitHub refused access (403: the token cannot read this repository's commits, or a rate limit)"
+          : `GitHub could not be read: ${(e as Error).message}`,
+    );
   }
   const out = new Map<string, string>();
   unique.forEach((sha, i) => {
@@ -159,14 +173,23 @@ async function pooled<T, R>(items: readonly T[], limit: number, task: (item: T) 
 export async function enrichFromGithub(rows: AuditRow[], octokit: AuditOctokit, target: GithubTarget): Promise<{ facts: GithubFacts; warnings: string[] }> {
   const numbers = [...new Set(rows.map((r) => r.pull_request).filter((n): n is number => n !== null))].sort((a, b) => a - b);
   if (numbers.length > MAX_GITHUB_PULLS) {
-    throw new GithubAuditError(`the report names ${numbers.length} pull requests; --github reads at most ${MAX_GITHUB_PULLS} (about three API calls each): narrow it with --since/--until, --who or --resource`);
+    throw new GithubAuditError(
+      `the report names ${numbers.length} pull requests; --github reads at most ${MAX_GITHUB_PULLS} (about three API calls each): narrow it with --since/--until, --who or --resource`,
+    );
   }
   let pulls: Array<PullFacts | undefined>;
   try {
     pulls = await pooled(numbers, CONCURRENCY, (n) => readPull(octokit, target, n));
   } catch (e) {
     const status = httpStatus(e);
-    const what = status === 401 ? "GitHub refused the token (401)" : status === 403 ? "GitHub refused access (403: the token cannot read this repository's pull requests, or a rate limit)" : status === 404 ? `${target.owner}/${target.repo} was not found (404)` : `GitHub could not be read: ${(e as Error).message}`;
+    const what =
+      status === 401
+        ? "GitHub refused the token (401)"
+        : status === 403
+          ? "GitHub refused access (403: the token cannot read this repository's pull requests, or a rate limit)"
+          : status === 404
+            ? `${target.owner}/${target.repo} was not found (404)`
+            : `GitHub could not be read: ${(e as Error).message}`;
     throw new GithubAuditError(what);
   }
   const approvals = new Map<number, Approval[]>();

@@ -7,7 +7,6 @@ import { groupBy } from "./group.js";
 import { emptyRow, type AuditRow } from "./types.js";
 import type { CommitVerdict } from "./trust.js";
 
-
 /** What the story builder needs besides the first-parent chain. */
 export interface HistoryInputs {
   /** The first-parent chain, oldest first, with subjects and trailers. */
@@ -80,7 +79,15 @@ export function buildHistory(input: HistoryInputs): History {
   const lookAlike = (note: Pick<CommitNote, "sha" | "subject" | "trailers">, at: Date, row?: AuditRow) => {
     const verdict = input.verdicts?.get(note.sha);
     if (lookAlikes.some((l) => l.sha === note.sha && l.row === row)) return;
-    lookAlikes.push({ sha: note.sha, subject: note.subject, at: isoSecond(at), paths: [...new Set(grantPaths(trailerMap(note.trailers)))], author: verdict?.author ?? "", reason: verdict?.reason || "not verified", ...(row ? { row } : {}) });
+    lookAlikes.push({
+      sha: note.sha,
+      subject: note.subject,
+      at: isoSecond(at),
+      paths: [...new Set(grantPaths(trailerMap(note.trailers)))],
+      author: verdict?.author ?? "",
+      reason: verdict?.reason || "not verified",
+      ...(row ? { row } : {}),
+    });
   };
   const open = new Map<string, Open>();
   /** The last finished version of each path, for a later empty record about the same PR. */
@@ -101,7 +108,10 @@ export function buildHistory(input: HistoryInputs): History {
     if (why === "removed") {
       const notes = [commit, ...(input.mergedNotes.get(commit.sha) ?? [])];
       for (const note of notes) if (!isTimebox(note.sha) && grantPaths(trailerMap(note.trailers)).includes(path)) lookAlike(note, commit.committedAt, row);
-      const found = removalRecord(path, notes.filter((n) => isTimebox(n.sha)));
+      const found = removalRecord(
+        path,
+        notes.filter((n) => isTimebox(n.sha)),
+      );
       if (found) {
         const { record, sha } = found;
         recordOn(row, sha);
@@ -187,7 +197,13 @@ function sortRows(rows: AuditRow[]): AuditRow[] {
  */
 function extends_(previous: Open, next: AuditRow, at: number): boolean {
   const a = previous.row;
-  const same = a.requester !== null && a.resource !== null && a.role !== null && a.requester.toLowerCase() === next.requester?.toLowerCase() && a.resource === next.resource && a.role === next.role;
+  const same =
+    a.requester !== null &&
+    a.resource !== null &&
+    a.role !== null &&
+    a.requester.toLowerCase() === next.requester?.toLowerCase() &&
+    a.resource === next.resource &&
+    a.role === next.role;
   return same && (previous.expiresMs === undefined || at < previous.expiresMs);
 }
 
@@ -266,7 +282,11 @@ function applyRecord(row: AuditRow, r: GrantRecord, first: AuditRow): void {
 }
 
 /** Each outcome goes to the newest version of its grant with that PR (as the version's own or as the one it extends); the latest recorded wins. */
-function attachOutcomes(rows: AuditRow[], outcomes: Array<OutcomeRecord & { order: number; sha: string }>, recordOn: (row: AuditRow, sha: string) => void): void {
+function attachOutcomes(
+  rows: AuditRow[],
+  outcomes: Array<OutcomeRecord & { order: number; sha: string }>,
+  recordOn: (row: AuditRow, sha: string) => void,
+): void {
   if (outcomes.length === 0) return;
   const byPath = groupBy(rows, (row) => row.grant);
   const when = (o: OutcomeRecord) => o.at ?? "";

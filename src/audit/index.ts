@@ -80,7 +80,11 @@ export async function auditRepository(repo: string, options: AuditOptions = {}):
     if (c.parents.length > 1 && removes) removingMerges.push(c);
   }
   const mainline = new Set(commits.map((c) => c.sha));
-  const [blobs, mergedNotes, keys] = await Promise.all([readBlobs(repo, blobIds), notesMergedBy(repo, removingMerges, mainline), options.trust?.keys ?? readTrustedKeys([GITHUB_WEB_FLOW_KEYS])]);
+  const [blobs, mergedNotes, keys] = await Promise.all([
+    readBlobs(repo, blobIds),
+    notesMergedBy(repo, removingMerges, mainline),
+    options.trust?.keys ?? readTrustedKeys([GITHUB_WEB_FLOW_KEYS]),
+  ]);
   // Only commits that claim to be Timebox's records are judged (one `git cat-file --batch`).
   const claims = [...commits, ...[...mergedNotes.values()].flat()].filter((c) => grantPaths(trailerMap(c.trailers)).length > 0).map((c) => c.sha);
   const verdicts = await judgeCommits(repo, claims, { keys, appLogin: options.trust?.appLogin ?? DEFAULT_APP_LOGIN });

@@ -62,7 +62,14 @@ const time = (t: TrailerMap, key: string) => {
   const d = v ? new Date(v) : undefined;
   return d && !Number.isNaN(d.getTime()) ? isoSecond(d) : undefined;
 };
-const logins = (t: TrailerMap, key: string) => [...new Set((t.get(key) ?? []).flatMap((v) => v.split(",")).map((s) => s.trim()).filter(Boolean))];
+const logins = (t: TrailerMap, key: string) => [
+  ...new Set(
+    (t.get(key) ?? [])
+      .flatMap((v) => v.split(","))
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ),
+];
 const prNumber = (v: string | undefined) => {
   const m = /^#?(\d{1,9})$/.exec(v ?? "");
   return m ? Number(m[1]) : undefined;
@@ -98,7 +105,21 @@ export function grantRecord(path: string, t: TrailerMap): GrantRecord {
     extensions: Number.isInteger(extensions) && extensions >= 0 ? extensions : undefined,
     earlier: (t.get("earlier-version") ?? []).flatMap((v) => {
       const m = /^#(\d{1,9}) approved-by ?(.*)$/.exec(v.trim());
-      return m ? [{ pullRequest: Number(m[1]), approvedBy: [...new Set(m[2].split(",").map((s) => s.trim()).filter(Boolean))] }] : [];
+      return m
+        ? [
+            {
+              pullRequest: Number(m[1]),
+              approvedBy: [
+                ...new Set(
+                  m[2]
+                    .split(",")
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                ),
+              ],
+            },
+          ]
+        : [];
     }),
     reason: one(t, "reason"),
     ticket: one(t, "ticket"),

@@ -44,10 +44,17 @@ const clean = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " "
 
 /** Plain aligned columns (the row number first, which findings refer to), then a count. */
 function table(rows: readonly AuditRow[]): string {
-  const body = rows.map((r, i) => [String(i + 1), ...AUDIT_COLUMNS.map((c) => clean((c === "pull_request" || c === "extension_of") && r[c] !== null ? `#${r[c]}` : cell(r, c)))]);
+  const body = rows.map((r, i) => [
+    String(i + 1),
+    ...AUDIT_COLUMNS.map((c) => clean((c === "pull_request" || c === "extension_of") && r[c] !== null ? `#${r[c]}` : cell(r, c))),
+  ]);
   const all = [["row", ...AUDIT_COLUMNS], ...body];
   const widths = all[0].map((_, i) => all.reduce((w, line) => Math.max(w, [...line[i]].length), 0));
-  const render = (line: string[]) => line.map((s, i) => (i === line.length - 1 ? s : s + " ".repeat(widths[i] - [...s].length))).join("  ").trimEnd();
+  const render = (line: string[]) =>
+    line
+      .map((s, i) => (i === line.length - 1 ? s : s + " ".repeat(widths[i] - [...s].length)))
+      .join("  ")
+      .trimEnd();
   const out = [render(all[0]), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(render)];
   out.push(`${plural(rows.length, "grant")}`);
   return `${out.join("\n")}\n`;

@@ -117,7 +117,11 @@ async function verifiesWith(payload: Uint8Array, armoredSignature: string, keys:
  * Judges the given commits (those that carry Timebox-style trailers): read raw through one `git
  * cat-file --batch`, each must be authored by the app's bot and signed by a trusted key.
  */
-export async function judgeCommits(repo: string, shas: readonly string[], trust: { keys: readonly Key[]; appLogin: string }): Promise<Map<string, CommitVerdict>> {
+export async function judgeCommits(
+  repo: string,
+  shas: readonly string[],
+  trust: { keys: readonly Key[]; appLogin: string },
+): Promise<Map<string, CommitVerdict>> {
   const verdicts = new Map<string, CommitVerdict>();
   const unique = [...new Set(shas)];
   if (unique.length === 0) return verdicts;
@@ -136,7 +140,13 @@ export async function judgeCommits(repo: string, shas: readonly string[], trust:
     at = eol + 1 + size + 1;
     if (m[2] !== "commit") continue;
     const raw = parseRawCommit(body);
-    const verdict: CommitVerdict = { sha: m[1], timebox: false, reason: "", author: raw.author.replace(/ \d+ [+-]\d{4}$/, ""), committer: raw.committer.replace(/ \d+ [+-]\d{4}$/, "") };
+    const verdict: CommitVerdict = {
+      sha: m[1],
+      timebox: false,
+      reason: "",
+      author: raw.author.replace(/ \d+ [+-]\d{4}$/, ""),
+      committer: raw.committer.replace(/ \d+ [+-]\d{4}$/, ""),
+    };
     if (!isBotIdentity(raw.author, trust.appLogin)) verdict.reason = `authored by ${verdict.author || "nobody"}, not ${trust.appLogin}`;
     else if (raw.signature === undefined) verdict.reason = "not signed";
     else if (!(await verifiesWith(raw.payload, raw.signature, trust.keys))) verdict.reason = "its signature does not verify with a trusted key";

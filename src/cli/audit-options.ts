@@ -21,7 +21,9 @@ type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 function count(flag: string, text: string | undefined, fallback: number): Parsed<number> {
   if (text === undefined) return { ok: true, value: fallback };
-  return /^\d{1,6}$/.test(text.trim()) && Number(text) >= 1 ? { ok: true, value: Number(text) } : { ok: false, message: `${flag} ${JSON.stringify(text)} is not a whole number of at least 1` };
+  return /^\d{1,6}$/.test(text.trim()) && Number(text) >= 1
+    ? { ok: true, value: Number(text) }
+    : { ok: false, message: `${flag} ${JSON.stringify(text)} is not a whole number of at least 1` };
 }
 
 function duration(flag: string, text: string | undefined, fallback: number): Parsed<number> {
@@ -33,7 +35,10 @@ function duration(flag: string, text: string | undefined, fallback: number): Par
 /** `Mon-Fri`, `Mon,Wed,Fri`, `Sat-Sun` (ISO weekdays, Monday first). */
 function parseDays(text: string): Set<number> | undefined {
   const days = new Set<number>();
-  for (const part of text.toLowerCase().split(",").map((s) => s.trim())) {
+  for (const part of text
+    .toLowerCase()
+    .split(",")
+    .map((s) => s.trim())) {
     const [a, b = a] = part.split("-").map((s) => DAYS.indexOf(s.slice(0, 3)));
     if (a < 0 || b < 0 || b < a || part.split("-").length > 2) return undefined;
     for (let d = a; d <= b; d++) days.add(d + 1);
@@ -56,7 +61,8 @@ function hours(flags: ThresholdFlags): Parsed<WorkingHours | null> {
   const days = flags.workingDays === undefined ? fallback.days : parseDays(flags.workingDays);
   if (!days) return { ok: false, message: `--working-days ${JSON.stringify(flags.workingDays)} is not a list of days like Mon-Fri or Mon,Tue,Thu` };
   const zone = flags.timezone ?? fallback.zone;
-  if (!IANAZone.isValidZone(zone)) return { ok: false, message: `--timezone ${JSON.stringify(zone)} is not an IANA time zone (e.g. UTC, Europe/Paris, America/New_York)` };
+  if (!IANAZone.isValidZone(zone))
+    return { ok: false, message: `--timezone ${JSON.stringify(zone)} is not an IANA time zone (e.g. UTC, Europe/Paris, America/New_York)` };
   return { ok: true, value: { startMinute, endMinute, days, zone } };
 }
 
@@ -72,7 +78,10 @@ export function findingOptions(flags: ThresholdFlags, now: Date): Parsed<Finding
   let share: Parsed<number> = { ok: true, value: d.dominant.share };
   if (flags.dominantShare !== undefined) {
     const pct = Number(flags.dominantShare.replace(/%$/, ""));
-    share = /^\d{1,3}(\.\d+)?%?$/.test(flags.dominantShare.trim()) && pct > 0 && pct < 100 ? { ok: true, value: pct / 100 } : { ok: false, message: `--dominant-share ${JSON.stringify(flags.dominantShare)} is not a percentage between 0 and 100` };
+    share =
+      /^\d{1,3}(\.\d+)?%?$/.test(flags.dominantShare.trim()) && pct > 0 && pct < 100
+        ? { ok: true, value: pct / 100 }
+        : { ok: false, message: `--dominant-share ${JSON.stringify(flags.dominantShare)} is not a percentage between 0 and 100` };
   }
   for (const p of [threshold, windowMs, fast, minApprovals, lag, wh, share]) if (!p.ok) return p;
   const v = <T>(p: Parsed<T>) => (p as { value: T }).value;

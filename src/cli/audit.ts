@@ -1,7 +1,18 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { DateTime } from "luxon";
-import { auditRepository, DEFAULT_APP_LOGIN, filterRows, formatReport, NotARepositoryError, readTrustedKeys, TrustedKeyError, type AuditFilter, type AuditFormat, type AuditResult } from "../audit/index.js";
+import {
+  auditRepository,
+  DEFAULT_APP_LOGIN,
+  filterRows,
+  formatReport,
+  NotARepositoryError,
+  readTrustedKeys,
+  TrustedKeyError,
+  type AuditFilter,
+  type AuditFormat,
+  type AuditResult,
+} from "../audit/index.js";
 import { findPatterns, type GithubFacts } from "../audit/findings/index.js";
 import { auditOctokit, distrustedOnGithub, enrichFromGithub, GithubAuditError, type AuditOctokit } from "../audit/github.js";
 import { findingOptions, type ThresholdFlags } from "./audit-options.js";
@@ -58,8 +69,18 @@ const githubToken = (env: NodeJS.ProcessEnv) => env.TIMEBOX_GITHUB_TOKEN?.trim()
 
 /** The filters as the user typed them, for the HTML header. */
 function scopeOf(options: AuditCliOptions): string {
-  const flags: Array<[string, string | undefined]> = [["--since", options.since], ["--until", options.until], ["--at", options.at], ["--who", options.who], ["--resource", options.resource], ["--github", options.github]];
-  return flags.filter(([, v]) => v !== undefined).map(([f, v]) => `${f} ${v}`).join(" ");
+  const flags: Array<[string, string | undefined]> = [
+    ["--since", options.since],
+    ["--until", options.until],
+    ["--at", options.at],
+    ["--who", options.who],
+    ["--resource", options.resource],
+    ["--github", options.github],
+  ];
+  return flags
+    .filter(([, v]) => v !== undefined)
+    .map(([f, v]) => `${f} ${v}`)
+    .join(" ");
 }
 
 /** `timebox audit`: who had what access, when, approved by whom, and the patterns in it — from a clone, offline. */
@@ -68,7 +89,11 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
   const env = environment.env ?? {};
   const usage = (message: string): AuditCliResult => ({ exitCode: 2, stdout: "", stderr: `timebox audit: ${message}\n` });
   const filter: AuditFilter = { who: options.who, resource: options.resource };
-  for (const [flag, key, endOfDay] of [["--since", "since", false], ["--until", "until", true], ["--at", "at", false]] as const) {
+  for (const [flag, key, endOfDay] of [
+    ["--since", "since", false],
+    ["--until", "until", true],
+    ["--at", "at", false],
+  ] as const) {
     const value = options[key];
     if (value === undefined) continue;
     const time = parseTime(value, endOfDay);
@@ -93,7 +118,8 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
   }
 
   const appLogin = options.appLogin?.trim() || DEFAULT_APP_LOGIN;
-  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/.test(appLogin)) return usage(`--app-login ${JSON.stringify(options.appLogin)} is not a GitHub login (e.g. timebox[bot])`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/.test(appLogin))
+    return usage(`--app-login ${JSON.stringify(options.appLogin)} is not a GitHub login (e.g. timebox[bot])`);
   let keys;
   if (options.trustedKey && options.trustedKey.length > 0) {
     const texts: string[] = [];

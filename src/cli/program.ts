@@ -50,8 +50,15 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .option("--at <time>", "only grants that gave access at this moment")
     .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json", "html"]).default("table"))
     .option("--out <file>", "write the report to a file instead of stdout")
-    .option("--github <owner/repo>", "add approval times, approvers and outcomes from the API, and check Timebox's commits there too (token in TIMEBOX_GITHUB_TOKEN or GITHUB_TOKEN)")
-    .option("--trusted-key <file>", "an armored OpenPGP public key whose signatures mark Timebox's commits, instead of GitHub's web-flow key (repeatable; e.g. GitHub Enterprise Server's)", (file: string, all: string[] = []) => [...all, file])
+    .option(
+      "--github <owner/repo>",
+      "add approval times, approvers and outcomes from the API, and check Timebox's commits there too (token in TIMEBOX_GITHUB_TOKEN or GITHUB_TOKEN)",
+    )
+    .option(
+      "--trusted-key <file>",
+      "an armored OpenPGP public key whose signatures mark Timebox's commits, instead of GitHub's web-flow key (repeatable; e.g. GitHub Enterprise Server's)",
+      (file: string, all: string[] = []) => [...all, file],
+    )
     .option("--app-login <login>", "the app's bot login: Timebox's commits are authored by it (default timebox[bot])")
     .option("--repeat-threshold <n>", "finding: more than N grants of the same access to one person… (default 3)")
     .option("--repeat-window <duration>", "…within this window (default 30d)")

@@ -17,7 +17,9 @@ export function progressBar(write: (text: string) => void, label: string, clock:
       lastAt = now;
       const ratio = total > 0 ? Math.min(1, done / total) : 0;
       const filled = Math.round(ratio * width);
-      write(`\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`);
+      write(
+        `\r${label} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${done.toLocaleString("en-US")}/${total.toLocaleString("en-US")}`,
+      );
       drawn = true;
     },
     done() {

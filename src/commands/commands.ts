@@ -11,13 +11,11 @@ import { isApproved, type ApprovedGrant } from "../lifecycle/types.js";
 
 /** What `/timebox outcome` did on one PR (a recorded path without a commit: branch rules refused it). */
 export type OutcomeResult =
-  | { kind: "none" }
-  | { kind: "done"; recorded: Array<{ path: string; sha?: string }>; refused: Array<{ path: string; mayAnswer: string[] }> };
+  { kind: "none" } | { kind: "done"; recorded: Array<{ path: string; sha?: string }>; refused: Array<{ path: string; mayAnswer: string[] }> };
 
 /** What `/timebox revoke` did on one PR. */
 export type RevokeCommandResult =
-  | { kind: "none" }
-  | { kind: "done"; revoked: string[]; failed: string[]; refused: Array<{ path: string; mayRevoke: string[] }> };
+  { kind: "none" } | { kind: "done"; revoked: string[]; failed: string[]; refused: Array<{ path: string; mayRevoke: string[] }> };
 
 /**
  * Who may revoke an active grant early: its requester, an eligible approver of its role, or a
@@ -29,7 +27,6 @@ function revokersOf(t: ApprovedGrant, policy: Policy | undefined): string[] {
   const seen = new Set<string>();
   return [t.origin.grant.requester, ...role.approvers, ...p.owners].filter((r) => !seen.has(r.toLowerCase()) && !!seen.add(r.toLowerCase()));
 }
-
 
 /** The commands people type on a grant's PR, carried out with the reconciler's view of the default branch. */
 export class Commands {
@@ -64,7 +61,10 @@ export class Commands {
         result.refused.push({ path: t.path, mayRevoke: refs });
         continue;
       }
-      const outcome = (await this.reconciler.isolated(repo, t.path, () => this.reconciler.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, { onBranch: !g, known: g }))) ?? "failed";
+      const outcome =
+        (await this.reconciler.isolated(repo, t.path, () =>
+          this.reconciler.actions.revoke(gw, repo, branch, t, live, `revoked-by:${login}`, { onBranch: !g, known: g }),
+        )) ?? "failed";
       if (outcome === "failed") {
         result.failed.push(t.path);
       } else {

@@ -30,7 +30,13 @@ export interface CheckoutChanges {
  * The checkout's changes under `grantsPath` and to the policy. `top` is the working tree (or the
  * git dir of a bare clone, `bare`); `tip` the default branch's commit, `tipEntries` its files.
  */
-export async function readCheckoutChanges(top: string, bare: boolean, grantsPath: string, tip: string | undefined, tipEntries: ReadonlyMap<string, TreeEntry>): Promise<CheckoutChanges> {
+export async function readCheckoutChanges(
+  top: string,
+  bare: boolean,
+  grantsPath: string,
+  tip: string | undefined,
+  tipEntries: ReadonlyMap<string, TreeEntry>,
+): Promise<CheckoutChanges> {
   const head = await commitOf(top, "HEAD");
   if (bare && (!head || head === tip)) return { source: "HEAD", pending: [] };
   const base = head && tip ? ((await mergeBase(top, head, tip)) ?? tip) : tip;
@@ -50,7 +56,8 @@ export async function readCheckoutChanges(top: string, bare: boolean, grantsPath
     if (mine && onTip && same(mine, onTip)) continue; // the default branch already has it
     if (!mine && !onTip) continue; // already gone from the default branch
     const change: ProposedChange = { path };
-    if (mine) change.file = { kind: mine.kind, size: mine.size, ...(mine.kind === "file" && mine.size <= MAX_YAML_BYTES ? { content: await mine.read() } : {}) };
+    if (mine)
+      change.file = { kind: mine.kind, size: mine.size, ...(mine.kind === "file" && mine.size <= MAX_YAML_BYTES ? { content: await mine.read() } : {}) };
     if (path === POLICY_PATH) out.pendingPolicy = change;
     else out.pending.push(change);
   }
@@ -61,7 +68,10 @@ const same = (a: CheckoutFile, b: TreeEntry) => a.kind === b.kind && (a.kind !==
 
 /** Tracked and untracked (not ignored) files of the working tree, read from disk. */
 async function worktreeFiles(top: string, grantsPath: string): Promise<Map<string, CheckoutFile>> {
-  const listed = (await git(top, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", grantsPath, POLICY_PATH])).toString("utf8").split("\0").filter(Boolean);
+  const listed = (await git(top, ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", grantsPath, POLICY_PATH]))
+    .toString("utf8")
+    .split("\0")
+    .filter(Boolean);
   const files = new Map<string, CheckoutFile>();
   const regular: string[] = [];
   for (const path of new Set(listed)) {

@@ -34,7 +34,26 @@ const NO_PROGRAMS = [
 ];
 const REPO_ENV = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_COMMON_DIR"];
 /** Environment that adds configuration or names programs: dropped, so only the pinned settings apply. */
-const PROGRAM_ENV = ["GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_EXTERNAL_DIFF", "GIT_DIFF_OPTS", "GIT_PAGER", "PAGER", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROXY_COMMAND", "GIT_EDITOR", "GIT_SEQUENCE_EDITOR", "GIT_TRACE", "GIT_TRACE2", "GIT_TRACE2_EVENT", "GIT_TRACE2_PERF"];
+const PROGRAM_ENV = [
+  "GIT_CONFIG",
+  "GIT_CONFIG_PARAMETERS",
+  "GIT_CONFIG_COUNT",
+  "GIT_EXTERNAL_DIFF",
+  "GIT_DIFF_OPTS",
+  "GIT_PAGER",
+  "PAGER",
+  "GIT_SSH",
+  "GIT_SSH_COMMAND",
+  "GIT_ASKPASS",
+  "SSH_ASKPASS",
+  "GIT_PROXY_COMMAND",
+  "GIT_EDITOR",
+  "GIT_SEQUENCE_EDITOR",
+  "GIT_TRACE",
+  "GIT_TRACE2",
+  "GIT_TRACE2_EVENT",
+  "GIT_TRACE2_PERF",
+];
 
 /**
  * The directories the user declared safe in their own (global or system) configuration, which
@@ -52,7 +71,14 @@ function userSafeDirectories(): Promise<string[]> {
           const out: Buffer[] = [];
           child.stdout.on("data", (b: Buffer) => out.push(b));
           child.on("error", () => resolve([]));
-          child.on("close", () => resolve(Buffer.concat(out).toString("utf8").split("\n").filter((s) => s !== "")));
+          child.on("close", () =>
+            resolve(
+              Buffer.concat(out)
+                .toString("utf8")
+                .split("\n")
+                .filter((s) => s !== ""),
+            ),
+          );
         }),
     ),
   ).then((lists) => lists.flat());

@@ -129,7 +129,11 @@ function checkAgainstPolicy(
       const limitMs = limit ? parseDuration(limit) : undefined;
       if (limitMs?.ok && parsed.ms > limitMs.ms) {
         const which = emergency ? "breakglass.max_duration" : "max_duration";
-        report("duration", "policy.max-duration", `duration ${file.duration} exceeds ${which} ${limit} for ${file.resource}/${file.role}; ask for at most ${formatDuration(limitMs.ms)}`);
+        report(
+          "duration",
+          "policy.max-duration",
+          `duration ${file.duration} exceeds ${which} ${limit} for ${file.resource}/${file.role}; ask for at most ${formatDuration(limitMs.ms)}`,
+        );
       }
     }
   }
@@ -137,18 +141,42 @@ function checkAgainstPolicy(
   if (usable("requester")) {
     const requester = file.requester!;
     if (ctx.author !== undefined && !policy.allow_on_behalf && !sameLogin(requester, ctx.author)) {
-      report("requester", "policy.requester-not-author", `requester ${code(requester)} is not the pull request's author ${code(ctx.author)}; request access for yourself (the policy does not allow on-behalf requests)`);
+      report(
+        "requester",
+        "policy.requester-not-author",
+        `requester ${code(requester)} is not the pull request's author ${code(ctx.author)}; request access for yourself (the policy does not allow on-behalf requests)`,
+      );
     }
     if (policy.requesters) {
-      judgeMembership(report, ctx, "requester", "policy.requester-not-allowed", policy.requesters, requester, "may not request access; the policy's requesters are");
+      judgeMembership(
+        report,
+        ctx,
+        "requester",
+        "policy.requester-not-allowed",
+        policy.requesters,
+        requester,
+        "may not request access; the policy's requesters are",
+      );
     }
     if (emergency && role?.breakglass) {
-      judgeMembership(report, ctx, "emergency", "policy.breakglass-requester", role.breakglass.requesters, requester, "may not use break-glass on this role; its breakglass.requesters are");
+      judgeMembership(
+        report,
+        ctx,
+        "emergency",
+        "policy.breakglass-requester",
+        role.breakglass.requesters,
+        requester,
+        "may not use break-glass on this role; its breakglass.requesters are",
+      );
     }
   }
 
   if (emergency && role && !role.breakglass) {
-    report("emergency", "policy.no-breakglass", `role ${file.resource}/${file.role} does not allow break-glass; remove \`emergency: true\` or ask for a role with breakglass`);
+    report(
+      "emergency",
+      "policy.no-breakglass",
+      `role ${file.resource}/${file.role} does not allow break-glass; remove \`emergency: true\` or ask for a role with breakglass`,
+    );
   }
 
   if (ctx.previous) checkExtension(report, file, ctx.previous, policy, role);
@@ -183,11 +211,19 @@ function checkExtension(
   const before = parsed.ok && typeof parsed.yaml.value === "object" && parsed.yaml.value !== null ? (parsed.yaml.value as Partial<GrantFile>) : undefined;
   if (!before) return;
   for (const key of changedIdentity(before, file)) {
-    report(key, "grant.extension-changes-identity", `an extension may change only duration, reason and ticket; ${key} was ${code(String(before[key] ?? ""))}. To ask for something else, remove this grant and add a new file`);
+    report(
+      key,
+      "grant.extension-changes-identity",
+      `an extension may change only duration, reason and ticket; ${key} was ${code(String(before[key] ?? ""))}. To ask for something else, remove this grant and add a new file`,
+    );
   }
   const cap = role ? maxExtensions(policy, role) : undefined;
   if (cap !== undefined && previous.extensions !== undefined && previous.extensions + 1 > cap) {
-    report("duration", "policy.max-extensions", `this grant was already extended ${plural(previous.extensions, "time")}; ${file.resource}/${file.role} allows at most ${cap}. Request a new grant instead`);
+    report(
+      "duration",
+      "policy.max-extensions",
+      `this grant was already extended ${plural(previous.extensions, "time")}; ${file.resource}/${file.role} allows at most ${cap}. Request a new grant instead`,
+    );
   }
 }
 
@@ -203,11 +239,22 @@ function judgeMembership(
   const verdict = allows(refs, login, ctx.isMember);
   if (verdict === "no") report(at, rule, `${code(login)} ${sentence} ${refs.map((r) => code(r)).join(", ")}`);
   if (verdict === "unchecked") {
-    const teams = teamsToCheck(refs, login).map((r) => code(r)).join(", ");
+    const teams = teamsToCheck(refs, login)
+      .map((r) => code(r))
+      .join(", ");
     if (ctx.uncheckedTeams === "error") {
-      report(at, `${rule}.unchecked`, `team membership of ${code(login)} in ${teams} could not be checked through the GitHub API; push again or re-run the check`);
+      report(
+        at,
+        `${rule}.unchecked`,
+        `team membership of ${code(login)} in ${teams} could not be checked through the GitHub API; push again or re-run the check`,
+      );
     } else {
-      report(at, `${rule}.unchecked`, `team membership of ${code(login)} in ${teams} was not checked offline; the app checks it on the pull request`, "warning");
+      report(
+        at,
+        `${rule}.unchecked`,
+        `team membership of ${code(login)} in ${teams} was not checked offline; the app checks it on the pull request`,
+        "warning",
+      );
     }
   }
 }

@@ -92,11 +92,13 @@ function problem(path: string, rest: string): string | undefined {
   for (const s of segments) {
     if (s === "") return "has an empty folder name (`//`)";
     if (s === "." || s === "..") return "has a `.` or `..` segment";
-    if (s.startsWith(".")) return `is a dot-file or sits in a dot-folder (\`${s}\`); Timebox never applies hidden files, so they may not sit in the grants folder`;
+    if (s.startsWith("."))
+      return `is a dot-file or sits in a dot-folder (\`${s}\`); Timebox never applies hidden files, so they may not sit in the grants folder`;
     if (s.startsWith("-")) return `has a name starting with \`-\` (\`${s}\`); a grant path may use only ${SAFE_SET_DESCRIPTION}`;
     if (!SAFE_SEGMENT.test(s)) return `has a character outside the safe set in \`${s}\`; a grant path may use only ${SAFE_SET_DESCRIPTION}`;
   }
-  if (!/\.ya?ml$/.test(rest)) return "is not a grant (a grant file ends in `.yaml` or `.yml`); only grants and the folder's README.md may sit in the grants folder";
+  if (!/\.ya?ml$/.test(rest))
+    return "is not a grant (a grant file ends in `.yaml` or `.yml`); only grants and the folder's README.md may sit in the grants folder";
   return undefined;
 }
 

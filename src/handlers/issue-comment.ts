@@ -4,7 +4,6 @@ import { tick } from "../markdown.js";
 import { parseOutcomeCommand } from "../commands/outcome.js";
 import type { AppDeps } from "./deps.js";
 
-
 /** `/timebox revoke [reason]` on the comment's first line: the reason, or undefined when it is no such command. */
 function parseRevokeCommand(body: string): { reason?: string } | undefined {
   const first = body.replace(/^\s+/, "").split(/\r?\n/)[0].trim();
@@ -32,7 +31,10 @@ export function onIssueCommentCreated(deps: AppDeps) {
       const reply =
         "missing" in outcome
           ? `${tick(login)}: say what happened after the command, e.g. \`/timebox outcome found the slow query, fixed in CHG-42\`.`
-          : outcomeReply(login, await deps.lifecycle.recordOutcome({ installationId: installation.id, owner, repo }, context.octokit, issue.number, login, outcome.text));
+          : outcomeReply(
+              login,
+              await deps.lifecycle.recordOutcome({ installationId: installation.id, owner, repo }, context.octokit, issue.number, login, outcome.text),
+            );
       await new Gateway(context.octokit, { owner, repo }, await deps.self()).issues.comment(issue.number, reply);
       return;
     }
@@ -68,7 +70,9 @@ function replyFor(login: string, result: Result): string | undefined {
 function outcomeReply(login: string, result: Awaited<ReturnType<AppDeps["lifecycle"]["recordOutcome"]>>): string {
   if (result.kind === "none") return `${tick(login)}: no grant of this pull request has ended yet; answer \`/timebox outcome\` after Timebox revokes it.`;
   const lines = result.recorded.map(({ path, sha }) =>
-    sha ? `Recorded the outcome of ${tick(path)} in ${sha}, for the audit.` : `Branch rules refused Timebox's commit, so the outcome of ${tick(path)} is kept in this thread only.`,
+    sha
+      ? `Recorded the outcome of ${tick(path)} in ${sha}, for the audit.`
+      : `Branch rules refused Timebox's commit, so the outcome of ${tick(path)} is kept in this thread only.`,
   );
   for (const { path, mayAnswer } of result.refused) {
     lines.push(`${tick(login)} may not record the outcome of ${tick(path)}; its requester or a policy owner may: ${mayAnswer.map(tick).join(", ")}.`);

@@ -3,11 +3,7 @@ import { isBreakglass, review, savingForRevocation } from "./pull-request.js";
 import { reconcileFor } from "./reconcile.js";
 import type { AppDeps } from "./deps.js";
 
-export const REVIEW_CHANGE_EVENTS = [
-  "pull_request_review.submitted",
-  "pull_request_review.edited",
-  "pull_request_review.dismissed",
-] as const;
+export const REVIEW_CHANGE_EVENTS = ["pull_request_review.submitted", "pull_request_review.edited", "pull_request_review.dismissed"] as const;
 
 /** A review arrived, changed or was dismissed: evaluate approvals again from the reviews list. */
 export function onReviewChanged(deps: AppDeps) {

@@ -123,7 +123,12 @@ export class GrantActions {
         if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
           await gw.issues.comment(t.origin.pull.number, appliedComment(t, g, result.summary, this.deps.clock.now()));
         }
-        if (entry.state !== "applied") await record.save(entryKey, { ...entry, state: "applied", summary: result.summary }, `Applied \`${t.path}\`: ${result.summary}; expires ${g.expiresAt.toISOString()}.`);
+        if (entry.state !== "applied")
+          await record.save(
+            entryKey,
+            { ...entry, state: "applied", summary: result.summary },
+            `Applied \`${t.path}\`: ${result.summary}; expires ${g.expiresAt.toISOString()}.`,
+          );
         this.done.add(key);
         this.deps.log.info({ repo, grant: t.path, pr: t.origin.pull.number }, "grant applied");
         return entry.state === "applied" ? "present" : "applied";
@@ -192,7 +197,13 @@ export class GrantActions {
       return "done-before";
     }
     const provider = this.provider(t);
-    const g = known ?? toActiveGrant(repo, t, t.origin.breakglass?.priorAccess ?? (await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha)).entries[versionKey(t)]?.priorAccess);
+    const g =
+      known ??
+      toActiveGrant(
+        repo,
+        t,
+        t.origin.breakglass?.priorAccess ?? (await ApplyRecord.load(gw, t.origin.pull.mergeCommitSha)).entries[versionKey(t)]?.priorAccess,
+      );
     const revokedAt = this.deps.clock.now();
     try {
       await provider.revoke(g, this.stillActive(repo, t, live));
@@ -246,7 +257,10 @@ export class GrantActions {
     if (t.origin.pull && !(await gw.issues.hasMarkedComment(t.origin.pull.number, body.split("\n")[0]))) {
       await gw.issues.comment(t.origin.pull.number, `${body}\n\nTracked in #${issue}.`);
     }
-    this.deps.log.warn({ repo: `${gw.repoRef.owner}/${gw.repoRef.repo}`, grant: t.path, pr: t.origin.pull?.number, commit: t.origin.commitSha }, "unapproved grant content on the default branch");
+    this.deps.log.warn(
+      { repo: `${gw.repoRef.owner}/${gw.repoRef.repo}`, grant: t.path, pr: t.origin.pull?.number, commit: t.origin.commitSha },
+      "unapproved grant content on the default branch",
+    );
     this.done.add(key);
     return true;
   }

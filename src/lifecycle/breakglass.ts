@@ -29,7 +29,6 @@ import { applyFailedComment, failedMarker, recordTrailers, removalCommitMessage,
 import { breakglassToStart, decideBreakglass, type ReviewStep } from "./decide.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
-
 export interface BreakglassContext {
   repo: string;
   branch: string;
@@ -117,7 +116,11 @@ export class BreakglassPass {
       const t = asGrant(record, pull, review, ctx.policy);
       const g = activeGrantOf(ctx.repo, record, pull.number);
       const asked = (v: GrantVerdict) => v.path === record.path && v.valid && v.grant?.emergency && sameGrant(v, record);
-      if (record.mismatch) this.deps.log.error({ repo: ctx.repo, pr: pull.number, grant: record.path, mismatch: record.mismatch }, "a break-glass record disagrees with the policy; revoking it");
+      if (record.mismatch)
+        this.deps.log.error(
+          { repo: ctx.repo, pr: pull.number, grant: record.path, mismatch: record.mismatch },
+          "a break-glass record disagrees with the policy; revoking it",
+        );
       const { step, review: reviewStep } = decideBreakglass(
         {
           expiresAt: record.expiresAt,
@@ -143,7 +146,9 @@ export class BreakglassPass {
         const outcome = await this.actions.revoke(gw, ctx.repo, ctx.branch, t, ctx.live, step.reason, {
           onBranch: false,
           known: g,
-          ...(step.recordClose === "with-revoke" ? { record: (_: ActiveGrant, at: Date) => this.recordClosed(gw, ctx, pull, t, g, record, step.reason, at) } : {}),
+          ...(step.recordClose === "with-revoke"
+            ? { record: (_: ActiveGrant, at: Date) => this.recordClosed(gw, ctx, pull, t, g, record, step.reason, at) }
+            : {}),
         });
         if (outcome === "revoked") result.revoked.push(record.path);
         if (outcome === "failed") result.failures.push(record.path);
@@ -217,7 +222,13 @@ export class BreakglassPass {
   }
 
   /** The normal approval that came after the emergency grant, if it has. */
-  private async reviewOf(gw: Gateway, record: BreakglassRecord, pull: LabelledPull, decision: ReviewDecision | undefined, merged: ApprovedGrant | undefined): Promise<ReviewedRecord | undefined> {
+  private async reviewOf(
+    gw: Gateway,
+    record: BreakglassRecord,
+    pull: LabelledPull,
+    decision: ReviewDecision | undefined,
+    merged: ApprovedGrant | undefined,
+  ): Promise<ReviewedRecord | undefined> {
     const approval = decision?.approval.grants.find((a) => a.path === record.path);
     const by = merged ? merged.origin.approvedBy : approval?.satisfied ? approval.counted : undefined;
     if (!by?.length) return undefined;
@@ -229,7 +240,15 @@ export class BreakglassPass {
   }
 
   /** Past the review window without the approval: an issue, closed when the approval arrives. */
-  private async followUpReview(gw: Gateway, pr: number, record: BreakglassRecord, review: ReviewedRecord | undefined, step: ReviewStep, now: Date, result: BreakglassResult): Promise<void> {
+  private async followUpReview(
+    gw: Gateway,
+    pr: number,
+    record: BreakglassRecord,
+    review: ReviewedRecord | undefined,
+    step: ReviewStep,
+    now: Date,
+    result: BreakglassResult,
+  ): Promise<void> {
     if (step.kind === "wait") result.next = earliest(result.next, step.until);
     if (step.kind === "close-unreviewed-issue" && review) {
       await gw.issues.closeLabelledIssue(UNREVIEWED_LABEL, unreviewedMarker(pr, record.path), `Reviewed by ${review.by.join(", ")} at ${review.at}; closing.`);
@@ -245,11 +264,24 @@ export class BreakglassPass {
    * applied; once the break-glass access has ended, Timebox removes the file with the story's
    * trailers, so Git shows how it ended.
    */
-  private async removeUnapprovedMerge(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, markers: Set<string>): Promise<void> {
+  private async removeUnapprovedMerge(
+    gw: Gateway,
+    ctx: BreakglassContext,
+    pull: LabelledPull,
+    t: ApprovedGrant,
+    g: ActiveGrant,
+    reason: RevokeReason,
+    markers: Set<string>,
+  ): Promise<void> {
     const onTip = ctx.tracked.find((o) => o.path === t.path && !o.origin.approved && o.origin.pull?.number === pull.number);
     if (!onTip) return;
     const earlier = revokedEarlier(markers, t);
-    await gw.commits.removeFile(ctx.branch, t.path, onTip.blobSha, removalCommitMessage(t, g, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now(), this.actions.runId));
+    await gw.commits.removeFile(
+      ctx.branch,
+      t.path,
+      onTip.blobSha,
+      removalCommitMessage(t, g, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now(), this.actions.runId),
+    );
   }
 
   /** A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit tells the story there. */
@@ -257,7 +289,16 @@ export class BreakglassPass {
    * A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit
    * tells the story there. Returns the comment's words for it (with the marker that says it is done).
    */
-  private async recordClosed(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, revokedAt: Date): Promise<string> {
+  private async recordClosed(
+    gw: Gateway,
+    ctx: BreakglassContext,
+    pull: LabelledPull,
+    t: ApprovedGrant,
+    g: ActiveGrant,
+    record: BreakglassRecord,
+    reason: RevokeReason,
+    revokedAt: Date,
+  ): Promise<string> {
     const message = [
       `Revoke emergency grant ${record.path} (PR #${pull.number} closed unmerged)`,
       "",
@@ -267,19 +308,29 @@ export class BreakglassPass {
     ].join("\n");
     // A crash after the commit and before the comment: the commit is found, not made twice.
     const since = new Date(Date.parse(record.grantedAt) - 60_000);
-    const existing = (await gw.commits.commitsSince(ctx.branch, since)).find((c) => c.message.includes(`Timebox-Grant: ${record.path}\n`) && c.message.includes(`Pull-Request: #${pull.number}\n`));
+    const existing = (await gw.commits.commitsSince(ctx.branch, since)).find(
+      (c) => c.message.includes(`Timebox-Grant: ${record.path}\n`) && c.message.includes(`Pull-Request: #${pull.number}\n`),
+    );
     const sha = existing?.sha ?? (await gw.commits.recordCommit(ctx.branch, message));
     return closedNote(record.path, sha);
   }
 
   /** Closed after its grant had already ended (expired, revoked by command): the record keeps that end's time and reason. */
-  private async recordClosedLater(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, t: ApprovedGrant, g: ActiveGrant, record: BreakglassRecord, reason: RevokeReason, markers: Set<string>): Promise<void> {
+  private async recordClosedLater(
+    gw: Gateway,
+    ctx: BreakglassContext,
+    pull: LabelledPull,
+    t: ApprovedGrant,
+    g: ActiveGrant,
+    record: BreakglassRecord,
+    reason: RevokeReason,
+    markers: Set<string>,
+  ): Promise<void> {
     const earlier = revokedEarlier(markers, t);
     const where = await this.recordClosed(gw, ctx, pull, t, g, record, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now());
     await gw.issues.comment(pull.number, closedNotice(where));
     markers.add(closedMarker(record.path));
   }
-
 }
 
 type BoundedRecord = BreakglassRecord & { mismatch?: string };
@@ -305,7 +356,10 @@ function boundedRecords(records: Map<string, BreakglassRecord>, policy: Policy |
     }
     const principal = policy.identities[r.requester.toLowerCase()]?.[resource.provider] ?? r.requester;
     const expiresAt = iso(new Date(Math.min(Date.parse(r.expiresAt), Date.parse(r.grantedAt) + max.ms)));
-    const mismatch = principal !== r.principal || role.target !== r.target || JSON.stringify(role.settings ?? {}) !== JSON.stringify(r.roleSettings ?? {}) ? "the recorded principal, target or settings differ from the policy's" : undefined;
+    const mismatch =
+      principal !== r.principal || role.target !== r.target || JSON.stringify(role.settings ?? {}) !== JSON.stringify(r.roleSettings ?? {})
+        ? "the recorded principal, target or settings differ from the policy's"
+        : undefined;
     out.set(path, { ...r, expiresAt, ...(mismatch ? { mismatch } : {}) });
   }
   return out;
@@ -317,14 +371,14 @@ function sameGrant(v: GrantVerdict, r: BreakglassRecord): boolean {
   return g.requester.toLowerCase() === r.requester.toLowerCase() && g.resource === r.resource && g.role === r.role;
 }
 
-
 /** When and why the record's revoke comment says it was revoked (it may be long before the PR closed). */
 function revokedEarlier(markers: Set<string>, t: ApprovedGrant): { at: Date; reason: RevokeReason } | undefined {
   const prefix = `<!-- timebox:revoked-at ${versionKey(t)} `;
   for (const m of markers) {
     if (!m.startsWith(prefix)) continue;
     const [at, reason] = m.slice(prefix.length, -" -->".length).split(" ");
-    if (!Number.isNaN(Date.parse(at)) && /^(expired|removed|pr-closed|drift|revoked-by:[A-Za-z0-9-]+)$/.test(reason ?? "")) return { at: new Date(at), reason: reason as RevokeReason };
+    if (!Number.isNaN(Date.parse(at)) && /^(expired|removed|pr-closed|drift|revoked-by:[A-Za-z0-9-]+)$/.test(reason ?? ""))
+      return { at: new Date(at), reason: reason as RevokeReason };
   }
   return undefined;
 }
@@ -369,7 +423,17 @@ function asGrant(r: BreakglassRecord, pull: LabelledPull, review: ReviewedRecord
       approved: true,
       pull: { number: pull.number, author: pull.author, headSha: "", baseRef: "", mergedAt: r.grantedAt, mergeCommitSha: "", htmlUrl: "" },
       approvedBy: review?.by ?? [],
-      grant: { path: r.path, requester: r.requester, resource: r.resource, role: r.role, duration: r.duration, durationMs: r.durationMs, reason: r.reason, ticket: r.ticket, emergency: true },
+      grant: {
+        path: r.path,
+        requester: r.requester,
+        resource: r.resource,
+        role: r.role,
+        duration: r.duration,
+        durationMs: r.durationMs,
+        reason: r.reason,
+        ticket: r.ticket,
+        emergency: true,
+      },
       role: { target: r.target, max_duration: r.duration, approvers: [], approvals: 1, settings: r.roleSettings },
       policy: basis,
       activatedAt: r.grantedAt,

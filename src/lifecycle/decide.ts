@@ -35,8 +35,7 @@ export interface LifecycleFacts<A extends AppliedGrant = AppliedGrant> {
 }
 
 type RevokeAction<A extends AppliedGrant = AppliedGrant> =
-  | { kind: "revoke-tracked"; grant: ApprovedGrant; reason: RevokeReason; expiry: Date }
-  | { kind: "revoke-applied"; entry: A; reason: RevokeReason };
+  { kind: "revoke-tracked"; grant: ApprovedGrant; reason: RevokeReason; expiry: Date } | { kind: "revoke-applied"; entry: A; reason: RevokeReason };
 
 export interface LifecycleDecision<A extends AppliedGrant = AppliedGrant> {
   /** Revokes, in order: expired grants still on the tip, then what left the branch. */
@@ -59,7 +58,11 @@ export interface LifecycleDecision<A extends AppliedGrant = AppliedGrant> {
  * there — decided from the applied set and the tip's blobs alone, before anything else is read. A
  * changed file may be an extension: it waits for the full decision.
  */
-export function expiredFromApplied<A extends AppliedGrant & { blobSha: string }>(applied: readonly A[], tipBlobOf: ReadonlyMap<string, string | undefined>, now: Date): Array<{ entry: A; onBranch: boolean }> {
+export function expiredFromApplied<A extends AppliedGrant & { blobSha: string }>(
+  applied: readonly A[],
+  tipBlobOf: ReadonlyMap<string, string | undefined>,
+  now: Date,
+): Array<{ entry: A; onBranch: boolean }> {
   return applied
     .filter((e) => !e.breakglass && e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now.getTime())
     .filter((e) => tipBlobOf.get(e.path) === undefined || tipBlobOf.get(e.path) === e.blobSha)
@@ -138,7 +141,14 @@ export type ReviewStep = { kind: "wait"; until: Date } | { kind: "open-unreviewe
  */
 export function decideBreakglass(f: BreakglassFacts, now: Date): { step: BreakglassStep; review: ReviewStep } {
   const due = new Date(f.reviewDue);
-  const review: ReviewStep = now < due ? (f.reviewed ? { kind: "none" } : { kind: "wait", until: due }) : f.reviewed ? { kind: "close-unreviewed-issue" } : { kind: "open-unreviewed-issue" };
+  const review: ReviewStep =
+    now < due
+      ? f.reviewed
+        ? { kind: "none" }
+        : { kind: "wait", until: due }
+      : f.reviewed
+        ? { kind: "close-unreviewed-issue" }
+        : { kind: "open-unreviewed-issue" };
   if (f.takenOver) return { step: { kind: "taken-over" }, review };
   const closedUnmerged = !f.open && !f.merged;
   const expired = now.getTime() >= Date.parse(f.expiresAt);
@@ -151,7 +161,12 @@ export function decideBreakglass(f: BreakglassFacts, now: Date): { step: Breakgl
 
 /** A valid emergency grant in an otherwise valid PR that changes no policy: break-glass, applied without waiting for review. */
 export function startsBreakglass(decision: ReviewDecision): boolean {
-  return !decision.headPolicy && decision.grants.length > 0 && decision.grants.every((g) => g.valid) && decision.grants.some((g) => g.grant?.emergency && g.role?.breakglass);
+  return (
+    !decision.headPolicy &&
+    decision.grants.length > 0 &&
+    decision.grants.every((g) => g.valid) &&
+    decision.grants.some((g) => g.grant?.emergency && g.role?.breakglass)
+  );
 }
 
 /** The emergency grants of a judged PR into the default branch to start now (those without a record yet). */

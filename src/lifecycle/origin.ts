@@ -24,11 +24,23 @@ export interface OriginQuery {
  * PR that satisfied the policy at merge time: validation and approvals are evaluated again at
  * the PR's head with the policy of the merge's base, counting only reviews given before the merge.
  */
-export async function resolveOrigin(gw: Gateway, q: OriginQuery, providers: ReadonlyMap<string, readonly string[]>, originOf: OriginLookup): Promise<GrantOrigin> {
+export async function resolveOrigin(
+  gw: Gateway,
+  q: OriginQuery,
+  providers: ReadonlyMap<string, readonly string[]>,
+  originOf: OriginLookup,
+): Promise<GrantOrigin> {
   const commit = await gw.commits.lastCommitTouching(q.tip, q.path);
   if (!commit) return { approved: false, reason: "no commit on the default branch introduces this file", commitSha: q.tip };
   const pulls = await gw.pulls.mergedPullsFor(commit.sha, q.defaultBranch);
-  const unapproved = (reason: string, pull?: MergedPull): GrantOrigin => ({ approved: false, reason, commitSha: commit.sha, committer: commit.authorLogin, committedAt: commit.committedAt, pull });
+  const unapproved = (reason: string, pull?: MergedPull): GrantOrigin => ({
+    approved: false,
+    reason,
+    commitSha: commit.sha,
+    committer: commit.authorLogin,
+    committedAt: commit.committedAt,
+    pull,
+  });
   if (pulls.length === 0) return { ...unapproved(`pushed to \`${q.defaultBranch}\` without a pull request`), transient: true } as GrantOrigin;
 
   const pull = pulls[0];
@@ -42,7 +54,18 @@ export async function resolveOrigin(gw: Gateway, q: OriginQuery, providers: Read
   const previous = previousBlob && previousBlob !== q.blobSha ? await originOf(q.path, previousBlob, base!) : undefined;
   const extended = previous?.approved ? previous : undefined;
   const snapshot: PullRequestSnapshot = {
-    pr: { number: pull.number, state: "closed", merged: true, mergedAt: pull.mergedAt, draft: false, author: pull.author, headSha: pull.headSha, headRef: "", baseRef: pull.baseRef, htmlUrl: pull.htmlUrl },
+    pr: {
+      number: pull.number,
+      state: "closed",
+      merged: true,
+      mergedAt: pull.mergedAt,
+      draft: false,
+      author: pull.author,
+      headSha: pull.headSha,
+      headRef: "",
+      baseRef: pull.baseRef,
+      htmlUrl: pull.htmlUrl,
+    },
     baseSha: base ?? "",
     basePolicyText,
     grantFiles: [
@@ -64,7 +87,8 @@ export async function resolveOrigin(gw: Gateway, q: OriginQuery, providers: Read
     const problems = verdict.diagnostics.filter((d) => d.severity === "error").map((d) => d.message);
     return unapproved(`PR #${pull.number} merged a grant that fails validation: ${problems.slice(0, 3).join("; ")}`, pull);
   }
-  if (!approval?.satisfied) return unapproved(`PR #${pull.number} merged without the approvals the policy requires (${approval?.missing || "not approved"})`, pull);
+  if (!approval?.satisfied)
+    return unapproved(`PR #${pull.number} merged without the approvals the policy requires (${approval?.missing || "not approved"})`, pull);
   const extension =
     extended && previousBlob
       ? {
@@ -122,12 +146,20 @@ function mergedPullFacts(gw: Gateway, pull: MergedPull) {
  * or undefined when that version is not an approved grant (a change to it is then a new request).
  * For judging a PR that extends it against `max_extensions`.
  */
-export async function extensionsAt(gw: Gateway, path: string, ref: string, branch: string, providers: ReadonlyMap<string, readonly string[]>): Promise<number | undefined> {
+export async function extensionsAt(
+  gw: Gateway,
+  path: string,
+  ref: string,
+  branch: string,
+  providers: ReadonlyMap<string, readonly string[]>,
+): Promise<number | undefined> {
   const cache = new Map<string, Promise<GrantOrigin>>();
   const originOf: OriginLookup = (p, blobSha, at) => {
     let origin = cache.get(`${p}@${blobSha}`);
     if (!origin) {
-      origin = gw.contents.readBlob(blobSha).then((content) => resolveOrigin(gw, { path: p, blobSha, content, tip: at, defaultBranch: branch }, providers, originOf));
+      origin = gw.contents
+        .readBlob(blobSha)
+        .then((content) => resolveOrigin(gw, { path: p, blobSha, content, tip: at, defaultBranch: branch }, providers, originOf));
       cache.set(`${p}@${blobSha}`, origin);
     }
     return origin;

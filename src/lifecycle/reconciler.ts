@@ -82,8 +82,23 @@ export class Reconciler {
    * `saving`: the installation's GitHub budget is down to its reserve: revoke, and skip what can
    * wait (stale requests, unapproved reports, drift listing, reminders).
    */
-  async reconcile(gw: Gateway, repo: string, pusherOf: (sha: string) => string | undefined = () => undefined, options: { saving?: boolean } = {}): Promise<ReconcileReport> {
-    const report: ReconcileReport = { repo, active: 0, applied: [], revoked: [], unapproved: [], failures: [], closedStale: [], revocationLagsMs: [], failedRevokes: 0 };
+  async reconcile(
+    gw: Gateway,
+    repo: string,
+    pusherOf: (sha: string) => string | undefined = () => undefined,
+    options: { saving?: boolean } = {},
+  ): Promise<ReconcileReport> {
+    const report: ReconcileReport = {
+      repo,
+      active: 0,
+      applied: [],
+      revoked: [],
+      unapproved: [],
+      failures: [],
+      closedStale: [],
+      revocationLagsMs: [],
+      failedRevokes: 0,
+    };
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.commits.branchTip(branch);
     report.tip = tip;
@@ -138,11 +153,15 @@ export class Reconciler {
     for (const action of decision.revoke) {
       if (action.kind === "revoke-tracked") {
         const t = action.grant;
-        const outcome = (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, action.reason, { onBranch: true }))) ?? "failed";
+        const outcome =
+          (await this.isolated(repo, t.path, () => this.actions.revoke(gw, repo, branch, t, holding, action.reason, { onBranch: true }))) ?? "failed";
         this.count(report, t.path, outcome, action.expiry);
       } else {
         const e = action.entry;
-        const outcome = (await this.isolated(repo, e.path, async () => this.actions.revoke(gw, repo, branch, grantOf(e), holding, action.reason, { onBranch: false, known: await this.providerView(gw, repo, e) }))) ?? "failed";
+        const outcome =
+          (await this.isolated(repo, e.path, async () =>
+            this.actions.revoke(gw, repo, branch, grantOf(e), holding, action.reason, { onBranch: false, known: await this.providerView(gw, repo, e) }),
+          )) ?? "failed";
         this.count(report, e.path, outcome);
       }
     }
@@ -157,7 +176,9 @@ export class Reconciler {
     for (const t of live) ledger.upsert(entryOf(t, toActiveGrant(repo, t).principal));
     await this.saveLedger(gw, repo, tip, ledger);
 
-    const stale = options.saving ? undefined : await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, new Set(bg.active.map((t) => t.origin.pull.number))));
+    const stale = options.saving
+      ? undefined
+      : await this.isolated(repo, "(stale requests)", () => this.stale.run(gw, repo, branch, policy, new Set(bg.active.map((t) => t.origin.pull.number))));
     report.closedStale = stale?.closed ?? [];
     const resources = new Set([...Object.keys(policy?.resources ?? {}), ...holding.map((t) => t.origin.grant.resource)]);
     report.activeByResource = Object.fromEntries([...resources].map((r) => [r, holding.filter((t) => t.origin.grant.resource === r).length]));
@@ -170,7 +191,8 @@ export class Reconciler {
       if (result === "applied") report.applied.push(t.path);
       if (result === "failed") report.failures.push(t.path);
     }
-    if (!options.saving) await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed, new Map(tracked.map((t) => [t.path, t.tipBlobSha ?? t.blobSha])));
+    if (!options.saving)
+      await this.actions.revokeDrift(gw, repo, policy, holding, branch, managed, new Map(tracked.map((t) => [t.path, t.tipBlobSha ?? t.blobSha])));
     await this.saveLedger(gw, repo, tip, ledger);
     for (const t of options.saving ? [] : decision.remind) await this.isolated(repo, t.path, () => this.actions.remind(gw, t, repo, branch));
     report.nextExpiry = [decision.next, bg.next, stale?.next].filter((d): d is Date => d !== undefined && d > now).sort((a, b) => a.getTime() - b.getTime())[0];
@@ -193,10 +215,16 @@ export class Reconciler {
     const expired = ledger.entries().filter((e) => Date.parse(e.expiresAt) <= now.getTime());
     const tipBlobs = new Map<string, string | undefined>();
     for (const e of expired) tipBlobs.set(e.path, await gw.contents.blobShaAt(tip, e.path));
-    const stillLive = ledger.entries().filter((e) => Date.parse(e.expiresAt) > now.getTime()).map(grantOf);
+    const stillLive = ledger
+      .entries()
+      .filter((e) => Date.parse(e.expiresAt) > now.getTime())
+      .map(grantOf);
     for (const { entry: e, onBranch } of expiredFromApplied(expired, tipBlobs, now)) {
       await this.isolated(repo, e.path, async () => {
-        const outcome = await this.actions.revoke(gw, repo, branch, grantOf(e), stillLive, "expired", { onBranch, known: await this.providerView(gw, repo, e) });
+        const outcome = await this.actions.revoke(gw, repo, branch, grantOf(e), stillLive, "expired", {
+          onBranch,
+          known: await this.providerView(gw, repo, e),
+        });
         this.count(report, e.path, outcome, new Date(e.expiresAt));
       });
     }
@@ -220,7 +248,8 @@ export class Reconciler {
     if (known && this.lastTips.get(repo) === tip) return { ledger: known, found: true };
     const stored = await gw.checks.nearestOwnRun(tip, LEDGER_CHECK, this.deps.ledgerSearchDepth ?? 200);
     const parsed = stored ? Ledger.parse(stored.parts) : undefined;
-    if (stored && !parsed) this.deps.log.error({ repo, commit: stored.sha }, "Timebox's ledger could not be read; recent history is searched for removed grants instead");
+    if (stored && !parsed)
+      this.deps.log.error({ repo, commit: stored.sha }, "Timebox's ledger could not be read; recent history is searched for removed grants instead");
     if (known) {
       if (parsed) known.absorb(parsed);
       return { ledger: known, found: true };
@@ -344,7 +373,9 @@ export class Reconciler {
     let origin = this.origins.get(key);
     if (!origin) {
       const content = await gw.contents.readBlob(blobSha);
-      origin = await resolveOrigin(gw, { path, blobSha, content, tip, defaultBranch: branch }, this.deps.providers, (p, blob, ref) => this.originOf(gw, repo, p, blob, ref, branch));
+      origin = await resolveOrigin(gw, { path, blobSha, content, tip, defaultBranch: branch }, this.deps.providers, (p, blob, ref) =>
+        this.originOf(gw, repo, p, blob, ref, branch),
+      );
       if (origin.approved || !origin.transient) this.origins.set(key, origin);
     }
     return origin;

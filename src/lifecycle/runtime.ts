@@ -88,16 +88,22 @@ export class LifecycleRuntime {
       return this.reconcileNow(target, name, octokit);
     });
     this.waiting.set(name, run);
-    run.catch(() => undefined).finally(() => {
-      if (this.waiting.get(name) === run) this.waiting.delete(name);
-    });
+    run
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.waiting.get(name) === run) this.waiting.delete(name);
+      });
     return run;
   }
 
   private async reconcileNow(target: RepoTarget, name: string, octokit?: Octokit): Promise<ReconcileReport> {
     const gw = await this.gatewayFor(target, octokit);
     const saving = this.deps.budgetLow?.(target.installationId) ?? false;
-    if (saving) this.deps.log.warn({ repo: name, installation: target.installationId }, "GitHub API budget at its reserve: revoking only; reminders, stale requests, reports and drift wait");
+    if (saving)
+      this.deps.log.warn(
+        { repo: name, installation: target.installationId },
+        "GitHub API budget at its reserve: revoking only; reminders, stale requests, reports and drift wait",
+      );
     const run = () => this.deps.reconciler.reconcile(gw, name, (sha) => this.pushers.peek(sha), { saving });
     const report = await (this.deps.observeReconcile ?? ((f) => f()))(run);
     if (report.applied.length || report.revoked.length || report.failures.length || report.unapproved.length) {
@@ -107,7 +113,10 @@ export class LifecycleRuntime {
     // After the reconcile (revokes never wait for it), and optional: skipped while saving the budget.
     if (this.deps.targetCheck && report.tip && !saving) {
       await this.deps.targetCheck.checkIfPolicyChanged(gw, name, report.tip).catch((error: unknown) => {
-        this.deps.log.warn({ repo: name, error: (error as Error).message }, "could not check the policy's targets at its providers; trying again after the next reconcile");
+        this.deps.log.warn(
+          { repo: name, error: (error as Error).message },
+          "could not check the policy's targets at its providers; trying again after the next reconcile",
+        );
       });
     }
     return report;
@@ -145,7 +154,11 @@ export class LifecycleRuntime {
 
   /** Whether `login` is one of `refs`; team membership read live (active members only), a failed lookup does not allow. */
   private async isAllowed(gw: Gateway, refs: readonly string[], login: string): Promise<boolean> {
-    const lookup = await lookUpMemberships(gw, teamsToCheck(refs, login).map((team) => ({ login, team })), this.deps.log);
+    const lookup = await lookUpMemberships(
+      gw,
+      teamsToCheck(refs, login).map((team) => ({ login, team })),
+      this.deps.log,
+    );
     return allows(refs, login, lookup) === "yes";
   }
 

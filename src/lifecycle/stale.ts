@@ -14,7 +14,6 @@ export interface StaleDeps {
   providers: ReadonlyMap<string, readonly string[]>;
 }
 
-
 /**
  * Stale requests: an open PR with grant files whose approval is still not satisfied `request_ttl`
  * after it was opened (or last reopened) is closed, with a comment saying why and how to ask again.
@@ -43,7 +42,10 @@ export class StalePass {
       const since = (await gw.issues.lastReopenedAt(pull.number)) ?? pull.createdAt;
       if (waitFor(decideStale({ since, ttlMs: ttl.ms }, now))) continue;
       const judged = await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log });
-      const step = decideStale({ since, ttlMs: ttl.ms, judged: { hasGrants: (judged?.decision.grants.length ?? 0) > 0, approved: judged?.decision.approval.satisfied ?? true } }, now);
+      const step = decideStale(
+        { since, ttlMs: ttl.ms, judged: { hasGrants: (judged?.decision.grants.length ?? 0) > 0, approved: judged?.decision.approval.satisfied ?? true } },
+        now,
+      );
       if (!judged || step.kind !== "close") {
         void this.notStale.getOrLoad(key, async () => true);
         continue;

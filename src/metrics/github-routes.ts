@@ -42,7 +42,10 @@ export class RouteCatalog {
     }
     for (const route of this.known) {
       const [method, template] = route.split(" ", 2) as [string, string];
-      const source = template.split(/\{[^}]+\}/).map(escapeRegExp).join("[^/]+");
+      const source = template
+        .split(/\{[^}]+\}/)
+        .map(escapeRegExp)
+        .join("[^/]+");
       const list = this.patterns.get(method) ?? [];
       list.push({ template, regex: new RegExp(`^${source}$`), params: (template.match(/\{/g) ?? []).length });
       this.patterns.set(method, list);

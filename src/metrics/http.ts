@@ -31,7 +31,12 @@ export function metricsHandler(metrics: TimeboxMetrics, token?: string) {
  * Docker image). Loaded without a server (tests, `new Probot()` + `load`), Probot's `addHandler`
  * throws or is absent: the metrics are still collected, just not served.
  */
-export function serveMetrics(options: Partial<ApplicationFunctionOptions> | undefined, metrics: TimeboxMetrics, log: { debug(msg: string): void }, token?: string): boolean {
+export function serveMetrics(
+  options: Partial<ApplicationFunctionOptions> | undefined,
+  metrics: TimeboxMetrics,
+  log: { debug(msg: string): void },
+  token?: string,
+): boolean {
   try {
     if (typeof options?.addHandler !== "function") throw new Error("no addHandler");
     options.addHandler(metricsHandler(metrics, token));

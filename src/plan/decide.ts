@@ -34,10 +34,7 @@ import { isoSecond } from "../util/clock.js";
 
 /** How a grant file on the default branch stands at the plan's time. */
 type BranchState =
-  | { kind: "active"; entry: ActiveEntry }
-  | { kind: "expired"; entry: RevokeEntry }
-  | { kind: "reported"; entry: ReportEntry }
-  | { kind: "ignored" };
+  { kind: "active"; entry: ActiveEntry } | { kind: "expired"; entry: RevokeEntry } | { kind: "reported"; entry: ReportEntry } | { kind: "ignored" };
 
 /** A grant file as judged from the clone, before the lifecycle's decision says whether it is live. */
 type BranchJudgement =
@@ -122,7 +119,12 @@ export function decidePlan(facts: PlanFacts, options: DecideOptions): Plan {
   }
 
   for (const change of facts.pending) {
-    const entry = judgePending(change, facts.grants.find((g) => g.path === change.path), states.get(change.path), { tip, policy, invalid });
+    const entry = judgePending(
+      change,
+      facts.grants.find((g) => g.path === change.path),
+      states.get(change.path),
+      { tip, policy, invalid },
+    );
     if (entry) plan.pending.push(entry);
   }
   if (facts.pendingPolicy) plan.pending.push(judgePendingPolicy(facts.pendingPolicy, policy, policies, invalid));
@@ -186,7 +188,9 @@ function judgeBranchGrant(g: BranchGrant, ctx: { at: Date; tip?: PolicyVerdict; 
   if (!origin) return report("no commit on the default branch's first-parent chain brings this content");
   const pr = origin.pullRequest;
   if (pr === null) {
-    return report("pushed to the default branch without a pull request (no `Merge pull request #N` or `(#N)` subject; a rebase merge is linked to its PR only by the app)");
+    return report(
+      "pushed to the default branch without a pull request (no `Merge pull request #N` or `(#N)` subject; a rebase merge is linked to its PR only by the app)",
+    );
   }
   if (origin.headMatches === false) return report(`the content on the default branch differs from what PR #${pr} had at its head`);
   if (!base?.policy) return report(`PR #${pr} merged while the policy on its base was missing or invalid`);
@@ -250,8 +254,22 @@ function judgePending(
   const pathKind = classifyGrantsPathEntry(change.path, ctx.policy?.grants_path ?? "grants/");
   if (pathKind.kind === "not-a-grant") {
     if (!change.file) return undefined; // removing a file that is not a grant changes no access
-    ctx.invalid(change.path, "checkout", [{ path: change.path, line: 1, column: 1, rule: "grant.not-a-grant", severity: "error", message: `${pathKind.reason}; Timebox never applies it, so it may not be added to the grants folder` }]);
-    return { ...base, valid: false, change: onBranch ? "replacement" : "new request", on_merge: "refused: timebox/validate fails (not a grant file; see Invalid); nothing is applied" };
+    ctx.invalid(change.path, "checkout", [
+      {
+        path: change.path,
+        line: 1,
+        column: 1,
+        rule: "grant.not-a-grant",
+        severity: "error",
+        message: `${pathKind.reason}; Timebox never applies it, so it may not be added to the grants folder`,
+      },
+    ]);
+    return {
+      ...base,
+      valid: false,
+      change: onBranch ? "replacement" : "new request",
+      on_merge: "refused: timebox/validate fails (not a grant file; see Invalid); nothing is applied",
+    };
   }
   if (!change.file) {
     if (!onBranch) return undefined; // already gone from the default branch
@@ -283,7 +301,13 @@ function judgePending(
   const kind: PendingEntry["change"] = !onBranch ? "new request" : state?.kind === "active" ? "extension" : "replacement";
   if (!verdict.valid || !verdict.grant || !verdict.role) {
     ctx.invalid(change.path, "checkout", verdict.diagnostics);
-    return { ...base, valid: false, change: kind, approval: verdict.role ? approvalOf(verdict.role) : null, on_merge: "refused: timebox/validate fails (see Invalid); nothing is applied" };
+    return {
+      ...base,
+      valid: false,
+      change: kind,
+      approval: verdict.role ? approvalOf(verdict.role) : null,
+      on_merge: "refused: timebox/validate fails (see Invalid); nothing is applied",
+    };
   }
 
   const grant = verdict.grant;
@@ -321,4 +345,3 @@ function judgePendingPolicy(change: ProposedChange, policy: Policy | undefined, 
 }
 
 const approvalOf = (role: RoleSpec): ApprovalNeed => ({ approvals: role.approvals, approvers: [...role.approvers] });
-

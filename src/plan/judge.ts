@@ -19,7 +19,14 @@ export function checkStoredGrant(path: string, file: StoredFile, ctx: GrantCheck
 
 /** A policy file as stored, checked like the app checks it. */
 export function checkStoredPolicy(path: string, file: StoredFile, providers: ReadonlyMap<string, readonly string[]>): PolicyVerdict {
-  if (file.kind !== "file") return { path, valid: false, diagnostics: [fileLevel(path, "policy.not-regular-file", `is a ${file.kind === "symlink" ? "symbolic link" : "submodule"}; the policy must be a regular file`)] };
+  if (file.kind !== "file")
+    return {
+      path,
+      valid: false,
+      diagnostics: [
+        fileLevel(path, "policy.not-regular-file", `is a ${file.kind === "symlink" ? "symbolic link" : "submodule"}; the policy must be a regular file`),
+      ],
+    };
   if (!file.content) return { path, valid: false, diagnostics: [tooLarge(path, file.size)] };
   return checkPolicyFile(path, file.content, { providers });
 }
@@ -29,5 +36,13 @@ export const toPlanDiagnostic = (d: Diagnostic): PlanDiagnostic => ({ line: d.li
 export function summaryOf(verdict: GrantVerdict): GrantSummary | null {
   const g = verdict.grant;
   if (!g) return null;
-  return { requester: g.requester, resource: g.resource, role: g.role, duration: g.duration, reason: g.reason, ticket: g.ticket ?? null, emergency: g.emergency };
+  return {
+    requester: g.requester,
+    resource: g.resource,
+    role: g.role,
+    duration: g.duration,
+    reason: g.reason,
+    ticket: g.ticket ?? null,
+    emergency: g.emergency,
+  };
 }

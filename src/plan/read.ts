@@ -97,8 +97,13 @@ export async function readPlanFacts(repo: string, options: ReadOptions): Promise
     });
   }
   const infos = await objectInfo(top, specs);
-  const policyIds = [...lookups.values()].map((l) => (l.base === undefined ? undefined : infos[l.base])).filter((i) => i !== undefined && i.size <= MAX_YAML_BYTES);
-  const basePolicies = await readBlobs(top, policyIds.map((i) => i!.id));
+  const policyIds = [...lookups.values()]
+    .map((l) => (l.base === undefined ? undefined : infos[l.base]))
+    .filter((i) => i !== undefined && i.size <= MAX_YAML_BYTES);
+  const basePolicies = await readBlobs(
+    top,
+    policyIds.map((i) => i!.id),
+  );
 
   for (const e of grantEntries) {
     const state = history.current.get(e.path);
@@ -115,7 +120,14 @@ export async function readPlanFacts(repo: string, options: ReadOptions): Promise
         const base = lookup.base === undefined ? undefined : infos[lookup.base];
         if (base) basePolicy = { kind: "file", size: base.size, ...(basePolicies.has(base.id) ? { content: basePolicies.get(base.id) } : {}) };
       }
-      grant.origin = { sha: origin.sha, committedAt: origin.committedAt, subject: subject(origin.sha), pullRequest, ...(headMatches === undefined ? {} : { headMatches }), basePolicy };
+      grant.origin = {
+        sha: origin.sha,
+        committedAt: origin.committedAt,
+        subject: subject(origin.sha),
+        pullRequest,
+        ...(headMatches === undefined ? {} : { headMatches }),
+        basePolicy,
+      };
     }
     facts.grants.push(grant);
   }
@@ -168,7 +180,10 @@ function isTimeboxRemoval(path: string, notes: ReadonlyArray<CommitNote | undefi
 /** Tree entries as stored files, reading the content of regular files no larger than a grant may be. */
 async function storedFiles(top: string, entries: readonly TreeEntry[]): Promise<Map<string, StoredFile>> {
   const readable = entries.filter((e) => e.kind === "file" && e.size <= MAX_YAML_BYTES);
-  const blobs = await readBlobs(top, readable.map((e) => e.id));
+  const blobs = await readBlobs(
+    top,
+    readable.map((e) => e.id),
+  );
   return new Map(
     entries.map((e) => {
       const content = e.kind === "file" ? blobs.get(e.id) : undefined;

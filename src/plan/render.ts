@@ -37,7 +37,9 @@ const pr = (n: number | null) => (n === null ? "" : `#${n}`);
 const roleOf = (e: { resource: string | null; role: string | null }) => (e.resource === null ? "" : `${cell(e.resource, 30)}/${cell(e.role, 30)}`);
 
 function header(plan: Plan): string {
-  const branch = plan.default_branch.commit ? `${plan.default_branch.ref} at ${plan.default_branch.commit.slice(0, 12)}` : `${plan.default_branch.ref} (no commits yet)`;
+  const branch = plan.default_branch.commit
+    ? `${plan.default_branch.ref} at ${plan.default_branch.commit.slice(0, 12)}`
+    : `${plan.default_branch.ref} (no commits yet)`;
   const policy = !plan.policy.present
     ? "missing on the default branch: a reconcile does nothing in this repository"
     : plan.policy.valid
@@ -47,7 +49,7 @@ function header(plan: Plan): string {
     `Timebox plan for ${cell(plan.repository, 200)}`,
     `Default branch: ${branch}; as of ${plan.at}`,
     `Policy ${plan.policy.path}: ${policy}`,
-    "Provider state is not checked (no credentials, no network): \"ensure applied\" means a reconcile applies the grant if the provider does not have it yet.",
+    'Provider state is not checked (no credentials, no network): "ensure applied" means a reconcile applies the grant if the provider does not have it yet.',
     "Approvals are not checked offline; granted at is the merge commit's date (≈ the PR's merged_at).",
   ].join("\n");
 }

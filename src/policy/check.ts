@@ -48,7 +48,11 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
   const error = (at: PathSegment[], rule: string, message: string, key?: string) =>
     out.push({ path, ...yaml.locate(at, key), rule, message, severity: "error" });
   for (const at of secretLookingValues(raw, [])) {
-    error(at, "policy.secret", `\`${at.join(".")}\` looks like a credential; the policy is public to everyone who can read the repository — keep secrets in environment variables on the app's side and name those here`);
+    error(
+      at,
+      "policy.secret",
+      `\`${at.join(".")}\` looks like a credential; the policy is public to everyone who can read the repository — keep secrets in environment variables on the app's side and name those here`,
+    );
   }
 
   const duration = (at: PathSegment[], value: string | undefined) => {
@@ -71,7 +75,11 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
     const at = ["resources", name];
     const settingsKeys = options.providers.get(resource.provider);
     if (!settingsKeys) {
-      error([...at, "provider"], "policy.provider", `unknown provider ${code(resource.provider)} for resource \`${name}\`; must be one of: ${known.join(", ")}`);
+      error(
+        [...at, "provider"],
+        "policy.provider",
+        `unknown provider ${code(resource.provider)} for resource \`${name}\`; must be one of: ${known.join(", ")}`,
+      );
     }
     checkSettings(resource.settings, [...at, "settings"], settingsKeys, error);
     for (const [roleName, role] of Object.entries(resource.roles)) {
@@ -109,10 +117,36 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
  * Checked by name only: whether a role *inherits* one of them (or is a role the Timebox account
  * holds) needs a query to the server, which policy validation does not make.
  */
-const PG_SUPERUSER_ROLES = new Set(["postgres", "rds_superuser", "rdsadmin", "rds_password", "rds_replication", "cloudsqlsuperuser", "cloudsqladmin", "azure_pg_admin", "azuresu", "azure_superuser", "supabase_admin", "alloydbsuperuser", "timescaledb_admin"]);
+const PG_SUPERUSER_ROLES = new Set([
+  "postgres",
+  "rds_superuser",
+  "rdsadmin",
+  "rds_password",
+  "rds_replication",
+  "cloudsqlsuperuser",
+  "cloudsqladmin",
+  "azure_pg_admin",
+  "azuresu",
+  "azure_superuser",
+  "supabase_admin",
+  "alloydbsuperuser",
+  "timescaledb_admin",
+]);
 
 /** Active Directory's and common directories' built-in administrator groups (by CN). */
-const LDAP_ADMIN_GROUPS = new Set(["domain admins", "enterprise admins", "schema admins", "administrators", "account operators", "backup operators", "server operators", "group policy creator owners", "dnsadmins", "key admins", "enterprise key admins"]);
+const LDAP_ADMIN_GROUPS = new Set([
+  "domain admins",
+  "enterprise admins",
+  "schema admins",
+  "administrators",
+  "account operators",
+  "backup operators",
+  "server operators",
+  "group policy creator owners",
+  "dnsadmins",
+  "key admins",
+  "enterprise key admins",
+]);
 
 /** Why a role's target escalates beyond a temporary grant, where to point at (`target` or `settings`). Empty when it does not. */
 function escalation(provider: string, role: RawRole, raw: Pick<RawPolicy, "owners" | "resources">): Array<{ at: string; message: string }> {
@@ -121,23 +155,30 @@ function escalation(provider: string, role: RawRole, raw: Pick<RawPolicy, "owner
   if (provider === "postgres") {
     const name = target.toLowerCase().replace(/^"|"$/g, "");
     if (PG_SUPERUSER_ROLES.has(name)) out.push({ at: "target", message: `targets \`${target}\`, a superuser-like PostgreSQL role` });
-    else if (name.startsWith("pg_")) out.push({ at: "target", message: `targets \`${target}\`, a predefined PostgreSQL server role (pg_*: server files, signals, all data)` });
+    else if (name.startsWith("pg_"))
+      out.push({ at: "target", message: `targets \`${target}\`, a predefined PostgreSQL server role (pg_*: server files, signals, all data)` });
   }
   if (provider === "ldap") {
     const cn = /^\s*cn\s*=\s*([^,]+)/i.exec(target)?.[1]?.trim().toLowerCase();
-    if (cn && LDAP_ADMIN_GROUPS.has(cn)) out.push({ at: "target", message: `targets \`${target}\`, a directory administrators' group (its members administer the directory or the domain)` });
+    if (cn && LDAP_ADMIN_GROUPS.has(cn))
+      out.push({ at: "target", message: `targets \`${target}\`, a directory administrators' group (its members administer the directory or the domain)` });
   }
   if (provider === "github") {
     const settings = role.settings ?? {};
     const permission = typeof settings.permission === "string" ? settings.permission.toLowerCase() : undefined;
-    if (permission === "admin" || permission === "maintain") out.push({ at: "settings", message: `gives repository permission \`${permission}\` (it can change branch protection, settings or collaborators)` });
-    if (typeof settings.team_role === "string" && settings.team_role.toLowerCase() === "maintainer") out.push({ at: "settings", message: "gives team_role `maintainer` (it can add members to the team)" });
+    if (permission === "admin" || permission === "maintain")
+      out.push({ at: "settings", message: `gives repository permission \`${permission}\` (it can change branch protection, settings or collaborators)` });
+    if (typeof settings.team_role === "string" && settings.team_role.toLowerCase() === "maintainer")
+      out.push({ at: "settings", message: "gives team_role `maintainer` (it can add members to the team)" });
     if (target.startsWith("@")) {
       const team = target.toLowerCase();
       const approverTeams = new Set<string>();
-      for (const r of Object.values(raw.resources ?? {})) for (const rr of Object.values(r.roles ?? {})) for (const a of rr.approvers ?? []) approverTeams.add(String(a).toLowerCase());
-      if ((raw.owners ?? []).some((o) => String(o).toLowerCase() === team)) out.push({ at: "target", message: `targets \`${target}\`, a team that owns this policy (its members approve policy changes)` });
-      else if (approverTeams.has(team)) out.push({ at: "target", message: `targets \`${target}\`, a team that approves grants in this policy (a member could then approve access)` });
+      for (const r of Object.values(raw.resources ?? {}))
+        for (const rr of Object.values(r.roles ?? {})) for (const a of rr.approvers ?? []) approverTeams.add(String(a).toLowerCase());
+      if ((raw.owners ?? []).some((o) => String(o).toLowerCase() === team))
+        out.push({ at: "target", message: `targets \`${target}\`, a team that owns this policy (its members approve policy changes)` });
+      else if (approverTeams.has(team))
+        out.push({ at: "target", message: `targets \`${target}\`, a team that approves grants in this policy (a member could then approve access)` });
     }
   }
   return out;

@@ -22,7 +22,12 @@ function longest(policy: Policy | undefined, measure: (role: RoleSpec) => Array<
  * (break-glass included), plus a margin for downtime.
  */
 export function historyWindowMs(policy: Policy | undefined, marginMs: number): number {
-  return Math.max(longest(policy, (r) => [r.max_duration]), longest(policy, (r) => [r.breakglass?.max_duration])) + marginMs;
+  return (
+    Math.max(
+      longest(policy, (r) => [r.max_duration]),
+      longest(policy, (r) => [r.breakglass?.max_duration]),
+    ) + marginMs
+  );
 }
 
 /** How far back break-glass PRs matter: the longest emergency grant plus its review window, plus a margin. */

@@ -101,8 +101,7 @@ export function withDeadline(provider: Provider, resource: string, ms: number): 
     isGranted: (g) => bound(`check grant ${g.id}`, () => provider.isGranted(g)),
   };
   if (provider.recordPriorAccess) {
-    wrapped.recordPriorAccess = (g, stillActive) =>
-      bound(`read prior access for ${g.id}`, () => provider.recordPriorAccess!(g, stillActive));
+    wrapped.recordPriorAccess = (g, stillActive) => bound(`read prior access for ${g.id}`, () => provider.recordPriorAccess!(g, stillActive));
   }
   if (provider.listManaged) wrapped.listManaged = () => bound("list managed access", () => provider.listManaged!());
   if (provider.close) wrapped.close = () => bound("close connections", () => provider.close!());

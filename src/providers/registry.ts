@@ -10,7 +10,13 @@ import { postgresProviderFactory } from "./postgres/index.js";
 import type { ProviderFactory } from "./types.js";
 import { webhookProviderFactory } from "./webhook/index.js";
 
-const factories: readonly ProviderFactory[] = [githubProviderFactory, ldapProviderFactory, mysqlProviderFactory, postgresProviderFactory, webhookProviderFactory];
+const factories: readonly ProviderFactory[] = [
+  githubProviderFactory,
+  ldapProviderFactory,
+  mysqlProviderFactory,
+  postgresProviderFactory,
+  webhookProviderFactory,
+];
 
 export const providerRegistry: ReadonlyMap<string, ProviderFactory> = new Map(factories.map((f) => [f.id, f]));
 

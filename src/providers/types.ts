@@ -99,7 +99,10 @@ export interface ProviderFactory {
 
 /** An error whose message is safe to show on a PR (no credentials, no connection strings). */
 export class ProviderError extends Error {
-  constructor(message: string, readonly retryable = true) {
+  constructor(
+    message: string,
+    readonly retryable = true,
+  ) {
     super(message);
     this.name = "ProviderError";
   }

@@ -63,20 +63,37 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
     ...snapshot.grantFiles.map((file) =>
       file.refused
         ? refusedVerdict(file.path, file.refused.message, file.refused.rule)
-        : checkGrantFile(file.path, file.content ?? "", { policy, author: snapshot.pr.author, entryKind: file.kind, isMember: ctx.isMember, uncheckedTeams: "error", previous: file.previous }),
+        : checkGrantFile(file.path, file.content ?? "", {
+            policy,
+            author: snapshot.pr.author,
+            entryKind: file.kind,
+            isMember: ctx.isMember,
+            uncheckedTeams: "error",
+            previous: file.previous,
+          }),
     ),
     // Anything else under grants_path is shown and fails: nothing reviewers cannot see is ever applied.
-    ...(snapshot.strays ?? []).map((s) => refusedVerdict(s.path, `${s.reason}; Timebox never applies it, so it may not be added to the grants folder`, "grant.not-a-grant")),
+    ...(snapshot.strays ?? []).map((s) =>
+      refusedVerdict(s.path, `${s.reason}; Timebox never applies it, so it may not be added to the grants folder`, "grant.not-a-grant"),
+    ),
   ];
   let headPolicy: PolicyVerdict | undefined;
   if (snapshot.headPolicy) {
     headPolicy = snapshot.headPolicy.refused
       ? { path: POLICY_PATH, valid: false, diagnostics: [fileProblem(snapshot.headPolicy.refused.message, snapshot.headPolicy.refused.rule)] }
       : snapshot.headPolicy.removed
-      ? { path: POLICY_PATH, valid: false, diagnostics: [fileProblem("the pull request deletes or moves the policy; Timebox cannot run without it", "policy.removed")] }
-      : snapshot.headPolicy.kind !== "file"
-        ? { path: POLICY_PATH, valid: false, diagnostics: [fileProblem(`the policy is a ${snapshot.headPolicy.kind}; it must be a regular file`, "policy.not-regular-file")] }
-        : checkPolicyFile(POLICY_PATH, snapshot.headPolicy.content ?? "", { providers: ctx.providers });
+        ? {
+            path: POLICY_PATH,
+            valid: false,
+            diagnostics: [fileProblem("the pull request deletes or moves the policy; Timebox cannot run without it", "policy.removed")],
+          }
+        : snapshot.headPolicy.kind !== "file"
+          ? {
+              path: POLICY_PATH,
+              valid: false,
+              diagnostics: [fileProblem(`the policy is a ${snapshot.headPolicy.kind}; it must be a regular file`, "policy.not-regular-file")],
+            }
+          : checkPolicyFile(POLICY_PATH, snapshot.headPolicy.content ?? "", { providers: ctx.providers });
   }
   const approval = evaluateApprovals(approvalInput(snapshot, basePolicy, grants, ctx.pusher), (login, team) => ctx.isMember(login, team) === true);
   return { basePolicy, headPolicy, grants, approval, nothingToCheck: grants.length === 0 && !snapshot.headPolicy };
@@ -85,7 +102,14 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
 function approvalInput(snapshot: PullRequestSnapshot, basePolicy: PolicyVerdict | undefined, grants: GrantVerdict[], pusher?: string): ApprovalInput {
   const policy = basePolicy?.policy;
   return {
-    grants: grants.map((g) => ({ path: g.path, valid: g.valid, resource: g.grant?.resource, role: g.grant?.role, spec: g.role, requester: g.grant?.requester })),
+    grants: grants.map((g) => ({
+      path: g.path,
+      valid: g.valid,
+      resource: g.grant?.resource,
+      role: g.grant?.role,
+      spec: g.role,
+      requester: g.grant?.requester,
+    })),
     // Without a base policy there are no owners yet: bootstrapping is left to branch protection.
     policyChange: snapshot.headPolicy && policy ? { owners: policy.owners } : undefined,
     pr: { author: snapshot.pr.author, headSha: snapshot.pr.headSha, lastPusher: pusher },

@@ -80,12 +80,20 @@ export async function gatherPullRequest(
     // Refused unread: a PR cannot make Timebox spend its API budget (or memory) on thousands of files.
     const message = `not read: this pull request adds or changes ${judged} files under \`${dir}\`, more than the ${cap} Timebox checks in one pull request (TIMEBOX_MAX_GRANT_FILES); split it into smaller pull requests`;
     const grantFiles = candidates.map((f): ChangedGrantFile => ({ path: f.path, kind: "file", refused: { rule: "grant.too-many-files", message } }));
-    const headPolicy = policyFile ? { kind: "file" as const, removed: policyFile.status === "removed" || policyFile.path !== POLICY_PATH, refused: { rule: "grant.too-many-files", message } } : undefined;
+    const headPolicy = policyFile
+      ? {
+          kind: "file" as const,
+          removed: policyFile.status === "removed" || policyFile.path !== POLICY_PATH,
+          refused: { rule: "grant.too-many-files", message },
+        }
+      : undefined;
     return { pr, baseSha, basePolicyText, headPolicy, grantFiles, strays, reviews };
   }
 
   const needsModes = candidates.length > 0 || (policyFile && policyFile.status !== "removed");
-  const entries = needsModes ? await entriesOf(gateway, pr.headSha, [...candidates.map((f) => f.path), ...(policyFile ? [POLICY_PATH] : [])]) : new Map<string, TreeEntry>();
+  const entries = needsModes
+    ? await entriesOf(gateway, pr.headSha, [...candidates.map((f) => f.path), ...(policyFile ? [POLICY_PATH] : [])])
+    : new Map<string, TreeEntry>();
 
   const grantFiles = await Promise.all(
     candidates.map(async (f): Promise<ChangedGrantFile> => {
@@ -103,7 +111,12 @@ export async function gatherPullRequest(
     const entry = entries.get(POLICY_PATH);
     const kind = MODE_KIND[entry?.mode ?? ""] ?? "file";
     const refused = !removed && kind === "file" ? tooLarge(entry) : undefined;
-    headPolicy = { kind, removed, ...(refused ? { refused } : {}), content: !removed && !refused && kind === "file" && policyFile.sha ? await gateway.contents.readBlob(policyFile.sha) : undefined };
+    headPolicy = {
+      kind,
+      removed,
+      ...(refused ? { refused } : {}),
+      content: !removed && !refused && kind === "file" && policyFile.sha ? await gateway.contents.readBlob(policyFile.sha) : undefined,
+    };
   }
   return { pr, baseSha, basePolicyText, headPolicy, grantFiles, strays, reviews };
 }

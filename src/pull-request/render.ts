@@ -46,16 +46,20 @@ function planRows(grants: GrantVerdict[]): string[] {
 
 function planTable(decision: ReviewDecision): string {
   if (decision.grants.length === 0) return "";
-  return [
-    "| Grant | Requester | Resource | Role | Duration | Approvers needed | Status |",
-    "|---|---|---|---|---|---|---|",
-    ...planRows(decision.grants).slice(0, MAX_ROWS),
-  ].join("\n") + (decision.grants.length > MAX_ROWS ? `\n\n… and ${decision.grants.length - MAX_ROWS} more files` : "");
+  return (
+    [
+      "| Grant | Requester | Resource | Role | Duration | Approvers needed | Status |",
+      "|---|---|---|---|---|---|---|",
+      ...planRows(decision.grants).slice(0, MAX_ROWS),
+    ].join("\n") + (decision.grants.length > MAX_ROWS ? `\n\n… and ${decision.grants.length - MAX_ROWS} more files` : "")
+  );
 }
 
 function problemList(diagnostics: Diagnostic[]): string {
   if (diagnostics.length === 0) return "";
-  const lines = diagnostics.map((d) => `- ${d.severity === "error" ? "❌" : "⚠️"} \`${tableCell(printablePath(d.path))}:${d.line}:${d.column}\` ${tableCell(d.message)} (${d.rule})`);
+  const lines = diagnostics.map(
+    (d) => `- ${d.severity === "error" ? "❌" : "⚠️"} \`${tableCell(printablePath(d.path))}:${d.line}:${d.column}\` ${tableCell(d.message)} (${d.rule})`,
+  );
   return ["**Problems**", "", ...capped(lines, "problems")].join("\n");
 }
 
@@ -68,7 +72,10 @@ export function validateCheck(decision: ReviewDecision, headSha: string, externa
       status: "completed",
       conclusion: "neutral",
       externalId,
-      output: { title: "No grant files in this pull request", summary: "This pull request changes no grant file and not the policy; Timebox has nothing to check." },
+      output: {
+        title: "No grant files in this pull request",
+        summary: "This pull request changes no grant file and not the policy; Timebox has nothing to check.",
+      },
     };
   }
   const errors = diagnostics.filter(isError);

@@ -49,7 +49,9 @@ export interface JudgedPullRequest {
 
 /** Reads an open PR and decides on it, writing nothing (undefined when it is not open). */
 export async function judgePullRequest(gateway: Gateway, number: number, options: ReviewOptions): Promise<JudgedPullRequest | undefined> {
-  const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers), { maxGrantFiles: options.maxGrantFiles });
+  const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers), {
+    maxGrantFiles: options.maxGrantFiles,
+  });
   const { pr } = snapshot;
   if (pr.state !== "open") return undefined;
   await judgeExtensions(snapshot, options);

@@ -36,7 +36,13 @@ export function appliedComment(t: ApprovedGrant, g: ActiveGrant, summary: string
 }
 
 export function applyFailedComment(t: ApprovedGrant, error: string): string {
-  return [failedMarker(t), `### ⚠️ Access not applied yet: ${tick(t.path)}`, `The provider refused: ${error}`, "", "Timebox keeps retrying on every reconcile; this comment is not repeated."].join("\n");
+  return [
+    failedMarker(t),
+    `### ⚠️ Access not applied yet: ${tick(t.path)}`,
+    `The provider refused: ${error}`,
+    "",
+    "Timebox keeps retrying on every reconcile; this comment is not repeated.",
+  ].join("\n");
 }
 
 export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, where: string): string {
@@ -66,7 +72,9 @@ export function revokedComment(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
 /** The removal commit's message: a subject, a sentence, and the audit trailers. */
 export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, runId: string): string {
   return [
-    reason.startsWith("revoked-by:") ? `Revoke grant ${t.path} on request of ${reason.slice(11)}` : `Revoke ${reason === "expired" ? "expired" : "removed"} grant ${t.path}`,
+    reason.startsWith("revoked-by:")
+      ? `Revoke grant ${t.path} on request of ${reason.slice(11)}`
+      : `Revoke ${reason === "expired" ? "expired" : "removed"} grant ${t.path}`,
     "",
     `${g.requester}'s ${g.role} access to ${g.resource} (${formatDuration(t.origin.grant.durationMs)}, PR #${g.pullRequest}) ended: ${reason}.`,
     "",
@@ -76,7 +84,11 @@ export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: R
 
 /** A trailer value on one line, bounded. */
 // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
-const oneLine = (s: string) => s.replace(/[\s\u0000-\u001f\u007f]+/g, " ").trim().slice(0, 500);
+const oneLine = (s: string) =>
+  s
+    .replace(/[\s\u0000-\u001f\u007f]+/g, " ")
+    .trim()
+    .slice(0, 500);
 
 /** The audit trailers of a revoked grant, in the order `timebox audit` documents. */
 export function recordTrailers(t: ApprovedGrant, g: ActiveGrant, reason: RevokeReason, revokedAt: Date, runId: string): string[] {
@@ -93,7 +105,11 @@ export function recordTrailers(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
     `Revoked-at: ${iso(revokedAt)}`,
     `Revoke-Reason: ${reason}`,
     ...(extension
-      ? [`Extension-Of: #${extension.of}`, `Extensions: ${extension.count}`, ...(extension.earlier ?? []).map((e) => `Earlier-Version: #${e.pr} approved-by ${e.approvedBy.join(", ")}`)]
+      ? [
+          `Extension-Of: #${extension.of}`,
+          `Extensions: ${extension.count}`,
+          ...(extension.earlier ?? []).map((e) => `Earlier-Version: #${e.pr} approved-by ${e.approvedBy.join(", ")}`),
+        ]
       : []),
     ...(breakglass
       ? [
@@ -102,7 +118,9 @@ export function recordTrailers(t: ApprovedGrant, g: ActiveGrant, reason: RevokeR
           ...(breakglass.reviewedBy?.length ? [`Reviewed-by: ${breakglass.reviewedBy.join(", ")}`, `Reviewed-at: ${breakglass.reviewedAt}`] : []),
         ]
       : []),
-    ...(reason === "pr-closed" || !t.origin.pull.mergeCommitSha ? [`Reason: ${oneLine(t.origin.grant.reason)}`, ...(t.origin.grant.ticket ? [`Ticket: ${oneLine(t.origin.grant.ticket)}`] : [])] : []),
+    ...(reason === "pr-closed" || !t.origin.pull.mergeCommitSha
+      ? [`Reason: ${oneLine(t.origin.grant.reason)}`, ...(t.origin.grant.ticket ? [`Ticket: ${oneLine(t.origin.grant.ticket)}`] : [])]
+      : []),
     `Timebox-Run: ${runId}`,
   ];
 }

@@ -52,7 +52,24 @@ export interface LedgerEntry {
 
 const ENTRY_SCHEMA = {
   type: "object",
-  required: ["path", "blobSha", "pull", "mergeSha", "requester", "principal", "resource", "provider", "settings", "role", "target", "roleSettings", "approvedBy", "durationMs", "grantedAt", "expiresAt"],
+  required: [
+    "path",
+    "blobSha",
+    "pull",
+    "mergeSha",
+    "requester",
+    "principal",
+    "resource",
+    "provider",
+    "settings",
+    "role",
+    "target",
+    "roleSettings",
+    "approvedBy",
+    "durationMs",
+    "grantedAt",
+    "expiresAt",
+  ],
   properties: {
     path: { type: "string", maxLength: 1000 },
     blobSha: { type: "string", maxLength: 64 },
@@ -75,7 +92,10 @@ const ENTRY_SCHEMA = {
     breakglassFacts: { type: "object" },
   },
 } as const;
-const validEntries = new Ajv({ allErrors: false, validateFormats: false, allowUnionTypes: true }).compile<LedgerEntry[]>({ type: "array", items: ENTRY_SCHEMA });
+const validEntries = new Ajv({ allErrors: false, validateFormats: false, allowUnionTypes: true }).compile<LedgerEntry[]>({
+  type: "array",
+  items: ENTRY_SCHEMA,
+});
 
 /** Check-run text holds at most 65,535 characters: the compressed ledger is cut into parts below that. */
 const PART_CHARS = 60_000;
@@ -168,7 +188,16 @@ export function entryOf(t: ApprovedGrant, principal: string): LedgerEntry {
     expiresAt: expiresAt(t).toISOString(),
     ...(breakglass && !pull.mergeCommitSha ? { breakglass: true } : {}),
     ...(t.origin.extension ? { extension: t.origin.extension } : {}),
-    ...(breakglass ? { breakglassFacts: { grantedAt: breakglass.grantedAt, reviewDue: breakglass.reviewDue, reviewedBy: breakglass.reviewedBy, reviewedAt: breakglass.reviewedAt } } : {}),
+    ...(breakglass
+      ? {
+          breakglassFacts: {
+            grantedAt: breakglass.grantedAt,
+            reviewDue: breakglass.reviewDue,
+            reviewedBy: breakglass.reviewedBy,
+            reviewedAt: breakglass.reviewedAt,
+          },
+        }
+      : {}),
   };
 }
 
@@ -182,7 +211,16 @@ export function grantOf(e: LedgerEntry): ApprovedGrant {
       approved: true,
       pull: { number: e.pull, author: e.requester, headSha: "", baseRef: "", mergedAt: e.grantedAt, mergeCommitSha: e.mergeSha, htmlUrl: "" },
       approvedBy: e.approvedBy,
-      grant: { path: e.path, requester: e.requester, resource: e.resource, role: e.role, duration: formatDuration(e.durationMs), durationMs: e.durationMs, reason: "", emergency: !!e.breakglassFacts },
+      grant: {
+        path: e.path,
+        requester: e.requester,
+        resource: e.resource,
+        role: e.role,
+        duration: formatDuration(e.durationMs),
+        durationMs: e.durationMs,
+        reason: "",
+        emergency: !!e.breakglassFacts,
+      },
       role: { target: e.target, max_duration: formatDuration(e.durationMs), approvers: [], approvals: 1, settings: e.roleSettings },
       policy,
       activatedAt: e.grantedAt,

@@ -70,11 +70,13 @@ function parseText(path: string, text: string): YamlResult {
     return { line: pos.line, column: pos.col };
   };
   const diagnostics: Diagnostic[] = [];
-  const report = (offset: number, message: string, rule: string) =>
-    diagnostics.push({ path, ...at(offset), message, rule, severity: "error" });
+  const report = (offset: number, message: string, rule: string) => diagnostics.push({ path, ...at(offset), message, rule, severity: "error" });
 
   if (!Array.isArray(docs) || docs.length === 0) {
-    return { ok: false, diagnostics: [{ path, line: 1, column: 1, message: "file is empty; a YAML mapping is expected", rule: "yaml.empty", severity: "error" }] };
+    return {
+      ok: false,
+      diagnostics: [{ path, line: 1, column: 1, message: "file is empty; a YAML mapping is expected", rule: "yaml.empty", severity: "error" }],
+    };
   }
   if (docs.length > 1) {
     report(docs[1].range[0], `file holds ${docs.length} YAML documents; exactly one is allowed (remove the extra \`---\`)`, "yaml.multi-document");
@@ -222,7 +224,10 @@ const MAX_DIAGNOSTICS = 50;
 function capped(list: Diagnostic[]): Diagnostic[] {
   if (list.length <= MAX_DIAGNOSTICS) return list;
   const last = list[MAX_DIAGNOSTICS - 1];
-  return [...list.slice(0, MAX_DIAGNOSTICS - 1), { ...last, rule: "yaml.too-many-problems", message: `${list.length - MAX_DIAGNOSTICS + 1} more problems not shown; fix the ones above first` }];
+  return [
+    ...list.slice(0, MAX_DIAGNOSTICS - 1),
+    { ...last, rule: "yaml.too-many-problems", message: `${list.length - MAX_DIAGNOSTICS + 1} more problems not shown; fix the ones above first` },
+  ];
 }
 
 function dedupe(list: Diagnostic[]): Diagnostic[] {
@@ -232,4 +237,3 @@ function dedupe(list: Diagnostic[]): Diagnostic[] {
     return seen.has(id) ? false : (seen.add(id), true);
   });
 }
-

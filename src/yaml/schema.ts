@@ -79,7 +79,11 @@ function toDiagnostic(path: string, yaml: LocatedYaml, e: ErrorObject): Diagnost
       return { ...base, ...yaml.locate(at, name), message: `${code(name)} is not a valid name in ${field}${description ? ` (${description})` : ""}` };
     }
     case "type":
-      return { ...base, ...yaml.locate(at), message: `${field} must be ${article(String(e.params.type))}, not ${describe(e.data)}${description ? ` — ${description}` : ""}` };
+      return {
+        ...base,
+        ...yaml.locate(at),
+        message: `${field} must be ${article(String(e.params.type))}, not ${describe(e.data)}${description ? ` — ${description}` : ""}`,
+      };
     case "pattern":
     case "format":
       return { ...base, ...yaml.locate(at), message: `${field} value ${code(String(e.data))} is not valid — ${description ?? e.message}` };
@@ -94,7 +98,11 @@ function toDiagnostic(path: string, yaml: LocatedYaml, e: ErrorObject): Diagnost
     case "minProperties":
       return { ...base, ...yaml.locate(at), message: `${field} must have at least ${e.params.limit} entr${e.params.limit === 1 ? "y" : "ies"}` };
     case "uniqueItems":
-      return { ...base, ...yaml.locate([...at, Number(e.params.i)]), message: `${field} lists the same entry twice (items ${e.params.j + 1} and ${e.params.i + 1})` };
+      return {
+        ...base,
+        ...yaml.locate([...at, Number(e.params.i)]),
+        message: `${field} lists the same entry twice (items ${e.params.j + 1} and ${e.params.i + 1})`,
+      };
     case "const":
       return { ...base, ...yaml.locate(at), message: `${field} must be ${JSON.stringify(e.params.allowedValue)}` };
     case "enum":
@@ -111,7 +119,11 @@ const similar = (a: string, b: string) => a.toLowerCase()[0] === b.toLowerCase()
 const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 60)}…` : s);
 const article = (type: string): string =>
   type.includes(",")
-    ? type.split(",").map((t): string => article(t)).join(", ").replace(/, ([^,]*)$/, " or $1")
+    ? type
+        .split(",")
+        .map((t): string => article(t))
+        .join(", ")
+        .replace(/, ([^,]*)$/, " or $1")
     : (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`).replace("an object", "a mapping").replace("an array", "a list");
 
 function describe(value: unknown): string {

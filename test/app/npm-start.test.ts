@@ -51,6 +51,11 @@ test("npm start: break-glass over HTTP — access on open, before any review; re
 
   expect((await gh.deliver(url, gh.close(pr.number!, { by: "dev1" }))).map((r) => r.status)).toEqual([200]);
   await until("access revoked", async () => !(await live!.hasAccess()));
-  const record = await until("the Timebox record on main", () => gh.repo().log("main").find((c) => c.message.startsWith("Revoke emergency grant grants/dev1-prod-db.yaml")));
+  const record = await until("the Timebox record on main", () =>
+    gh
+      .repo()
+      .log("main")
+      .find((c) => c.message.startsWith("Revoke emergency grant grants/dev1-prod-db.yaml")),
+  );
   expect(record.message).toContain("Revoke-Reason: pr-closed");
 });

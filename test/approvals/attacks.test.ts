@@ -16,10 +16,10 @@ function run(i: ApprovalInput, members: Record<string, string[]> = ORG): Approva
 
 describe("attacks that must not be approved", () => {
   test("self-approval by the author (even when the author is a listed approver and team member)", () => {
-    const r = run(
-      input({ author: "mallory", grants: [grant(G, spec(["mallory", "@acme/dba"]))], reviews: [["mallory", "APPROVED"]] }),
-      { ...ORG, "@acme/dba": ["mallory"] },
-    );
+    const r = run(input({ author: "mallory", grants: [grant(G, spec(["mallory", "@acme/dba"]))], reviews: [["mallory", "APPROVED"]] }), {
+      ...ORG,
+      "@acme/dba": ["mallory"],
+    });
     expect(r.grants[0]!.counted).toEqual([]);
     expect(r.grants[0]!.ignored).toContainEqual(expect.objectContaining({ login: "mallory", kind: "author" }));
   });
@@ -48,9 +48,7 @@ describe("attacks that must not be approved", () => {
         reviews: [["dba1", "APPROVED", { commit: OLD }]],
       }),
     );
-    expect(r.grants[0]!.ignored).toEqual([
-      { login: "dba1", kind: "stale", reason: "approved an older commit abc1234; re-approval needed" },
-    ]);
+    expect(r.grants[0]!.ignored).toEqual([{ login: "dba1", kind: "stale", reason: "approved an older commit abc1234; re-approval needed" }]);
   });
 
   test("approval by a member of a team that is not listed", () => {
@@ -89,7 +87,11 @@ describe("attacks that must not be approved", () => {
       input({
         author: "mallory",
         grants: [grant(G, spec(["@acme/dba"], 2))],
-        reviews: [["dba1", "APPROVED"], ["dba1", "APPROVED"], ["DBA1", "APPROVED"]],
+        reviews: [
+          ["dba1", "APPROVED"],
+          ["dba1", "APPROVED"],
+          ["DBA1", "APPROVED"],
+        ],
       }),
     );
     expect(r.grants[0]!.counted).toHaveLength(1);
@@ -111,7 +113,10 @@ describe("attacks that must not be approved", () => {
   test("a PR that adds the author (or a friend) to approvers in the same PR is judged by the base spec", () => {
     const base = spec(["@acme/dba"]);
     const head = spec(["@acme/dba", "mallory", "friend"]);
-    const reviews: Array<[string, string]> = [["friend", "APPROVED"], ["mallory", "APPROVED"]];
+    const reviews: Array<[string, string]> = [
+      ["friend", "APPROVED"],
+      ["mallory", "APPROVED"],
+    ];
     expect(evaluateApprovals(input({ author: "mallory", grants: [grant(G, head)], reviews }), teams(ORG)).grants[0]!.satisfied).toBe(true);
     const r = run(input({ author: "mallory", owners: ["@acme/owners"], grants: [grant(G, base)], reviews }));
     expect(r.grants[0]!.counted).toEqual([]);
@@ -126,7 +131,14 @@ describe("attacks that must not be approved", () => {
 
   test("a grant that fails validation but has approvals", () => {
     const r = run(
-      input({ author: "mallory", grants: [grant(G, spec(["@acme/dba"]), false)], reviews: [["dba1", "APPROVED"], ["dba2", "APPROVED"]] }),
+      input({
+        author: "mallory",
+        grants: [grant(G, spec(["@acme/dba"]), false)],
+        reviews: [
+          ["dba1", "APPROVED"],
+          ["dba2", "APPROVED"],
+        ],
+      }),
     );
     expect(r.grants[0]!.missing).toBe("fails timebox/validate; fix it first");
     expect(r.grants[0]!.counted).toEqual([]);
@@ -134,7 +146,14 @@ describe("attacks that must not be approved", () => {
 
   test("an eligible reviewer's CHANGES_REQUESTED after another's approval", () => {
     const r = run(
-      input({ author: "mallory", grants: [grant(G, spec(["@acme/dba"]))], reviews: [["dba1", "APPROVED"], ["dba2", "CHANGES_REQUESTED"]] }),
+      input({
+        author: "mallory",
+        grants: [grant(G, spec(["@acme/dba"]))],
+        reviews: [
+          ["dba1", "APPROVED"],
+          ["dba2", "CHANGES_REQUESTED"],
+        ],
+      }),
     );
     expect(r.grants[0]!.counted).toEqual(["dba1"]);
     expect(r.grants[0]!.blockedBy).toEqual(["dba2"]);
@@ -142,16 +161,21 @@ describe("attacks that must not be approved", () => {
 
   test("a dismissed approval", () => {
     const r = run(
-      input({ author: "mallory", grants: [grant(G, spec(["@acme/dba"]))], reviews: [["dba1", "APPROVED"], ["dba1", "DISMISSED"]] }),
+      input({
+        author: "mallory",
+        grants: [grant(G, spec(["@acme/dba"]))],
+        reviews: [
+          ["dba1", "APPROVED"],
+          ["dba1", "DISMISSED"],
+        ],
+      }),
     );
     expect(r.grants[0]!.ignored).toContainEqual(expect.objectContaining({ login: "dba1", kind: "dismissed" }));
   });
 
   test("an approval the REST list now shows as COMMENTED", () => {
     const r = run(input({ author: "mallory", grants: [grant(G, spec(["@acme/dba"]))], reviews: [["dba1", "COMMENTED"]] }));
-    expect(r.grants[0]!.ignored).toEqual([
-      { login: "dba1", kind: "commented-only", reason: "commented only; a comment is not an approval" },
-    ]);
+    expect(r.grants[0]!.ignored).toEqual([{ login: "dba1", kind: "commented-only", reason: "commented only; a comment is not an approval" }]);
   });
 
   test("a requester impersonating another login: the author's approval never counts, whoever the grant names", () => {
@@ -179,7 +203,12 @@ describe("attacks that must not be approved", () => {
         author: "mallory",
         lastPusher: "trent",
         grants: [grant(G, spec(["@acme/dba"]))],
-        reviews: [["mallory", "APPROVED"], ["trent", "APPROVED"], ["x[bot]", "APPROVED"], ["dba1", "APPROVED", { commit: OLD }]],
+        reviews: [
+          ["mallory", "APPROVED"],
+          ["trent", "APPROVED"],
+          ["x[bot]", "APPROVED"],
+          ["dba1", "APPROVED", { commit: OLD }],
+        ],
       }),
     );
     expect(q).toEqual([]);

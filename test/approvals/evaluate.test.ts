@@ -36,7 +36,14 @@ const scenarios: Scenario[] = [
   },
   {
     name: "on behalf: another eligible approver counts; the requester is not offered as one",
-    input: input({ author: "dev1", grants: [{ ...grant(G, spec(["sre1", "dba1"])), requester: "sre1" }], reviews: [["sre1", "APPROVED"], ["dba1", "APPROVED"]] }),
+    input: input({
+      author: "dev1",
+      grants: [{ ...grant(G, spec(["sre1", "dba1"])), requester: "sre1" }],
+      reviews: [
+        ["sre1", "APPROVED"],
+        ["dba1", "APPROVED"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["dba1"] }],
   },
@@ -48,7 +55,14 @@ const scenarios: Scenario[] = [
   },
   {
     name: "the requester's changes requested still blocks",
-    input: input({ author: "dev1", grants: [{ ...grant(G, DBA), requester: "dba1" }], reviews: [["dba1", "CHANGES_REQUESTED"], ["sre1", "APPROVED"]] }),
+    input: input({
+      author: "dev1",
+      grants: [{ ...grant(G, DBA), requester: "dba1" }],
+      reviews: [
+        ["dba1", "CHANGES_REQUESTED"],
+        ["sre1", "APPROVED"],
+      ],
+    }),
     satisfied: false,
     grants: [{ counted: ["sre1"], blockedBy: ["dba1"] }],
   },
@@ -72,7 +86,13 @@ const scenarios: Scenario[] = [
   },
   {
     name: "approvals: 2 met by two distinct eligible approvers",
-    input: input({ grants: [grant(G, DBA2)], reviews: [["dba1", "APPROVED"], ["dba2", "APPROVED"]] }),
+    input: input({
+      grants: [grant(G, DBA2)],
+      reviews: [
+        ["dba1", "APPROVED"],
+        ["dba2", "APPROVED"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["dba1", "dba2"] }],
   },
@@ -84,25 +104,49 @@ const scenarios: Scenario[] = [
   },
   {
     name: "approvals: 2 met by a login approver and a team member",
-    input: input({ grants: [grant(G, DBA2)], reviews: [["sre1", "APPROVED"], ["dba3", "APPROVED"]] }),
+    input: input({
+      grants: [grant(G, DBA2)],
+      reviews: [
+        ["sre1", "APPROVED"],
+        ["dba3", "APPROVED"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["sre1", "dba3"] }],
   },
   {
     name: "a COMMENTED review after an approval does not cancel it",
-    input: input({ grants: [grant(G, DBA)], reviews: [["dba1", "APPROVED"], ["dba1", "COMMENTED"]] }),
+    input: input({
+      grants: [grant(G, DBA)],
+      reviews: [
+        ["dba1", "APPROVED"],
+        ["dba1", "COMMENTED"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["dba1"] }],
   },
   {
     name: "approval then changes requested by the same reviewer: blocked",
-    input: input({ grants: [grant(G, DBA)], reviews: [["dba1", "APPROVED"], ["dba1", "CHANGES_REQUESTED"]] }),
+    input: input({
+      grants: [grant(G, DBA)],
+      reviews: [
+        ["dba1", "APPROVED"],
+        ["dba1", "CHANGES_REQUESTED"],
+      ],
+    }),
     satisfied: false,
     grants: [{ counted: [], blockedBy: ["dba1"], missing: /changes requested by dba1/ }],
   },
   {
     name: "changes requested then approved on head: the latest wins",
-    input: input({ grants: [grant(G, DBA)], reviews: [["dba1", "CHANGES_REQUESTED"], ["dba1", "APPROVED"]] }),
+    input: input({
+      grants: [grant(G, DBA)],
+      reviews: [
+        ["dba1", "CHANGES_REQUESTED"],
+        ["dba1", "APPROVED"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["dba1"], blockedBy: [] }],
   },
@@ -110,14 +154,23 @@ const scenarios: Scenario[] = [
     name: "changes requested on an older commit still blocks",
     input: input({
       grants: [grant(G, DBA)],
-      reviews: [["dba1", "CHANGES_REQUESTED", { commit: OLD }], ["sre1", "APPROVED"]],
+      reviews: [
+        ["dba1", "CHANGES_REQUESTED", { commit: OLD }],
+        ["sre1", "APPROVED"],
+      ],
     }),
     satisfied: false,
     grants: [{ counted: ["sre1"], blockedBy: ["dba1"] }],
   },
   {
     name: "changes requested by someone not eligible does not block",
-    input: input({ grants: [grant(G, DBA)], reviews: [["fe1", "CHANGES_REQUESTED"], ["sre1", "APPROVED"]] }),
+    input: input({
+      grants: [grant(G, DBA)],
+      reviews: [
+        ["fe1", "CHANGES_REQUESTED"],
+        ["sre1", "APPROVED"],
+      ],
+    }),
     satisfied: true,
     grants: [{ blockedBy: [], ignored: [["fe1", "not-eligible"]], reason: "requested changes but is not eligible" }],
   },
@@ -125,7 +178,11 @@ const scenarios: Scenario[] = [
     name: "a dismissed block no longer blocks",
     input: input({
       grants: [grant(G, DBA)],
-      reviews: [["dba1", "CHANGES_REQUESTED"], ["dba1", "DISMISSED"], ["dba2", "APPROVED"]],
+      reviews: [
+        ["dba1", "CHANGES_REQUESTED"],
+        ["dba1", "DISMISSED"],
+        ["dba2", "APPROVED"],
+      ],
     }),
     satisfied: true,
     grants: [{ counted: ["dba2"], blockedBy: [], ignored: [["dba1", "dismissed"]] }],
@@ -134,15 +191,16 @@ const scenarios: Scenario[] = [
     name: "approval of an older commit is stale",
     input: input({ grants: [grant(G, DBA)], reviews: [["dba1", "APPROVED", { commit: OLD }]] }),
     satisfied: false,
-    grants: [
-      { counted: [], ignored: [["dba1", "stale"]], reason: "approved an older commit abc1234; re-approval needed" },
-    ],
+    grants: [{ counted: [], ignored: [["dba1", "stale"]], reason: "approved an older commit abc1234; re-approval needed" }],
   },
   {
     name: "stale approval followed by a re-approval on head",
     input: input({
       grants: [grant(G, DBA)],
-      reviews: [["dba1", "APPROVED", { commit: OLD }], ["dba1", "APPROVED"]],
+      reviews: [
+        ["dba1", "APPROVED", { commit: OLD }],
+        ["dba1", "APPROVED"],
+      ],
     }),
     satisfied: true,
     grants: [{ counted: ["dba1"] }],
@@ -169,10 +227,7 @@ const scenarios: Scenario[] = [
     name: "two grants, only one approved",
     input: input({ grants: [grant(G, DBA), grant(G2, spec(["@acme/sre"]))], reviews: [["dba1", "APPROVED"]] }),
     satisfied: false,
-    grants: [
-      { satisfied: true },
-      { satisfied: false, missing: "needs 1 more approval from @acme/sre", ignored: [["dba1", "not-eligible"]] },
-    ],
+    grants: [{ satisfied: true }, { satisfied: false, missing: "needs 1 more approval from @acme/sre", ignored: [["dba1", "not-eligible"]] }],
   },
   {
     name: "an invalid grant next to a valid one",
@@ -209,7 +264,10 @@ const scenarios: Scenario[] = [
     input: input({
       grants: [grant(G, DBA)],
       owners: ["@acme/owners"],
-      reviews: [["dba1", "APPROVED"], ["owner2", "APPROVED"]],
+      reviews: [
+        ["dba1", "APPROVED"],
+        ["owner2", "APPROVED"],
+      ],
     }),
     satisfied: true,
     grants: [{ counted: ["dba1"] }],
@@ -217,7 +275,13 @@ const scenarios: Scenario[] = [
   },
   {
     name: "an owner's changes requested blocks the policy change",
-    input: input({ owners: ["@acme/owners"], reviews: [["owner1", "APPROVED"], ["owner2", "CHANGES_REQUESTED"]] }),
+    input: input({
+      owners: ["@acme/owners"],
+      reviews: [
+        ["owner1", "APPROVED"],
+        ["owner2", "CHANGES_REQUESTED"],
+      ],
+    }),
     satisfied: false,
     policyChange: { counted: ["owner1"], blockedBy: ["owner2"] },
   },
@@ -271,7 +335,13 @@ const scenarios: Scenario[] = [
   },
   {
     name: "a pending review after an approval does not cancel it",
-    input: input({ grants: [grant(G, DBA)], reviews: [["dba1", "APPROVED"], ["dba1", "PENDING"]] }),
+    input: input({
+      grants: [grant(G, DBA)],
+      reviews: [
+        ["dba1", "APPROVED"],
+        ["dba1", "PENDING"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["dba1"] }],
   },
@@ -329,7 +399,10 @@ const scenarios: Scenario[] = [
     input: input({
       grants: [grant(G, DBA)],
       lastPusher: "dba1",
-      reviews: [["dba1", "CHANGES_REQUESTED"], ["dba2", "APPROVED"]],
+      reviews: [
+        ["dba1", "CHANGES_REQUESTED"],
+        ["dba2", "APPROVED"],
+      ],
     }),
     satisfied: false,
     grants: [{ counted: ["dba2"], blockedBy: ["dba1"] }],
@@ -338,7 +411,11 @@ const scenarios: Scenario[] = [
     name: "changes requested blocks only the grants the reviewer is eligible for",
     input: input({
       grants: [grant(G, DBA), grant(G2, spec(["@acme/sre"]))],
-      reviews: [["dba1", "CHANGES_REQUESTED"], ["sre-a", "APPROVED"], ["sre1", "APPROVED"]],
+      reviews: [
+        ["dba1", "CHANGES_REQUESTED"],
+        ["sre-a", "APPROVED"],
+        ["sre1", "APPROVED"],
+      ],
     }),
     satisfied: false,
     grants: [
@@ -348,13 +425,26 @@ const scenarios: Scenario[] = [
   },
   {
     name: "a reviewer counts once however many approvals",
-    input: input({ grants: [grant(G, DBA)], reviews: [["dba1", "APPROVED"], ["dba1", "APPROVED"], ["DBA1", "APPROVED"]] }),
+    input: input({
+      grants: [grant(G, DBA)],
+      reviews: [
+        ["dba1", "APPROVED"],
+        ["dba1", "APPROVED"],
+        ["DBA1", "APPROVED"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["DBA1"] }],
   },
   {
     name: "an unknown review state is treated like a comment",
-    input: input({ grants: [grant(G, DBA)], reviews: [["dba1", "APPROVED"], ["dba1", "SOMETHING_NEW"]] }),
+    input: input({
+      grants: [grant(G, DBA)],
+      reviews: [
+        ["dba1", "APPROVED"],
+        ["dba1", "SOMETHING_NEW"],
+      ],
+    }),
     satisfied: true,
     grants: [{ counted: ["dba1"] }],
   },
@@ -431,7 +521,13 @@ describe("evaluateApprovals: scenarios", () => {
     expect(approve.satisfied).toBe(false);
     expect(approve.grants[0]!.ignored).toContainEqual(expect.objectContaining({ login: "dba1", kind: "membership-unknown" }));
     const block = evaluateApprovals(
-      input({ grants: [grant(G, DBA)], reviews: [["sre1", "APPROVED"], ["dba1", "CHANGES_REQUESTED"]] }),
+      input({
+        grants: [grant(G, DBA)],
+        reviews: [
+          ["sre1", "APPROVED"],
+          ["dba1", "CHANGES_REQUESTED"],
+        ],
+      }),
       throwing,
     );
     expect(block.satisfied).toBe(false);
@@ -439,13 +535,8 @@ describe("evaluateApprovals: scenarios", () => {
   });
 
   test("stale reason uses the short sha of the reviewed commit", () => {
-    const r = evaluateApprovals(
-      input({ grants: [grant(G, DBA)], reviews: [["sre1", "APPROVED", { commit: OLD }]] }),
-      teams(ORG),
-    );
-    expect(r.grants[0]!.ignored).toEqual([
-      { login: "sre1", kind: "stale", reason: "approved an older commit abc1234; re-approval needed" },
-    ]);
+    const r = evaluateApprovals(input({ grants: [grant(G, DBA)], reviews: [["sre1", "APPROVED", { commit: OLD }]] }), teams(ORG));
+    expect(r.grants[0]!.ignored).toEqual([{ login: "sre1", kind: "stale", reason: "approved an older commit abc1234; re-approval needed" }]);
     expect(HEAD.startsWith("1111111")).toBe(true);
   });
 });

@@ -1,11 +1,5 @@
 import type { RoleSpec } from "../../src/policy/types.js";
-import type {
-  ApprovalInput,
-  GrantApprovalInput,
-  IsMember,
-  MembershipQuery,
-  PullRequestReview,
-} from "../../src/approvals/types.js";
+import type { ApprovalInput, GrantApprovalInput, IsMember, MembershipQuery, PullRequestReview } from "../../src/approvals/types.js";
 
 export const HEAD = "1111111aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 export const OLD = "abc1234bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
@@ -34,8 +28,7 @@ function reviews(rows: R[]): PullRequestReview[] {
     user: login === null ? null : { login, type: o.type ?? "User" },
     state,
     commit_id: o.commit === undefined ? HEAD : o.commit,
-    submitted_at:
-      o.at !== undefined ? o.at : state.toUpperCase() === "PENDING" ? null : new Date(Date.UTC(2025, 0, 1, 10, i)).toISOString(),
+    submitted_at: o.at !== undefined ? o.at : state.toUpperCase() === "PENDING" ? null : new Date(Date.UTC(2025, 0, 1, 10, i)).toISOString(),
   }));
 }
 

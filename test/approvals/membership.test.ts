@@ -10,7 +10,11 @@ describe("membershipQueries", () => {
       input({
         grants: [grant(G, spec(["@acme/dba"])), grant(G2, spec(["@Acme/DBA", "@acme/sre"]))],
         owners: ["@acme/dba"],
-        reviews: [["Dba1", "APPROVED"], ["dba1", "COMMENTED"], ["DBA1", "APPROVED"]],
+        reviews: [
+          ["Dba1", "APPROVED"],
+          ["dba1", "COMMENTED"],
+          ["DBA1", "APPROVED"],
+        ],
       }),
     );
     expect(q).toEqual([
@@ -61,7 +65,10 @@ describe("membershipQueries", () => {
       input({
         lastPusher: "pusher",
         grants: [grant(G, spec(["@acme/dba"]))],
-        reviews: [["dba1", "CHANGES_REQUESTED", { commit: OLD }], ["pusher", "CHANGES_REQUESTED"]],
+        reviews: [
+          ["dba1", "CHANGES_REQUESTED", { commit: OLD }],
+          ["pusher", "CHANGES_REQUESTED"],
+        ],
       }),
     );
     expect(q).toEqual([
@@ -79,7 +86,15 @@ describe("membershipQueries", () => {
 
   test("only the latest review matters: an approval replaced by a dismissal asks nothing", () => {
     expect(
-      membershipQueries(input({ grants: [grant(G, spec(["@acme/dba"]))], reviews: [["dba1", "APPROVED"], ["dba1", "DISMISSED"]] })),
+      membershipQueries(
+        input({
+          grants: [grant(G, spec(["@acme/dba"]))],
+          reviews: [
+            ["dba1", "APPROVED"],
+            ["dba1", "DISMISSED"],
+          ],
+        }),
+      ),
     ).toEqual([]);
   });
 });

@@ -1,10 +1,4 @@
-import {
-  MAX_SUMMARY_CHARS,
-  approvalConclusion,
-  approvalTitle,
-  evaluateApprovals,
-  renderApprovalSummary,
-} from "../../src/approvals/index.js";
+import { MAX_SUMMARY_CHARS, approvalConclusion, approvalTitle, evaluateApprovals, renderApprovalSummary } from "../../src/approvals/index.js";
 import { ORG, grant, input, spec, teams } from "./helpers.js";
 
 const DBA = spec(["@acme/dba", "sre1"]);
@@ -24,10 +18,7 @@ describe("approvalConclusion and approvalTitle", () => {
   });
 
   test("success title mentions the policy change", () => {
-    const r = evaluateApprovals(
-      input({ grants: [grant("grants/a.yaml", DBA)], owners: ["sre1"], reviews: [["sre1", "APPROVED"]] }),
-      teams(ORG),
-    );
+    const r = evaluateApprovals(input({ grants: [grant("grants/a.yaml", DBA)], owners: ["sre1"], reviews: [["sre1", "APPROVED"]] }), teams(ORG));
     expect(approvalTitle(r)).toBe("Approved: 1 grant and the policy change");
   });
 

@@ -36,7 +36,10 @@ afterEach(async () => {
 test("another app's timebox/apply run with a forged prior access does not keep the access after expiry", async () => {
   const { gh, probot, clock } = env;
   const path = "grants/dev1-payments.yaml";
-  const pr = gh.openPullRequest({ author: "dev1", files: { [path]: "requester: dev1\nresource: prod-repos\nrole: payments-push\nduration: 2h\nreason: Rotate the deploy key\nticket: INC-1234\n" } });
+  const pr = gh.openPullRequest({
+    author: "dev1",
+    files: { [path]: "requester: dev1\nresource: prod-repos\nrole: payments-push\nduration: 2h\nreason: Rotate the deploy key\nticket: INC-1234\n" },
+  });
   await gh.deliver(probot, pr);
   await gh.deliver(probot, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
   clock.advance(60_000);

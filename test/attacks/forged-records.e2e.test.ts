@@ -14,7 +14,14 @@ const GITHUB_ACTIONS = { id: 15368, slug: "github-actions" };
 
 async function allowBreakglass(): Promise<void> {
   const { gh } = env();
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!) }, message: "Allow break-glass" }));
+  await deliverOk(
+    env(),
+    gh.pushCommit({
+      author: "sec1",
+      files: { ".github/timebox.yml": withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!) },
+      message: "Allow break-glass",
+    }),
+  );
 }
 
 /** A break-glass record as Timebox writes it, for `path`, naming `target` and a far expiry. */
@@ -81,7 +88,10 @@ test("a record in another bot's comment, on a labelled PR with no grant file, gr
   const pr = gh.openPullRequest({ author: "dev2", files: { "docs/notes.md": "hello\n" } });
   await deliverOk(env(), pr);
   gh.repo(env().fullName).addLabel(pr.number!, "timebox:breakglass");
-  await deliverOk(env(), gh.comment(pr.number!, { author: "github-actions", app: GITHUB_ACTIONS, body: forgedRecord("grants/dev1-prod-db.yaml", target, login) }));
+  await deliverOk(
+    env(),
+    gh.comment(pr.number!, { author: "github-actions", app: GITHUB_ACTIONS, body: forgedRecord("grants/dev1-prod-db.yaml", target, login) }),
+  );
   await deliverOk(env(), gh.merge(pr.number!, { by: "dev2" }));
   await reconcile(env());
   expect(await env().hasAccess()).toBe(false);
@@ -92,10 +102,19 @@ test("another app's timebox/validate run naming a different pusher does not make
   // dev1 opens the PR; sre1 (an eligible approver) pushes the last commit, then approves it.
   const pr = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-prod-db.yaml": grantYaml() } });
   await deliverOk(env(), pr);
-  await deliverOk(env(), gh.pushToPullRequest(pr.number!, { pusher: "sre1", author: "sre1", files: { "grants/dev1-prod-db.yaml": grantYaml({ duration: "1h" }) } }));
+  await deliverOk(
+    env(),
+    gh.pushToPullRequest(pr.number!, { pusher: "sre1", author: "sre1", files: { "grants/dev1-prod-db.yaml": grantYaml({ duration: "1h" }) } }),
+  );
   const head = gh.pull(pr.number!).headSha;
   // A workflow writes a look-alike run claiming someone else pushed.
-  gh.repo(env().fullName).foreignCheckRun(head, { app: GITHUB_ACTIONS, name: "timebox/validate", externalId: "pusher:dev9", conclusion: "success", output: { title: "ok", summary: "ok" } });
+  gh.repo(env().fullName).foreignCheckRun(head, {
+    app: GITHUB_ACTIONS,
+    name: "timebox/validate",
+    externalId: "pusher:dev9",
+    conclusion: "success",
+    output: { title: "ok", summary: "ok" },
+  });
   await deliverOk(env(), gh.submitReview(pr.number!, { reviewer: "sre1", state: "APPROVED" }));
   const approval = gh.checkRuns(head, "timebox/approval").at(-1);
   expect(approval?.conclusion).not.toBe("success");

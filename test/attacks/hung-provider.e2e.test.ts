@@ -28,7 +28,10 @@ test("a resource whose database never answers: the expired grant on another reso
   // The policy gains a second resource, on a database that accepts connections and never answers.
   const policy = gh
     .fileAt("main", ".github/timebox.yml")!
-    .replace("resources:\n", "resources:\n  hung-db:\n    provider: postgres\n    settings: { url_env: HUNG_DB_URL }\n    roles:\n      readonly: { target: reporting, max_duration: 8h, approvers: [\"@acme/sre\"] }\n");
+    .replace(
+      "resources:\n",
+      'resources:\n  hung-db:\n    provider: postgres\n    settings: { url_env: HUNG_DB_URL }\n    roles:\n      readonly: { target: reporting, max_duration: 8h, approvers: ["@acme/sre"] }\n',
+    );
   await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Add hung-db" }));
   await mergeApprovedGrant(env(), { path: "grants/dev1-prod-db.yaml", content: grantYaml({ duration: "30m" }) });
   expect(await env().hasAccess()).toBe(true);

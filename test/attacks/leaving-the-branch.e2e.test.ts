@@ -50,7 +50,13 @@ test("stopped for 30 days across a removal: the restarted app revokes what shoul
   // The stopped app holds no database connection (PGlite admits one client at a time).
   await env().pool.close();
   await env().pg.idle();
-  const restarted = await startAccessRepo({ gh, clock, policy: gh.fileAt("main", ".github/timebox.yml"), env: env().providerEnv, repo: fullName.split("/")[1] });
+  const restarted = await startAccessRepo({
+    gh,
+    clock,
+    policy: gh.fileAt("main", ".github/timebox.yml"),
+    env: env().providerEnv,
+    repo: fullName.split("/")[1],
+  });
   try {
     await reconcile(restarted);
     expect(await env().hasAccess()).toBe(false);
@@ -88,7 +94,10 @@ test("a direct push dated a year ahead is reported within minutes, never applied
   const { gh, clock } = env();
   await grantActive();
   const future = new Date(clock.now().getTime() + 365 * DAY).toISOString().replace(/\.\d{3}Z$/, "Z");
-  await deliverOk(env(), gh.pushCommit({ author: "dev1", files: { [PATH]: grantYaml({ duration: "7d", reason: "longer please" }) }, message: "extend", date: future }));
+  await deliverOk(
+    env(),
+    gh.pushCommit({ author: "dev1", files: { [PATH]: grantYaml({ duration: "7d", reason: "longer please" }) }, message: "extend", date: future }),
+  );
   clock.advance(5 * 60_000);
   await reconcile(env());
   expect(gh.issues({ labels: ["timebox:unapproved"], state: "open" })).toHaveLength(1);
@@ -126,7 +135,13 @@ test("a removal squash-merged revokes it", async () => {
 
 test("a second replica learns what the first applied from the ledger: a removal merged while the first is down is revoked and told on its PR", async () => {
   const { gh, fullName } = env();
-  const second = await startAccessRepo({ gh, clock: env().clock, policy: gh.fileAt("main", ".github/timebox.yml"), env: env().providerEnv, repo: fullName.split("/")[1] });
+  const second = await startAccessRepo({
+    gh,
+    clock: env().clock,
+    policy: gh.fileAt("main", ".github/timebox.yml"),
+    env: env().providerEnv,
+    repo: fullName.split("/")[1],
+  });
   // One replica at a time holds database connections (PGlite admits one client at a time).
   const handOver = async (from: { pool: { close(): Promise<void> } }) => {
     await from.pool.close();

@@ -66,7 +66,10 @@ describe("the story of each grant", () => {
   test("grants_path comes from the policy at the tip", async () => {
     const other = new GitRepo();
     other.write({ ".github/timebox.yml": POLICY_TEXT.replace(/^grants_path:.*$/m, "") + "grants_path: access/\n" });
-    other.write({ "access/a.yml": grantYaml({ requester: "dev1", duration: "30m", reason: "r" }), "grants/b.yaml": grantYaml({ requester: "dev2", duration: "1h", reason: "r" }) });
+    other.write({
+      "access/a.yml": grantYaml({ requester: "dev1", duration: "30m", reason: "r" }),
+      "grants/b.yaml": grantYaml({ requester: "dev2", duration: "1h", reason: "r" }),
+    });
     other.commit("Both", "2026-03-02T08:00:00Z");
     const { rows } = await auditRepository(other.root, { trust: await testTrust(), now: new Date("2026-03-02T08:10:00Z") });
     expect(rows.map((r) => [r.grant, r.status, r.expires_at, r.pull_request])).toEqual([["access/a.yml", "active", "2026-03-02T08:30:00Z", null]]);
@@ -91,7 +94,10 @@ describe("the story of each grant", () => {
       const { rows } = await auditRepository(other.root, { trust: await testTrust(), now: new Date("2026-03-02T08:30:00Z") });
       expect(rows.map((r) => [r.grant, r.status])).toEqual([["grants/a.yaml", "active"]]);
     } finally {
-      for (const [k, v] of [["GIT_DIR", saved.dir], ["GIT_CONFIG_PARAMETERS", saved.params]] as const) {
+      for (const [k, v] of [
+        ["GIT_DIR", saved.dir],
+        ["GIT_CONFIG_PARAMETERS", saved.params],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -186,7 +192,9 @@ describe("formats", () => {
     expect(lines[2]).toBe(
       'grants/dev2-prod-db.yaml,dev2,prod-db,readwrite,"Backfill, with a comma and ""quotes""",INC-2000,false,13,pull-request,,,,2026-03-02T10:15:00Z,2026-03-02T14:15:00Z,2026-03-02T10:45:00Z,removed,removed,,0,,,,,,',
     );
-    expect(lines[4]).toBe("grants/dev3-prod-db.yaml,dev3,prod-db,readonly,Outage: checkout down,INC-3000,true,15,pull-request,,,,2026-03-02T12:20:00Z,2026-03-02T14:20:00Z,,,overdue,14,1,,,,,,");
+    expect(lines[4]).toBe(
+      "grants/dev3-prod-db.yaml,dev3,prod-db,readonly,Outage: checkout down,INC-3000,true,15,pull-request,,,,2026-03-02T12:20:00Z,2026-03-02T14:20:00Z,,,overdue,14,1,,,,,,",
+    );
   });
 
   test("csv with no rows is the header alone", async () => {
@@ -200,7 +208,9 @@ describe("formats", () => {
     const [rowsPart, findingsPart] = r.stdout.split("\nFindings\n");
     const lines = rowsPart.trimEnd().split("\n");
     expect(lines).toHaveLength(EXPECTED.length + 3);
-    expect(lines[0]).toMatch(/^row +grant +requester +resource +role +reason +ticket +emergency +pull_request +origin +requested_at +approved_by +approved_at +granted_at +expires_at +revoked_at +revoke_reason +status +extension_of +extensions +review_due +reviewed_by +reviewed_at +outcome +outcome_by +outcome_at$/);
+    expect(lines[0]).toMatch(
+      /^row +grant +requester +resource +role +reason +ticket +emergency +pull_request +origin +requested_at +approved_by +approved_at +granted_at +expires_at +revoked_at +revoke_reason +status +extension_of +extensions +review_due +reviewed_by +reviewed_at +outcome +outcome_by +outcome_at$/,
+    );
     expect(lines[1]).toMatch(/^-+( +-+){25}$/);
     const col = lines[0].indexOf("granted_at");
     for (const [i, row] of EXPECTED.entries()) {
@@ -241,7 +251,17 @@ describe("exit codes", () => {
     expect(r).toMatchObject({ code: 0, stderr: "" });
     const body = JSON.parse(r.stdout);
     expect(body.grants).toEqual([]);
-    expect(body.findings.map((f: { status: string }) => f.status)).toEqual(["clear", "clear", "needs-github", "clear", "clear", "clear", "clear", "clear", "clear"]);
+    expect(body.findings.map((f: { status: string }) => f.status)).toEqual([
+      "clear",
+      "clear",
+      "needs-github",
+      "clear",
+      "clear",
+      "clear",
+      "clear",
+      "clear",
+      "clear",
+    ]);
   });
 
   test.each([

@@ -28,8 +28,16 @@ afterAll(() => emu.stop());
 
 async function commit(extra: Record<string, unknown> = {}): Promise<string> {
   const head = emu.commit(emu.branchHead()!)!;
-  const tree = await api("POST", "/repos/acme/access/git/trees", { base_tree: head.tree, tree: [{ path: "grants/a.yaml", mode: "100644", type: "blob", sha: null }] });
-  const c = await api("POST", "/repos/acme/access/git/commits", { message: "Revoke\n\nTimebox-Grant: grants/a.yaml\n", tree: tree.body.sha, parents: [head.sha], ...extra });
+  const tree = await api("POST", "/repos/acme/access/git/trees", {
+    base_tree: head.tree,
+    tree: [{ path: "grants/a.yaml", mode: "100644", type: "blob", sha: null }],
+  });
+  const c = await api("POST", "/repos/acme/access/git/commits", {
+    message: "Revoke\n\nTimebox-Grant: grants/a.yaml\n",
+    tree: tree.body.sha,
+    parents: [head.sha],
+    ...extra,
+  });
   expect(c.status).toBe(201);
   return c.body.sha as string;
 }
@@ -58,7 +66,13 @@ test("an App's commit through the API: author the bot, committer GitHub, signed 
 
 test("a custom author or committer is not signed; a caller's own signature is kept but not verified", async () => {
   const custom = await commit({ author: { name: "timebox[bot]", email: "4242+timebox[bot]@users.noreply.github.com" } });
-  expect((await get(`/repos/acme/access/git/commits/${custom}`, "/repos/{owner}/{repo}/git/commits/{commit_sha}")).verification).toEqual({ verified: false, reason: "unsigned", signature: null, payload: null, verified_at: null });
+  expect((await get(`/repos/acme/access/git/commits/${custom}`, "/repos/{owner}/{repo}/git/commits/{commit_sha}")).verification).toEqual({
+    verified: false,
+    reason: "unsigned",
+    signature: null,
+    payload: null,
+    verified_at: null,
+  });
   const signed = await commit({ signature: "-----BEGIN PGP SIGNATURE-----\n\nAAAA\n-----END PGP SIGNATURE-----" });
   const v = (await get(`/repos/acme/access/commits/${signed}`, "/repos/{owner}/{repo}/commits/{ref}")).commit.verification;
   expect(v).toMatchObject({ verified: false, reason: "unknown_key" });

@@ -13,15 +13,40 @@ function g(fields: Partial<AuditRow> = {}): AuditRow {
   const granted = fields.granted_at ?? "2026-03-02T10:00:00Z";
   const base = emptyRow(fields.grant ?? `grants/g${pr}.yaml`, granted);
   const expires = new Date(Date.parse(granted) + 3_600_000).toISOString().replace(/\.000Z$/, "Z");
-  return { ...base, requester: "dev1", resource: "prod-db", role: "readonly", pull_request: pr++, origin: "pull-request", approved_by: ["alice"], expires_at: expires, revoked_at: expires, revoke_reason: "expired", status: "revoked", outcome: "ok", ...fields };
+  return {
+    ...base,
+    requester: "dev1",
+    resource: "prod-db",
+    role: "readonly",
+    pull_request: pr++,
+    origin: "pull-request",
+    approved_by: ["alice"],
+    expires_at: expires,
+    revoked_at: expires,
+    revoke_reason: "expired",
+    status: "revoked",
+    outcome: "ok",
+    ...fields,
+  };
 }
 
-const find = (id: FindingId, rows: AuditRow[], o?: Partial<FindingOptions>, github?: GithubFacts): Finding => findPatterns(rows, options(o), github).find((f) => f.id === id)!;
+const find = (id: FindingId, rows: AuditRow[], o?: Partial<FindingOptions>, github?: GithubFacts): Finding =>
+  findPatterns(rows, options(o), github).find((f) => f.id === id)!;
 const rowsOf = (f: Finding) => f.items.map((i) => i.grants.map((r) => r.row));
 
 test("every finding is reported, in a fixed order, each with its rule", () => {
   const all = findPatterns([g()], options());
-  expect(all.map((f) => f.id)).toEqual(["repeated-access", "break-glass", "fast-approval", "dominant-approver", "out-of-hours", "revocation-lag", "no-outcome", "unapproved-content", "untrusted-records"]);
+  expect(all.map((f) => f.id)).toEqual([
+    "repeated-access",
+    "break-glass",
+    "fast-approval",
+    "dominant-approver",
+    "out-of-hours",
+    "revocation-lag",
+    "no-outcome",
+    "unapproved-content",
+    "untrusted-records",
+  ]);
   expect(all.map((f) => f.status)).toEqual(["clear", "clear", "needs-github", "clear", "clear", "clear", "clear", "clear", "clear"]);
   for (const f of all) expect(f.rule.length).toBeGreaterThan(10);
 });
@@ -29,16 +54,29 @@ test("every finding is reported, in a fixed order, each with its rule", () => {
 describe("repeated-access: more than N grants of the same access to one person within the window", () => {
   const day = (d: number) => `2026-03-${String(d).padStart(2, "0")}T10:00:00Z`;
   test("four in 30 days is found (default N = 3), naming the four grants", () => {
-    const f = find("repeated-access", [g({ granted_at: day(1) }), g({ granted_at: day(5) }), g({ granted_at: day(9) }), g({ granted_at: day(13), requester: "DEV1" })]);
+    const f = find("repeated-access", [
+      g({ granted_at: day(1) }),
+      g({ granted_at: day(5) }),
+      g({ granted_at: day(9) }),
+      g({ granted_at: day(13), requester: "DEV1" }),
+    ]);
     expect(f.status).toBe("found");
     expect(rowsOf(f)).toEqual([[1, 2, 3, 4]]);
     expect(f.items[0].summary).toMatch(/^dev1 needed prod-db\/readonly 4 times \(up to 4 within 30d\)/);
   });
   test("three is not; nor four spread so that no 30 days hold more than three; nor another role", () => {
     expect(find("repeated-access", [g({ granted_at: day(1) }), g({ granted_at: day(5) }), g({ granted_at: day(9) })]).status).toBe("clear");
-    const spread = [g({ granted_at: "2026-03-01T10:00:00Z" }), g({ granted_at: "2026-03-11T10:00:00Z" }), g({ granted_at: "2026-03-21T10:00:00Z" }), g({ granted_at: "2026-03-31T10:00:00Z" })];
+    const spread = [
+      g({ granted_at: "2026-03-01T10:00:00Z" }),
+      g({ granted_at: "2026-03-11T10:00:00Z" }),
+      g({ granted_at: "2026-03-21T10:00:00Z" }),
+      g({ granted_at: "2026-03-31T10:00:00Z" }),
+    ];
     expect(find("repeated-access", spread).status).toBe("clear");
-    expect(find("repeated-access", [g({ granted_at: day(1) }), g({ granted_at: day(2) }), g({ granted_at: day(3) }), g({ granted_at: day(4), role: "admin" })]).status).toBe("clear");
+    expect(
+      find("repeated-access", [g({ granted_at: day(1) }), g({ granted_at: day(2) }), g({ granted_at: day(3) }), g({ granted_at: day(4), role: "admin" })])
+        .status,
+    ).toBe("clear");
   });
   test("extensions are not new requests", () => {
     const first = g({ granted_at: day(1), status: "extended" });
@@ -71,7 +109,14 @@ describe("break-glass: every use, reviewed in time, late, never", () => {
   });
   test("a break-glass story that was extended is one use, with every version behind it", () => {
     const first = bg({ status: "extended" });
-    const ext = g({ grant: first.grant, extension_of: first.pull_request, extensions: 1, emergency: true, reviewed_at: "2026-03-02T10:10:00Z", review_due: "2026-03-02T10:15:00Z" });
+    const ext = g({
+      grant: first.grant,
+      extension_of: first.pull_request,
+      extensions: 1,
+      emergency: true,
+      reviewed_at: "2026-03-02T10:10:00Z",
+      review_due: "2026-03-02T10:15:00Z",
+    });
     const f = find("break-glass", [first, ext]);
     expect(rowsOf(f)).toEqual([[1, 2]]);
     expect(f.items[0].summary).toContain("reviewed in time");
@@ -88,7 +133,12 @@ describe("fast-approval: approvals right after the request (needs --github)", ()
   test("an approval 30 s after the PR opened is found; 60 s is not (default 1m)", () => {
     const a = g({ requested_at: "2026-03-02T09:00:00Z" });
     const b = g({ requested_at: "2026-03-02T09:00:00Z" });
-    const github: GithubFacts = { approvals: new Map([[a.pull_request!, [{ login: "alice", at: "2026-03-02T09:00:30Z" }]], [b.pull_request!, [{ login: "alice", at: "2026-03-02T09:01:00Z" }]]]) };
+    const github: GithubFacts = {
+      approvals: new Map([
+        [a.pull_request!, [{ login: "alice", at: "2026-03-02T09:00:30Z" }]],
+        [b.pull_request!, [{ login: "alice", at: "2026-03-02T09:01:00Z" }]],
+      ]),
+    };
     const f = find("fast-approval", [a, b], {}, github);
     expect(f.status).toBe("found");
     expect(rowsOf(f)).toEqual([[1]]);
@@ -105,7 +155,9 @@ describe("dominant-approver: one approver on most of a resource's approvals", ()
     expect(rowsOf(f)).toEqual([[1, 2, 3]]);
   });
   test("exactly half is not; nor a resource with fewer than 5 approved grants; --dominant-min lowers that", () => {
-    expect(find("dominant-approver", [g(), g(), g(), g({ approved_by: ["bob"] }), g({ approved_by: ["bob"] }), g({ approved_by: ["bob"] })]).status).toBe("clear");
+    expect(find("dominant-approver", [g(), g(), g(), g({ approved_by: ["bob"] }), g({ approved_by: ["bob"] }), g({ approved_by: ["bob"] })]).status).toBe(
+      "clear",
+    );
     expect(find("dominant-approver", [g(), g(), g(), g()]).status).toBe("clear");
     expect(find("dominant-approver", [g(), g(), g(), g()], { dominant: { share: 0.5, minApprovals: 4 } }).status).toBe("found");
   });
@@ -133,7 +185,9 @@ describe("out-of-hours: access active outside working hours", () => {
   });
   test("--working-hours off turns it off; content never applied (a direct push) is not access", () => {
     expect(find("out-of-hours", [g({ granted_at: "2026-03-07T10:00:00Z" })], { workingHours: null }).status).toBe("off");
-    expect(find("out-of-hours", [g({ granted_at: "2026-03-07T10:00:00Z", origin: "direct-push", pull_request: null, status: "removed" })]).status).toBe("clear");
+    expect(find("out-of-hours", [g({ granted_at: "2026-03-07T10:00:00Z", origin: "direct-push", pull_request: null, status: "removed" })]).status).toBe(
+      "clear",
+    );
   });
 });
 
@@ -174,7 +228,12 @@ describe("unapproved-content: grant content that reached the default branch with
   test("with --github, a PR merged without any approving review is found too", () => {
     const merged = g({ approved_by: [], status: "removed" });
     const approved = g({ approved_by: [], status: "removed" });
-    const github: GithubFacts = { approvals: new Map([[merged.pull_request!, []], [approved.pull_request!, [{ login: "bob", at: "2026-03-02T09:00:00Z" }]]]) };
+    const github: GithubFacts = {
+      approvals: new Map([
+        [merged.pull_request!, []],
+        [approved.pull_request!, [{ login: "bob", at: "2026-03-02T09:00:00Z" }]],
+      ]),
+    };
     const f = find("unapproved-content", [merged, approved], {}, github);
     expect(rowsOf(f)).toEqual([[1]]);
     expect(f.items[0].summary).toContain(`merged in PR #${merged.pull_request} without an approving review`);
@@ -197,6 +256,11 @@ describe("threshold flags", () => {
   });
   test("accepted forms", () => {
     const r = findingOptions({ dominantShare: "75%", workingHours: "08:30-17:00", workingDays: "Mon,Wed-Thu", lagThreshold: "PT10M", fastApproval: "2m" }, NOW);
-    expect(r.ok && r.value).toMatchObject({ dominant: { share: 0.75 }, workingHours: { startMinute: 510, endMinute: 1020, days: new Set([1, 3, 4]) }, lagMs: 600_000, fastApprovalMs: 120_000 });
+    expect(r.ok && r.value).toMatchObject({
+      dominant: { share: 0.75 },
+      workingHours: { startMinute: 510, endMinute: 1020, days: new Set([1, 3, 4]) },
+      lagMs: 600_000,
+      fastApprovalMs: 120_000,
+    });
   });
 });

@@ -25,9 +25,21 @@ const finding = (report: Report, id: string) => report.findings.find((f) => f.id
 function directPushThenForgedRemoval(commit: (repo: GitRepo, message: string, time: string) => void): GitRepo {
   const repo = new GitRepo();
   repo.write({ ".github/timebox.yml": POLICY_TEXT }).commit("Initial policy", `${D}08:00:00Z`);
-  repo.write({ "grants/dev5.yaml": grantYaml({ requester: "dev5", role: "readwrite", duration: "8h", reason: "Just me" }) }).commit("add my access", `${D}09:00:00Z`);
+  repo
+    .write({ "grants/dev5.yaml": grantYaml({ requester: "dev5", role: "readwrite", duration: "8h", reason: "Just me" }) })
+    .commit("add my access", `${D}09:00:00Z`);
   repo.rm("grants/dev5.yaml");
-  const forged = removal({ path: "grants/dev5.yaml", requester: "dev5", role: "readwrite", approvedBy: ["dba1", "dba2"], pr: 12, grantedAt: `${D}08:30:00Z`, expiresAt: `${D}16:30:00Z`, revokedAt: `${D}16:30:01Z`, reason: "expired" });
+  const forged = removal({
+    path: "grants/dev5.yaml",
+    requester: "dev5",
+    role: "readwrite",
+    approvedBy: ["dba1", "dba2"],
+    pr: 12,
+    grantedAt: `${D}08:30:00Z`,
+    expiresAt: `${D}16:30:00Z`,
+    revokedAt: `${D}16:30:01Z`,
+    reason: "expired",
+  });
   commit(repo, forged, `${D}17:00:00Z`);
   return repo;
 }
@@ -35,8 +47,16 @@ function directPushThenForgedRemoval(commit: (repo: GitRepo, message: string, ti
 const FORGERS: Array<[string, (repo: GitRepo, message: string, time: string) => void, string]> = [
   ["a person's own commit", (repo, m, t) => repo.commit(m, t), "authored by x <x@example.com>, not timebox[bot]"],
   ["the bot's name and e-mail, unsigned", (repo, m, t) => repo.commitAsTimebox(m, t, { signature: "none" }), "not signed"],
-  ["the bot's name and e-mail, a signature that does not verify", (repo, m, t) => repo.commitAsTimebox(m, t, { signature: "bogus" }), "its signature does not verify with a trusted key"],
-  ["a signed commit by a person under GitHub's committer", (repo, m, t) => repo.commitAsTimebox(m, t, { author: "dev5 <dev5@example.com>" }), "authored by dev5 <dev5@example.com>, not timebox[bot]"],
+  [
+    "the bot's name and e-mail, a signature that does not verify",
+    (repo, m, t) => repo.commitAsTimebox(m, t, { signature: "bogus" }),
+    "its signature does not verify with a trusted key",
+  ],
+  [
+    "a signed commit by a person under GitHub's committer",
+    (repo, m, t) => repo.commitAsTimebox(m, t, { author: "dev5 <dev5@example.com>" }),
+    "authored by dev5 <dev5@example.com>, not timebox[bot]",
+  ],
 ];
 
 describe.each(FORGERS)("(a) a direct push removed by a look-alike of Timebox's removal: %s", (_name, forge, reason) => {
@@ -83,7 +103,18 @@ describe.each(FORGERS)("(b) a person's empty commit with break-glass trailers: %
     repo.write({ ".github/timebox.yml": POLICY_TEXT }).commit("Initial policy", `${D}08:00:00Z`);
     forge(
       repo,
-      closedUnmerged({ path: "grants/oncall1-admin.yaml", requester: "oncall1", role: "admin", pr: 30, grantedAt: `${D}16:00:00Z`, expiresAt: `${D}16:30:00Z`, revokedAt: `${D}16:20:01Z`, reason: "pr-closed", emergency: { reviewDue: `${D}16:15:00Z` }, text: { reason: "False alarm" } }),
+      closedUnmerged({
+        path: "grants/oncall1-admin.yaml",
+        requester: "oncall1",
+        role: "admin",
+        pr: 30,
+        grantedAt: `${D}16:00:00Z`,
+        expiresAt: `${D}16:30:00Z`,
+        revokedAt: `${D}16:20:01Z`,
+        reason: "pr-closed",
+        emergency: { reviewDue: `${D}16:15:00Z` },
+        text: { reason: "False alarm" },
+      }),
       `${D}16:20:03Z`,
     );
     const report = await audit(repo);
@@ -121,7 +152,13 @@ test("without --trusted-key only GitHub's own web-flow keys count: the emulated 
 
 test("--trusted-key that cannot be read, or holds no public key, is a usage error", async () => {
   const repo = new GitRepo();
-  expect(await cli(["audit", "--trusted-key", "/nonexistent/key.asc", "--repo", repo.root], "/")).toMatchObject({ code: 2, stderr: expect.stringContaining("--trusted-key /nonexistent/key.asc: cannot read it") });
-  expect(await cli(["audit", "--trusted-key", `${repo.root}/.git/HEAD`, "--repo", repo.root], "/")).toMatchObject({ code: 2, stderr: expect.stringContaining("no armored OpenPGP public key") });
+  expect(await cli(["audit", "--trusted-key", "/nonexistent/key.asc", "--repo", repo.root], "/")).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("--trusted-key /nonexistent/key.asc: cannot read it"),
+  });
+  expect(await cli(["audit", "--trusted-key", `${repo.root}/.git/HEAD`, "--repo", repo.root], "/")).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining("no armored OpenPGP public key"),
+  });
   expect(await cli(["audit", "--app-login", "not a login", "--repo", repo.root], "/")).toMatchObject({ code: 2 });
 });

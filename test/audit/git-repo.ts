@@ -30,7 +30,11 @@ export class GitRepo {
   git(args: string[], time?: string): string {
     const env = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" } as NodeJS.ProcessEnv;
     if (time) Object.assign(env, { GIT_AUTHOR_DATE: time, GIT_COMMITTER_DATE: time });
-    return execFileSync("git", ["-c", "user.name=x", "-c", "user.email=x@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: this.root, env, encoding: "utf8" });
+    return execFileSync("git", ["-c", "user.name=x", "-c", "user.email=x@example.com", "-c", "commit.gpgsign=false", ...args], {
+      cwd: this.root,
+      env,
+      encoding: "utf8",
+    });
   }
 
   write(files: Record<string, string>): this {
@@ -78,7 +82,11 @@ export class GitRepo {
     const body = `\n${message.endsWith("\n") ? message : `${message}\n`}`;
     const how = as.signature ?? "web-flow";
     const signature = how === "none" ? "" : gpgsigHeader(signCommitPayload(how === "bogus" ? `${head}${body}tampered` : `${head}${body}`, new Date(time)));
-    const sha = execFileSync("git", ["hash-object", "-t", "commit", "-w", "--stdin"], { cwd: this.root, input: `${head}${signature}${body}`, encoding: "utf8" }).trim();
+    const sha = execFileSync("git", ["hash-object", "-t", "commit", "-w", "--stdin"], {
+      cwd: this.root,
+      input: `${head}${signature}${body}`,
+      encoding: "utf8",
+    }).trim();
     this.git(["update-ref", "HEAD", sha]);
     return sha;
   }
@@ -136,7 +144,16 @@ export const grantYaml = (f: { requester: string; resource?: string; role?: stri
   ].join("\n");
 
 /** Timebox's removal commit message, as `removalCommitMessage` writes it. */
-export const removalMessage = (t: { path: string; requester: string; approvedBy: string; pr: number; grantedAt: string; expiresAt: string; revokedAt: string; reason: string }) =>
+export const removalMessage = (t: {
+  path: string;
+  requester: string;
+  approvedBy: string;
+  pr: number;
+  grantedAt: string;
+  expiresAt: string;
+  revokedAt: string;
+  reason: string;
+}) =>
   [
     `Revoke ${t.reason === "expired" ? "expired" : "removed"} grant ${t.path}`,
     "",

@@ -34,9 +34,24 @@ function repoWithPrs(): GitRepo & { records: string[] } {
   repo.write({ "README.md": "access\n" }).commit("init", `${D}07:00:00Z`);
   merge(repo, 1, { "grants/dev1.yaml": grantYaml({ requester: "dev1", duration: "8h", reason: "r1" }) }, `${D}10:00:00Z`);
   merge(repo, 2, { "grants/dev2.yaml": grantYaml({ requester: "dev2", duration: "8h", reason: "r2" }) }, `${D}10:10:00Z`);
-  merge(repo, 3, { "grants/oncall1.yaml": grantYaml({ requester: "oncall1", role: "admin", duration: "30m", reason: "r3", emergency: true }) }, `${D}10:20:00Z`);
+  merge(
+    repo,
+    3,
+    { "grants/oncall1.yaml": grantYaml({ requester: "oncall1", role: "admin", duration: "30m", reason: "r3", emergency: true }) },
+    `${D}10:20:00Z`,
+  );
   const revoked = repo.rm("grants/oncall1.yaml").commitAsTimebox(
-    removal({ path: "grants/oncall1.yaml", requester: "oncall1", role: "admin", pr: 3, grantedAt: `${D}10:05:00Z`, expiresAt: `${D}10:35:00Z`, revokedAt: `${D}10:35:01Z`, reason: "expired", emergency: { reviewDue: `${D}10:15:00Z` } }),
+    removal({
+      path: "grants/oncall1.yaml",
+      requester: "oncall1",
+      role: "admin",
+      pr: 3,
+      grantedAt: `${D}10:05:00Z`,
+      expiresAt: `${D}10:35:00Z`,
+      revokedAt: `${D}10:35:01Z`,
+      reason: "expired",
+      emergency: { reviewDue: `${D}10:15:00Z` },
+    }),
     `${D}10:35:02Z`,
   );
   merge(repo, 4, { "grants/dev4.yaml": grantYaml({ requester: "dev4", duration: "8h", reason: "r4" }) }, `${D}10:40:00Z`);
@@ -132,7 +147,10 @@ function mockGithub(): nock.Scope {
     })
     .get(`${REPO}/issues/1/comments`)
     .query({ per_page: 100, page: 2 })
-    .reply(200, [comment("dev1", "/timebox outcome Fixed it for good\nmore text", `${D}12:05:00Z`), comment("timebox[bot]", "/timebox outcome bot", `${D}12:06:00Z`, "Bot")])
+    .reply(200, [
+      comment("dev1", "/timebox outcome Fixed it for good\nmore text", `${D}12:05:00Z`),
+      comment("timebox[bot]", "/timebox outcome bot", `${D}12:06:00Z`, "Bot"),
+    ])
     .get(`${REPO}/pulls/2`)
     .reply(200, pull(2, "dev2", `${D}10:00:00Z`, `${D}10:10:00Z`))
     .get(`${REPO}/pulls/2/reviews`)
@@ -179,7 +197,17 @@ test("rows gain request times, approvers and approval times, late reviews and ou
   expect(r.code).toBe(0);
   expect(r.stderr).toBe("timebox audit: PR #4 was not found on acme/access; its rows keep what Git says\n");
   const { grants, findings } = JSON.parse(r.stdout);
-  const pick = (g: Record<string, unknown>) => [g.pull_request, g.requested_at, g.approved_by, g.approved_at, g.reviewed_by, g.reviewed_at, g.outcome, g.outcome_by, g.outcome_at];
+  const pick = (g: Record<string, unknown>) => [
+    g.pull_request,
+    g.requested_at,
+    g.approved_by,
+    g.approved_at,
+    g.reviewed_by,
+    g.reviewed_at,
+    g.outcome,
+    g.outcome_by,
+    g.outcome_at,
+  ];
   expect(grants.map(pick)).toEqual([
     [1, `${D}09:00:00Z`, ["bob", "alice"], `${D}09:30:00Z`, [], null, "Fixed it for good", "dev1", `${D}12:05:00Z`],
     [3, `${D}10:05:00Z`, ["bob"], `${D}10:18:00Z`, ["bob"], `${D}10:18:00Z`, null, null, null],
@@ -189,7 +217,9 @@ test("rows gain request times, approvers and approval times, late reviews and ou
   ]);
   const byId = Object.fromEntries(findings.map((f: { id: string }) => [f.id, f]));
   expect(byId["fast-approval"].status).toBe("found");
-  expect(byId["fast-approval"].items.map((i: { summary: string }) => i.summary)).toEqual([`PR #1 (dev1, prod-db/readonly) opened ${D}09:00:00Z, approved by bob after 20s`]);
+  expect(byId["fast-approval"].items.map((i: { summary: string }) => i.summary)).toEqual([
+    `PR #1 (dev1, prod-db/readonly) opened ${D}09:00:00Z, approved by bob after 20s`,
+  ]);
   expect(byId["unapproved-content"].items.map((i: { grants: Array<{ pull_request: number }> }) => i.grants[0].pull_request)).toEqual([2]);
   expect(byId["break-glass"].items[0].summary).toContain(`reviewed late by bob at ${D}10:18:00Z`);
   expect(r.stdout + r.stderr).not.toContain(TOKEN);
@@ -241,7 +271,11 @@ describe("usage errors, and the token is never printed", () => {
   test("no token: a clear message, exit 2, nothing fetched", async () => {
     const repo = repoWithPrs();
     const r = await audit(["--repo", repo.root, "--github", "acme/access"], { GITHUB_API_URL: API });
-    expect(r).toEqual({ code: 2, stdout: "", stderr: "timebox audit: --github needs a token: set TIMEBOX_GITHUB_TOKEN or GITHUB_TOKEN (read access to the repository's pull requests)\n" });
+    expect(r).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "timebox audit: --github needs a token: set TIMEBOX_GITHUB_TOKEN or GITHUB_TOKEN (read access to the repository's pull requests)\n",
+    });
   });
 
   test("not OWNER/REPO", async () => {
@@ -252,10 +286,7 @@ describe("usage errors, and the token is never printed", () => {
 
   test("a refused token is exit 2 with GitHub's status, and the token appears nowhere", async () => {
     const repo = repoWithPrs();
-    nock(API)
-      .get(/./)
-      .reply(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" })
-      .persist();
+    nock(API).get(/./).reply(401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest" }).persist();
     const r = await audit(["--repo", repo.root, "--github", "acme/access"], ENV);
     expect(r).toEqual({ code: 2, stdout: "", stderr: "timebox audit: GitHub refused the token (401)\n" });
   });

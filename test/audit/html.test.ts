@@ -16,8 +16,22 @@ const HOSTILE_PATH = "grants/<b>bold</b>.yaml";
 /** The stories, plus grants whose text and path try to inject markup. */
 function hostileRepo(): GitRepo {
   const repo = storiesRepo();
-  repo.write({ [HOSTILE_PATH]: grantYaml({ requester: "dev9", duration: "1h", reason: HOSTILE_REASON, ticket: "INC-9" }) }).commit("Hostile (#40)", "2026-03-02T20:00:00Z");
-  repo.rm(HOSTILE_PATH).commitAsTimebox(removal({ path: HOSTILE_PATH, requester: "dev9", approvedBy: ["</td><script>x()</script>"], pr: 40, grantedAt: "2026-03-02T20:00:00Z", expiresAt: "2026-03-02T21:00:00Z", revokedAt: "2026-03-02T21:00:01Z", reason: "expired" }), "2026-03-02T21:00:02Z");
+  repo
+    .write({ [HOSTILE_PATH]: grantYaml({ requester: "dev9", duration: "1h", reason: HOSTILE_REASON, ticket: "INC-9" }) })
+    .commit("Hostile (#40)", "2026-03-02T20:00:00Z");
+  repo.rm(HOSTILE_PATH).commitAsTimebox(
+    removal({
+      path: HOSTILE_PATH,
+      requester: "dev9",
+      approvedBy: ["</td><script>x()</script>"],
+      pr: 40,
+      grantedAt: "2026-03-02T20:00:00Z",
+      expiresAt: "2026-03-02T21:00:00Z",
+      revokedAt: "2026-03-02T21:00:01Z",
+      reason: "expired",
+    }),
+    "2026-03-02T21:00:02Z",
+  );
   return repo;
 }
 
@@ -41,7 +55,9 @@ describe("the file", () => {
   });
 
   test("escapes every recorded value: reasons, paths, approvers", () => {
-    expect(html).toContain("&#60;script&#62;document.title=&#34;pwned&#34;&#60;/script&#62;&#60;img src=x onerror=&#34;document.title=&#39;img&#39;&#34;&#62; &#38; &#34;quotes&#34; &#39;single&#39;");
+    expect(html).toContain(
+      "&#60;script&#62;document.title=&#34;pwned&#34;&#60;/script&#62;&#60;img src=x onerror=&#34;document.title=&#39;img&#39;&#34;&#62; &#38; &#34;quotes&#34; &#39;single&#39;",
+    );
     expect(html).toContain("grants/&#60;b&#62;bold&#60;/b&#62;.yaml");
     expect(html).not.toContain("<b>bold</b>");
     expect(html).toContain("&#60;/td&#62;&#60;script&#62;x()&#60;/script&#62;");
@@ -55,7 +71,10 @@ describe("the file", () => {
 });
 
 test("a long finding shows its first items and folds the rest in <details> (no script needed)", () => {
-  const items = Array.from({ length: 20 }, (_, i) => ({ summary: `item ${i}`, grants: [{ row: i + 1, grant: `grants/g${i}.yaml`, requester: "dev1", pull_request: i, granted_at: "2026-03-02T10:00:00Z" }] }));
+  const items = Array.from({ length: 20 }, (_, i) => ({
+    summary: `item ${i}`,
+    grants: [{ row: i + 1, grant: `grants/g${i}.yaml`, requester: "dev1", pull_request: i, granted_at: "2026-03-02T10:00:00Z" }],
+  }));
   const page = renderHtml({
     rows: [],
     findings: [{ id: "no-outcome", title: "Grants with no recorded outcome", rule: "r", status: "found", items }],
@@ -84,7 +103,7 @@ rendering("rendered by headless Chromium", () => {
     expect(dom.match(/<g class="bar[^"]*" data-row="\d+">/g)).toHaveLength(STORY_ROWS.length + 1);
     expect(dom.match(/<g class="bar breakglass[^"]*"/g)).toHaveLength(3);
     expect(dom).toMatch(/<g class="bar unapplied" data-row="12">/); // the direct push
-    expect(dom).toContain("&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;");
+    expect(dom).toContain('&lt;script&gt;document.title="pwned"&lt;/script&gt;');
     expect(dom.match(/<tr id="row-\d+"/g)).toHaveLength(STORY_ROWS.length + 1);
   }, 120_000);
 

@@ -9,7 +9,12 @@ afterAll(removeGitRepos);
 test("redraws at most every 100 ms, always at 100%, and erases itself", () => {
   let out = "";
   let now = 0;
-  const bar = progressBar((t) => (out += t), "Reading history", () => now, 10);
+  const bar = progressBar(
+    (t) => (out += t),
+    "Reading history",
+    () => now,
+    10,
+  );
   bar.update(0, 2000);
   now = 50;
   bar.update(1000, 2000); // too soon: skipped
@@ -35,7 +40,13 @@ test.each([
   const run = async (stderrIsTTY: boolean) => {
     let stdout = "";
     let err = "";
-    const code = await runCli(["audit", ...TRUST(), "--repo", repo.root, "--format", "csv"], { stdout: (t) => (stdout += t), stderr: (t) => (err += t), cwd: "/", env: {}, stderrIsTTY });
+    const code = await runCli(["audit", ...TRUST(), "--repo", repo.root, "--format", "csv"], {
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (err += t),
+      cwd: "/",
+      env: {},
+      stderrIsTTY,
+    });
     return { code, stdout, err };
   };
   const r = await run(tty);

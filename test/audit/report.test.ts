@@ -83,5 +83,9 @@ test("table: the findings section names rows by the numbers of the table", async
 
 test("a threshold that does not parse is a usage error", async () => {
   const r = await cli(["audit", ...TRUST(), "--repo", repo.root, "--lag-threshold", "soon"], "/");
-  expect(r).toEqual({ code: 2, stdout: "", stderr: "timebox audit: --lag-threshold: `soon` is not a duration; use ISO 8601 (PT2H, P1D) or shorthand (30m, 2h, 1h30m, 1d)\n" });
+  expect(r).toEqual({
+    code: 2,
+    stdout: "",
+    stderr: "timebox audit: --lag-threshold: `soon` is not a duration; use ISO 8601 (PT2H, P1D) or shorthand (30m, 2h, 1h30m, 1d)\n",
+  });
 });

@@ -9,7 +9,14 @@ import { GitRepo, grantYaml, removalMessage } from "./git-repo.js";
 function timeboxRemoval(path: string, requester: string, approvedBy: string[], pr: number, grantedAt: string, expiresAt: string, revokedAt: string): string {
   const grant = { durationMs: Date.parse(expiresAt) - Date.parse(grantedAt), reason: "r" };
   const t = { path, origin: { approvedBy, pull: { number: pr, mergeCommitSha: "a".repeat(40) }, grant } } as unknown as ApprovedGrant;
-  const g = { requester, role: "readonly", resource: "prod-db", pullRequest: pr, grantedAt: new Date(grantedAt), expiresAt: new Date(expiresAt) } as unknown as ActiveGrant;
+  const g = {
+    requester,
+    role: "readonly",
+    resource: "prod-db",
+    pullRequest: pr,
+    grantedAt: new Date(grantedAt),
+    expiresAt: new Date(expiresAt),
+  } as unknown as ActiveGrant;
   return removalCommitMessage(t, g, "expired", new Date(revokedAt), "run-7");
 }
 
@@ -37,17 +44,32 @@ export function scenario(): GitRepo {
   repo.write({ "README.md": "access repository\n" }).commit("Docs", "2026-03-02T09:30:00Z");
 
   repo.branch("dev2-access").write({
-    "grants/dev2-prod-db.yaml": grantYaml({ requester: "dev2", role: "readwrite", duration: "4h", reason: "Backfill, with a comma and \"quotes\"", ticket: "INC-2000" }),
+    "grants/dev2-prod-db.yaml": grantYaml({
+      requester: "dev2",
+      role: "readwrite",
+      duration: "4h",
+      reason: 'Backfill, with a comma and "quotes"',
+      ticket: "INC-2000",
+    }),
   });
   repo.commit("Request readwrite", "2026-03-02T10:00:00Z");
   repo.checkout("main").merge("dev2-access", "Merge pull request #13 from dev2/dev2-access", "2026-03-02T10:15:00Z");
   repo.rm("grants/dev2-prod-db.yaml").commit("Done early, removing my access", "2026-03-02T10:45:00Z");
 
-  repo.rm("grants/dev1-prod-db.yaml").commitAsTimebox(timeboxRemoval("grants/dev1-prod-db.yaml", "dev1", ["alice", "bob"], 12, "2026-03-02T09:01:00Z", "2026-03-02T11:01:00Z", "2026-03-02T11:01:05Z"), "2026-03-02T11:01:30Z");
+  repo
+    .rm("grants/dev1-prod-db.yaml")
+    .commitAsTimebox(
+      timeboxRemoval("grants/dev1-prod-db.yaml", "dev1", ["alice", "bob"], 12, "2026-03-02T09:01:00Z", "2026-03-02T11:01:00Z", "2026-03-02T11:01:05Z"),
+      "2026-03-02T11:01:30Z",
+    );
 
-  repo.write({ "grants/dev3-prod-db.yaml": grantYaml({ requester: "dev3", duration: "1h", reason: "Outage: checkout down", ticket: "INC-3000", emergency: true }) });
+  repo.write({
+    "grants/dev3-prod-db.yaml": grantYaml({ requester: "dev3", duration: "1h", reason: "Outage: checkout down", ticket: "INC-3000", emergency: true }),
+  });
   repo.commit("Break-glass for dev3 (#14)", "2026-03-02T12:00:00Z");
-  repo.write({ "grants/dev3-prod-db.yaml": grantYaml({ requester: "dev3", duration: "2h", reason: "Outage: checkout down", ticket: "INC-3000", emergency: true }) });
+  repo.write({
+    "grants/dev3-prod-db.yaml": grantYaml({ requester: "dev3", duration: "2h", reason: "Outage: checkout down", ticket: "INC-3000", emergency: true }),
+  });
   repo.commit("Extend dev3 (#15)", "2026-03-02T12:20:00Z");
 
   repo.symlink("grants/link.yaml", "../README.md").write({ "grants/notes.txt": "not a grant\n" }).commit("Noise", "2026-03-02T12:30:00Z");
@@ -56,10 +78,22 @@ export function scenario(): GitRepo {
   repo.commit("Request for dev4", "2026-03-02T12:50:00Z");
   repo.checkout("main").merge("dev4-access", "Merge pull request #16 from dev4/dev4-access", "2026-03-02T13:00:00Z");
   repo.branch("timebox/remove/grants/dev4-prod-db.yaml").rm("grants/dev4-prod-db.yaml");
-  repo.commitAsTimebox(removalMessage({ path: "grants/dev4-prod-db.yaml", requester: "dev4", approvedBy: "carol", pr: 16, grantedAt: "2026-03-02T13:00:00Z", expiresAt: "2026-03-02T14:00:00Z", revokedAt: "2026-03-02T14:00:02Z", reason: "expired" }),
+  repo.commitAsTimebox(
+    removalMessage({
+      path: "grants/dev4-prod-db.yaml",
+      requester: "dev4",
+      approvedBy: "carol",
+      pr: 16,
+      grantedAt: "2026-03-02T13:00:00Z",
+      expiresAt: "2026-03-02T14:00:00Z",
+      revokedAt: "2026-03-02T14:00:02Z",
+      reason: "expired",
+    }),
     "2026-03-02T14:00:10Z",
   );
-  repo.checkout("main").merge("timebox/remove/grants/dev4-prod-db.yaml", "Merge pull request #17 from org/timebox/remove/grants/dev4-prod-db.yaml", "2026-03-02T14:05:00Z");
+  repo
+    .checkout("main")
+    .merge("timebox/remove/grants/dev4-prod-db.yaml", "Merge pull request #17 from org/timebox/remove/grants/dev4-prod-db.yaml", "2026-03-02T14:05:00Z");
   return repo;
 }
 

@@ -23,10 +23,13 @@ describe("every story, exact rows", () => {
     expect(rows).toEqual(STORY_ROWS);
   });
 
-  test.each(STORY_ROWS.map((r, i) => [i, `${r.grant} (${r.pull_request === null ? "no PR" : `#${r.pull_request}`}, ${r.status})`] as const))("row %i: %s", (i) => {
-    // The same rows one at a time, so a failure names the story that broke.
-    expect(rows[i]).toEqual(STORY_ROWS[i]);
-  });
+  test.each(STORY_ROWS.map((r, i) => [i, `${r.grant} (${r.pull_request === null ? "no PR" : `#${r.pull_request}`}, ${r.status})`] as const))(
+    "row %i: %s",
+    (i) => {
+      // The same rows one at a time, so a failure names the story that broke.
+      expect(rows[i]).toEqual(STORY_ROWS[i]);
+    },
+  );
 
   test("an extension links to the PR that first requested the grant and counts the extensions", () => {
     const dev4 = rows.filter((r) => r.grant === "grants/dev4.yaml");
@@ -42,7 +45,9 @@ describe("every story, exact rows", () => {
     other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", duration: "1h", reason: "a" }) }).commit("One (#1)", "2026-03-02T09:00:00Z");
     other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", duration: "1h", reason: "b" }) }).commit("Two (#2)", "2026-03-02T10:00:00Z");
     other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", duration: "1h", reason: "c" }) }).commit("Three (#3)", "2026-03-02T10:59:59Z");
-    other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", role: "readwrite", duration: "1h", reason: "d" }) }).commit("Four (#4)", "2026-03-02T11:30:00Z");
+    other
+      .write({ "grants/a.yaml": grantYaml({ requester: "dev1", role: "readwrite", duration: "1h", reason: "d" }) })
+      .commit("Four (#4)", "2026-03-02T11:30:00Z");
     const rows = await rowsOf(other.root, new Date("2026-03-02T11:40:00Z"));
     expect(rows.map((r) => [r.pull_request, r.status, r.extension_of, r.extensions])).toEqual([
       [1, "replaced", null, 0], // #2 arrived at the second of #1's expiry: access was already over
@@ -56,8 +61,30 @@ describe("every story, exact rows", () => {
     const other = new GitRepo();
     other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", duration: "1h", reason: "a" }) }).commit("One (#1)", "2026-03-02T09:00:00Z");
     other.write({ "grants/a.yaml": grantYaml({ requester: "dev1", duration: "2h", reason: "a" }) }).commit("Longer (#2)", "2026-03-02T09:30:00Z");
-    other.commitAsTimebox(["Record outcome of grants/a.yaml (PR #1)", "", "Timebox-Grant: grants/a.yaml", "Pull-Request: #1", "Outcome: done", "Outcome-By: dev1", "Recorded-at: 2026-03-02T12:00:00Z"].join("\n"), "2026-03-02T12:00:00Z");
-    other.commitAsTimebox(["Record outcome of grants/a.yaml (PR #9)", "", "Timebox-Grant: grants/a.yaml", "Pull-Request: #9", "Outcome: elsewhere", "Outcome-By: dev9", "Recorded-at: 2026-03-02T12:01:00Z"].join("\n"), "2026-03-02T12:01:00Z");
+    other.commitAsTimebox(
+      [
+        "Record outcome of grants/a.yaml (PR #1)",
+        "",
+        "Timebox-Grant: grants/a.yaml",
+        "Pull-Request: #1",
+        "Outcome: done",
+        "Outcome-By: dev1",
+        "Recorded-at: 2026-03-02T12:00:00Z",
+      ].join("\n"),
+      "2026-03-02T12:00:00Z",
+    );
+    other.commitAsTimebox(
+      [
+        "Record outcome of grants/a.yaml (PR #9)",
+        "",
+        "Timebox-Grant: grants/a.yaml",
+        "Pull-Request: #9",
+        "Outcome: elsewhere",
+        "Outcome-By: dev9",
+        "Recorded-at: 2026-03-02T12:01:00Z",
+      ].join("\n"),
+      "2026-03-02T12:01:00Z",
+    );
     const rows = await rowsOf(other.root, new Date("2026-03-02T13:00:00Z"));
     expect(rows.map((r) => [r.pull_request, r.outcome, r.outcome_by])).toEqual([
       [1, null, null],
@@ -67,7 +94,9 @@ describe("every story, exact rows", () => {
 
   test("Timebox's own record writer (src/lifecycle/messages.ts) is read back field for field", async () => {
     const other = new GitRepo();
-    other.write({ "grants/bg.yaml": grantYaml({ requester: "oncall1", role: "admin", duration: "30m", reason: "x", emergency: true }) }).commit("Merge pull request #7 from org/bg", "2026-03-02T10:20:00Z");
+    other
+      .write({ "grants/bg.yaml": grantYaml({ requester: "oncall1", role: "admin", duration: "30m", reason: "x", emergency: true }) })
+      .commit("Merge pull request #7 from org/bg", "2026-03-02T10:20:00Z");
     const t = {
       path: "grants/bg.yaml",
       origin: {
@@ -78,8 +107,20 @@ describe("every story, exact rows", () => {
         breakglass: { grantedAt: "2026-03-02T10:00:00Z", reviewDue: "2026-03-02T10:15:00Z", reviewedBy: ["bob", "carol"], reviewedAt: "2026-03-02T10:16:00Z" },
       },
     } as unknown as ApprovedGrant;
-    const g = { requester: "oncall1", role: "admin", resource: "prod-db", pullRequest: 7, grantedAt: new Date("2026-03-02T10:00:00Z"), expiresAt: new Date("2026-03-02T10:30:00Z") } as unknown as ActiveGrant;
-    other.rm("grants/bg.yaml").commitAsTimebox(["Revoke expired grant grants/bg.yaml", "", "ended", "", ...recordTrailers(t, g, "expired", new Date("2026-03-02T10:30:04Z"), "run-1")].join("\n"), "2026-03-02T10:30:05Z");
+    const g = {
+      requester: "oncall1",
+      role: "admin",
+      resource: "prod-db",
+      pullRequest: 7,
+      grantedAt: new Date("2026-03-02T10:00:00Z"),
+      expiresAt: new Date("2026-03-02T10:30:00Z"),
+    } as unknown as ActiveGrant;
+    other
+      .rm("grants/bg.yaml")
+      .commitAsTimebox(
+        ["Revoke expired grant grants/bg.yaml", "", "ended", "", ...recordTrailers(t, g, "expired", new Date("2026-03-02T10:30:04Z"), "run-1")].join("\n"),
+        "2026-03-02T10:30:05Z",
+      );
     const [row] = await rowsOf(other.root);
     expect(row).toMatchObject({
       requester: "oncall1",

@@ -10,7 +10,8 @@ afterAll(removeTempRepos);
 // `npm test` builds lib/ first (pretest): a missing binary is a failure, not a skip.
 test("node lib/cli/main.js validate: exit 0, 1 and 2 propagate; JSON goes to stdout", () => {
   const root = tempRepo({ "grants/ok.yaml": VALID_GRANT, "grants/x.yaml": grantWith("duration: 2h", "duration: 9h") });
-  const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: "utf8", timeout: 30_000, env: { ...process.env, NODE_OPTIONS: "" } });
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], { cwd: root, encoding: "utf8", timeout: 30_000, env: { ...process.env, NODE_OPTIONS: "" } });
 
   const ok = run("validate", "grants/ok.yaml");
   expect({ status: ok.status, stderr: ok.stderr }).toEqual({ status: 0, stderr: "" });

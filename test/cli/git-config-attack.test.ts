@@ -53,9 +53,22 @@ function trapped(): { repo: GitRepo; markers: string } {
 }
 
 const ran = (markers: string) =>
-  ["fsmonitor", "clean", "smudge", "external-diff", "textconv", "diff-command", "pager", "pager-log", "gpg", "ssh", "hook-post-index-change", "hook-post-checkout", "hook-pre-commit", "hook-reference-transaction"].filter((n) =>
-    existsSync(join(markers, `ran-${n}`)),
-  );
+  [
+    "fsmonitor",
+    "clean",
+    "smudge",
+    "external-diff",
+    "textconv",
+    "diff-command",
+    "pager",
+    "pager-log",
+    "gpg",
+    "ssh",
+    "hook-post-index-change",
+    "hook-post-checkout",
+    "hook-pre-commit",
+    "hook-reference-transaction",
+  ].filter((n) => existsSync(join(markers, `ran-${n}`)));
 
 test("the trap works: plain git in the checkout runs the checkout's programs", () => {
   const { repo, markers } = trapped();

@@ -10,7 +10,13 @@ afterAll(removeGitRepos);
 test("node lib/cli/main.js plan: JSON to stdout, exit 0 then 1 once an invalid request is in the working tree", () => {
   const repo = accessRepo();
   mergePr(repo, 1, { "grants/dev1-prod-db.yaml": GRANT.dev1 }, T("09:00:00"));
-  const run = () => spawnSync(process.execPath, [BIN, "plan", "--at", T("10:00:00"), "--format", "json"], { cwd: repo.root, encoding: "utf8", timeout: 30_000, env: { ...process.env, NODE_OPTIONS: "" } });
+  const run = () =>
+    spawnSync(process.execPath, [BIN, "plan", "--at", T("10:00:00"), "--format", "json"], {
+      cwd: repo.root,
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, NODE_OPTIONS: "" },
+    });
 
   const ok = run();
   expect({ status: ok.status, stderr: ok.stderr }).toEqual({ status: 0, stderr: "" });

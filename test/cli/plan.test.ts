@@ -52,7 +52,14 @@ describe("a morning in an access repository, planned at 10:00", () => {
       ["grants/oncall1-admin.yaml", 4, T("09:50:00"), T("10:20:00"), 1200, true, "ensure applied"],
       ["grants/dev1-prod-db.yaml", 1, T("09:00:00"), T("11:00:00"), 3600, false, "ensure applied"],
     ]);
-    expect(result.plan.active[1]).toMatchObject({ requester: "dev1", resource: "prod-db", role: "readonly", extensions: 0, max_extensions: null, approval: { approvals: 1, approvers: ["@acme/sre", "sre1"] } });
+    expect(result.plan.active[1]).toMatchObject({
+      requester: "dev1",
+      resource: "prod-db",
+      role: "readonly",
+      extensions: 0,
+      max_extensions: null,
+      approval: { approvals: 1, approvers: ["@acme/sre", "sre1"] },
+    });
     expect(result.plan.next_expiry).toEqual({ path: "grants/oncall1-admin.yaml", expires_at: T("10:20:00") });
   });
 
@@ -100,7 +107,9 @@ describe("a morning in an access repository, planned at 10:00", () => {
       ["grants/oncall1-admin-2.yaml", "new request", true],
     ]);
     expect(extension.extension).toEqual({ of_pull_request: 1, number: 1, max_extensions: null, current_expires_at: T("11:00:00") });
-    expect(extension.on_merge).toMatch(/^needs 1 approval from @acme\/sre, sre1; on merge the grant of PR #1 runs until the merge \+ 4h \(now it ends 2026-03-02T11:00:00Z\); extension 1;/);
+    expect(extension.on_merge).toMatch(
+      /^needs 1 approval from @acme\/sre, sre1; on merge the grant of PR #1 runs until the merge \+ 4h \(now it ends 2026-03-02T11:00:00Z\); extension 1;/,
+    );
     expect(fresh.on_merge).toBe("needs 1 approval from @acme/sre, sre1; active from the merge for 1h; an unapproved PR is closed after request_ttl 24h");
     expect(breakglass.breakglass).toEqual({ max_duration: "30m", review_within: "24h" });
     expect(breakglass.approval).toEqual({ approvals: 2, approvers: ["@acme/dba"] });
@@ -114,12 +123,18 @@ describe("a morning in an access repository, planned at 10:00", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("Provider state is not checked (no credentials, no network)");
     expect(r.stdout).toMatch(/^Active \(2\)$/m);
-    expect(r.stdout).toMatch(/│ grants\/dev1-prod-db\.yaml +│ dev1 +│ prod-db\/readonly +│ #1 +│ 2026-03-02T09:00:00Z │ 2026-03-02T11:00:00Z │ 1h +│ 0 +│ ensure applied/);
+    expect(r.stdout).toMatch(
+      /│ grants\/dev1-prod-db\.yaml +│ dev1 +│ prod-db\/readonly +│ #1 +│ 2026-03-02T09:00:00Z │ 2026-03-02T11:00:00Z │ 1h +│ 0 +│ ensure applied/,
+    );
     expect(r.stdout).toMatch(/^Would revoke \(1\)$/m);
     expect(r.stdout).toMatch(/^Would report, never apply \(2\)$/m);
-    expect(r.stdout).toMatch(/^Invalid \(1\)\ngrants\/too-long\.yaml \(default branch\):\n {2}grants\/too-long\.yaml:4:11 error duration 9h exceeds max_duration 8h .*\[policy\.max-duration\]$/m);
+    expect(r.stdout).toMatch(
+      /^Invalid \(1\)\ngrants\/too-long\.yaml \(default branch\):\n {2}grants\/too-long\.yaml:4:11 error duration 9h exceeds max_duration 8h .*\[policy\.max-duration\]$/m,
+    );
     expect(r.stdout).toMatch(/^Pending in the working tree \(3\)$/m);
-    expect(r.stdout).toMatch(/^Next expiry: grants\/oncall1-admin\.yaml at 2026-03-02T10:20:00Z \(in 20m\)\n2 active, 1 to revoke, 2 to report, 1 invalid, 3 pending$/m);
+    expect(r.stdout).toMatch(
+      /^Next expiry: grants\/oncall1-admin\.yaml at 2026-03-02T10:20:00Z \(in 20m\)\n2 active, 1 to revoke, 2 to report, 1 invalid, 3 pending$/m,
+    );
   });
 
   test("planning changes nothing in the repository", async () => {
@@ -183,7 +198,11 @@ describe("extensions", () => {
     expect(r.code).toBe(1);
     expect(r.plan.pending).toEqual([expect.objectContaining({ path: "grants/dev1-prod-db.yaml", change: "extension", valid: false })]);
     expect(r.plan.invalid).toEqual([
-      { path: "grants/dev1-prod-db.yaml", where: "checkout", diagnostics: [expect.objectContaining({ line: 4, column: 11, rule: "policy.max-extensions", severity: "error" })] },
+      {
+        path: "grants/dev1-prod-db.yaml",
+        where: "checkout",
+        diagnostics: [expect.objectContaining({ line: 4, column: 11, rule: "policy.max-extensions", severity: "error" })],
+      },
     ]);
   });
 
@@ -195,7 +214,11 @@ describe("extensions", () => {
     const r = await plan(repo.root, T("11:00:00"));
     expect(r.code).toBe(0);
     expect(r.plan.pending).toEqual([
-      expect.objectContaining({ change: "extension", valid: true, extension: { of_pull_request: 1, number: 2, max_extensions: null, current_expires_at: T("14:30:00") } }),
+      expect.objectContaining({
+        change: "extension",
+        valid: true,
+        extension: { of_pull_request: 1, number: 2, max_extensions: null, current_expires_at: T("14:30:00") },
+      }),
     ]);
   });
 
@@ -206,7 +229,11 @@ describe("extensions", () => {
     const r = await plan(repo.root, T("10:00:00"));
     expect(r.code).toBe(1);
     expect(r.plan.invalid[0].diagnostics).toEqual([expect.objectContaining({ line: 1, column: 12, rule: "grant.extension-changes-identity" })]);
-    expect(r.plan.pending[0]).toMatchObject({ change: "extension", valid: false, on_merge: "refused: timebox/validate fails (see Invalid); nothing is applied" });
+    expect(r.plan.pending[0]).toMatchObject({
+      change: "extension",
+      valid: false,
+      on_merge: "refused: timebox/validate fails (see Invalid); nothing is applied",
+    });
   });
 });
 
@@ -217,7 +244,12 @@ describe("pending changes", () => {
     deleteUnstaged(repo, "grants/dev1-prod-db.yaml");
     const r = await plan(repo.root, T("10:00:00"));
     expect(r.plan.pending).toEqual([
-      expect.objectContaining({ path: "grants/dev1-prod-db.yaml", change: "removal", valid: true, on_merge: "revoked at once when the PR merges (Revoke-Reason: removed); it would otherwise expire at 2026-03-02T11:00:00Z" }),
+      expect.objectContaining({
+        path: "grants/dev1-prod-db.yaml",
+        change: "removal",
+        valid: true,
+        on_merge: "revoked at once when the PR merges (Revoke-Reason: removed); it would otherwise expire at 2026-03-02T11:00:00Z",
+      }),
     ]);
   });
 
@@ -228,7 +260,9 @@ describe("pending changes", () => {
     writeUnstaged(repo, "grants/.gitkeep", "");
     const r = await plan(repo.root, T("10:00:00"));
     expect(r.code).toBe(1);
-    expect(r.plan.invalid).toEqual([{ path: "grants/dev1.yaml", where: "checkout", diagnostics: [expect.objectContaining({ line: 6, column: 9, rule: "policy.ticket-pattern" })] }]);
+    expect(r.plan.invalid).toEqual([
+      { path: "grants/dev1.yaml", where: "checkout", diagnostics: [expect.objectContaining({ line: 6, column: 9, rule: "policy.ticket-pattern" })] },
+    ]);
     expect(r.plan.pending.map((p) => [p.path, p.change, p.valid])).toEqual([["grants/dev1.yaml", "new request", false]]);
   });
 
@@ -245,7 +279,11 @@ describe("pending changes", () => {
       ["grants/notes.txt", "new request", false],
     ]);
     expect(r.plan.invalid).toEqual([
-      { path: "grants/.x.yaml", where: "checkout", diagnostics: [expect.objectContaining({ line: 1, column: 1, rule: "grant.not-a-grant", message: expect.stringMatching(/dot-file/) })] },
+      {
+        path: "grants/.x.yaml",
+        where: "checkout",
+        diagnostics: [expect.objectContaining({ line: 1, column: 1, rule: "grant.not-a-grant", message: expect.stringMatching(/dot-file/) })],
+      },
       { path: "grants/notes.txt", where: "checkout", diagnostics: [expect.objectContaining({ rule: "grant.not-a-grant" })] },
     ]);
   });
@@ -262,14 +300,24 @@ describe("pending changes", () => {
     mergePr(origin, 1, { "grants/dev1-prod-db.yaml": GRANT.dev1 }, T("09:00:00"));
     const clone = join(tempDir(), "clone");
     execFileSync("git", ["clone", "-q", origin.root, clone]);
-    const g = (...a: string[]) => execFileSync("git", ["-c", "user.name=x", "-c", "user.email=x@example.com", "-c", "commit.gpgsign=false", ...a], { cwd: clone });
+    const g = (...a: string[]) =>
+      execFileSync("git", ["-c", "user.name=x", "-c", "user.email=x@example.com", "-c", "commit.gpgsign=false", ...a], { cwd: clone });
     g("checkout", "-q", "-b", "dev2-access");
     writeUnstaged({ root: clone }, "grants/dev2-prod-db.yaml", GRANT.dev2);
     g("add", "-A");
     g("commit", "-q", "-m", "Request access for dev2");
     // Meanwhile Timebox revokes dev1's grant on the default branch; the clone fetches it.
     origin.rm("grants/dev1-prod-db.yaml").commit(
-      removalMessage({ path: "grants/dev1-prod-db.yaml", requester: "dev1", approvedBy: "sre1", pr: 1, grantedAt: T("09:00:00"), expiresAt: T("11:00:00"), revokedAt: T("11:00:02"), reason: "expired" }),
+      removalMessage({
+        path: "grants/dev1-prod-db.yaml",
+        requester: "dev1",
+        approvedBy: "sre1",
+        pr: 1,
+        grantedAt: T("09:00:00"),
+        expiresAt: T("11:00:00"),
+        revokedAt: T("11:00:02"),
+        reason: "expired",
+      }),
       T("11:00:05"),
     );
     g("fetch", "-q", "origin");
@@ -301,12 +349,27 @@ describe("what else a reconcile would do", () => {
     mergePr(repo, 2, { "grants/dev2-prod-db.yaml": GRANT.dev2 }, T("09:05:00"));
     mergePr(repo, 5, { "grants/dev1-prod-db.yaml": null }, T("09:30:00"));
     repo.rm("grants/dev2-prod-db.yaml").commit(
-      removalMessage({ path: "grants/dev2-prod-db.yaml", requester: "dev2", approvedBy: "sre1", pr: 2, grantedAt: T("09:05:00"), expiresAt: T("10:05:00"), revokedAt: T("10:05:01"), reason: "expired" }),
+      removalMessage({
+        path: "grants/dev2-prod-db.yaml",
+        requester: "dev2",
+        approvedBy: "sre1",
+        pr: 2,
+        grantedAt: T("09:05:00"),
+        expiresAt: T("10:05:00"),
+        revokedAt: T("10:05:01"),
+        reason: "expired",
+      }),
       T("10:05:02"),
     );
     const r = await plan(repo.root, T("10:30:00"));
     expect(r.plan.revoke).toEqual([
-      expect.objectContaining({ path: "grants/dev1-prod-db.yaml", pull_request: 1, reason: "removed", since: T("09:30:00"), action: "ensure revoked at the provider: the file was removed by PR #5" }),
+      expect.objectContaining({
+        path: "grants/dev1-prod-db.yaml",
+        pull_request: 1,
+        reason: "removed",
+        since: T("09:30:00"),
+        action: "ensure revoked at the provider: the file was removed by PR #5",
+      }),
     ]);
     // The window is the policy's longest max_duration (8h) plus 24 h.
     const later = await plan(repo.root, "2026-03-03T17:30:01Z");
@@ -323,7 +386,13 @@ describe("what else a reconcile would do", () => {
     const r = await plan(repo.root, T("10:00:00"));
     expect(r.code).toBe(0);
     expect(r.plan.active).toEqual([]);
-    expect(r.plan.report).toEqual([expect.objectContaining({ path: "grants/dev1-prod-db.yaml", pull_request: 7, why: "the content on the default branch differs from what PR #7 had at its head" })]);
+    expect(r.plan.report).toEqual([
+      expect.objectContaining({
+        path: "grants/dev1-prod-db.yaml",
+        pull_request: 7,
+        why: "the content on the default branch differs from what PR #7 had at its head",
+      }),
+    ]);
   });
 
   test("a grant is judged by the policy at its merge's base: a stricter policy later does not make it invalid", async () => {

@@ -163,15 +163,24 @@ describe("--format json", () => {
     const root = tempRepo({ "grants/ok.yaml": VALID_GRANT });
     const r = await cli(["validate", "grants/ok.yaml", "--format", "json"], root);
     expect(r.code).toBe(0);
-    expect(parse(r.stdout)).toEqual({ valid: true, policy: { path: ".github/timebox.yml", valid: true, diagnostics: [] }, files: [{ path: "grants/ok.yaml", valid: true, diagnostics: [] }] });
+    expect(parse(r.stdout)).toEqual({
+      valid: true,
+      policy: { path: ".github/timebox.yml", valid: true, diagnostics: [] },
+      files: [{ path: "grants/ok.yaml", valid: true, diagnostics: [] }],
+    });
   });
 
   test("an invalid policy is reported under policy, with located diagnostics", async () => {
-    const root = tempRepo({ "grants/x.yaml": VALID_GRANT }, "version: 1\nowners: [sec1]\nresources:\n  db:\n    provider: oracle\n    roles:\n      r: { target: t, max_duration: 1h, approvers: [a] }\n");
+    const root = tempRepo(
+      { "grants/x.yaml": VALID_GRANT },
+      "version: 1\nowners: [sec1]\nresources:\n  db:\n    provider: oracle\n    roles:\n      r: { target: t, max_duration: 1h, approvers: [a] }\n",
+    );
     const body = parse((await cli(["validate", "--format", "json", "grants/x.yaml"], root)).stdout);
     expect(body.valid).toBe(false);
     expect(body.policy.valid).toBe(false);
-    expect(body.policy.diagnostics).toEqual([expect.objectContaining({ line: 5, column: 15, rule: "policy.provider", message: expect.stringContaining("unknown provider `oracle`") })]);
+    expect(body.policy.diagnostics).toEqual([
+      expect.objectContaining({ line: 5, column: 15, rule: "policy.provider", message: expect.stringContaining("unknown provider `oracle`") }),
+    ]);
     expect(body.files[0].diagnostics.map((x: { rule: string }) => x.rule)).toEqual(["grant.no-policy"]);
   });
 
@@ -181,7 +190,11 @@ describe("--format json", () => {
     expect(r.code).toBe(2);
     const body = parse(r.stdout);
     expect(body.policy.diagnostics[0].rule).toBe("file.unreadable");
-    expect(body.files[0]).toMatchObject({ path: "grants/nope.yaml", valid: false, diagnostics: [expect.objectContaining({ rule: "file.unreadable", line: 1, column: 1 })] });
+    expect(body.files[0]).toMatchObject({
+      path: "grants/nope.yaml",
+      valid: false,
+      diagnostics: [expect.objectContaining({ rule: "file.unreadable", line: 1, column: 1 })],
+    });
   });
 });
 

@@ -40,7 +40,11 @@ function npmRunDemo(onOutput?: (stdout: string, pid: number) => void): Promise<R
   return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-const answers = (url: string) => fetch(`${url}/ping`).then((r) => r.ok, () => false);
+const answers = (url: string) =>
+  fetch(`${url}/ping`).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 test("npm run demo tells the whole story, every step checked, and leaves nothing behind", async () => {
   const run = await npmRunDemo();

@@ -55,17 +55,66 @@ describe("a valid grant", () => {
 describe("policy rules", () => {
   // [name, document, context, rule, where, message]
   const table: Array<[string, string, Partial<GrantCheckContext>, string, string, RegExp]> = [
-    ["unknown resource", grantYaml({ resource: "prod-cache" }), {}, "policy.unknown-resource", "resource: |prod-cache", /unknown resource `prod-cache`; the policy has prod-db/],
-    ["unknown role", grantYaml({ role: "superuser" }), {}, "policy.unknown-role", "role: |superuser", /unknown role `superuser`; `prod-db` has readonly, admin/],
-    ["over max_duration", grantYaml({ duration: "9h" }), {}, "policy.max-duration", "duration: |9h", /^duration 9h exceeds max_duration 8h for prod-db\/readonly/],
+    [
+      "unknown resource",
+      grantYaml({ resource: "prod-cache" }),
+      {},
+      "policy.unknown-resource",
+      "resource: |prod-cache",
+      /unknown resource `prod-cache`; the policy has prod-db/,
+    ],
+    [
+      "unknown role",
+      grantYaml({ role: "superuser" }),
+      {},
+      "policy.unknown-role",
+      "role: |superuser",
+      /unknown role `superuser`; `prod-db` has readonly, admin/,
+    ],
+    [
+      "over max_duration",
+      grantYaml({ duration: "9h" }),
+      {},
+      "policy.max-duration",
+      "duration: |9h",
+      /^duration 9h exceeds max_duration 8h for prod-db\/readonly/,
+    ],
     ["over max_duration (ISO)", grantYaml({ duration: "P1D" }), {}, "policy.max-duration", "duration: |P1D", /at most 8h/],
-    ["over breakglass.max_duration", grantYaml({ requester: "oncall1", role: "admin", duration: "45m", emergency: "true" }), { author: "oncall1" }, "policy.max-duration", "duration: |45m", /breakglass\.max_duration 30m/],
+    [
+      "over breakglass.max_duration",
+      grantYaml({ requester: "oncall1", role: "admin", duration: "45m", emergency: "true" }),
+      { author: "oncall1" },
+      "policy.max-duration",
+      "duration: |45m",
+      /breakglass\.max_duration 30m/,
+    ],
     ["emergency on a role without breakglass", grantYaml({ emergency: "true" }), {}, "policy.no-breakglass", "emergency: |true", /does not allow break-glass/],
-    ["emergency by a non-breakglass requester", grantYaml({ role: "admin", duration: "20m", emergency: "true" }), { isMember: members({}) }, "policy.breakglass-requester", "emergency: |true", /`dev1` may not use break-glass.*`@acme\/oncall`, `oncall1`/],
+    [
+      "emergency by a non-breakglass requester",
+      grantYaml({ role: "admin", duration: "20m", emergency: "true" }),
+      { isMember: members({}) },
+      "policy.breakglass-requester",
+      "emergency: |true",
+      /`dev1` may not use break-glass.*`@acme\/oncall`, `oncall1`/,
+    ],
     ["missing ticket", grantYaml({ ticket: undefined }), {}, "policy.ticket-required", "|requester", /ticket is required/],
     ["ticket not matching", grantYaml({ ticket: "JIRA-1" }), {}, "policy.ticket-pattern", "ticket: |JIRA-1", /`JIRA-1` does not match/],
-    ["requester is not the author", grantYaml({ requester: "dev2" }), { author: "dev1" }, "policy.requester-not-author", "requester: |dev2", /`dev2` is not the pull request's author `dev1`/],
-    ["requester not in requesters", grantYaml({ requester: "mallory" }), { author: "mallory", isMember: members({}) }, "policy.requester-not-allowed", "requester: |mallory", /`mallory` may not request access/],
+    [
+      "requester is not the author",
+      grantYaml({ requester: "dev2" }),
+      { author: "dev1" },
+      "policy.requester-not-author",
+      "requester: |dev2",
+      /`dev2` is not the pull request's author `dev1`/,
+    ],
+    [
+      "requester not in requesters",
+      grantYaml({ requester: "mallory" }),
+      { author: "mallory", isMember: members({}) },
+      "policy.requester-not-allowed",
+      "requester: |mallory",
+      /`mallory` may not request access/,
+    ],
     ["a bad duration", grantYaml({ duration: "2 hours" }), {}, "grant.duration", "duration: |2 hours", /not a duration/],
   ];
 
@@ -124,7 +173,14 @@ describe("paths and Git entry kinds", () => {
   test.each(["symlink", "submodule"] as const)("a %s is never a grant, whatever it points at", (entryKind) => {
     const v = check(GRANT_TEXT, { entryKind });
     expect(v.valid).toBe(false);
-    expect(v.diagnostics).toEqual([expect.objectContaining({ rule: "grant.not-regular-file", line: 1, column: 1, message: expect.stringContaining(entryKind === "symlink" ? "symbolic link" : "submodule") })]);
+    expect(v.diagnostics).toEqual([
+      expect.objectContaining({
+        rule: "grant.not-regular-file",
+        line: 1,
+        column: 1,
+        message: expect.stringContaining(entryKind === "symlink" ? "symbolic link" : "submodule"),
+      }),
+    ]);
   });
 
   test("isGrantPath", () => {
@@ -188,13 +244,17 @@ describe("team rules offline", () => {
   test("requesterTeamQueries names exactly the lookups that decide", () => {
     expect(requesterTeamQueries({ requester: "dev1", resource: "prod-db", role: "readonly" }, policy)).toEqual([]);
     expect(requesterTeamQueries({ requester: "dev3", resource: "prod-db", role: "readonly" }, policy)).toEqual([{ login: "dev3", team: "@acme/engineering" }]);
-    expect(requesterTeamQueries({ requester: "dev1", resource: "prod-db", role: "admin", emergency: true }, policy)).toEqual([{ login: "dev1", team: "@acme/oncall" }]);
+    expect(requesterTeamQueries({ requester: "dev1", resource: "prod-db", role: "admin", emergency: true }, policy)).toEqual([
+      { login: "dev1", team: "@acme/oncall" },
+    ]);
     expect(requesterTeamQueries({ requester: "dev3", resource: "prod-db", role: "admin", emergency: true }, policy)).toEqual([
       { login: "dev3", team: "@acme/engineering" },
       { login: "dev3", team: "@acme/oncall" },
     ]);
     expect(requesterTeamQueries({ resource: "prod-db" }, policy)).toEqual([]);
-    expect(requesterTeamQueries({ requester: "dev3", resource: "nope", role: "x", emergency: true }, policy)).toEqual([{ login: "dev3", team: "@acme/engineering" }]);
+    expect(requesterTeamQueries({ requester: "dev3", resource: "nope", role: "x", emergency: true }, policy)).toEqual([
+      { login: "dev3", team: "@acme/engineering" },
+    ]);
   });
 });
 
@@ -226,7 +286,10 @@ describe("user-supplied values in messages", () => {
     const d = v.diagnostics.find((x) => x.rule === "policy.ticket-pattern")!;
     expect(d.message).not.toMatch(/\n/);
     // Every @ sits inside a pair of backticks.
-    const outside = d.message.split("`").filter((_, i) => i % 2 === 0).join("");
+    const outside = d.message
+      .split("`")
+      .filter((_, i) => i % 2 === 0)
+      .join("");
     expect(outside).not.toMatch(/@/);
   });
 

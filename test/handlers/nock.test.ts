@@ -40,7 +40,10 @@ function mockReads(scope: nock.Scope, author: string, grant: string, existingRun
   const runs = (name: string, id?: number) =>
     id === undefined
       ? { total_count: 0, check_runs: [] }
-      : { total_count: 1, check_runs: [{ id, name, app: { id: 123 }, status: "in_progress", conclusion: null, external_id: "", output: { title: null, summary: null } }] };
+      : {
+          total_count: 1,
+          check_runs: [{ id, name, app: { id: 123 }, status: "in_progress", conclusion: null, external_id: "", output: { title: null, summary: null } }],
+        };
   scope
     // Who Timebox is (read once per process): its own records are recognised by this app's id.
     .get("/app")
@@ -122,7 +125,9 @@ test("pull_request.opened with one valid grant: two check runs and one sticky co
   // The sender of `opened` is never assumed to have pushed the head commit: no push webhook was
   // seen here, so the pusher is unknown and nothing is remembered on the check run.
   expect(written.validate.external_id).toBeUndefined();
-  expect(written.validate.output.summary).toContain(`| \`${GRANT_PATH}\` | \`dev1\` | \`prod-db\` | \`readonly\` | 2h | 1 of \`@acme/sre\`, \`sre1\` | ✅ valid |`);
+  expect(written.validate.output.summary).toContain(
+    `| \`${GRANT_PATH}\` | \`dev1\` | \`prod-db\` | \`readonly\` | 2h | 1 of \`@acme/sre\`, \`sre1\` | ✅ valid |`,
+  );
   expect(written.approval).toMatchObject({
     head_sha: HEAD,
     name: "timebox/approval",

@@ -70,7 +70,10 @@ describe("timebox/validate on pull_request events", () => {
     const pr = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-prod-db.yaml": grantYaml({ duration: "10h" }) } });
     // The base branch moves on after the PR was opened: the policy now allows 12h.
     gh.pushCommit({ branch: "main", files: { ".github/timebox.yml": POLICY.replace("max_duration: 8h", "max_duration: 12h") }, author: "sec1" });
-    await gh.deliver(probot, pr.filter((e: { event: string }) => e.event === "pull_request"));
+    await gh.deliver(
+      probot,
+      pr.filter((e: { event: string }) => e.event === "pull_request"),
+    );
     expect(run("timebox/validate", pr.sha!).conclusion).toBe("success");
   });
 

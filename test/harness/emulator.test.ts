@@ -218,7 +218,11 @@ describe("GitHubEmulator", () => {
     expect(upd.body.status).toBe("completed");
     expect(upd.body.output.annotations_count).toBe(2);
     const tooMany = await api("PATCH", `/repos/acme/access/check-runs/${cr.body.id}`, {
-      output: { title: "t", summary: "s", annotations: Array.from({ length: 51 }, () => ({ path: "a", start_line: 1, end_line: 1, annotation_level: "notice", message: "m" })) },
+      output: {
+        title: "t",
+        summary: "s",
+        annotations: Array.from({ length: 51 }, () => ({ path: "a", start_line: 1, end_line: 1, annotation_level: "notice", message: "m" })),
+      },
     });
     expect(tooMany.status).toBe(422);
     const tooLong = await api("POST", "/repos/acme/access/check-runs", { name: "x", head_sha: sync.sha, output: { title: "t", summary: "s".repeat(65536) } });
@@ -252,7 +256,9 @@ describe("GitHubEmulator", () => {
     expect((await prov("DELETE", "/orgs/acme/teams/sre/memberships/alice")).status).toBe(204);
     expect(emu.teamMembers("acme", "sre").map((m) => m.login)).toEqual(["bob", "outsider"]);
 
-    expect((await prov("GET", "/repos/acme/access/collaborators/alice/permission")).body).toEqual(expect.objectContaining({ permission: "none", role_name: "none" }));
+    expect((await prov("GET", "/repos/acme/access/collaborators/alice/permission")).body).toEqual(
+      expect.objectContaining({ permission: "none", role_name: "none" }),
+    );
     // alice is an org member (she was an active team member): added directly
     expect((await prov("PUT", "/repos/acme/access/collaborators/alice", { permission: "maintain" })).status).toBe(204);
     const perm = await prov("GET", "/repos/acme/access/collaborators/alice/permission");
@@ -315,7 +321,14 @@ describe("GitHubEmulator", () => {
         seen.push(Buffer.from((data as any).content, "base64").toString());
         const files = await context.octokit.paginate(context.octokit.rest.pulls.listFiles, context.pullRequest({ per_page: 100 }));
         seen.push(files.map((f) => f.filename).join(","));
-        await context.octokit.rest.checks.create(context.repo({ name: "timebox/validate", head_sha: context.payload.pull_request.head.sha, conclusion: "success", output: { title: "ok", summary: "ok" } }));
+        await context.octokit.rest.checks.create(
+          context.repo({
+            name: "timebox/validate",
+            head_sha: context.payload.pull_request.head.sha,
+            conclusion: "success",
+            output: { title: "ok", summary: "ok" },
+          }),
+        );
       });
     });
     const pr = emu.openPullRequest({ author: "dev1", files: { "grants/a.yaml": "x\n", "grants/b.yaml": "y\n" } });

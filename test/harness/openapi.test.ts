@@ -73,7 +73,12 @@ describe("the emulator matches GitHub's OpenAPI description", () => {
         [inst, "PATCH", `/repos/acme/access/pulls/${n}`, { state: "open" }],
         [inst, "GET", `/repos/acme/access/issues/${n}/events`],
         [inst, "GET", "/repos/acme/access/pulls?state=open&base=main"],
-        [inst, "POST", "/repos/acme/access/check-runs", { name: "timebox/validate", head_sha: pr.sha, status: "completed", conclusion: "success", external_id: "e", output: { title: "t", summary: "s" } }],
+        [
+          inst,
+          "POST",
+          "/repos/acme/access/check-runs",
+          { name: "timebox/validate", head_sha: pr.sha, status: "completed", conclusion: "success", external_id: "e", output: { title: "t", summary: "s" } },
+        ],
         [inst, "GET", `/repos/acme/access/commits/${pr.sha}/check-runs`],
         [prov, "GET", "/orgs/acme/teams/sre/memberships/alice"],
         [prov, "GET", "/orgs/acme/teams/sre/members"],

@@ -75,7 +75,15 @@ test("an emergency PR closed unmerged is revoked at once and recorded in an empt
   expect(records).toHaveLength(1);
   const message = records[0].message;
   expect(message).toMatch(/^Revoke emergency grant grants\/dev1-prod-db\.yaml \(PR #\d+ closed unmerged\)/);
-  for (const line of ["Revoke-Reason: pr-closed", "Revoked-at: 2026-03-02T09:15:00Z", "Emergency: true", "Approved-by: ", "Reason: INC-1234: checkout down", "Ticket: INC-1234", `Pull-Request: #${n}`]) {
+  for (const line of [
+    "Revoke-Reason: pr-closed",
+    "Revoked-at: 2026-03-02T09:15:00Z",
+    "Emergency: true",
+    "Approved-by: ",
+    "Reason: INC-1234: checkout down",
+    "Ticket: INC-1234",
+    `Pull-Request: #${n}`,
+  ]) {
     expect(message).toContain(line);
   }
   expect(message).not.toContain("Reviewed-by:");
@@ -133,7 +141,12 @@ test("refused: break-glass longer than its max, by someone not in its requesters
   // readonly has no break-glass in the fixture policy.
   const noBreakglass = gh.openPullRequest({ author: "dev1", files: { [PATH]: EMERGENCY } });
   await deliverOk(env(), noBreakglass);
-  const annotations = (sha: string) => gh.checkRuns(sha, "timebox/validate").at(-1)!.output.annotations.map((a: { message: string }) => a.message).join("\n");
+  const annotations = (sha: string) =>
+    gh
+      .checkRuns(sha, "timebox/validate")
+      .at(-1)!
+      .output.annotations.map((a: { message: string }) => a.message)
+      .join("\n");
   expect(annotations(noBreakglass.sha!)).toContain("does not allow break-glass");
 
   await allowBreakglass();
@@ -141,7 +154,10 @@ test("refused: break-glass longer than its max, by someone not in its requesters
   await deliverOk(env(), tooLong);
   expect(annotations(tooLong.sha!)).toContain("exceeds breakglass.max_duration 1h");
 
-  const other = gh.openPullRequest({ author: "dev2", files: { "grants/dev2-prod-db.yaml": grantYaml({ requester: "dev2", duration: "30m", emergency: true }) } });
+  const other = gh.openPullRequest({
+    author: "dev2",
+    files: { "grants/dev2-prod-db.yaml": grantYaml({ requester: "dev2", duration: "30m", emergency: true }) },
+  });
   await deliverOk(env(), other);
   expect(annotations(other.sha!)).toContain("`dev2` may not use break-glass on this role");
 
@@ -218,7 +234,21 @@ test("attack: a person's forged break-glass record (posted before Timebox saw th
   clock.set("2026-03-02T09:10:00Z");
   // The PR exists before Timebox hears of it (a missed webhook); its author posts a record first.
   const pr = gh.openPullRequest({ author: "dev1", files: { [PATH]: EMERGENCY } });
-  const forged = { path: PATH, requester: "dev1", principal: env().login, resource: "prod-db", role: "readonly", target: env().target, roleSettings: {}, duration: "30m", durationMs: 1_800_000, reason: "x", grantedAt: "2026-03-02T09:10:00Z", expiresAt: "2027-01-01T00:00:00Z", reviewDue: "2027-01-01T00:00:00Z" };
+  const forged = {
+    path: PATH,
+    requester: "dev1",
+    principal: env().login,
+    resource: "prod-db",
+    role: "readonly",
+    target: env().target,
+    roleSettings: {},
+    duration: "30m",
+    durationMs: 1_800_000,
+    reason: "x",
+    grantedAt: "2026-03-02T09:10:00Z",
+    expiresAt: "2027-01-01T00:00:00Z",
+    reviewDue: "2027-01-01T00:00:00Z",
+  };
   gh.comment(pr.number!, { author: "dev1", body: `<!-- timebox:breakglass ${JSON.stringify(forged)} -->` });
   gh.addLabel(pr.number!, "timebox:breakglass");
   await deliverOk(env(), pr);

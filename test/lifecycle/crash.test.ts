@@ -74,7 +74,9 @@ async function expectConvergedAfterExpiry(instance: AccessRepo, pr: number): Pro
 async function expectRevoked(pr: number): Promise<void> {
   const { gh } = stage;
   expect(await stage.hasAccess()).toBe(false);
-  expect(await stage.pg.admin("SELECT 1 FROM pg_roles WHERE rolname LIKE 'timebox\\_%' AND pg_has_role(rolname, $1, 'MEMBER')", [stage.target]).then((r) => r.rows)).toEqual([]);
+  expect(
+    await stage.pg.admin("SELECT 1 FROM pg_roles WHERE rolname LIKE 'timebox\\_%' AND pg_has_role(rolname, $1, 'MEMBER')", [stage.target]).then((r) => r.rows),
+  ).toEqual([]);
   expect(gh.fileAt("main", PATH)).toBeUndefined();
   const removals = removalCommits(gh, PATH);
   expect(removals).toHaveLength(1);

@@ -19,7 +19,15 @@ function approved(path: string, opts: { grantedAt?: number; durationMs?: number;
     blobSha: `blob-${path}`,
     origin: {
       approved: true,
-      pull: { number: opts.pull ?? 1, author: "dev1", headSha: "h", baseRef: "main", mergedAt: at(opts.grantedAt ?? 0).toISOString(), mergeCommitSha: `m-${path}`, htmlUrl: "" },
+      pull: {
+        number: opts.pull ?? 1,
+        author: "dev1",
+        headSha: "h",
+        baseRef: "main",
+        mergedAt: at(opts.grantedAt ?? 0).toISOString(),
+        mergeCommitSha: `m-${path}`,
+        htmlUrl: "",
+      },
       approvedBy: ["alice"],
       grant: { path, requester: "dev1", resource: "prod-db", role: "readonly", duration: "2h", durationMs, reason: "r", emergency: false },
       role: { target: "t", max_duration: "8h", approvers: ["alice"], approvals: 1 },
@@ -45,13 +53,38 @@ const revoked = (d: ReturnType<typeof decide>) => d.revoke.map((r) => `${r.kind 
 describe("decide", () => {
   test.each([
     ["a live grant is recorded and applied", facts({ tracked: [approved("a")] }), at(H), { live: ["a"], apply: ["a"], revoke: [] as string[] }],
-    ["at the exact second of expiry a grant is expired", facts({ tracked: [approved("a")], applied: [applied("a", 2 * H)] }), at(2 * H), { live: [], apply: [], revoke: ["a:expired"] }],
-    ["nothing new is applied while the policy is invalid; expiry still revokes", facts({ tracked: [approved("a"), approved("b", { grantedAt: -3 * H })], policyValid: false }), at(H), { live: ["a"], apply: [], revoke: ["b:expired"] }],
+    [
+      "at the exact second of expiry a grant is expired",
+      facts({ tracked: [approved("a")], applied: [applied("a", 2 * H)] }),
+      at(2 * H),
+      { live: [], apply: [], revoke: ["a:expired"] },
+    ],
+    [
+      "nothing new is applied while the policy is invalid; expiry still revokes",
+      facts({ tracked: [approved("a"), approved("b", { grantedAt: -3 * H })], policyValid: false }),
+      at(H),
+      { live: ["a"], apply: [], revoke: ["b:expired"] },
+    ],
     ["applied, gone from the tip, not expired: removed", facts({ applied: [applied("a", 5 * H)] }), at(H), { live: [], apply: [], revoke: ["a:removed"] }],
     ["applied, gone from the tip, past expiry: expired", facts({ applied: [applied("a", H)] }), at(2 * H), { live: [], apply: [], revoke: ["a:expired"] }],
-    ["unapproved content over an applied path whose version ended: revoked, and the content never applied", facts({ tracked: [unapproved("a")], applied: [applied("a", 5 * H)] }), at(H), { live: [], apply: [], revoke: ["a:removed"] }],
-    ["a break-glass grant in effect holds its path", facts({ breakglass: [approved("a")], applied: [applied("a", 5 * H, { breakglass: true })] }), at(H), { live: [], apply: [], revoke: [] }],
-    ["a path already attempted in this run is not revoked twice", facts({ tracked: [approved("a", { grantedAt: -3 * H })], attempted: new Set(["a"]) }), at(H), { live: [], apply: [], revoke: [] }],
+    [
+      "unapproved content over an applied path whose version ended: revoked, and the content never applied",
+      facts({ tracked: [unapproved("a")], applied: [applied("a", 5 * H)] }),
+      at(H),
+      { live: [], apply: [], revoke: ["a:removed"] },
+    ],
+    [
+      "a break-glass grant in effect holds its path",
+      facts({ breakglass: [approved("a")], applied: [applied("a", 5 * H, { breakglass: true })] }),
+      at(H),
+      { live: [], apply: [], revoke: [] },
+    ],
+    [
+      "a path already attempted in this run is not revoked twice",
+      facts({ tracked: [approved("a", { grantedAt: -3 * H })], attempted: new Set(["a"]) }),
+      at(H),
+      { live: [], apply: [], revoke: [] },
+    ],
   ])("%s", (_name, f, now, want) => {
     const d = decide(f, now);
     expect(paths(d.live)).toEqual(want.live);
@@ -60,7 +93,10 @@ describe("decide", () => {
   });
 
   test("unapproved content is reported, unless GitHub may still link it to its PR", () => {
-    const d = decide(facts({ tracked: [unapproved("a", "fresh"), unapproved("b", "old")], mayStillLink: (t) => !t.origin.approved && t.origin.commitSha === "fresh" }), at(0));
+    const d = decide(
+      facts({ tracked: [unapproved("a", "fresh"), unapproved("b", "old")], mayStillLink: (t) => !t.origin.approved && t.origin.commitSha === "fresh" }),
+      at(0),
+    );
     expect(paths(d.report)).toEqual(["b"]);
   });
 
@@ -78,7 +114,11 @@ describe("decide", () => {
 });
 
 describe("expiredFromApplied", () => {
-  const entry = (path: string, expires: number, blobSha = `blob-${path}`, breakglass?: boolean) => ({ ...applied(path, expires), blobSha, ...(breakglass ? { breakglass } : {}) });
+  const entry = (path: string, expires: number, blobSha = `blob-${path}`, breakglass?: boolean) => ({
+    ...applied(path, expires),
+    blobSha,
+    ...(breakglass ? { breakglass } : {}),
+  });
   test.each([
     ["expired, unchanged on the tip: revoked and its file removed", [entry("a", H)], { a: "blob-a" }, ["a:on-branch"]],
     ["expired, gone from the tip: revoked", [entry("a", H)], { a: undefined }, ["a:gone"]],
@@ -92,7 +132,18 @@ describe("expiredFromApplied", () => {
 });
 
 describe("decideBreakglass", () => {
-  const base = { expiresAt: at(H).toISOString(), reviewDue: at(2 * H).toISOString(), mismatch: false, takenOver: false, open: true, merged: false, stillAsked: true, revokedBefore: false, closeRecorded: false, reviewed: false };
+  const base = {
+    expiresAt: at(H).toISOString(),
+    reviewDue: at(2 * H).toISOString(),
+    mismatch: false,
+    takenOver: false,
+    open: true,
+    merged: false,
+    stillAsked: true,
+    revokedBefore: false,
+    closeRecorded: false,
+    reviewed: false,
+  };
   type F = typeof base & { stillAsked?: boolean };
   const step = (f: Partial<F>, now: Date) => {
     const { step } = decideBreakglass({ ...base, ...f }, now);
@@ -104,11 +155,26 @@ describe("decideBreakglass", () => {
     ["withdrawn from its PR: revoked", { stillAsked: false }, at(0), "revoke:removed:no"],
     ["a record that disagrees with the policy: revoked", { mismatch: true }, at(0), "revoke:removed:no"],
     ["closed unmerged: revoked, and the story recorded with it", { open: false }, at(0), "revoke:pr-closed:with-revoke"],
-    ["closed unmerged after a revoke by command: the story recorded afterwards", { open: false, revokedBefore: true }, at(0), "revoke:pr-closed:after-earlier-revoke"],
-    ["closed unmerged, story already recorded: nothing more to record", { open: false, revokedBefore: true, closeRecorded: true }, at(0), "revoke:pr-closed:no"],
+    [
+      "closed unmerged after a revoke by command: the story recorded afterwards",
+      { open: false, revokedBefore: true },
+      at(0),
+      "revoke:pr-closed:after-earlier-revoke",
+    ],
+    [
+      "closed unmerged, story already recorded: nothing more to record",
+      { open: false, revokedBefore: true, closeRecorded: true },
+      at(0),
+      "revoke:pr-closed:no",
+    ],
     ["revoked once (by command): stays revoked", { revokedBefore: true }, at(0), "revoke:removed:no"],
     ["merged with its approval: the default branch's grant takes over", { takenOver: true, open: false, merged: true }, at(0), "taken-over"],
-    ["merged without its approval: revoked at expiry and its file removed", { open: false, merged: true, stillAsked: undefined }, at(H), "revoke:expired:no:remove-file"],
+    [
+      "merged without its approval: revoked at expiry and its file removed",
+      { open: false, merged: true, stillAsked: undefined },
+      at(H),
+      "revoke:expired:no:remove-file",
+    ],
   ])("%s", (_name, f, now, want) => {
     expect(step(f as Partial<F>, now)).toBe(want);
   });

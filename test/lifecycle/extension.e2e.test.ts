@@ -93,7 +93,9 @@ test("max_extensions: the second extension is refused on the PR when the role al
     await deliverOk(e, pr);
     const check = e.gh.checkRuns(pr.sha!, "timebox/validate").at(-1)!;
     expect(check.conclusion).toBe("failure");
-    expect(check.output.annotations.map((a: { message: string }) => a.message).join("\n")).toContain("already extended 1 time; prod-db/readonly allows at most 1");
+    expect(check.output.annotations.map((a: { message: string }) => a.message).join("\n")).toContain(
+      "already extended 1 time; prod-db/readonly allows at most 1",
+    );
   } finally {
     await e.stop();
   }

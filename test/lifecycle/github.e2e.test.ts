@@ -46,8 +46,7 @@ afterEach(async () => {
   await env.stop();
 });
 
-const isActiveMember = (login: string) =>
-  env.gh.teamMembers("acme", "prod-admins").some((m) => m.login === login && m.state === "active");
+const isActiveMember = (login: string) => env.gh.teamMembers("acme", "prod-admins").some((m) => m.login === login && m.state === "active");
 
 test("team membership and repository permission appear on merge and disappear at expiry; prior membership stays", async () => {
   const { gh, probot, clock } = env;
@@ -71,9 +70,19 @@ test("team membership and repository permission appear on merge and disappear at
 
   // dev1 asks for push on acme/payments; dev3, already on the team, asks for the team too.
   expect(gh.collaboratorPermission("dev1", "acme/payments")).toBe("none");
-  const push = await mergeApprovedGrant(gh, probot, { requester: "dev1", path: "grants/dev1-payments.yaml", fields: { resource: "prod-admins", role: "payments-push" }, advanceMs: 0 });
+  const push = await mergeApprovedGrant(gh, probot, {
+    requester: "dev1",
+    path: "grants/dev1-payments.yaml",
+    fields: { resource: "prod-admins", role: "payments-push" },
+    advanceMs: 0,
+  });
   expect(gh.collaboratorPermission("dev1", "acme/payments")).toBe("write");
-  const already = await mergeApprovedGrant(gh, probot, { requester: "dev3", path: "grants/dev3-prod-admins.yaml", fields: { resource: "prod-admins", role: "admins" }, advanceMs: 0 });
+  const already = await mergeApprovedGrant(gh, probot, {
+    requester: "dev3",
+    path: "grants/dev3-prod-admins.yaml",
+    fields: { resource: "prod-admins", role: "admins" },
+    advanceMs: 0,
+  });
   expect(isActiveMember("dev3")).toBe(true);
   for (const p of [push, already]) {
     expect(p.deliveries.every((d) => d.status === 200)).toBe(true);
@@ -97,7 +106,15 @@ test("team membership and repository permission appear on merge and disappear at
     const commits = removalCommits(gh, path);
     expect(commits).toHaveLength(1);
     expect(commits[0].message).toMatch(new RegExp(`^Revoke expired grant ${path.replace(/[./]/g, "\\$&")}`));
-    for (const trailer of [`Timebox-Grant: ${path}`, `Requested-by: ${who}`, "Approved-by: alice", `Pull-Request: #${p}`, "Expires-at: ", "Revoked-at: ", "Revoke-Reason: expired"]) {
+    for (const trailer of [
+      `Timebox-Grant: ${path}`,
+      `Requested-by: ${who}`,
+      "Approved-by: alice",
+      `Pull-Request: #${p}`,
+      "Expires-at: ",
+      "Revoked-at: ",
+      "Revoke-Reason: expired",
+    ]) {
       expect(commits[0].message).toContain(trailer);
     }
     expect(markedComments(gh, p, "revoked")).toHaveLength(1);
@@ -116,7 +133,9 @@ test("team membership and repository permission appear on merge and disappear at
   // The provider acted with its own token: every membership and permission write, and every call
   // on acme/payments, came with it; the app's installation token changed no access.
   const accessWrites = gh.requestsMatching(
-    (r) => ["PUT", "DELETE"].includes(r.method) && /^\/(orgs\/\{org\}\/teams\/\{team_slug\}\/memberships|repos\/\{owner\}\/\{repo\}\/collaborators)\/\{username\}$/.test(r.route ?? ""),
+    (r) =>
+      ["PUT", "DELETE"].includes(r.method) &&
+      /^\/(orgs\/\{org\}\/teams\/\{team_slug\}\/memberships|repos\/\{owner\}\/\{repo\}\/collaborators)\/\{username\}$/.test(r.route ?? ""),
   );
   expect(accessWrites.length).toBeGreaterThanOrEqual(4); // add dev2, add dev1, remove dev2, remove dev1
   expect(accessWrites.every((r) => r.tokenKind === "provider")).toBe(true);
@@ -126,5 +145,13 @@ test("team membership and repository permission appear on merge and disappear at
 });
 
 function grantFor(requester: string, role: string): string {
-  return [`requester: ${requester}`, "resource: prod-admins", `role: ${role}`, "duration: 2h", "reason: Rotate the payments deploy key", "ticket: INC-1234", ""].join("\n");
+  return [
+    `requester: ${requester}`,
+    "resource: prod-admins",
+    `role: ${role}`,
+    "duration: 2h",
+    "reason: Rotate the payments deploy key",
+    "ticket: INC-1234",
+    "",
+  ].join("\n");
 }

@@ -10,7 +10,7 @@ import type { Provider } from "../../src/providers/types.js";
 /** The fixture policy with a second database, `other-db`, whose provider cannot be built. */
 const TWO_DBS = POLICY.replace(
   "resources:\n",
-  "resources:\n  other-db:\n    provider: postgres\n    settings: { url_env: OTHER_DB_URL }\n    roles:\n      readonly: { target: other_read, max_duration: 8h, approvers: [\"@acme/sre\"] }\n",
+  'resources:\n  other-db:\n    provider: postgres\n    settings: { url_env: OTHER_DB_URL }\n    roles:\n      readonly: { target: other_read, max_duration: 8h, approvers: ["@acme/sre"] }\n',
 );
 
 class HalfBrokenPool extends MemoryPool {
@@ -30,7 +30,10 @@ test("a grant whose provider cannot be built fails alone; the other grant is app
   const provider = new MemoryProvider();
   env = await startAccessRepo({ policy: TWO_DBS, pool: new HalfBrokenPool(provider) });
   const { gh, probot } = env;
-  for (const [path, resource] of [["grants/a-other.yaml", "other-db"], ["grants/b-prod.yaml", "prod-db"]] as const) {
+  for (const [path, resource] of [
+    ["grants/a-other.yaml", "other-db"],
+    ["grants/b-prod.yaml", "prod-db"],
+  ] as const) {
     const pr = gh.openPullRequest({ author: "dev1", branch: path, files: { [path]: grantYaml({ resource }) } });
     await gh.deliver(probot, pr);
     await gh.deliver(probot, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));

@@ -59,8 +59,18 @@ describeWithSlapd("ldap provider, end to end", () => {
   test("group memberships appear on merge and disappear at expiry; prior membership stays", async () => {
     const { gh, probot, clock } = env;
     const dev1 = await mergeApprovedGrant(gh, probot, { requester: "dev1", path: "grants/dev1-ops.yaml", fields: { resource: "corp-directory", role: "ops" } });
-    const dev2 = await mergeApprovedGrant(gh, probot, { requester: "dev2", path: "grants/dev2-shell.yaml", fields: { resource: "corp-directory", role: "shell" }, advanceMs: 0 });
-    const dev3 = await mergeApprovedGrant(gh, probot, { requester: "dev3", path: "grants/dev3-ops.yaml", fields: { resource: "corp-directory", role: "ops" }, advanceMs: 0 });
+    const dev2 = await mergeApprovedGrant(gh, probot, {
+      requester: "dev2",
+      path: "grants/dev2-shell.yaml",
+      fields: { resource: "corp-directory", role: "shell" },
+      advanceMs: 0,
+    });
+    const dev3 = await mergeApprovedGrant(gh, probot, {
+      requester: "dev3",
+      path: "grants/dev3-ops.yaml",
+      fields: { resource: "corp-directory", role: "ops" },
+      advanceMs: 0,
+    });
     for (const p of [dev1, dev2, dev3]) {
       expect(p.deliveries.every((d) => d.status === 200)).toBe(true);
       expect(markedComments(gh, p.number, "applied")).toHaveLength(1);

@@ -81,7 +81,9 @@ describeMysql("a grant on MySQL/MariaDB through a merged PR", () => {
     expect(applied[0].body).toContain(`given to \`${account}\` through its default role`);
     // The emulated clock is in 2026, so an event at the expiry would be in the server's future; it is
     // scheduled only when the server's event_scheduler is on, and the comment says which.
-    expect(applied[0].body).toMatch(/the database itself ends it at 2026-03-02T11:01:00.000Z|no expiry event in the database: the server.s event_scheduler is|no expiry event in the database: the expiry has already passed/);
+    expect(applied[0].body).toMatch(
+      /the database itself ends it at 2026-03-02T11:01:00.000Z|no expiry event in the database: the server.s event_scheduler is|no expiry event in the database: the expiry has already passed/,
+    );
     expect(gh.checkRuns(merge.sha!, "timebox/apply").at(-1)!.conclusion).toBe("success");
 
     // An open session of the account is ended by the revoke.

@@ -53,7 +53,9 @@ test("refusals: someone else's outcome, an empty outcome, an edited comment", as
   expect(gh.comments(number).at(-1)!.body).toContain("`dev2` may not record the outcome");
   await deliverOk(env(), gh.comment(number, { author: "dev1", body: "/timebox outcome" }));
   expect(gh.comments(number).at(-1)!.body).toContain("say what happened after the command");
-  const edited = gh.comment(number, { author: "dev1", body: "/timebox outcome sneaky" }).map((e) => ({ event: e.event, payload: { ...e.payload, action: "edited" } }));
+  const edited = gh
+    .comment(number, { author: "dev1", body: "/timebox outcome sneaky" })
+    .map((e) => ({ event: e.event, payload: { ...e.payload, action: "edited" } }));
   await gh.deliver(env().probot, edited);
   expect(gh.branchHead("main")).toBe(tip);
 });

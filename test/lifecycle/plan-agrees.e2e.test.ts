@@ -46,7 +46,9 @@ async function planThenReconcile(): Promise<{ plan: Plan }> {
   }
   // Reported once: a later reconcile finds the report already open.
   expect(plan.report.map((r) => r.path)).toEqual(expect.arrayContaining(report.unapproved));
-  const open = env().gh.issues({ labels: ["timebox:unapproved"], state: "open" }).map((i) => i.title);
+  const open = env()
+    .gh.issues({ labels: ["timebox:unapproved"], state: "open" })
+    .map((i) => i.title);
   for (const r of plan.report) expect(open.some((title) => title.endsWith(r.path))).toBe(true);
   expect(report.active).toBe(plan.active.length);
   return { plan };

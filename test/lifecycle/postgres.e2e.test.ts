@@ -42,7 +42,16 @@ test("merge applies the grant in PostgreSQL; expiry revokes it, removes the file
   expect(gh.fileAt("main", "grants/dev1-prod-db.yaml")).toBeUndefined();
   const head = gh.commit(gh.branchHead("main")!)!;
   expect(head.message).toMatch(/^Revoke expired grant grants\/dev1-prod-db.yaml/);
-  for (const trailer of ["Timebox-Grant: grants/dev1-prod-db.yaml", "Requested-by: dev1", "Approved-by: alice", `Pull-Request: #${pr.number}`, "Granted-at: 2026-03-02T09:01:00Z", "Expires-at: 2026-03-02T11:01:00Z", "Revoked-at: 2026-03-02T11:01:00Z", "Revoke-Reason: expired"]) {
+  for (const trailer of [
+    "Timebox-Grant: grants/dev1-prod-db.yaml",
+    "Requested-by: dev1",
+    "Approved-by: alice",
+    `Pull-Request: #${pr.number}`,
+    "Granted-at: 2026-03-02T09:01:00Z",
+    "Expires-at: 2026-03-02T11:01:00Z",
+    "Revoked-at: 2026-03-02T11:01:00Z",
+    "Revoke-Reason: expired",
+  ]) {
     expect(head.message).toContain(trailer);
   }
   expect(gh.comments(pr.number!).filter((c: { body: string }) => c.body.includes("timebox:revoked"))).toHaveLength(1);

@@ -72,7 +72,12 @@ test("both replicas reconcile after expiry at once: one removal commit and one r
       expect(markedComments(gh, m.number, "applied")).toHaveLength(1);
       expect(markedComments(gh, m.number, "revoked")).toHaveLength(1);
     }
-    expect(gh.repo().log("main").filter((c) => c.message.startsWith("Revoke"))).toHaveLength(merged.length);
+    expect(
+      gh
+        .repo()
+        .log("main")
+        .filter((c) => c.message.startsWith("Revoke")),
+    ).toHaveLength(merged.length);
     expect(await stage.hasAccess("dev2")).toBe(false);
     expect(await stage.hasAccess("dev3")).toBe(false);
     // dev1 keeps the access of the grant that is still live, and only that grant's role remains.
@@ -105,7 +110,13 @@ test("replicas racing many times: whichever wins each compare-and-swap, each gra
   for (let round = 0; round < 3; round++) {
     const grants = [];
     for (const who of ["dev1", "dev2", "dev3"] as const) {
-      grants.push(await mergeApprovedGrant(gh, (round + grants.length) % 2 ? a.probot : b.probot, { requester: who, path: `grants/${who}-round${round}.yaml`, advanceMs: 0 }));
+      grants.push(
+        await mergeApprovedGrant(gh, (round + grants.length) % 2 ? a.probot : b.probot, {
+          requester: who,
+          path: `grants/${who}-round${round}.yaml`,
+          advanceMs: 0,
+        }),
+      );
     }
     stage.first.clock.advance(2 * HOUR + 60_000);
     // The replica that goes first alternates between rounds.
@@ -117,7 +128,12 @@ test("replicas racing many times: whichever wins each compare-and-swap, each gra
     for (const who of ["dev1", "dev2", "dev3"] as const) expect(await stage.hasAccess(who)).toBe(false);
     expect(await managedRoles()).toEqual([]);
   }
-  expect(gh.repo().log("main").filter((c) => c.message.startsWith("Revoke"))).toHaveLength(9);
+  expect(
+    gh
+      .repo()
+      .log("main")
+      .filter((c) => c.message.startsWith("Revoke")),
+  ).toHaveLength(9);
 });
 
 test("replicas in lockstep: each names itself in its removal commit, so one compare-and-swap wins; one commit and one comment", async () => {

@@ -110,7 +110,10 @@ test("responses arriving out of order within a window never raise the remaining 
   const fake = { hook: { after: (_: "request", fn: After) => (after = fn), error: () => undefined } } as unknown as HookableOctokit;
   m.instrument(fake, 7);
   const respond = (remaining: number, reset: number) =>
-    after!({ status: 200, headers: { "x-ratelimit-remaining": String(remaining), "x-ratelimit-limit": "5000", "x-ratelimit-reset": String(reset) } }, { method: "GET", url: "/repos/{owner}/{repo}" });
+    after!(
+      { status: 200, headers: { "x-ratelimit-remaining": String(remaining), "x-ratelimit-limit": "5000", "x-ratelimit-reset": String(reset) } },
+      { method: "GET", url: "/repos/{owner}/{repo}" },
+    );
   const remaining = () => sample(registry, "timebox_github_rate_limit_remaining", { installation: "7" });
 
   respond(100, 1000);

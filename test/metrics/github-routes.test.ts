@@ -15,7 +15,12 @@ test.each([
   ["GET", "/repos/acme/access/pulls/12", "https://api.github.com", "/repos/{owner}/{repo}/pulls/{pull_number}"],
   // Pagination's `next` links: absolute, with a query, under GHES's /api/v3, or by repository id.
   ["GET", "https://api.github.com/repositories/123456/commits?sha=main&page=2", "https://api.github.com", "/repos/{owner}/{repo}/commits"],
-  ["GET", "https://ghe.example.com/api/v3/repos/acme/access/issues/3/comments?page=4", "https://ghe.example.com/api/v3", "/repos/{owner}/{repo}/issues/{issue_number}/comments"],
+  [
+    "GET",
+    "https://ghe.example.com/api/v3/repos/acme/access/issues/3/comments?page=4",
+    "https://ghe.example.com/api/v3",
+    "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  ],
   ["GET", "https://api.github.com/installation/repositories?per_page=100&page=2", "https://api.github.com", "/installation/repositories"],
   // Nothing GitHub has: `other`, whatever the URL carries.
   ["GET", "/users/dev1/secret-things", "https://api.github.com", "other"],

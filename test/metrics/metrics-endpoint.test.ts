@@ -109,8 +109,12 @@ test("after a grant is applied and revoked, /metrics has every series and the lo
   expect(calls).toBeGreaterThan(0);
   expect(calls).toBeLessThanOrEqual(gh.requests.length);
   expect(sample(text, 'timebox_github_api_calls_total{method="POST",route="/repos/{owner}/{repo}/check-runs",status="2xx"}')).toBeGreaterThanOrEqual(2);
-  expect(sample(text, 'timebox_github_api_calls_total{method="POST",route="/repos/{owner}/{repo}/issues/{issue_number}/comments",status="2xx"}')).toBeGreaterThanOrEqual(2);
-  expect(sample(text, 'timebox_github_api_calls_total{method="POST",route="/app/installations/{installation_id}/access_tokens",status="2xx"}')).toBeGreaterThanOrEqual(1);
+  expect(
+    sample(text, 'timebox_github_api_calls_total{method="POST",route="/repos/{owner}/{repo}/issues/{issue_number}/comments",status="2xx"}'),
+  ).toBeGreaterThanOrEqual(2);
+  expect(
+    sample(text, 'timebox_github_api_calls_total{method="POST",route="/app/installations/{installation_id}/access_tokens",status="2xx"}'),
+  ).toBeGreaterThanOrEqual(1);
   // Rate limit: what the emulator's last x-ratelimit-* headers said for this installation's token.
   const remaining = `timebox_github_rate_limit_remaining{installation="${installation}",resource="core"}`;
   const settled = await until("the rate-limit gauge to match GitHub's headers", async () => {
@@ -136,7 +140,13 @@ test("after a grant is applied and revoked, /metrics has every series and the lo
   expect(mergeIds).toContain(appliedLine!.id);
   // A handler's own line (context.log) and the lifecycle's lines while it ran.
   expect(lines.find((l) => l.msg === "/timebox revoke handled")).toMatchObject({ id: revoke[0].id, installation, repo, pr: pr.number });
-  expect(lines.find((l) => l.msg === "grant revoked")).toMatchObject({ id: revoke[0].id, installation, repo, grant: "grants/dev1-prod-db.yaml", pr: pr.number });
+  expect(lines.find((l) => l.msg === "grant revoked")).toMatchObject({
+    id: revoke[0].id,
+    installation,
+    repo,
+    grant: "grants/dev1-prod-db.yaml",
+    pr: pr.number,
+  });
   expect(lines.find((l) => l.msg === "revoke command")).toMatchObject({ id: revoke[0].id, installation, repo, pr: pr.number });
   // Lines outside any webhook (start-up) name none.
   const startLine = lines.find((l) => l.msg === "Timebox is listening for pull requests");

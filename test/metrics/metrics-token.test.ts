@@ -29,7 +29,13 @@ describe("TIMEBOX_METRICS_TOKEN", () => {
     const m = new TimeboxMetrics({ processMetrics: false });
     m.webhook("push", undefined, "ok");
     const url = await serve(m, "s3cret-token");
-    for (const headers of [{} as Record<string, string>, { authorization: "Bearer wrong" }, { authorization: "Bearer s3cret-tokenX" }, { authorization: "Basic s3cret-token" }, { authorization: "s3cret-token" }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: "Bearer wrong" },
+      { authorization: "Bearer s3cret-tokenX" },
+      { authorization: "Basic s3cret-token" },
+      { authorization: "s3cret-token" },
+    ]) {
       const res = await fetch(url, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
@@ -49,14 +55,27 @@ describe("TIMEBOX_METRICS_TOKEN", () => {
 describe("metric labels carry no requester names", () => {
   test("no metric family has a label for a person", () => {
     const m = new TimeboxMetrics({ processMetrics: false });
-    const names = m.registry.getMetricsAsArray().flatMap((metric) => ((metric as unknown as { labelNames?: string[] }).labelNames ?? []));
+    const names = m.registry.getMetricsAsArray().flatMap((metric) => (metric as unknown as { labelNames?: string[] }).labelNames ?? []);
     expect(names.length).toBeGreaterThan(0);
     for (const n of names) expect(n).not.toMatch(/requester|login|user|author|sender|pusher|approver|path|grant/i);
   });
 
   test("a reconcile of alice's grants and GitHub calls naming alice leave no 'alice' in /metrics", async () => {
     const m = new TimeboxMetrics({ processMetrics: false });
-    m.reconciled({ repo: "acme/access", active: 1, applied: ["grants/alice-prod-db.yaml"], revoked: ["grants/alice-old.yaml"], unapproved: ["grants/alice-x.yaml"], failures: [], revocationLagsMs: [10], failedRevokes: 0, activeByResource: { "prod-db": 1 } }, 0.1);
+    m.reconciled(
+      {
+        repo: "acme/access",
+        active: 1,
+        applied: ["grants/alice-prod-db.yaml"],
+        revoked: ["grants/alice-old.yaml"],
+        unapproved: ["grants/alice-x.yaml"],
+        failures: [],
+        revocationLagsMs: [10],
+        failedRevokes: 0,
+        activeByResource: { "prod-db": 1 },
+      },
+      0.1,
+    );
     type After = (response: { status: number; headers: Record<string, string> }, options: { method: string; url: string }) => void;
     let after: After | undefined;
     const fake = { hook: { after: (_: "request", fn: After) => (after = fn), error: () => undefined } } as unknown as HookableOctokit;

@@ -21,7 +21,10 @@ async function value(m: TimeboxMetrics, name: string, labels: Record<string, str
   const metric = m.registry.getSingleMetric(name);
   if (!metric) throw new Error(`no metric ${name}`);
   const { values } = await metric.get();
-  return values.find((v) => Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l) && Object.keys(v.labels).length >= Object.keys(labels).length)?.value;
+  return values.find(
+    (v) =>
+      Object.entries(labels).every(([k, l]) => (v.labels as Record<string, unknown>)[k] === l) && Object.keys(v.labels).length >= Object.keys(labels).length,
+  )?.value;
 }
 
 test("a reconcile report updates active grants, apply/revoke counts, the revocation lag and the duration", async () => {
@@ -93,7 +96,8 @@ test("a tracked handler's GitHub client is counted, for the event's installation
   const afters: After[] = [];
   const octokit = { hook: { after: (_: "request", fn: After) => afters.push(fn), error: () => undefined } } as unknown as HookableOctokit;
   const handler = m.track(async (_c: { name: string; payload: unknown; octokit?: HookableOctokit }) => {
-    for (const after of afters) after({ status: 201, headers: { "x-ratelimit-remaining": "4321", "x-ratelimit-limit": "5000" } }, { method: "POST", url: "/graphql" });
+    for (const after of afters)
+      after({ status: 201, headers: { "x-ratelimit-remaining": "4321", "x-ratelimit-limit": "5000" } }, { method: "POST", url: "/graphql" });
   });
   await handler({ name: "push", payload: { installation: { id: 42 } }, octokit });
   expect(await value(m, "timebox_github_api_calls_total", { method: "POST", route: "/graphql", status: "2xx" })).toBe(1);
@@ -102,7 +106,19 @@ test("a tracked handler's GitHub client is counted, for the event's installation
 
 test("failed applies and failed revokes are told apart", async () => {
   const m = new TimeboxMetrics({ processMetrics: false });
-  m.reconciled({ repo: "acme/access", active: 0, applied: [], revoked: [], unapproved: [], failures: ["grants/x.yaml", "grants/y.yaml"], revocationLagsMs: [], failedRevokes: 1 }, 0.1);
+  m.reconciled(
+    {
+      repo: "acme/access",
+      active: 0,
+      applied: [],
+      revoked: [],
+      unapproved: [],
+      failures: ["grants/x.yaml", "grants/y.yaml"],
+      revocationLagsMs: [],
+      failedRevokes: 1,
+    },
+    0.1,
+  );
   expect(await value(m, "timebox_grant_operations_total", { operation: "apply", outcome: "error" })).toBe(1);
   expect(await value(m, "timebox_grant_operations_total", { operation: "revoke", outcome: "error" })).toBe(1);
 });
@@ -183,7 +199,18 @@ describe("serving /metrics", () => {
     const m = new TimeboxMetrics({ processMetrics: false });
     const log = { debug: jest.fn() };
     expect(serveMetrics(undefined, m, log)).toBe(false);
-    expect(serveMetrics({ cwd: "/", addHandler: () => { throw new Error("No server instance"); } }, m, log)).toBe(false);
+    expect(
+      serveMetrics(
+        {
+          cwd: "/",
+          addHandler: () => {
+            throw new Error("No server instance");
+          },
+        },
+        m,
+        log,
+      ),
+    ).toBe(false);
     expect(log.debug).toHaveBeenCalledTimes(2);
     const added: unknown[] = [];
     expect(serveMetrics({ cwd: "/", addHandler: (h) => added.push(h) }, m, log)).toBe(true);

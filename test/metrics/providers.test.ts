@@ -33,7 +33,8 @@ test("every known provider's series start at zero", async () => {
   const text = await registry.metrics();
   for (const provider of ["github", "postgres"]) {
     for (const operation of ["apply", "revoke"]) {
-      for (const outcome of ["ok", "error"]) expect(text).toContain(`timebox_provider_operations_total{provider="${provider}",operation="${operation}",outcome="${outcome}"} 0`);
+      for (const outcome of ["ok", "error"])
+        expect(text).toContain(`timebox_provider_operations_total{provider="${provider}",operation="${operation}",outcome="${outcome}"} 0`);
     }
   }
 });

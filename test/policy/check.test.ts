@@ -89,28 +89,100 @@ describe("valid policies", () => {
 describe("sense checks", () => {
   // [name, document, rule, where, message]
   const table: Array<[string, string, string, string, RegExp]> = [
-    ["approvals exceed individual approvers, no teams", role("        approvals: 3\n"), "policy.approvals-unreachable", "approvals: |3", /needs 3 approvals but lists only 2 approvers/],
-    ["approvals 2 with one approver", role("        approvals: 2\n").replace("[sre1, sre2]", "[sre1]"), "policy.approvals-unreachable", "approvals: |2", /lists only 1 approver;/],
-    ["bad max_duration", p("max_duration: 8h", "max_duration: forever"), "policy.duration", "max_duration: |forever", /max_duration.*`forever` is not a duration/],
+    [
+      "approvals exceed individual approvers, no teams",
+      role("        approvals: 3\n"),
+      "policy.approvals-unreachable",
+      "approvals: |3",
+      /needs 3 approvals but lists only 2 approvers/,
+    ],
+    [
+      "approvals 2 with one approver",
+      role("        approvals: 2\n").replace("[sre1, sre2]", "[sre1]"),
+      "policy.approvals-unreachable",
+      "approvals: |2",
+      /lists only 1 approver;/,
+    ],
+    [
+      "bad max_duration",
+      p("max_duration: 8h", "max_duration: forever"),
+      "policy.duration",
+      "max_duration: |forever",
+      /max_duration.*`forever` is not a duration/,
+    ],
     ["calendar max_duration", p("max_duration: 8h", "max_duration: P1M"), "policy.duration", "max_duration: |P1M", /years or months/],
     ["zero max_duration", p("max_duration: 8h", "max_duration: 0m"), "policy.duration", "max_duration: |0m", /positive/],
     ["max_duration over a year", p("max_duration: 8h", "max_duration: 400d"), "policy.duration", "max_duration: |400d", /366 days/],
     ["bad request_ttl", `request_ttl: a day\n${POLICY}`, "policy.duration", "request_ttl: |a day", /`request_ttl`/],
-    ["bad breakglass.max_duration", role("        breakglass: { max_duration: soon, review_within: 24h, requesters: [oncall1] }\n"), "policy.duration", "max_duration: |soon", /breakglass\.max_duration/],
-    ["bad breakglass.review_within", role("        breakglass: { max_duration: 30m, review_within: P1Y, requesters: [oncall1] }\n"), "policy.duration", "review_within: |P1Y", /review_within/],
-    ["unknown provider", p("provider: postgres", "provider: mysql"), "policy.provider", "provider: |mysql", /unknown provider `mysql` for resource `prod-db`; must be one of: github, postgres/],
+    [
+      "bad breakglass.max_duration",
+      role("        breakglass: { max_duration: soon, review_within: 24h, requesters: [oncall1] }\n"),
+      "policy.duration",
+      "max_duration: |soon",
+      /breakglass\.max_duration/,
+    ],
+    [
+      "bad breakglass.review_within",
+      role("        breakglass: { max_duration: 30m, review_within: P1Y, requesters: [oncall1] }\n"),
+      "policy.duration",
+      "review_within: |P1Y",
+      /review_within/,
+    ],
+    [
+      "unknown provider",
+      p("provider: postgres", "provider: mysql"),
+      "policy.provider",
+      "provider: |mysql",
+      /unknown provider `mysql` for resource `prod-db`; must be one of: github, postgres/,
+    ],
     ["unclosed group in ticket_pattern", `ticket_pattern: "^(INC"\n${POLICY}`, "policy.ticket-pattern", 'ticket_pattern: |"', /not a valid regular expression/],
-    ["bad escape in ticket_pattern (unicode mode)", `ticket_pattern: '^\\-INC\\q'\n${POLICY}`, "policy.ticket-pattern", "ticket_pattern: |'", /not a valid regular expression/],
-    ["a database URL with a password", p("url_env: PROD_DB_URL", 'url_env: "postgres://u:p@h/db"'), "policy.secret", 'url_env: |"postgres', /looks like a credential/],
-    ["a GitHub token", p("provider: postgres", "provider: github").replace("url_env: PROD_DB_URL", "token_env: ghp_abcdefghijklmnopqrstuvwxyz0123456789"), "policy.secret", "token_env: |ghp_", /looks like a credential/],
-    ["a fine-grained GitHub token", p("provider: postgres", "provider: github").replace("url_env: PROD_DB_URL", "token_env: github_pat_11ABCDEFG0123456789_abcdefghijklmnop"), "policy.secret", "token_env: |github_pat", /credential/],
+    [
+      "bad escape in ticket_pattern (unicode mode)",
+      `ticket_pattern: '^\\-INC\\q'\n${POLICY}`,
+      "policy.ticket-pattern",
+      "ticket_pattern: |'",
+      /not a valid regular expression/,
+    ],
+    [
+      "a database URL with a password",
+      p("url_env: PROD_DB_URL", 'url_env: "postgres://u:p@h/db"'),
+      "policy.secret",
+      'url_env: |"postgres',
+      /looks like a credential/,
+    ],
+    [
+      "a GitHub token",
+      p("provider: postgres", "provider: github").replace("url_env: PROD_DB_URL", "token_env: ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+      "policy.secret",
+      "token_env: |ghp_",
+      /looks like a credential/,
+    ],
+    [
+      "a fine-grained GitHub token",
+      p("provider: postgres", "provider: github").replace("url_env: PROD_DB_URL", "token_env: github_pat_11ABCDEFG0123456789_abcdefghijklmnop"),
+      "policy.secret",
+      "token_env: |github_pat",
+      /credential/,
+    ],
     ["an AWS key id", p("url_env: PROD_DB_URL", "url_env: AKIAIOSFODNN7EXAMPLE"), "policy.secret", "url_env: |AKIA", /credential/],
     ["a private key", p("url_env: PROD_DB_URL", 'url_env: "-----BEGIN RSA PRIVATE KEY-----"'), "policy.secret", 'url_env: |"-----BEGIN', /credential/],
-    ["a secret in a role's settings", role("        settings: { permission: ghp_abcdefghijklmnopqrstuvwxyz0123456789 }\n"), "policy.secret", "permission: |ghp_", /credential/],
+    [
+      "a secret in a role's settings",
+      role("        settings: { permission: ghp_abcdefghijklmnopqrstuvwxyz0123456789 }\n"),
+      "policy.secret",
+      "permission: |ghp_",
+      /credential/,
+    ],
     ["an _env setting not in UPPER_CASE", p("url_env: PROD_DB_URL", "url_env: prod_db_url"), "policy.settings", "url_env: |prod_db_url", /UPPER_CASE/],
     ["an _env setting with a dash", p("url_env: PROD_DB_URL", "url_env: PROD-DB-URL"), "policy.settings", "url_env: |PROD-DB-URL", /environment variable/],
     ["an _env setting that is a number", p("url_env: PROD_DB_URL", "url_env: 5"), "policy.settings", "url_env: |5", /environment variable/],
-    ["an unknown settings key", p("url_env: PROD_DB_URL", "url_env: PROD_DB_URL, host: db.internal"), "policy.settings", "|host", /unknown setting `host`; this provider understands: url_env, terminate_sessions, pool_size/],
+    [
+      "an unknown settings key",
+      p("url_env: PROD_DB_URL", "url_env: PROD_DB_URL, host: db.internal"),
+      "policy.settings",
+      "|host",
+      /unknown setting `host`; this provider understands: url_env, terminate_sessions, pool_size/,
+    ],
   ];
 
   test.each(table.map(([n, t, r, w, m]) => [n, r, t, w, m] as const))("%s → %s", (_name, rule, text, where, message) => {
@@ -125,7 +197,12 @@ describe("sense checks", () => {
 
   test("unknown provider with the app's real provider list names them all", () => {
     const v = check(p("provider: postgres", "provider: oracle"), knownProviders());
-    expect(v.diagnostics).toEqual([expect.objectContaining({ rule: "policy.provider", message: expect.stringContaining(`must be one of: ${[...knownProviders().keys()].sort().join(", ")}`) })]);
+    expect(v.diagnostics).toEqual([
+      expect.objectContaining({
+        rule: "policy.provider",
+        message: expect.stringContaining(`must be one of: ${[...knownProviders().keys()].sort().join(", ")}`),
+      }),
+    ]);
   });
 
   test("a secret is never echoed in the message", () => {
@@ -199,7 +276,10 @@ SETTINGS`;
   const gh = (target: string, settings = "") => GH.replace("TARGET", target).replace("SETTINGS", settings ? `        settings: ${settings}\n` : "");
   const pg = (target: string) => p("target: analytics_read", `target: ${target}`);
   const ldap = (target: string) =>
-    GH.replace("provider: github\n    settings: { token_env: GH_TOKEN }", "provider: ldap\n    settings: { url_env: LDAP_URL, bind_dn_env: LDAP_BIND_DN, bind_password_env: LDAP_BIND_PASSWORD, base_dn: \"dc=example,dc=org\" }")
+    GH.replace(
+      "provider: github\n    settings: { token_env: GH_TOKEN }",
+      'provider: ldap\n    settings: { url_env: LDAP_URL, bind_dn_env: LDAP_BIND_DN, bind_password_env: LDAP_BIND_PASSWORD, base_dn: "dc=example,dc=org" }',
+    )
       .replace("TARGET", JSON.stringify(target))
       .replace("SETTINGS", "");
   const privileged = (text: string) => text.replace("        max_duration: 8h\n", "        max_duration: 8h\n        privileged: true\n");

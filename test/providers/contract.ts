@@ -121,121 +121,165 @@ export function describeProviderContract(name: string, setup: () => Promise<Cont
       return [await fx.makePrincipal(), await fx.makeTarget()];
     }
 
-    test("grant puts the access in place and isGranted reads it back", async () => {
-      const [p, t] = await pair();
-      const g = await grant(newGrant(p, t));
-      expect(await fx.provider.isGranted(g)).toBe(true);
-      expect(await fx.hasAccess(p, t)).toBe(true);
-    }, timeout);
+    test(
+      "grant puts the access in place and isGranted reads it back",
+      async () => {
+        const [p, t] = await pair();
+        const g = await grant(newGrant(p, t));
+        expect(await fx.provider.isGranted(g)).toBe(true);
+        expect(await fx.hasAccess(p, t)).toBe(true);
+      },
+      timeout,
+    );
 
-    test("granting twice is harmless", async () => {
-      const [p, t] = await pair();
-      const g = await grant(newGrant(p, t));
-      await grant(g);
-      expect(await fx.provider.isGranted(g)).toBe(true);
-      expect(await fx.hasAccess(p, t)).toBe(true);
-    }, timeout);
+    test(
+      "granting twice is harmless",
+      async () => {
+        const [p, t] = await pair();
+        const g = await grant(newGrant(p, t));
+        await grant(g);
+        expect(await fx.provider.isGranted(g)).toBe(true);
+        expect(await fx.hasAccess(p, t)).toBe(true);
+      },
+      timeout,
+    );
 
-    test("revoke removes the access; revoking twice is harmless", async () => {
-      const [p, t] = await pair();
-      const g = await grant(newGrant(p, t));
-      await revoke(g);
-      expect(await fx.provider.isGranted(g)).toBe(false);
-      expect(await fx.hasAccess(p, t)).toBe(false);
-      await revoke(g);
-      expect(await fx.provider.isGranted(g)).toBe(false);
-      expect(await fx.hasAccess(p, t)).toBe(false);
-    }, timeout);
+    test(
+      "revoke removes the access; revoking twice is harmless",
+      async () => {
+        const [p, t] = await pair();
+        const g = await grant(newGrant(p, t));
+        await revoke(g);
+        expect(await fx.provider.isGranted(g)).toBe(false);
+        expect(await fx.hasAccess(p, t)).toBe(false);
+        await revoke(g);
+        expect(await fx.provider.isGranted(g)).toBe(false);
+        expect(await fx.hasAccess(p, t)).toBe(false);
+      },
+      timeout,
+    );
 
-    test("revoke without a grant is harmless", async () => {
-      const [p, t] = await pair();
-      const g = newGrant(p, t);
-      await revoke(g);
-      expect(await fx.provider.isGranted(g)).toBe(false);
-      expect(await fx.hasAccess(p, t)).toBe(false);
-    }, timeout);
+    test(
+      "revoke without a grant is harmless",
+      async () => {
+        const [p, t] = await pair();
+        const g = newGrant(p, t);
+        await revoke(g);
+        expect(await fx.provider.isGranted(g)).toBe(false);
+        expect(await fx.hasAccess(p, t)).toBe(false);
+      },
+      timeout,
+    );
 
-    test("overlapping grants: revoking one keeps the access, revoking both removes it", async () => {
-      const [p, t] = await pair();
-      const g1 = await grant(newGrant(p, t));
-      const g2 = await grant(newGrant(p, t));
-      await revoke(g1);
-      expect(await fx.hasAccess(p, t)).toBe(true);
-      expect(await fx.provider.isGranted(g2)).toBe(true);
-      await revoke(g2);
-      expect(await fx.hasAccess(p, t)).toBe(false);
-      expect(await fx.provider.isGranted(g2)).toBe(false);
-    }, timeout);
+    test(
+      "overlapping grants: revoking one keeps the access, revoking both removes it",
+      async () => {
+        const [p, t] = await pair();
+        const g1 = await grant(newGrant(p, t));
+        const g2 = await grant(newGrant(p, t));
+        await revoke(g1);
+        expect(await fx.hasAccess(p, t)).toBe(true);
+        expect(await fx.provider.isGranted(g2)).toBe(true);
+        await revoke(g2);
+        expect(await fx.hasAccess(p, t)).toBe(false);
+        expect(await fx.provider.isGranted(g2)).toBe(false);
+      },
+      timeout,
+    );
 
-    test("access the person had before Timebox is never removed", async () => {
-      const [p, t] = await pair();
-      await fx.grantOutsideTimebox(p, t);
-      const g = await grant(newGrant(p, t));
-      expect(await fx.hasAccess(p, t)).toBe(true);
-      await revoke(g);
-      expect(await fx.hasAccess(p, t)).toBe(true);
-      await revoke(g);
-      expect(await fx.hasAccess(p, t)).toBe(true);
-    }, timeout);
+    test(
+      "access the person had before Timebox is never removed",
+      async () => {
+        const [p, t] = await pair();
+        await fx.grantOutsideTimebox(p, t);
+        const g = await grant(newGrant(p, t));
+        expect(await fx.hasAccess(p, t)).toBe(true);
+        await revoke(g);
+        expect(await fx.hasAccess(p, t)).toBe(true);
+        await revoke(g);
+        expect(await fx.hasAccess(p, t)).toBe(true);
+      },
+      timeout,
+    );
 
-    test("checkTarget accepts a target and principal that exist", async () => {
-      const [p, t] = await pair();
-      expect((await fx.provider.checkTarget(t, p)).filter((d) => d.severity === "error")).toEqual([]);
-      expect((await fx.provider.checkTarget(t)).filter((d) => d.severity === "error")).toEqual([]);
-    }, timeout);
+    test(
+      "checkTarget accepts a target and principal that exist",
+      async () => {
+        const [p, t] = await pair();
+        expect((await fx.provider.checkTarget(t, p)).filter((d) => d.severity === "error")).toEqual([]);
+        expect((await fx.provider.checkTarget(t)).filter((d) => d.severity === "error")).toEqual([]);
+      },
+      timeout,
+    );
 
-    test("checkTarget rejects a target that does not exist", async () => {
-      const p = await fx.makePrincipal();
-      const diags = await fx.provider.checkTarget(fx.missingTarget(), p);
-      expect(diags).toEqual([expect.objectContaining({ path: "", line: 1, column: 1, rule: "provider.target", severity: "error" })]);
-      expect(diags[0]?.message).toContain(fx.missingTarget());
-    }, timeout);
+    test(
+      "checkTarget rejects a target that does not exist",
+      async () => {
+        const p = await fx.makePrincipal();
+        const diags = await fx.provider.checkTarget(fx.missingTarget(), p);
+        expect(diags).toEqual([expect.objectContaining({ path: "", line: 1, column: 1, rule: "provider.target", severity: "error" })]);
+        expect(diags[0]?.message).toContain(fx.missingTarget());
+      },
+      timeout,
+    );
 
-    test("checkTarget rejects a principal that does not exist", async () => {
-      if (!fx.missingPrincipal) return; // the provider cannot tell (documented by the fixture)
-      const t = await fx.makeTarget();
-      const diags = await fx.provider.checkTarget(t, fx.missingPrincipal());
-      expect(diags).toEqual([expect.objectContaining({ path: "", line: 1, column: 1, rule: "provider.principal", severity: "error" })]);
-    }, timeout);
+    test(
+      "checkTarget rejects a principal that does not exist",
+      async () => {
+        if (!fx.missingPrincipal) return; // the provider cannot tell (documented by the fixture)
+        const t = await fx.makeTarget();
+        const diags = await fx.provider.checkTarget(t, fx.missingPrincipal());
+        expect(diags).toEqual([expect.objectContaining({ path: "", line: 1, column: 1, rule: "provider.principal", severity: "error" })]);
+      },
+      timeout,
+    );
 
-    test("errors never leak credentials", async () => {
-      const [p, t] = await pair();
-      const { provider, secrets } = await fx.withBadCredentials();
-      expect(secrets.length).toBeGreaterThan(0);
-      const g = newGrant(p, t);
-      const calls: Array<[string, () => Promise<unknown>]> = [
-        ["checkTarget", () => provider.checkTarget(t, p)],
-        ["grant", () => provider.grant(g)],
-        ["revoke", () => provider.revoke(g, [])],
-        ["isGranted", () => provider.isGranted(g)],
-      ];
-      if (provider.recordPriorAccess) calls.push(["recordPriorAccess", () => provider.recordPriorAccess!(g)]);
-      if (provider.listManaged) calls.push(["listManaged", () => provider.listManaged!()]);
-      try {
-        for (const [method, call] of calls) {
-          const err = await call().then(
-            () => new Error(`${method} succeeded with bad credentials`),
-            (e: unknown) => e,
-          );
-          expect(err).toBeInstanceOf(ProviderError);
-          const text = errorTexts(err);
-          for (const s of secrets) expect({ method, leaked: text.includes(s) }).toEqual({ method, leaked: false });
+    test(
+      "errors never leak credentials",
+      async () => {
+        const [p, t] = await pair();
+        const { provider, secrets } = await fx.withBadCredentials();
+        expect(secrets.length).toBeGreaterThan(0);
+        const g = newGrant(p, t);
+        const calls: Array<[string, () => Promise<unknown>]> = [
+          ["checkTarget", () => provider.checkTarget(t, p)],
+          ["grant", () => provider.grant(g)],
+          ["revoke", () => provider.revoke(g, [])],
+          ["isGranted", () => provider.isGranted(g)],
+        ];
+        if (provider.recordPriorAccess) calls.push(["recordPriorAccess", () => provider.recordPriorAccess!(g)]);
+        if (provider.listManaged) calls.push(["listManaged", () => provider.listManaged!()]);
+        try {
+          for (const [method, call] of calls) {
+            const err = await call().then(
+              () => new Error(`${method} succeeded with bad credentials`),
+              (e: unknown) => e,
+            );
+            expect(err).toBeInstanceOf(ProviderError);
+            const text = errorTexts(err);
+            for (const s of secrets) expect({ method, leaked: text.includes(s) }).toEqual({ method, leaked: false });
+          }
+        } finally {
+          await provider.close?.();
         }
-      } finally {
-        await provider.close?.();
-      }
-    }, timeout);
+      },
+      timeout,
+    );
 
-    test("listManaged lists what was granted and not what was revoked", async () => {
-      if (!fx.provider.listManaged) return; // optional in the interface
-      const [p, t] = await pair();
-      const kept = await grant(newGrant(p, t));
-      const gone = await grant(newGrant(p, t));
-      await revoke(gone);
-      const managed = await fx.provider.listManaged();
-      const matches = (g: ActiveGrant) => managed.filter((m) => m.grantId === g.id || m.shortId === g.shortId);
-      expect(matches(kept)).toHaveLength(1);
-      expect(matches(gone)).toHaveLength(0);
-    }, timeout);
+    test(
+      "listManaged lists what was granted and not what was revoked",
+      async () => {
+        if (!fx.provider.listManaged) return; // optional in the interface
+        const [p, t] = await pair();
+        const kept = await grant(newGrant(p, t));
+        const gone = await grant(newGrant(p, t));
+        await revoke(gone);
+        const managed = await fx.provider.listManaged();
+        const matches = (g: ActiveGrant) => managed.filter((m) => m.grantId === g.id || m.shortId === g.shortId);
+        expect(matches(kept)).toHaveLength(1);
+        expect(matches(gone)).toHaveLength(0);
+      },
+      timeout,
+    );
   });
 }

@@ -106,12 +106,25 @@ describe("withDeadline", () => {
     late();
     expect(err.message).toMatch(/did not answer within 0\.2 s/);
     // A provider that throws synchronously still gives a rejected promise.
-    const sync = withDeadline({ ...inner, grant: () => { throw own; } }, "prod-db", DEADLINE);
+    const sync = withDeadline(
+      {
+        ...inner,
+        grant: () => {
+          throw own;
+        },
+      },
+      "prod-db",
+      DEADLINE,
+    );
     await expect(sync.grant(g)).rejects.toBe(own);
   });
 
   test("optional members stay absent, and outside a call there is no deadline", () => {
-    const p = withDeadline({ id: "x", checkTarget: async () => [], grant: async () => ({ summary: "" }), revoke: async () => undefined, isGranted: async () => false }, "r", DEADLINE);
+    const p = withDeadline(
+      { id: "x", checkTarget: async () => [], grant: async () => ({ summary: "" }), revoke: async () => undefined, isGranted: async () => false },
+      "r",
+      DEADLINE,
+    );
     expect(p.id).toBe("x");
     expect("listManaged" in p).toBe(false);
     expect("recordPriorAccess" in p).toBe(false);
@@ -130,8 +143,7 @@ describe("ProviderPool", () => {
   });
 
   const SECRET = "pa55-w0rd-hung";
-  const policy =
-    ({ resources: { "prod-db": { provider: "postgres", settings: { url_env: "DB_URL", pool_size: 1 }, roles: {} } } }) as unknown as Policy;
+  const policy = { resources: { "prod-db": { provider: "postgres", settings: { url_env: "DB_URL", pool_size: 1 }, roles: {} } } } as unknown as Policy;
 
   test("the providers it hands out have the deadline; a database that accepts and never answers fails every call", async () => {
     const url = `postgres://timebox:${SECRET}@127.0.0.1:${hole.port}/prod`;

@@ -111,7 +111,12 @@ export class FakeGitHub {
     this.interceptors = [];
   }
 
-  private handle(method: string, uri: string, rawBody: unknown, headers: Record<string, string | string[] | undefined>): [number, unknown, Record<string, string>?] {
+  private handle(
+    method: string,
+    uri: string,
+    rawBody: unknown,
+    headers: Record<string, string | string[] | undefined>,
+  ): [number, unknown, Record<string, string>?] {
     const url = new URL(uri, FAKE_ORIGIN);
     const path = url.pathname.replace(/^\/api\/v3/, "");
     this.requests.push(`${method} ${path}`);
@@ -121,7 +126,7 @@ export class FakeGitHub {
       // Echoes the token on purpose: the provider must scrub it even if GitHub ever did.
       return [401, { message: `Bad credentials (got ${token})`, documentation_url: "https://docs.github.com/rest" }];
     }
-    const body = (typeof rawBody === "string" && rawBody ? JSON.parse(rawBody) : rawBody ?? {}) as Record<string, unknown>;
+    const body = (typeof rawBody === "string" && rawBody ? JSON.parse(rawBody) : (rawBody ?? {})) as Record<string, unknown>;
     const notFound: [number, unknown] = [404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" }];
     const seg = path.split("/").slice(1).map(decodeURIComponent);
     const lower = (s: string | undefined) => (s ?? "").toLowerCase();

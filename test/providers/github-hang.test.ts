@@ -45,37 +45,45 @@ afterAll(async () => {
 });
 
 describe("an API that accepts connections and never answers", () => {
-  test("every call fails at the request timeout, retries and throttling on", async () => {
-    const env = { TB_GH_TOKEN: TOKEN, TB_GH_URL: `http://127.0.0.1:${hole.port}/api/v3` };
-    const p = createGithubProvider({ resource: "github-prod", settings: SETTINGS, env }, { timeoutMs: 300 });
-    const team = teamGrant();
-    const repo = repoGrant();
-    for (const call of [
-      () => p.grant(team),
-      () => p.revoke(team, []),
-      () => p.isGranted(team),
-      () => p.recordPriorAccess(repo, []),
-      () => p.isGranted(repo),
-      () => p.checkTarget("@acme/sre", "dev1"),
-    ]) {
-      const err = await hung(call());
-      expect(err.message).toMatch(/^GitHub: could not .*: network error: timed out$/);
-    }
-  }, TIMEOUT);
+  test(
+    "every call fails at the request timeout, retries and throttling on",
+    async () => {
+      const env = { TB_GH_TOKEN: TOKEN, TB_GH_URL: `http://127.0.0.1:${hole.port}/api/v3` };
+      const p = createGithubProvider({ resource: "github-prod", settings: SETTINGS, env }, { timeoutMs: 300 });
+      const team = teamGrant();
+      const repo = repoGrant();
+      for (const call of [
+        () => p.grant(team),
+        () => p.revoke(team, []),
+        () => p.isGranted(team),
+        () => p.recordPriorAccess(repo, []),
+        () => p.isGranted(repo),
+        () => p.checkTarget("@acme/sre", "dev1"),
+      ]) {
+        const err = await hung(call());
+        expect(err.message).toMatch(/^GitHub: could not .*: network error: timed out$/);
+      }
+    },
+    TIMEOUT,
+  );
 
-  test("through the provider pool the deadline bounds every call, and sets the request timeout", async () => {
-    const env = { TB_GH_TOKEN: TOKEN, TB_GH_URL: `http://127.0.0.1:${hole.port}/api/v3` };
-    const policy = { resources: { "github-prod": { provider: "github", settings: SETTINGS, roles: {} } } } as unknown as Policy;
-    const pool = new ProviderPool(env, { timeoutMs: 300 });
-    const p = pool.forResource(policy, "github-prod");
-    const g = teamGrant();
-    for (const call of [() => p.grant(g), () => p.revoke(g, []), () => p.isGranted(g)]) {
-      const err = await hung(call());
-      expect(err.message).toMatch(/github-prod|GitHub: could not/);
-      expect(err.message).toMatch(/timed out|did not answer within 0\.3 s/);
-    }
-    await pool.close();
-  }, TIMEOUT);
+  test(
+    "through the provider pool the deadline bounds every call, and sets the request timeout",
+    async () => {
+      const env = { TB_GH_TOKEN: TOKEN, TB_GH_URL: `http://127.0.0.1:${hole.port}/api/v3` };
+      const policy = { resources: { "github-prod": { provider: "github", settings: SETTINGS, roles: {} } } } as unknown as Policy;
+      const pool = new ProviderPool(env, { timeoutMs: 300 });
+      const p = pool.forResource(policy, "github-prod");
+      const g = teamGrant();
+      for (const call of [() => p.grant(g), () => p.revoke(g, []), () => p.isGranted(g)]) {
+        const err = await hung(call());
+        expect(err.message).toMatch(/github-prod|GitHub: could not/);
+        expect(err.message).toMatch(/timed out|did not answer within 0\.3 s/);
+      }
+      await pool.close();
+    },
+    TIMEOUT,
+  );
 });
 
 describe("once the deadline passed, the provider sends nothing more", () => {
@@ -105,17 +113,21 @@ describe("once the deadline passed, the provider sends nothing more", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  test("a grant given up at the deadline never reaches its write", async () => {
-    const env = { TB_GH_TOKEN: TOKEN, TB_GH_URL: `http://127.0.0.1:${port}/api/v3` };
-    // The provider's own request timeout is long: only the deadline it is told about stops it.
-    const raw = createGithubProvider({ resource: "github-prod", settings: SETTINGS, env }, { retry: false, throttle: false, timeoutMs: 5_000 });
-    const p = withDeadline(raw, "github-prod", 300);
-    const g = teamGrant();
-    const err = await hung(p.grant(g));
-    // The request is cut at the time left (its own "timed out"), or the wrapper answers first.
-    expect(err.message).toMatch(/timed out|did not answer within 0\.3 s/);
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(seen.length).toBeGreaterThan(0);
-    expect(seen.filter((s) => !s.startsWith("GET "))).toEqual([]);
-  }, TIMEOUT);
+  test(
+    "a grant given up at the deadline never reaches its write",
+    async () => {
+      const env = { TB_GH_TOKEN: TOKEN, TB_GH_URL: `http://127.0.0.1:${port}/api/v3` };
+      // The provider's own request timeout is long: only the deadline it is told about stops it.
+      const raw = createGithubProvider({ resource: "github-prod", settings: SETTINGS, env }, { retry: false, throttle: false, timeoutMs: 5_000 });
+      const p = withDeadline(raw, "github-prod", 300);
+      const g = teamGrant();
+      const err = await hung(p.grant(g));
+      // The request is cut at the time left (its own "timed out"), or the wrapper answers first.
+      expect(err.message).toMatch(/timed out|did not answer within 0\.3 s/);
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((s) => !s.startsWith("GET "))).toEqual([]);
+    },
+    TIMEOUT,
+  );
 });

@@ -12,10 +12,7 @@ const TOKEN = "ghp_ContractSuiteToken0123456789abcdef";
 const BAD_TOKEN = "ghp_WrongContractToken9876543210fedcba";
 const settings = { token_env: "TB_GH_TOKEN", base_url_env: "TB_GH_URL" };
 const build = (token: string): GithubProvider =>
-  createGithubProvider(
-    { resource: "contract", settings, env: { TB_GH_TOKEN: token, TB_GH_URL: FAKE_BASE_URL } },
-    { retry: false, throttle: false },
-  );
+  createGithubProvider({ resource: "contract", settings, env: { TB_GH_TOKEN: token, TB_GH_URL: FAKE_BASE_URL } }, { retry: false, throttle: false });
 
 function fixture(kind: "team" | "repo"): () => Promise<ContractFixture> {
   return async (): Promise<ContractFixture> => {

@@ -367,7 +367,9 @@ describe("github provider: teams", () => {
     const bad = await p.checkTarget("@acme/nope", "dev1");
     expect(bad).toEqual([{ path: "", line: 1, column: 1, rule: "provider.target", severity: "error", message: expect.stringContaining("@acme/nope") }]);
     const nobody = await p.checkTarget(team, "ghost");
-    expect(nobody).toEqual([{ path: "", line: 1, column: 1, rule: "provider.principal", severity: "error", message: expect.stringContaining("@ghost does not exist") }]);
+    expect(nobody).toEqual([
+      { path: "", line: 1, column: 1, rule: "provider.principal", severity: "error", message: expect.stringContaining("@ghost does not exist") },
+    ]);
     const org = await p.checkTarget(team, "acme");
     expect(org).toEqual([expect.objectContaining({ rule: "provider.principal", message: expect.stringContaining("not a user") })]);
     expect(fake.writes()).toEqual([]);
@@ -610,7 +612,9 @@ describe("github provider: errors", () => {
       fake.uninstall();
     }
     // Also through a server error whose body carries the token.
-    scope().get(membership).reply(500, { message: `boom ${TOKEN}` });
+    scope()
+      .get(membership)
+      .reply(500, { message: `boom ${TOKEN}` });
     const err = await rejection(makeProvider().isGranted(g));
     expect(errorTexts(err)).not.toContain(TOKEN);
     expect(err.message).toContain("500 boom [REDACTED]");

@@ -206,7 +206,8 @@ export async function startTestSlapd(): Promise<TestSlapd> {
     },
     values,
     // slapd answers "no such attribute" (16) when the entry has no value of it at all.
-    holds: (dn, attribute, value) => admin.compare(dn, attribute, value).catch((err: { code?: unknown }) => (err.code === 16 ? false : Promise.reject(err as Error))),
+    holds: (dn, attribute, value) =>
+      admin.compare(dn, attribute, value).catch((err: { code?: unknown }) => (err.code === 16 ? false : Promise.reject(err as Error))),
     addValue: (dn, attribute, value) => change("add", dn, attribute, value),
     deleteValue: (dn, attribute, value) => change("delete", dn, attribute, value),
     stop: async () => {

@@ -16,10 +16,16 @@ import { describeWithSlapd, GROUPS, PEOPLE, startTestSlapd, TIMEBOX_DN, type Tes
 describe("DNs and filter values (RFC 4514 / 4515)", () => {
   test("parse, unescape and write back canonically", () => {
     const p = parseDn("CN=Ops\\2C Admins \\2B\\3D , OU=groups , dc=example,dc=org");
-    expect(p).toEqual({ ok: true, rdns: [[{ type: "CN", value: "Ops, Admins +=" }], [{ type: "OU", value: "groups" }], [{ type: "dc", value: "example" }], [{ type: "dc", value: "org" }]] });
+    expect(p).toEqual({
+      ok: true,
+      rdns: [[{ type: "CN", value: "Ops, Admins +=" }], [{ type: "OU", value: "groups" }], [{ type: "dc", value: "example" }], [{ type: "dc", value: "org" }]],
+    });
     expect(p.ok && formatDn(p.rdns)).toBe("CN=Ops\\, Admins \\+\\=,OU=groups,dc=example,dc=org");
     const multi = parseDn("cn=Pat+uid=pat,ou=people,dc=example,dc=org");
-    expect(multi.ok && multi.rdns[0]).toEqual([{ type: "cn", value: "Pat" }, { type: "uid", value: "pat" }]);
+    expect(multi.ok && multi.rdns[0]).toEqual([
+      { type: "cn", value: "Pat" },
+      { type: "uid", value: "pat" },
+    ]);
     const spaced = parseDn("cn=\\ lead\\#x\\ ,dc=org");
     expect(spaced.ok && formatDn(spaced.rdns)).toBe("cn=\\ lead#x\\ ,dc=org");
     expect(parseDn("cn=caf\\C3\\A9,dc=org")).toEqual({ ok: true, rdns: [[{ type: "cn", value: "café" }], [{ type: "dc", value: "org" }]] });
@@ -53,7 +59,9 @@ describe("factory settings", () => {
 
   test("a missing environment variable is named, with nothing else", async () => {
     const p = create(settings)();
-    await expect(p.isGranted(makeActiveGrant("dev1", `cn=ops,${GROUPS}`))).rejects.toThrow("ldap: environment variable L_URL (the server URL for dir) is not set");
+    await expect(p.isGranted(makeActiveGrant("dev1", `cn=ops,${GROUPS}`))).rejects.toThrow(
+      "ldap: environment variable L_URL (the server URL for dir) is not set",
+    );
   });
 });
 
@@ -162,7 +170,9 @@ describeWithSlapd("ldap provider on slapd", () => {
     await ldap.addUser(outside, { ou: `ou=contractors,dc=example,dc=org` });
     const group = await ldap.addGroup(ldap.unique("ops"), "groupOfNames");
     const diags = await provider.checkTarget(group, outside);
-    expect(diags).toEqual([expect.objectContaining({ rule: "provider.principal", message: expect.stringContaining(`matches no entry with uid=${outside} under \`${PEOPLE}\``) })]);
+    expect(diags).toEqual([
+      expect.objectContaining({ rule: "provider.principal", message: expect.stringContaining(`matches no entry with uid=${outside} under \`${PEOPLE}\``) }),
+    ]);
     // With base_dn at the top, the same name is found.
     const wide = build(ldap.env, { base_dn: "dc=example,dc=org" });
     expect(await wide.checkTarget(group, outside)).toEqual([]);
@@ -253,7 +263,9 @@ describeWithSlapd("ldap provider on slapd", () => {
         [dn, "mail", "x@example.org"],
         [dn, "userPassword", "x"],
       ]) {
-        const err = await asTimebox.modify(target!, new Change({ operation: "add", modification: new Attribute({ type: attr!, values: [value!] }) })).catch((e: unknown) => e);
+        const err = await asTimebox
+          .modify(target!, new Change({ operation: "add", modification: new Attribute({ type: attr!, values: [value!] }) }))
+          .catch((e: unknown) => e);
         expect({ attr, code: (err as { code?: number }).code }).toEqual({ attr, code: 50 });
       }
     } finally {
@@ -272,7 +284,9 @@ describeWithSlapd("ldap provider on slapd", () => {
     const group = await ldap.addGroup(ldap.unique("ops"), "groupOfNames");
     const err = await bad.grant(grantOf("anyone", group)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
-    expect((err as Error).message).toBe("ldap: bind on corp-directory failed (invalid credentials, LDAP result 49): check the bind DN and password the resource's settings name");
+    expect((err as Error).message).toBe(
+      "ldap: bind on corp-directory failed (invalid credentials, LDAP result 49): check the bind DN and password the resource's settings name",
+    );
     for (const secret of [wrong, ldap.timeboxPassword, TIMEBOX_DN, ldap.url]) expect(errorTexts(err).includes(secret)).toBe(false);
 
     const closed = await new Promise<number>((resolve) => {

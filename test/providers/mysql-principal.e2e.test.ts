@@ -42,7 +42,10 @@ function makeProvider(url = my.url): MysqlProvider {
 async function expectRefused(principal: string, target: string, why: string): Promise<void> {
   provider ??= makeProvider();
   const g = makeActiveGrant(principal, target, { requester: "dev1" });
-  const err = await provider.grant(g).then(() => new Error("grant succeeded"), (e: unknown) => e);
+  const err = await provider.grant(g).then(
+    () => new Error("grant succeeded"),
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ProviderError);
   expect(err).toMatchObject({ retryable: false });
   expect((err as Error).message).toContain(`mysql: cannot grant ${g.id} on prod-db: principal \`${principal}\``);
@@ -84,7 +87,10 @@ describeMysql("mysql provider: who may be a principal", () => {
     const shared = await made.account();
     const other = await made.account();
     // GRANT PROXY needs PROXY WITH GRANT OPTION, which only root@localhost has: write the row the grant would.
-    await my.admin("INSERT INTO mysql.proxies_priv (Host, User, Proxied_host, Proxied_user, With_grant) VALUES ('%', ?, '%', ?, 0)", [other.split("@")[0], shared.split("@")[0]]);
+    await my.admin("INSERT INTO mysql.proxies_priv (Host, User, Proxied_host, Proxied_user, With_grant) VALUES ('%', ?, '%', ?, 0)", [
+      other.split("@")[0],
+      shared.split("@")[0],
+    ]);
     try {
       await expectRefused(shared, target, "can be used by other accounts through PROXY");
     } finally {
@@ -111,7 +117,10 @@ describeMysql("mysql provider: who may be a principal", () => {
     expect(d2).toEqual([expect.objectContaining({ rule: "provider.target", severity: "error" })]);
     expect(d2[0]!.message).toContain("WITH ADMIN OPTION");
     const account = await made.account();
-    await expect(provider.grant(makeActiveGrant(account, foreign))).rejects.toMatchObject({ retryable: false, message: expect.stringContaining("WITH ADMIN OPTION") });
+    await expect(provider.grant(makeActiveGrant(account, foreign))).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringContaining("WITH ADMIN OPTION"),
+    });
   });
 });
 

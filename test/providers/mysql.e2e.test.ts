@@ -266,7 +266,13 @@ describeMysql("mysql provider (real server)", () => {
       const g = makeActiveGrant(account, role);
       const result = await provider.grant(g);
       expect(result.summary).toContain(`the database itself ends it at ${g.expiresAt.toISOString()}`);
-      const at = async () => (await my.admin<{ at: string }>("SELECT EXECUTE_AT AS at, TIME_ZONE AS tz FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'timebox' AND EVENT_NAME = ?", [`timebox_${g.shortId}`]))[0];
+      const at = async () =>
+        (
+          await my.admin<{ at: string }>(
+            "SELECT EXECUTE_AT AS at, TIME_ZONE AS tz FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'timebox' AND EVENT_NAME = ?",
+            [`timebox_${g.shortId}`],
+          )
+        )[0];
       const expected = (d: Date) => new Date(Math.ceil(d.getTime() / 1000) * 1000).toISOString().slice(0, 19).replace("T", " ");
       expect(await at()).toMatchObject({ at: expected(g.expiresAt), tz: "+00:00" });
       const extended = { ...g, expiresAt: new Date(g.expiresAt.getTime() + 3600_000) };
@@ -364,7 +370,10 @@ describeMysql("mysql provider (real server)", () => {
   test("bad credentials on the real server: a clear message without the password or the URL", async () => {
     const url = `mysql://root:${encodeURIComponent(SECRET)}@${my.host}:${my.port}/`;
     provider = makeProvider({}, url);
-    const err = await provider.checkTarget("x").then(() => new Error("no error"), (e: unknown) => e);
+    const err = await provider.checkTarget("x").then(
+      () => new Error("no error"),
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as Error).message).toBe("mysql: connection to prod-db failed (authentication failed)");
     const text = errorTexts(err);
@@ -373,11 +382,21 @@ describeMysql("mysql provider (real server)", () => {
 
   test("a missing URL variable and bad settings are clear, non-retryable errors", async () => {
     const p = mysqlProviderFactory.create({ resource: "prod-db", settings: { url_env: "NOPE_URL" }, env: {} });
-    await expect(p.checkTarget("x")).rejects.toMatchObject({ retryable: false, message: "mysql: environment variable NOPE_URL (the connection URL for prod-db) is not set" });
+    await expect(p.checkTarget("x")).rejects.toMatchObject({
+      retryable: false,
+      message: "mysql: environment variable NOPE_URL (the connection URL for prod-db) is not set",
+    });
     expect(() => mysqlProviderFactory.create({ resource: "r", settings: { url_env: "U", colour: "x" }, env: {} })).toThrow("unknown setting `colour`");
     expect(() => mysqlProviderFactory.create({ resource: "r", settings: { url_env: "U", database: "a`b" }, env: {} })).toThrow("setting `database`");
-    const q = mysqlProviderFactory.create({ resource: "prod-db", settings: { url_env: "U" }, env: { U: `mysql://root:${SECRET}@127.0.0.1/?flags=MULTI_STATEMENTS` } });
-    const err = await q.checkTarget("x").then(() => new Error("no error"), (e: unknown) => e);
+    const q = mysqlProviderFactory.create({
+      resource: "prod-db",
+      settings: { url_env: "U" },
+      env: { U: `mysql://root:${SECRET}@127.0.0.1/?flags=MULTI_STATEMENTS` },
+    });
+    const err = await q.checkTarget("x").then(
+      () => new Error("no error"),
+      (e: unknown) => e,
+    );
     expect((err as Error).message).toContain("unsupported parameter `flags`");
     expect(errorTexts(err).includes(SECRET)).toBe(false);
   });
@@ -391,7 +410,10 @@ describeMysql("mysql provider (real server)", () => {
     try {
       await conn.query("LOCK TABLES timebox.`grants` WRITE"); // the grant's record write waits behind this
       const p = withDeadline(provider, "prod-db", 800);
-      const err = await p.grant(makeActiveGrant(account, role)).then(() => new Error("no error"), (e: unknown) => e);
+      const err = await p.grant(makeActiveGrant(account, role)).then(
+        () => new Error("no error"),
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(ProviderError);
       await conn.query("UNLOCK TABLES");
       const until = Date.now() + 5_000;
@@ -414,12 +436,20 @@ describeMysql("mysql provider (real server)", () => {
   test("a server that accepts connections and never answers: every call fails within the deadline", async () => {
     const hole = await startBlackHole();
     try {
-      const raw = mysqlProviderFactory.create({ resource: "prod-db", settings: { url_env: "U" }, env: { U: `mysql://root:${SECRET}@127.0.0.1:${hole.port}/` }, timeoutMs: 500 });
+      const raw = mysqlProviderFactory.create({
+        resource: "prod-db",
+        settings: { url_env: "U" },
+        env: { U: `mysql://root:${SECRET}@127.0.0.1:${hole.port}/` },
+        timeoutMs: 500,
+      });
       const p = withDeadline(raw, "prod-db", 700);
       const g = makeActiveGrant("dev1@%", "reader");
       for (const call of [() => p.grant(g), () => p.revoke(g), () => p.isGranted(g), () => p.checkTarget("reader", "dev1@%")]) {
         const started = Date.now();
-        const err = await call().then(() => new Error("no error"), (e: unknown) => e);
+        const err = await call().then(
+          () => new Error("no error"),
+          (e: unknown) => e,
+        );
         expect(err).toBeInstanceOf(ProviderError);
         expect((err as ProviderError).retryable).toBe(true);
         expect(errorTexts(err).includes(SECRET)).toBe(false);

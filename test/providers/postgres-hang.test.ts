@@ -95,100 +95,124 @@ async function handleExists(g: ActiveGrant): Promise<boolean> {
 }
 
 describe("a server that accepts connections and never answers", () => {
-  test("grant, revoke, isGranted, listManaged and checkTarget each fail at the connect timeout", async () => {
-    const url = `postgres://timebox:${encodeURIComponent(SECRET)}@127.0.0.1:${hole.port}/prod`;
-    const p = direct(url);
-    const g = grantFor();
-    for (const call of [() => p.grant(g), () => p.revoke(g), () => p.isGranted(g), () => p.listManaged(), () => p.checkTarget(target, login)]) {
-      const err = await hung(call(), url);
-      expect(err.message).toBe("postgres: connection to prod-db failed (no answer within 0.3 s)");
-    }
-    await p.close();
-  }, TIMEOUT);
+  test(
+    "grant, revoke, isGranted, listManaged and checkTarget each fail at the connect timeout",
+    async () => {
+      const url = `postgres://timebox:${encodeURIComponent(SECRET)}@127.0.0.1:${hole.port}/prod`;
+      const p = direct(url);
+      const g = grantFor();
+      for (const call of [() => p.grant(g), () => p.revoke(g), () => p.isGranted(g), () => p.listManaged(), () => p.checkTarget(target, login)]) {
+        const err = await hung(call(), url);
+        expect(err.message).toBe("postgres: connection to prod-db failed (no answer within 0.3 s)");
+      }
+      await p.close();
+    },
+    TIMEOUT,
+  );
 
-  test("a reply cut off in the middle of the startup fails at the connect timeout too", async () => {
-    proxy.stall({ afterServerBytes: 5 });
-    const url = proxied();
-    const p = direct(url);
-    const err = await hung(p.isGranted(grantFor()), url);
-    expect(err.message).toBe("postgres: connection to prod-db failed (no answer within 0.3 s)");
-    await p.close();
-  }, TIMEOUT);
+  test(
+    "a reply cut off in the middle of the startup fails at the connect timeout too",
+    async () => {
+      proxy.stall({ afterServerBytes: 5 });
+      const url = proxied();
+      const p = direct(url);
+      const err = await hung(p.isGranted(grantFor()), url);
+      expect(err.message).toBe("postgres: connection to prod-db failed (no answer within 0.3 s)");
+      await p.close();
+    },
+    TIMEOUT,
+  );
 });
 
 describe("a server that answers the startup, then hangs on queries", () => {
-  test("every call fails at the client-side query timeout", async () => {
-    proxy.stall({ afterQueries: 0 });
-    const url = proxied();
-    const g = grantFor();
-    const p = direct(url);
-    const calls: Array<[string, () => Promise<unknown>]> = [
-      ["grant", () => p.grant(g)],
-      ["revoke", () => p.revoke(g)],
-      ["check grant", () => p.isGranted(g)],
-      ["list managed roles", () => p.listManaged()],
-      ["check target", () => p.checkTarget(target, login)],
-    ];
-    for (const [what, call] of calls) {
-      const err = await hung(call(), url);
-      expect(err.message).toMatch(new RegExp(`^postgres: ${what}.* on prod-db failed \\(no answer within 0\\.3 s\\)$`));
-      await settled(); // PGlite serves one connection: wait until the hung one is gone
-    }
-    expect(proxy.queriesSwallowed).toBeGreaterThanOrEqual(calls.length);
-    await p.close();
-  }, TIMEOUT);
+  test(
+    "every call fails at the client-side query timeout",
+    async () => {
+      proxy.stall({ afterQueries: 0 });
+      const url = proxied();
+      const g = grantFor();
+      const p = direct(url);
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ["grant", () => p.grant(g)],
+        ["revoke", () => p.revoke(g)],
+        ["check grant", () => p.isGranted(g)],
+        ["list managed roles", () => p.listManaged()],
+        ["check target", () => p.checkTarget(target, login)],
+      ];
+      for (const [what, call] of calls) {
+        const err = await hung(call(), url);
+        expect(err.message).toMatch(new RegExp(`^postgres: ${what}.* on prod-db failed \\(no answer within 0\\.3 s\\)$`));
+        await settled(); // PGlite serves one connection: wait until the hung one is gone
+      }
+      expect(proxy.queriesSwallowed).toBeGreaterThanOrEqual(calls.length);
+      await p.close();
+    },
+    TIMEOUT,
+  );
 
-  test("the connection whose query timed out is destroyed, not reused: the next call works", async () => {
-    proxy.stall({ afterQueries: 0 });
-    const url = proxied();
-    const p = direct(url);
-    const g = grantFor();
-    await hung(p.isGranted(g), url);
-    // The hung connection is closed (the proxy sees it go), and the pool (size 1 on PGlite) reconnects.
-    await settled();
-    proxy.stall(undefined);
-    await expect(p.isGranted(g)).resolves.toBe(false);
-    await p.close();
-  }, TIMEOUT);
+  test(
+    "the connection whose query timed out is destroyed, not reused: the next call works",
+    async () => {
+      proxy.stall({ afterQueries: 0 });
+      const url = proxied();
+      const p = direct(url);
+      const g = grantFor();
+      await hung(p.isGranted(g), url);
+      // The hung connection is closed (the proxy sees it go), and the pool (size 1 on PGlite) reconnects.
+      await settled();
+      proxy.stall(undefined);
+      await expect(p.isGranted(g)).resolves.toBe(false);
+      await p.close();
+    },
+    TIMEOUT,
+  );
 
-  serverOnly("a grant that hangs mid-transaction leaves no role behind and does not hold the lock", async () => {
-    // BEGIN and the advisory lock reach the server; the next query never does.
-    proxy.stall({ afterQueries: 2 });
-    const url = proxied();
-    const p = direct(url);
-    const g = grantFor();
-    const err = await hung(p.grant(g), url);
-    expect(err.message).toMatch(/^postgres: grant .* on prod-db failed \(no answer within 0\.3 s\)$/);
-    await eventually(() => proxy.open === 0);
-    // The server rolled back when the connection went: another grant takes the lock and completes.
-    const healthy = direct(pgs.url, {});
-    const other = grantFor();
-    await healthy.grant(other);
-    expect(await healthy.isGranted(other)).toBe(true);
-    expect(await handleExists(g)).toBe(false);
-    await healthy.revoke(other);
-    await healthy.close();
-    await p.close();
-  }, TIMEOUT);
+  serverOnly(
+    "a grant that hangs mid-transaction leaves no role behind and does not hold the lock",
+    async () => {
+      // BEGIN and the advisory lock reach the server; the next query never does.
+      proxy.stall({ afterQueries: 2 });
+      const url = proxied();
+      const p = direct(url);
+      const g = grantFor();
+      const err = await hung(p.grant(g), url);
+      expect(err.message).toMatch(/^postgres: grant .* on prod-db failed \(no answer within 0\.3 s\)$/);
+      await eventually(() => proxy.open === 0);
+      // The server rolled back when the connection went: another grant takes the lock and completes.
+      const healthy = direct(pgs.url, {});
+      const other = grantFor();
+      await healthy.grant(other);
+      expect(await healthy.isGranted(other)).toBe(true);
+      expect(await handleExists(g)).toBe(false);
+      await healthy.revoke(other);
+      await healthy.close();
+      await p.close();
+    },
+    TIMEOUT,
+  );
 });
 
 describe("through the provider pool (the deadline every lifecycle call runs under)", () => {
   const policy = { resources: { "prod-db": { provider: "postgres", settings: { url_env: "DB_URL", pool_size: 1 }, roles: {} } } } as unknown as Policy;
 
-  test("grant, revoke, isGranted and listManaged on a hung server reject within the deadline", async () => {
-    proxy.stall({ afterQueries: 0 });
-    const url = proxied();
-    const pool = new ProviderPool({ DB_URL: url }, { timeoutMs: 300 });
-    const p = pool.forResource(policy, "prod-db");
-    const g = grantFor();
-    for (const call of [() => p.grant(g), () => p.revoke(g, []), () => p.isGranted(g), () => p.listManaged!()]) {
-      const err = await hung(call(), url);
-      expect(err.message).toMatch(/prod-db/);
-      expect(err.message).toMatch(/(no answer|did not answer) within 0\.3 s/);
-      await settled();
-    }
-    await pool.close();
-  }, TIMEOUT);
+  test(
+    "grant, revoke, isGranted and listManaged on a hung server reject within the deadline",
+    async () => {
+      proxy.stall({ afterQueries: 0 });
+      const url = proxied();
+      const pool = new ProviderPool({ DB_URL: url }, { timeoutMs: 300 });
+      const p = pool.forResource(policy, "prod-db");
+      const g = grantFor();
+      for (const call of [() => p.grant(g), () => p.revoke(g, []), () => p.isGranted(g), () => p.listManaged!()]) {
+        const err = await hung(call(), url);
+        expect(err.message).toMatch(/prod-db/);
+        expect(err.message).toMatch(/(no answer|did not answer) within 0\.3 s/);
+        await settled();
+      }
+      await pool.close();
+    },
+    TIMEOUT,
+  );
 
   test("the factory fits the provider's own timeouts inside the deadline", () => {
     const p = postgresProviderFactory.create({ resource: "prod-db", settings: { url_env: "DB_URL" }, env: {}, timeoutMs: 2_000 });
@@ -197,21 +221,25 @@ describe("through the provider pool (the deadline every lifecycle call runs unde
     expect(timeoutsWithin(undefined).queryMs).toBe(15_000);
   });
 
-  test("once the deadline passed, the provider sends nothing more: no late grant lands", async () => {
-    // A slow startup: the connection is made only after the deadline. The provider's own timeouts
-    // are long, so only the deadline it is told about can stop it.
-    proxy.stall({ connectDelayMs: 800 });
-    const url = proxied();
-    const raw = direct(url, { connectMs: 5_000, queryMs: 5_000, statementMs: 4_000 });
-    const p = withDeadline(raw, "prod-db", 300);
-    const g = grantFor();
-    const before = proxy.queriesForwarded;
-    const err = await hung(p.grant(g), url);
-    expect(err.message).toBe(`prod-db: the postgres provider did not answer within 0.3 s (grant ${g.id})`);
-    // Long after the connection came up, not one query reached the server, and there is no role.
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(proxy.queriesForwarded).toBe(before);
-    expect(await handleExists(g)).toBe(false);
-    await raw.close();
-  }, TIMEOUT);
+  test(
+    "once the deadline passed, the provider sends nothing more: no late grant lands",
+    async () => {
+      // A slow startup: the connection is made only after the deadline. The provider's own timeouts
+      // are long, so only the deadline it is told about can stop it.
+      proxy.stall({ connectDelayMs: 800 });
+      const url = proxied();
+      const raw = direct(url, { connectMs: 5_000, queryMs: 5_000, statementMs: 4_000 });
+      const p = withDeadline(raw, "prod-db", 300);
+      const g = grantFor();
+      const before = proxy.queriesForwarded;
+      const err = await hung(p.grant(g), url);
+      expect(err.message).toBe(`prod-db: the postgres provider did not answer within 0.3 s (grant ${g.id})`);
+      // Long after the connection came up, not one query reached the server, and there is no role.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(proxy.queriesForwarded).toBe(before);
+      expect(await handleExists(g)).toBe(false);
+      await raw.close();
+    },
+    TIMEOUT,
+  );
 });

@@ -60,7 +60,10 @@ function makeProvider(url = pgs.url, poolSize = pgs.poolSize): PostgresProvider 
  */
 async function expectRefused(p: PostgresProvider, principal: string, target: string, why: string): Promise<void> {
   const g = makeActiveGrant(principal, target, { requester: principal });
-  const err = await p.grant(g).then(() => new Error("grant succeeded"), (e: unknown) => e);
+  const err = await p.grant(g).then(
+    () => new Error("grant succeeded"),
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ProviderError);
   expect(err).toMatchObject({ retryable: false });
   const message = (err as Error).message;
@@ -104,103 +107,146 @@ afterAll(async () => {
 }, TIMEOUT);
 
 describe(`postgres provider: who may be a principal (${testPostgresMode()})`, () => {
-  test("the attack: a GitHub login that names a NOLOGIN group role would give the target to every member", async () => {
-    const target = await role("target", "NOLOGIN");
-    const group = await role("analytics_team", "NOLOGIN");
-    const member = await role("analyst", "LOGIN");
-    await pgs.admin(`GRANT ${ident(group)} TO ${ident(member)}`);
-    provider = makeProvider();
-    await expectRefused(provider, group, target, "cannot log in");
-    expect(await hasRole(member, target)).toBe(false);
-    expect(await hasRole(group, target)).toBe(false);
-  }, TIMEOUT);
+  test(
+    "the attack: a GitHub login that names a NOLOGIN group role would give the target to every member",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const group = await role("analytics_team", "NOLOGIN");
+      const member = await role("analyst", "LOGIN");
+      await pgs.admin(`GRANT ${ident(group)} TO ${ident(member)}`);
+      provider = makeProvider();
+      await expectRefused(provider, group, target, "cannot log in");
+      expect(await hasRole(member, target)).toBe(false);
+      expect(await hasRole(group, target)).toBe(false);
+    },
+    TIMEOUT,
+  );
 
-  test("a login role that has members of its own is a group too", async () => {
-    const target = await role("target", "NOLOGIN");
-    const group = await role("shared", "LOGIN");
-    const member = await role("analyst", "LOGIN");
-    await pgs.admin(`GRANT ${ident(group)} TO ${ident(member)}`);
-    provider = makeProvider();
-    await expectRefused(provider, group, target, "is a group role (1 member)");
-    expect(await hasRole(member, target)).toBe(false);
-  }, TIMEOUT);
+  test(
+    "a login role that has members of its own is a group too",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const group = await role("shared", "LOGIN");
+      const member = await role("analyst", "LOGIN");
+      await pgs.admin(`GRANT ${ident(group)} TO ${ident(member)}`);
+      provider = makeProvider();
+      await expectRefused(provider, group, target, "is a group role (1 member)");
+      expect(await hasRole(member, target)).toBe(false);
+    },
+    TIMEOUT,
+  );
 
-  test("a superuser is refused", async () => {
-    const target = await role("target", "NOLOGIN");
-    const su = await role("dba", "LOGIN SUPERUSER");
-    provider = makeProvider();
-    await expectRefused(provider, su, target, "is a superuser");
-  }, TIMEOUT);
+  test(
+    "a superuser is refused",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const su = await role("dba", "LOGIN SUPERUSER");
+      provider = makeProvider();
+      await expectRefused(provider, su, target, "is a superuser");
+    },
+    TIMEOUT,
+  );
 
-  test("a predefined pg_* role is refused (its members would gain the target)", async () => {
-    const target = await role("target", "NOLOGIN");
-    provider = makeProvider();
-    await expectRefused(provider, "pg_monitor", target, "is a predefined PostgreSQL role");
-    expect((await pgs.admin("SELECT 1 FROM pg_auth_members am JOIN pg_roles r ON r.oid = am.roleid WHERE r.rolname = $1", [target])).rows).toHaveLength(0);
-  }, TIMEOUT);
+  test(
+    "a predefined pg_* role is refused (its members would gain the target)",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      provider = makeProvider();
+      await expectRefused(provider, "pg_monitor", target, "is a predefined PostgreSQL role");
+      expect((await pgs.admin("SELECT 1 FROM pg_auth_members am JOIN pg_roles r ON r.oid = am.roleid WHERE r.rolname = $1", [target])).rows).toHaveLength(0);
+    },
+    TIMEOUT,
+  );
 
-  test("the target itself is refused", async () => {
-    const target = await role("target", "LOGIN");
-    provider = makeProvider();
-    await expectRefused(provider, target, target, "is the target role itself");
-  }, TIMEOUT);
+  test(
+    "the target itself is refused",
+    async () => {
+      const target = await role("target", "LOGIN");
+      provider = makeProvider();
+      await expectRefused(provider, target, target, "is the target role itself");
+    },
+    TIMEOUT,
+  );
 
-  test("a role Timebox manages (timebox_*) is refused even when it can log in", async () => {
-    const target = await role("target", "NOLOGIN");
-    const name = `timebox_${suffix}aa`;
-    await pgs.admin(`CREATE ROLE ${ident(name)} LOGIN`);
-    made.push(name);
-    provider = makeProvider();
-    await expectRefused(provider, name, target, "is a role Timebox manages");
-  }, TIMEOUT);
+  test(
+    "a role Timebox manages (timebox_*) is refused even when it can log in",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const name = `timebox_${suffix}aa`;
+      await pgs.admin(`CREATE ROLE ${ident(name)} LOGIN`);
+      made.push(name);
+      provider = makeProvider();
+      await expectRefused(provider, name, target, "is a role Timebox manages");
+    },
+    TIMEOUT,
+  );
 
-  test("the role Timebox connects as is refused", async () => {
-    const target = await role("target", "NOLOGIN");
-    const { rows } = await pgs.admin<{ u: string }>("SELECT current_user AS u"); // the URL's user, in both modes
-    provider = makeProvider();
-    await expectRefused(provider, rows[0]!.u, target, "is the role Timebox connects as");
-  }, TIMEOUT);
+  test(
+    "the role Timebox connects as is refused",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const { rows } = await pgs.admin<{ u: string }>("SELECT current_user AS u"); // the URL's user, in both modes
+      provider = makeProvider();
+      await expectRefused(provider, rows[0]!.u, target, "is the role Timebox connects as");
+    },
+    TIMEOUT,
+  );
 
-  test("a plain login role of one person is accepted", async () => {
-    const target = await role("target", "NOLOGIN");
-    const person = await role("dev1", "LOGIN");
-    provider = makeProvider();
-    expect(await provider.checkTarget(target, person)).toEqual([]);
-    const g = makeActiveGrant(person, target, { requester: person });
-    await provider.grant(g);
-    expect(await hasRole(person, target)).toBe(true);
-    await provider.revoke(g);
-    expect(await hasRole(person, target)).toBe(false);
-  }, TIMEOUT);
+  test(
+    "a plain login role of one person is accepted",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const person = await role("dev1", "LOGIN");
+      provider = makeProvider();
+      expect(await provider.checkTarget(target, person)).toEqual([]);
+      const g = makeActiveGrant(person, target, { requester: person });
+      await provider.grant(g);
+      expect(await hasRole(person, target)).toBe(true);
+      await provider.revoke(g);
+      expect(await hasRole(person, target)).toBe(false);
+    },
+    TIMEOUT,
+  );
 
-  test("with an identities entry the message does not blame the GitHub login", async () => {
-    const target = await role("target", "NOLOGIN");
-    const group = await role("team", "NOLOGIN");
-    provider = makeProvider();
-    const g = makeActiveGrant(group, target, { requester: "dev1" });
-    const err = await provider.grant(g).then(() => new Error("grant succeeded"), (e: unknown) => e);
-    expect(err).toMatchObject({ name: "ProviderError", retryable: false });
-    expect((err as Error).message).toContain("cannot log in");
-    expect((err as Error).message).toContain("`identities.dev1.postgres`");
-    expect((err as Error).message).not.toContain("GitHub login");
-  }, TIMEOUT);
+  test(
+    "with an identities entry the message does not blame the GitHub login",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const group = await role("team", "NOLOGIN");
+      provider = makeProvider();
+      const g = makeActiveGrant(group, target, { requester: "dev1" });
+      const err = await provider.grant(g).then(
+        () => new Error("grant succeeded"),
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ name: "ProviderError", retryable: false });
+      expect((err as Error).message).toContain("cannot log in");
+      expect((err as Error).message).toContain("`identities.dev1.postgres`");
+      expect((err as Error).message).not.toContain("GitHub login");
+    },
+    TIMEOUT,
+  );
 
   // PostgreSQL 16+: a CREATEROLE role that creates a login gets ADMIN on it, without INHERIT or SET.
   // Such a member gets none of the role's privileges, so it does not make the login a group.
-  test("a member with ADMIN only (no INHERIT, no SET; PostgreSQL 16+) does not make a group", async () => {
-    const { rows } = await pgs.admin<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
-    if (rows[0]!.v < 160000) return; // older servers have no such membership
-    const target = await role("target", "NOLOGIN");
-    const person = await role("dev1", "LOGIN");
-    const creator = await role("creator", "LOGIN CREATEROLE");
-    await pgs.admin(`GRANT ${ident(person)} TO ${ident(creator)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`);
-    provider = makeProvider();
-    expect(await provider.checkTarget(target, person)).toEqual([]);
-    const g = makeActiveGrant(person, target, { requester: person });
-    await provider.grant(g);
-    expect(await hasRole(person, target)).toBe(true);
-    await provider.revoke(g);
-  }, TIMEOUT);
+  test(
+    "a member with ADMIN only (no INHERIT, no SET; PostgreSQL 16+) does not make a group",
+    async () => {
+      const { rows } = await pgs.admin<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
+      if (rows[0]!.v < 160000) return; // older servers have no such membership
+      const target = await role("target", "NOLOGIN");
+      const person = await role("dev1", "LOGIN");
+      const creator = await role("creator", "LOGIN CREATEROLE");
+      await pgs.admin(`GRANT ${ident(person)} TO ${ident(creator)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`);
+      provider = makeProvider();
+      expect(await provider.checkTarget(target, person)).toEqual([]);
+      const g = makeActiveGrant(person, target, { requester: person });
+      await provider.grant(g);
+      expect(await hasRole(person, target)).toBe(true);
+      await provider.revoke(g);
+    },
+    TIMEOUT,
+  );
 });
 
 describe(`postgres provider: principals and Timebox's own role${testPostgresMode() === "server" ? "" : " [skipped: needs TIMEBOX_TEST_POSTGRES_URL; PGlite connects everyone as postgres]"}`, () => {
@@ -213,34 +259,49 @@ describe(`postgres provider: principals and Timebox's own role${testPostgresMode
     return { name, url: u.toString() };
   }
 
-  serverTest("the non-superuser role Timebox connects as is refused", async () => {
-    const target = await role("target", "NOLOGIN");
-    const tb = await timeboxRole(target);
-    provider = makeProvider(tb.url, 2);
-    await expectRefused(provider, tb.name, target, "is the role Timebox connects as");
-  }, TIMEOUT);
+  serverTest(
+    "the non-superuser role Timebox connects as is refused",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const tb = await timeboxRole(target);
+      provider = makeProvider(tb.url, 2);
+      await expectRefused(provider, tb.name, target, "is the role Timebox connects as");
+    },
+    TIMEOUT,
+  );
 
-  serverTest("a login role Timebox's own role is a member of is refused", async () => {
-    const target = await role("target", "NOLOGIN");
-    const tb = await timeboxRole(target);
-    const shared = await role("ops", "LOGIN");
-    await pgs.admin(`GRANT ${ident(shared)} TO ${ident(tb.name)}`);
-    provider = makeProvider(tb.url, 2);
-    await expectRefused(provider, shared, target, "Timebox's own role");
-  }, TIMEOUT);
+  serverTest(
+    "a login role Timebox's own role is a member of is refused",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const tb = await timeboxRole(target);
+      const shared = await role("ops", "LOGIN");
+      await pgs.admin(`GRANT ${ident(shared)} TO ${ident(tb.name)}`);
+      provider = makeProvider(tb.url, 2);
+      await expectRefused(provider, shared, target, "Timebox's own role");
+    },
+    TIMEOUT,
+  );
 
-  serverTest("a plain login role is still granted by a least-privilege Timebox role", async () => {
-    const target = await role("target", "NOLOGIN");
-    const tb = await timeboxRole(target);
-    const person = await role("dev1", "LOGIN");
-    provider = makeProvider(tb.url, 2);
-    expect(await provider.checkTarget(target, person)).toEqual([]);
-    const g = makeActiveGrant(person, target, { requester: person });
-    const err = await provider.grant(g).then(() => undefined, (e: unknown) => e);
-    // On PostgreSQL 15 and older, ADMIN OPTION on the target is enough; the grant goes through.
-    expect(err === undefined ? undefined : errorTexts(err)).toBeUndefined();
-    expect(await hasRole(person, target)).toBe(true);
-    await provider.revoke(g);
-    expect(await hasRole(person, target)).toBe(false);
-  }, TIMEOUT);
+  serverTest(
+    "a plain login role is still granted by a least-privilege Timebox role",
+    async () => {
+      const target = await role("target", "NOLOGIN");
+      const tb = await timeboxRole(target);
+      const person = await role("dev1", "LOGIN");
+      provider = makeProvider(tb.url, 2);
+      expect(await provider.checkTarget(target, person)).toEqual([]);
+      const g = makeActiveGrant(person, target, { requester: person });
+      const err = await provider.grant(g).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // On PostgreSQL 15 and older, ADMIN OPTION on the target is enough; the grant goes through.
+      expect(err === undefined ? undefined : errorTexts(err)).toBeUndefined();
+      expect(await hasRole(person, target)).toBe(true);
+      await provider.revoke(g);
+      expect(await hasRole(person, target)).toBe(false);
+    },
+    TIMEOUT,
+  );
 });

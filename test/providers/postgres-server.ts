@@ -25,10 +25,7 @@ import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import pg from "pg";
 
 /** A pg.Client-like query function, run as a superuser. */
-type AdminQuery = <R extends Record<string, unknown> = Record<string, any>>(
-  sql: string,
-  params?: unknown[],
-) => Promise<{ rows: R[] }>;
+type AdminQuery = <R extends Record<string, unknown> = Record<string, any>>(sql: string, params?: unknown[]) => Promise<{ rows: R[] }>;
 
 export interface TestPostgres {
   mode: "server" | "pglite";

@@ -10,7 +10,12 @@ import { providerRegistry } from "../../src/providers/registry.js";
 
 interface Branch {
   if: { properties: { provider: { const: string } } };
-  then: { properties: { settings: { properties: Record<string, { description: string }> }; roles?: { additionalProperties: { properties: { settings: { properties: Record<string, { description: string }> } } } } } };
+  then: {
+    properties: {
+      settings: { properties: Record<string, { description: string }> };
+      roles?: { additionalProperties: { properties: { settings: { properties: Record<string, { description: string }> } } } };
+    };
+  };
 }
 const schema = JSON.parse(readFileSync(new URL("../../schemas/policy.schema.json", import.meta.url), "utf8")) as {
   properties: { resources: { additionalProperties: { allOf: Branch[] } } };

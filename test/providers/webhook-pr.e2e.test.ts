@@ -73,7 +73,17 @@ test("merged: the receiver gets a signed grant, then at expiry a signed revoke; 
   const [grant] = ofAction("grant");
   expect(grant.status).toBe(200);
   expect(verify(SECRET, grant.headers, grant.body, new Map())).toBe(true);
-  expect(grant.json.grant).toMatchObject({ id: PATH, repo: env.fullName, requester: "dev1", principal: PRINCIPAL, resource: "vpn", role: "prod-network", target: "prod-admins", role_settings: { tier: "gold" }, pull_request: pr.number });
+  expect(grant.json.grant).toMatchObject({
+    id: PATH,
+    repo: env.fullName,
+    requester: "dev1",
+    principal: PRINCIPAL,
+    resource: "vpn",
+    role: "prod-network",
+    target: "prod-admins",
+    role_settings: { tier: "gold" },
+    pull_request: pr.number,
+  });
   expect(grant.json.grant.expires_at).toBe("2026-03-02T11:01:00.000Z");
   const afterGrant = actions().slice(actions().indexOf("grant"));
   expect(afterGrant.slice(0, 2)).toEqual(["grant", "check"]);
@@ -109,7 +119,9 @@ test("merged: the receiver gets a signed grant, then at expiry a signed revoke; 
 
 test("a receiver that refuses (4xx): one attempt, its reason on the PR, cleaned and without secrets", async () => {
   rx.misbehave((r: RecordedRequest) =>
-    r.json?.action === "grant" ? { status: 403, body: JSON.stringify({ error: `@dev1 is not allowed on prod-admins outside business hours (key ${SECRET}, ${rx.url})` }) } : undefined,
+    r.json?.action === "grant"
+      ? { status: 403, body: JSON.stringify({ error: `@dev1 is not allowed on prod-admins outside business hours (key ${SECRET}, ${rx.url})` }) }
+      : undefined,
   );
   const pr = await merge();
   expect(hasAccess()).toBe(false);
@@ -117,7 +129,9 @@ test("a receiver that refuses (4xx): one attempt, its reason on the PR, cleaned 
   expect(ofAction("grant").length).toBeGreaterThanOrEqual(1);
   expect(ofAction("grant").length).toBe(ofAction("list").length);
   const [failed] = markedComments(env.gh, pr.number, "apply-failed");
-  expect(failed.body).toContain("webhook: grant grants/dev1-vpn.yaml on vpn was refused by the receiver (HTTP 403): dev1 is not allowed on prod-admins outside business hours (key ***, ***)");
+  expect(failed.body).toContain(
+    "webhook: grant grants/dev1-vpn.yaml on vpn was refused by the receiver (HTTP 403): dev1 is not allowed on prod-admins outside business hours (key ***, ***)",
+  );
   expect(markedComments(env.gh, pr.number, "applied")).toHaveLength(0);
   expect(everythingShown(pr.number)).not.toContain(SECRET);
   expect(everythingShown(pr.number)).not.toContain(rx.url);
@@ -125,7 +139,9 @@ test("a receiver that refuses (4xx): one attempt, its reason on the PR, cleaned 
 
 test("a receiver that says granted but never grants: the read-back catches it and the PR is told", async () => {
   // `grant` answered without doing anything; `check` (the example) then truthfully says false.
-  rx.misbehave((r) => (r.json?.action === "grant" ? { status: 200, body: JSON.stringify({ idempotency_key: r.json.idempotency_key, granted: true }) } : undefined));
+  rx.misbehave((r) =>
+    r.json?.action === "grant" ? { status: 200, body: JSON.stringify({ idempotency_key: r.json.idempotency_key, granted: true }) } : undefined,
+  );
   const pr = await merge();
   expect(hasAccess()).toBe(false);
   // Three attempts per reconcile (TIMEBOX_APPLY_RETRY_DELAYS_MS "0,0" in the test app), each read back.

@@ -65,7 +65,9 @@ export interface RecordedRequest {
 }
 
 /** What the test server does instead of (or before) the example: undefined lets the example answer. */
-type Misbehaviour = (request: RecordedRequest) =>
+type Misbehaviour = (
+  request: RecordedRequest,
+) =>
   | undefined
   | { delayMs?: number; status?: number; body?: string; headers?: Record<string, string>; thenExample?: boolean }
   | Promise<undefined | { delayMs?: number; status?: number; body?: string; headers?: Record<string, string>; thenExample?: boolean }>;

@@ -143,7 +143,9 @@ describe("the example receiver refuses what Timebox did not sign, stale and repl
     const wrong = `wrong-${randomBytes(24).toString("hex")}`;
     const err = await failure(build({ HOOK_SECRET: wrong }).grant(grantFor()), [SECRET, wrong, rx.url]);
     expect(err.retryable).toBe(false);
-    expect(err.message).toMatch(/^webhook: grant grants\/contract-[0-9a-f]+\.yaml on vpn was refused by the receiver \(HTTP 401\): bad signature, stale or replayed request$/);
+    expect(err.message).toMatch(
+      /^webhook: grant grants\/contract-[0-9a-f]+\.yaml on vpn was refused by the receiver \(HTTP 401\): bad signature, stale or replayed request$/,
+    );
     expect(rx.requests).toHaveLength(1); // a 4xx is not retried
     expect(rx.grants.size).toBe(0);
     expect(rx.system.has(PRINCIPAL, TARGET)).toBe(false);
@@ -164,7 +166,14 @@ describe("the example receiver refuses what Timebox did not sign, stale and repl
 
   test("a request signed more than 5 minutes ago is refused even with a fresh delivery id", async () => {
     const ts = Math.floor(Date.now() / 1000) - 400;
-    const body = JSON.stringify({ version: 1, action: "grant", delivery_id: "fresh-1", idempotency_key: "k", resource: "vpn", grant: { short_id: "abc", principal: PRINCIPAL, target: TARGET } });
+    const body = JSON.stringify({
+      version: 1,
+      action: "grant",
+      delivery_id: "fresh-1",
+      idempotency_key: "k",
+      resource: "vpn",
+      grant: { short_id: "abc", principal: PRINCIPAL, target: TARGET },
+    });
     const res = await fetch(rx.url, {
       method: "POST",
       body,
@@ -314,7 +323,11 @@ describe("failing receivers", () => {
 describe("answers are validated before use, and never trusted when they say something impossible", () => {
   const lies: Array<[string, (r: RecordedRequest, a: any) => any, string]> = [
     ["a grant answered with granted: false", (_r, a) => ({ ...a, granted: false }), "granted must be equal to constant"],
-    ["an answer to another request (idempotency key)", (_r, a) => ({ ...a, idempotency_key: "grant-0000" }), "it answers another request (idempotency_key does not match)"],
+    [
+      "an answer to another request (idempotency key)",
+      (_r, a) => ({ ...a, idempotency_key: "grant-0000" }),
+      "it answers another request (idempotency_key does not match)",
+    ],
     ["an answer without the key", ({ json }, a) => (json.action === "grant" ? { granted: true } : a), "must have required property 'idempotency_key'"],
     ["a string for a boolean", (_r, a) => ({ ...a, granted: "yes" }), "granted must be equal to constant"],
   ];
@@ -356,7 +369,9 @@ describe("answers are validated before use, and never trusted when they say some
     rx.rewrite(({ json }, a) => (json.action === "check_target" ? { ...a, target: { exists: false, message: "no such group; ask @acme/it <b>now</b>" } } : a));
     const [d] = await build().checkTarget("no-such-group");
     expect(d.rule).toBe("provider.target");
-    expect(d.message).toBe("The vpn webhook receiver does not know the target `no-such-group`; fix the role's target or the receiver. The receiver says: no such group; ask acme/it b now /b");
+    expect(d.message).toBe(
+      "The vpn webhook receiver does not know the target `no-such-group`; fix the role's target or the receiver. The receiver says: no such group; ask acme/it b now /b",
+    );
   });
 
   test("a receiver that says granted on check while it never granted: the provider reports what it is told", async () => {
@@ -417,9 +432,13 @@ resources:
     const check = (s: string) => checkPolicyFile(".github/timebox.yml", policy(s), { providers: knownProviders() });
     expect(check("{ url_env: VPN_WEBHOOK_URL, secret_env: VPN_WEBHOOK_SECRET }").diagnostics).toEqual([]);
     const rules = (s: string) => check(s).diagnostics.map((d) => [d.rule, d.message]);
-    expect(rules("{ url_env: VPN_WEBHOOK_URL, secret_env: VPN_WEBHOOK_SECRET, token_env: X }")).toEqual([["policy.settings", "unknown setting `token_env`; this provider understands: url_env, secret_env"]]);
+    expect(rules("{ url_env: VPN_WEBHOOK_URL, secret_env: VPN_WEBHOOK_SECRET, token_env: X }")).toEqual([
+      ["policy.settings", "unknown setting `token_env`; this provider understands: url_env, secret_env"],
+    ]);
     expect(rules("{ url_env: VPN_WEBHOOK_URL, secret_env: sk_live_0123456789abcdef }").map(([r]) => r)).toEqual(["policy.secret"]);
     expect(rules('{ url_env: "https://u:p4ss@hooks.example.com/x", secret_env: S }').map(([r]) => r)).toContain("policy.secret");
-    expect(rules("{ url_env: vpn-url, secret_env: VPN_WEBHOOK_SECRET }")).toEqual([["policy.settings", "setting `url_env` must name an environment variable (UPPER_CASE_WITH_UNDERSCORES)"]]);
+    expect(rules("{ url_env: vpn-url, secret_env: VPN_WEBHOOK_SECRET }")).toEqual([
+      ["policy.settings", "setting `url_env` must name an environment variable (UPPER_CASE_WITH_UNDERSCORES)"],
+    ]);
   });
 });

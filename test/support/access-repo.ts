@@ -21,8 +21,20 @@ export function withReadonlyBreakglass(policy: string): string {
 
 /** A grant file for `requester`, with fields overridden. */
 export function grantYaml(fields: Record<string, string | boolean> = {}): string {
-  const all = { requester: "dev1", resource: "prod-db", role: "readonly", duration: "2h", reason: "Investigate INC-1234 slow checkout queries", ticket: "INC-1234", ...fields };
-  return Object.entries(all).map(([k, v]) => `${k}: ${typeof v === "string" ? JSON.stringify(v) : v}`).join("\n") + "\n";
+  const all = {
+    requester: "dev1",
+    resource: "prod-db",
+    role: "readonly",
+    duration: "2h",
+    reason: "Investigate INC-1234 slow checkout queries",
+    ticket: "INC-1234",
+    ...fields,
+  };
+  return (
+    Object.entries(all)
+      .map(([k, v]) => `${k}: ${typeof v === "string" ? JSON.stringify(v) : v}`)
+      .join("\n") + "\n"
+  );
 }
 
 /**

@@ -73,7 +73,17 @@ export async function startLiveApp(webhookSecret: string, env: Record<string, st
   let output = "";
   const app: ChildProcess = spawn(process.execPath, ["node_modules/probot/bin/probot.js", "run", "./lib/index.js"], {
     cwd: new URL("../..", import.meta.url).pathname,
-    env: { ...process.env, ...gh.env(), PRIVATE_KEY: privateKey, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", PROD_DB_URL: pg.url, NODE_OPTIONS: "", ...env },
+    env: {
+      ...process.env,
+      ...gh.env(),
+      PRIVATE_KEY: privateKey,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      PROD_DB_URL: pg.url,
+      NODE_OPTIONS: "",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   app.stdout!.on("data", (d) => (output += d));
@@ -85,14 +95,22 @@ export async function startLiveApp(webhookSecret: string, env: Record<string, st
     stopped = true;
     app.kill("SIGTERM");
     await pg.idle();
-    const roles = await pg.admin<{ r: string }>("SELECT rolname AS r FROM pg_roles WHERE rolname LIKE 'timebox_%' AND shobj_description(oid, 'pg_authid') LIKE $1", [`%${repoName}%`]);
+    const roles = await pg.admin<{ r: string }>(
+      "SELECT rolname AS r FROM pg_roles WHERE rolname LIKE 'timebox_%' AND shobj_description(oid, 'pg_authid') LIKE $1",
+      [`%${repoName}%`],
+    );
     for (const role of roles.rows) await pg.admin(`DROP ROLE IF EXISTS "${role.r}"`);
     await pg.admin(`DROP ROLE IF EXISTS "${login}"`);
     await pg.admin(`DROP ROLE IF EXISTS "${target}"`);
     await gh.stop();
     await pg.stop();
   };
-  await until("the app to answer /ping", () => fetch(`${url}/ping`).then((r) => r.ok, () => false)).catch(async (e) => {
+  await until("the app to answer /ping", () =>
+    fetch(`${url}/ping`).then(
+      (r) => r.ok,
+      () => false,
+    ),
+  ).catch(async (e) => {
     await stop();
     throw new Error(`${(e as Error).message}\n${output}`);
   });

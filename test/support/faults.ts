@@ -153,9 +153,13 @@ export class Death {
 /** Request matchers for the steps of the lifecycle. */
 export const requests = {
   applyRecordWrite: (r: RequestInfo) =>
-    /\/check-runs(\/\{check_run_id\})?$/.test(r.route) && ["POST", "PATCH"].includes(r.method) && (r.body as { name?: string } | undefined)?.name === "timebox/apply",
+    /\/check-runs(\/\{check_run_id\})?$/.test(r.route) &&
+    ["POST", "PATCH"].includes(r.method) &&
+    (r.body as { name?: string } | undefined)?.name === "timebox/apply",
   comment: (marker: string) => (r: RequestInfo) =>
-    r.method === "POST" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments" && String((r.body as { body?: string } | undefined)?.body ?? "").includes(marker),
+    r.method === "POST" &&
+    r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments" &&
+    String((r.body as { body?: string } | undefined)?.body ?? "").includes(marker),
   listComments: (r: RequestInfo) => r.method === "GET" && r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments",
   createCommit: (r: RequestInfo) => r.method === "POST" && r.route === "/repos/{owner}/{repo}/git/commits",
   updateBranch: (r: RequestInfo) => r.method === "PATCH" && r.route === "/repos/{owner}/{repo}/git/refs/{ref}",

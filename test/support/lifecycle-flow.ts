@@ -10,7 +10,9 @@ import type { AccessRepo } from "./access-repo.js";
 /** Delivers webhook events and fails the test if the app answered any of them with an error. */
 export async function deliverOk(env: AccessRepo, events: ActionResult, opts: { only?: string[] } = {}): Promise<DeliveryResult[]> {
   const results = await env.gh.deliver(env.probot, events, opts);
-  const failed = results.filter((r) => r.status !== 200).map((r) => `${r.event}.${r.action ?? ""}: ${String((r.error as Error | undefined)?.stack ?? r.error)}`);
+  const failed = results
+    .filter((r) => r.status !== 200)
+    .map((r) => `${r.event}.${r.action ?? ""}: ${String((r.error as Error | undefined)?.stack ?? r.error)}`);
   expect(failed).toEqual([]);
   return results;
 }

@@ -65,8 +65,7 @@ export async function startPostgresStage(options: { firstPool?: (env: Record<str
       instances.push(next);
       return next;
     },
-    hasAccess: async (who = "dev1") =>
-      (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [logins[who], target])).rows[0].ok,
+    hasAccess: async (who = "dev1") => (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [logins[who], target])).rows[0].ok,
     release,
     stop: async () => {
       for (const i of instances.slice(1)) await i.stop();
@@ -100,7 +99,11 @@ export async function mergeApprovedGrant(
 ) {
   const requester = opts.requester ?? "dev1";
   const path = opts.path ?? grantPath(requester);
-  const pr = gh.openPullRequest({ author: requester, branch: `grant/${path.replace(/\W+/g, "-")}`, files: { [path]: grantYaml({ requester, ...opts.fields }) } });
+  const pr = gh.openPullRequest({
+    author: requester,
+    branch: `grant/${path.replace(/\W+/g, "-")}`,
+    files: { [path]: grantYaml({ requester, ...opts.fields }) },
+  });
   await gh.deliver(probot, pr);
   await gh.deliver(probot, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
   (gh.clock as { advance?: (ms: number) => void }).advance?.(opts.advanceMs ?? 60_000);
@@ -116,5 +119,8 @@ export function markedComments(gh: GitHubEmulator, number: number, kind: string)
 
 /** Commits on the default branch that removed `path` as Timebox (subject `Revoke …`, trailer `Timebox-Grant: path`). */
 export function removalCommits(gh: GitHubEmulator, path: string) {
-  return gh.repo().log("main").filter((c) => c.message.startsWith("Revoke") && c.message.includes(`\nTimebox-Grant: ${path}\n`));
+  return gh
+    .repo()
+    .log("main")
+    .filter((c) => c.message.startsWith("Revoke") && c.message.includes(`\nTimebox-Grant: ${path}\n`));
 }

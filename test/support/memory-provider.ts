@@ -26,7 +26,15 @@ export class MemoryProvider implements Provider {
   }
   async listManaged(): Promise<ManagedGrant[]> {
     this.calls++;
-    return [...this.held.values()].map((g) => ({ handle: `timebox_${g.shortId}`, shortId: g.shortId, grantId: g.id, repo: g.repo, principal: g.principal, target: g.target, expiresAt: g.expiresAt }));
+    return [...this.held.values()].map((g) => ({
+      handle: `timebox_${g.shortId}`,
+      shortId: g.shortId,
+      grantId: g.id,
+      repo: g.repo,
+      principal: g.principal,
+      target: g.target,
+      expiresAt: g.expiresAt,
+    }));
   }
 }
 

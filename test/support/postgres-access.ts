@@ -52,8 +52,7 @@ export async function startPostgresAccess(options: PostgresAccessOptions = {}): 
   // A unique repository by default: role names are keyed by repository, and test files run in
   // parallel against one real server must never touch each other's roles.
   const repo = await startAccessRepo({ policy, env: providerEnv, repo: options.repo ?? `access-${s}`, pool: options.pool?.(providerEnv) });
-  const hasAccess = async () =>
-    (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [login, target])).rows[0].ok;
+  const hasAccess = async () => (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [login, target])).rows[0].ok;
   return {
     ...repo,
     pg,
@@ -68,10 +67,12 @@ export async function startPostgresAccess(options: PostgresAccessOptions = {}): 
       await pg.idle();
       {
         // A test that failed half-way may leave per-grant roles behind on a shared server.
-        const left = await pg.admin<{ rolname: string }>(
-          "SELECT rolname FROM pg_roles WHERE starts_with(rolname, 'timebox_') AND strpos(coalesce(shobj_description(oid, 'pg_authid'), ''), $1) > 0",
-          [JSON.stringify({ repo: repo.fullName }).slice(1, -1)],
-        ).catch(() => ({ rows: [] as Array<{ rolname: string }> }));
+        const left = await pg
+          .admin<{ rolname: string }>(
+            "SELECT rolname FROM pg_roles WHERE starts_with(rolname, 'timebox_') AND strpos(coalesce(shobj_description(oid, 'pg_authid'), ''), $1) > 0",
+            [JSON.stringify({ repo: repo.fullName }).slice(1, -1)],
+          )
+          .catch(() => ({ rows: [] as Array<{ rolname: string }> }));
         for (const { rolname } of left.rows) await pg.admin(`DROP ROLE IF EXISTS "${rolname}"`).catch(() => undefined);
       }
       await pg.admin(`DROP ROLE IF EXISTS "${login}"`).catch(() => undefined);

@@ -101,7 +101,11 @@ describe("parseYaml refuses what grant and policy files never need", () => {
   });
 
   test("non-UTF-8 bytes: Latin-1, UTF-16 with BOM, a lone continuation byte", () => {
-    for (const bytes of [[0x61, 0x3a, 0x20, 0xe9, 0x0a], [0xff, 0xfe, 0x61, 0x00], [0x61, 0x3a, 0x20, 0x80]]) {
+    for (const bytes of [
+      [0x61, 0x3a, 0x20, 0xe9, 0x0a],
+      [0xff, 0xfe, 0x61, 0x00],
+      [0x61, 0x3a, 0x20, 0x80],
+    ]) {
       expect(fail(new Uint8Array(bytes))[0]).toMatchObject({ rule: "yaml.encoding", line: 1, column: 1, message: expect.stringMatching(/UTF-8/) });
     }
   });
@@ -116,7 +120,12 @@ describe("parseYaml refuses what grant and policy files never need", () => {
   test("a billion-laughs document is refused without expanding anything", () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     const names = "abcdefghij";
-    for (let i = 1; i < names.length; i++) lines.push(`${names[i]}: &${names[i]} [${Array(9).fill(`*${names[i - 1]}`).join(",")}]`);
+    for (let i = 1; i < names.length; i++)
+      lines.push(
+        `${names[i]}: &${names[i]} [${Array(9)
+          .fill(`*${names[i - 1]}`)
+          .join(",")}]`,
+      );
     const started = Date.now();
     const diagnostics = fail(lines.join("\n"));
     expect(Date.now() - started).toBeLessThan(2000);
@@ -125,7 +134,7 @@ describe("parseYaml refuses what grant and policy files never need", () => {
   });
 
   test("prototype keys never reach an object's prototype", () => {
-    fail('__proto__: { polluted: true }\n');
+    fail("__proto__: { polluted: true }\n");
     fail('{ "constructor": { "prototype": { "polluted": true } } }');
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -151,7 +160,7 @@ describe("parseYaml refuses what grant and policy files never need", () => {
       "\\x00\\xff",
       new Uint8Array([0xc0, 0x80]),
       new Uint8Array([]),
-      "a: \"\\uD800\"\n",
+      'a: "\\uD800"\n',
       "*unknownAlias\n",
       "&anchorOnly\n",
       "!\n",

@@ -46,7 +46,13 @@ describe("grant schema", () => {
     ["no requester", g("requester: dev1\n", ""), "schema.required", "|resource", "`requester`"],
     ["unknown key (typo)", g("reason:", "reasn:"), "schema.additionalProperties", "|reasn", "did you mean `reason`?"],
     ["unknown key (capitalised)", g("requester:", "Requester:"), "schema.additionalProperties", "|Requester", "did you mean `requester`?"],
-    ["unknown key (unrelated)", `${GRANT}expires_at: tomorrow\n`, "schema.additionalProperties", "|expires_at", "allowed keys: requester, resource, role, duration, reason, ticket, emergency"],
+    [
+      "unknown key (unrelated)",
+      `${GRANT}expires_at: tomorrow\n`,
+      "schema.additionalProperties",
+      "|expires_at",
+      "allowed keys: requester, resource, role, duration, reason, ticket, emergency",
+    ],
     ["duration as a number", g("duration: 2h", "duration: 2"), "schema.type", "duration: |2", "must be a string"],
     ["requester as a list", g("requester: dev1", "requester: [dev1]"), "schema.type", "requester: |[", "not a list"],
     ["emergency as a string", `${GRANT}emergency: "true"\n`, "schema.type", 'emergency: |"true"', "must be a boolean"],
@@ -61,7 +67,13 @@ describe("grant schema", () => {
     ["empty reason", g("reason: Investigate INC-1234 slow checkout queries", 'reason: ""'), "schema.minLength", 'reason: |""', "must not be empty"],
     ["blank reason", g("reason: Investigate INC-1234 slow checkout queries", 'reason: "   "'), "schema.pattern", 'reason: |"   "'],
     ["reason of tabs and newlines", g("reason: Investigate INC-1234 slow checkout queries", 'reason: "\\t\\n"'), "schema.pattern", 'reason: |"'],
-    ["reason too long", g("reason: Investigate INC-1234 slow checkout queries", `reason: ${"x".repeat(1001)}`), "schema.maxLength", "reason: |xxx", "at most 1000"],
+    [
+      "reason too long",
+      g("reason: Investigate INC-1234 slow checkout queries", `reason: ${"x".repeat(1001)}`),
+      "schema.maxLength",
+      "reason: |xxx",
+      "at most 1000",
+    ],
     ["null reason", g("reason: Investigate INC-1234 slow checkout queries", "reason:"), "schema.type", "reason:|", "not empty"],
     ["empty duration", g("duration: 2h", 'duration: ""'), "schema.minLength", 'duration: |""'],
     ["duration too long", g("duration: 2h", `duration: ${"1".repeat(41)}h`), "schema.maxLength", "duration: |111"],
@@ -135,13 +147,16 @@ describe("policy schema", () => {
     [
       "every optional key",
       `$schema: https://timebox.dev/schemas/policy.schema.json
-${POLICY.replace("version: 1\n", "version: 1\ngrants_path: access/grants\nrequest_ttl: P1D\nrequesters: [dev1, \"@acme/eng\"]\nallow_on_behalf: true\nticket_pattern: \"^INC-\\\\d+$\"\nidentities:\n  dev1: { postgres: dev1_login, github: dev1 }\n")}        approvals: 2
+${POLICY.replace("version: 1\n", 'version: 1\ngrants_path: access/grants\nrequest_ttl: P1D\nrequesters: [dev1, "@acme/eng"]\nallow_on_behalf: true\nticket_pattern: "^INC-\\\\d+$"\nidentities:\n  dev1: { postgres: dev1_login, github: dev1 }\n')}        approvals: 2
         breakglass: { max_duration: 30m, review_within: 24h, requesters: [oncall1] }
         settings: { permission: push, maintain: false, level: 3 }
 `,
     ],
     ["a description", p("provider: postgres", "provider: postgres\n    description: The production database")],
-    ["a github resource with a team target", p("provider: postgres", "provider: github").replace("url_env: PROD_DB_URL", "token_env: GH_TOKEN").replace("analytics_read", "\"@acme/prod-admins\"")],
+    [
+      "a github resource with a team target",
+      p("provider: postgres", "provider: github").replace("url_env: PROD_DB_URL", "token_env: GH_TOKEN").replace("analytics_read", '"@acme/prod-admins"'),
+    ],
   ])("valid: %s", (_name, text) => {
     expect(schemaDiagnostics("policy", text).diagnostics).toEqual([]);
   });
@@ -153,7 +168,13 @@ ${POLICY.replace("version: 1\n", "version: 1\ngrants_path: access/grants\nreques
     ["no resources", `version: 1\nowners: [sec1]\n`, "schema.required", "|version", "`resources`"],
     ["no roles in a resource", p("    roles:", "    rolez:"), "schema.required", "    |provider", "`roles` in `resources.prod-db`"],
     ["no target in a role", p("        target: analytics_read\n", ""), "schema.required", "        |max_duration", "`target`"],
-    ["breakglass without requesters", ROLE_EXTRA("        breakglass: { max_duration: 30m, review_within: 24h }\n"), "schema.required", "breakglass: |{", "`requesters`"],
+    [
+      "breakglass without requesters",
+      ROLE_EXTRA("        breakglass: { max_duration: 30m, review_within: 24h }\n"),
+      "schema.required",
+      "breakglass: |{",
+      "`requesters`",
+    ],
     ["unknown key at the top", p("owners:", "ownrs:"), "schema.additionalProperties", "|ownrs", "did you mean `owners`?"],
     ["unknown key in a role", ROLE_EXTRA("        aprovals: 2\n"), "schema.additionalProperties", "|aprovals", "did you mean `approvals`?"],
     ["unknown key in a resource", p("    provider:", "    providr:"), "schema.additionalProperties", "|providr", "did you mean `provider`?"],
@@ -164,7 +185,13 @@ ${POLICY.replace("version: 1\n", "version: 1\ngrants_path: access/grants\nreques
     ["empty approvers", p('approvers:\n          - "@acme/sre"\n          - sre1', "approvers: []"), "schema.minItems", "approvers: |[]", "at least 1"],
     ["empty owners", p('owners: ["@acme/security"]', "owners: []"), "schema.minItems", "owners: |[]"],
     ["duplicate approvers", p("          - sre1", "          - sre1\n          - sre1"), "schema.uniqueItems", "sre1\n          - |sre1", "twice"],
-    ["approvers as a string", p('approvers:\n          - "@acme/sre"\n          - sre1', "approvers: sre1"), "schema.type", "approvers: |sre1", "must be a list"],
+    [
+      "approvers as a string",
+      p('approvers:\n          - "@acme/sre"\n          - sre1', "approvers: sre1"),
+      "schema.type",
+      "approvers: |sre1",
+      "must be a list",
+    ],
     ["no roles at all", p(/ {4}roles:[\s\S]*/.exec(POLICY)![0], "    roles: {}\n"), "schema.minProperties", "roles: |{}"],
     ["no resources at all", `version: 1\nowners: [sec1]\nresources: {}\n`, "schema.minProperties", "resources: |{}"],
     ["settings with a nested object", p("url_env: PROD_DB_URL", "url_env: { value: PROD_DB_URL }"), "schema.type", "url_env: |{ value"],

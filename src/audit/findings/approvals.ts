@@ -23,7 +23,10 @@ export function fastApprovals(ctx: FindingContext): Finding {
     seen.add(row.pull_request);
     const sameRequest = ctx.rows.filter((r) => r.pull_request === row.pull_request);
     const list = fast.map((a) => `${a.login} after ${formatDuration(Math.max(0, Date.parse(a.at) - opened))}`).join(", ");
-    items.push({ summary: `PR #${row.pull_request} (${who(row)}, ${access(row)}) opened ${row.requested_at}, approved by ${list}`, grants: sameRequest.map(ctx.ref) });
+    items.push({
+      summary: `PR #${row.pull_request} (${who(row)}, ${access(row)}) opened ${row.requested_at}, approved by ${list}`,
+      grants: sameRequest.map(ctx.ref),
+    });
   }
   return { ...base, status: items.length > 0 ? "found" : "clear", items };
 }
@@ -46,7 +49,10 @@ export function dominantApprover(ctx: FindingContext): Finding {
     }
     for (const [, { name, rows }] of [...byApprover].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       if (rows.length / approved.length <= share) continue;
-      items.push({ summary: `${name} approved ${rows.length} of the ${approved.length} approved grants for ${resource} (${Math.round((rows.length / approved.length) * 100)}%)`, grants: rows.map(ctx.ref) });
+      items.push({
+        summary: `${name} approved ${rows.length} of the ${approved.length} approved grants for ${resource} (${Math.round((rows.length / approved.length) * 100)}%)`,
+        grants: rows.map(ctx.ref),
+      });
     }
   }
   return {

@@ -12,10 +12,13 @@ function reviewState(story: readonly AuditRow[], now: Date): { state: ReviewStat
   const by = facts.reviewed_by.length > 0 ? ` by ${facts.reviewed_by.join(", ")}` : "";
   if (at !== null && due !== null) {
     const late = Date.parse(at) - Date.parse(due);
-    return late <= 0 ? { state: "reviewed in time", detail: `${by} at ${at}, due ${due}` } : { state: "reviewed late", detail: `${by} at ${at}, ${formatDuration(late)} after it was due (${due})` };
+    return late <= 0
+      ? { state: "reviewed in time", detail: `${by} at ${at}, due ${due}` }
+      : { state: "reviewed late", detail: `${by} at ${at}, ${formatDuration(late)} after it was due (${due})` };
   }
   if (at !== null) return { state: "reviewed", detail: `${by} at ${at} (no due time recorded)` };
-  if (due !== null) return now.getTime() >= Date.parse(due) ? { state: "not reviewed", detail: `; it was due ${due}` } : { state: "review pending", detail: `; due ${due}` };
+  if (due !== null)
+    return now.getTime() >= Date.parse(due) ? { state: "not reviewed", detail: `; it was due ${due}` } : { state: "review pending", detail: `; due ${due}` };
   return { state: "no review record", detail: " (Timebox has not recorded one yet)" };
 }
 
@@ -27,7 +30,10 @@ export function breakGlass(ctx: FindingContext): Finding {
     const first = story[0];
     const { state, detail } = reviewState(story, ctx.options.now);
     const closed = first.origin === "closed-unmerged" ? ", PR closed unmerged" : "";
-    items.push({ summary: `${who(first)} used break-glass for ${access(first)} (${pr(first)}${closed}) at ${first.granted_at}: ${state}${detail}`, grants: story.map(ctx.ref) });
+    items.push({
+      summary: `${who(first)} used break-glass for ${access(first)} (${pr(first)}${closed}) at ${first.granted_at}: ${state}${detail}`,
+      grants: story.map(ctx.ref),
+    });
   }
   return {
     id: "break-glass",

@@ -17,7 +17,8 @@ function describeHours(h: WorkingHours): string {
 }
 
 /** A wall-clock minute of a local day (24:00 is the next midnight), DST included. */
-const at = (day: DateTime, minute: number) => (minute >= 1440 ? day.plus({ days: 1 }).startOf("day") : day.set({ hour: Math.floor(minute / 60), minute: minute % 60 })).toMillis();
+const at = (day: DateTime, minute: number) =>
+  (minute >= 1440 ? day.plus({ days: 1 }).startOf("day") : day.set({ hour: Math.floor(minute / 60), minute: minute % 60 })).toMillis();
 
 /** The working intervals [start, end) in ms of the local days that overlap [from, to). */
 function workingIntervals(from: number, to: number, h: WorkingHours): Array<[number, number]> {
@@ -65,7 +66,10 @@ export function outOfHours(ctx: FindingContext): Finding {
     if (!Number.isFinite(end) || end <= start) continue;
     const outside = outsideMs(start, end, h, intervals);
     if (outside < 1000) continue;
-    items.push({ summary: `${who(row)}'s ${access(row)} (${pr(row)}${row.emergency ? ", break-glass" : ""}) was active ${formatDuration(outside)} of ${formatDuration(end - start)} outside working hours, from ${row.granted_at}`, grants: [ctx.ref(row)] });
+    items.push({
+      summary: `${who(row)}'s ${access(row)} (${pr(row)}${row.emergency ? ", break-glass" : ""}) was active ${formatDuration(outside)} of ${formatDuration(end - start)} outside working hours, from ${row.granted_at}`,
+      grants: [ctx.ref(row)],
+    });
   }
   return { ...base, rule: `any part of the access window outside ${describeHours(h)}`, status: items.length > 0 ? "found" : "clear", items };
 }

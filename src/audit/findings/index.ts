@@ -18,7 +18,15 @@ export * from "./types.js";
  */
 export function findPatterns(rows: readonly AuditRow[], options: FindingOptions, github?: GithubFacts, lookAlikes?: readonly LookAlike[]): Finding[] {
   const index = new Map(rows.map((r, i) => [r, i + 1]));
-  const ref = (r: AuditRow): GrantRef => ({ row: index.get(r) ?? 0, grant: r.grant, requester: r.requester, pull_request: r.pull_request, granted_at: r.granted_at });
+  const ref = (r: AuditRow): GrantRef => ({
+    row: index.get(r) ?? 0,
+    grant: r.grant,
+    requester: r.requester,
+    pull_request: r.pull_request,
+    granted_at: r.granted_at,
+  });
   const ctx: FindingContext = { rows, ref, options, github, lookAlikes };
-  return [repeatedAccess, breakGlass, fastApprovals, dominantApprover, outOfHours, revocationLag, missingOutcomes, unapprovedContent, untrustedRecords].map((f) => f(ctx));
+  return [repeatedAccess, breakGlass, fastApprovals, dominantApprover, outOfHours, revocationLag, missingOutcomes, unapprovedContent, untrustedRecords].map(
+    (f) => f(ctx),
+  );
 }

@@ -12,9 +12,16 @@ export function revocationLag(ctx: FindingContext): Finding {
     const expires = Date.parse(row.expires_at);
     if (row.status === "revoked" && row.revoked_at !== null) {
       const lag = Date.parse(row.revoked_at) - expires;
-      if (lag > limit) items.push({ summary: `${who(row)}'s ${access(row)} was revoked ${formatDuration(lag)} after its expiry (${row.expires_at} → ${row.revoked_at})`, grants: [ctx.ref(row)] });
+      if (lag > limit)
+        items.push({
+          summary: `${who(row)}'s ${access(row)} was revoked ${formatDuration(lag)} after its expiry (${row.expires_at} → ${row.revoked_at})`,
+          grants: [ctx.ref(row)],
+        });
     } else if (row.status === "overdue" && now - expires > limit) {
-      items.push({ summary: `${who(row)}'s ${access(row)} expired at ${row.expires_at} and Timebox has recorded no revocation ${formatDuration(now - expires)} later`, grants: [ctx.ref(row)] });
+      items.push({
+        summary: `${who(row)}'s ${access(row)} expired at ${row.expires_at} and Timebox has recorded no revocation ${formatDuration(now - expires)} later`,
+        grants: [ctx.ref(row)],
+      });
     }
   }
   return {

@@ -7,7 +7,9 @@ import type { Finding, FindingContext, FindingItem } from "./types.js";
 export function repeatedAccess(ctx: FindingContext): Finding {
   const { threshold, windowMs } = ctx.options.repeat;
   const groups = groupBy(stories(ctx.rows), ([first]) =>
-    first.requester === null || first.resource === null || first.role === null ? undefined : `${first.requester.toLowerCase()}\0${first.resource}\0${first.role}`,
+    first.requester === null || first.resource === null || first.role === null
+      ? undefined
+      : `${first.requester.toLowerCase()}\0${first.resource}\0${first.role}`,
   );
   const items: FindingItem[] = [];
   for (const group of groups.values()) {

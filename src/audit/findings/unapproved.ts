@@ -12,9 +12,21 @@ export function unapprovedContent(ctx: FindingContext): Finding {
   for (const row of ctx.rows) {
     if (row.status === "revoked" || row.origin === "closed-unmerged") continue;
     if (row.origin === "direct-push") {
-      items.push({ summary: `${row.grant} (${who(row)}, ${access(row)}) reached the default branch at ${row.granted_at} without a pull request; Timebox never recorded it as approved`, grants: [ctx.ref(row)] });
-    } else if (ctx.github && !row.emergency && row.pull_request !== null && ctx.github.approvals.has(row.pull_request) && ctx.github.approvals.get(row.pull_request)!.length === 0) {
-      items.push({ summary: `${row.grant} (${who(row)}, ${access(row)}) was merged in PR #${row.pull_request} without an approving review`, grants: [ctx.ref(row)] });
+      items.push({
+        summary: `${row.grant} (${who(row)}, ${access(row)}) reached the default branch at ${row.granted_at} without a pull request; Timebox never recorded it as approved`,
+        grants: [ctx.ref(row)],
+      });
+    } else if (
+      ctx.github &&
+      !row.emergency &&
+      row.pull_request !== null &&
+      ctx.github.approvals.has(row.pull_request) &&
+      ctx.github.approvals.get(row.pull_request)!.length === 0
+    ) {
+      items.push({
+        summary: `${row.grant} (${who(row)}, ${access(row)}) was merged in PR #${row.pull_request} without an approving review`,
+        grants: [ctx.ref(row)],
+      });
     }
   }
   return {

@@ -59,7 +59,7 @@ export function renderHtml({ rows, findings, context }: Page): string {
     timelineSection(rows, context.generatedAt),
     findingsSection(findings),
     tableSection(rows),
-    '<footer>Built from the default branch\'s history: grant files as merged and Timebox\'s commit trailers. See docs/audit.md for what each column and finding means.</footer>',
+    "<footer>Built from the default branch's history: grant files as merged and Timebox's commit trailers. See docs/audit.md for what each column and finding means.</footer>",
     "</body></html>",
     "",
   ].join("\n");
@@ -70,8 +70,13 @@ const stat = (n: number, what: string) => `<div><dt>${esc(what)}</dt><dd>${n}</d
 function findingsSection(findings: readonly Finding[]): string {
   const out = ['<section id="findings"><h2>Findings</h2>'];
   for (const f of findings) {
-    out.push(`<article class="finding ${f.status}" id="finding-${esc(f.id)}">`, `<h3><span class="badge ${f.status}">${esc(STATUS_LABEL[f.status])}${f.status === "found" ? ` · ${f.items.length}` : ""}</span> ${esc(f.title)}</h3>`, `<p class="rule">${esc(f.rule)}</p>`);
-    if (f.status === "needs-github") out.push('<p class="rule">Approval times are not in Git: run <code>timebox audit --github OWNER/REPO</code> with a token to check this.</p>');
+    out.push(
+      `<article class="finding ${f.status}" id="finding-${esc(f.id)}">`,
+      `<h3><span class="badge ${f.status}">${esc(STATUS_LABEL[f.status])}${f.status === "found" ? ` · ${f.items.length}` : ""}</span> ${esc(f.title)}</h3>`,
+      `<p class="rule">${esc(f.rule)}</p>`,
+    );
+    if (f.status === "needs-github")
+      out.push('<p class="rule">Approval times are not in Git: run <code>timebox audit --github OWNER/REPO</code> with a token to check this.</p>');
     const li = (item: Finding["items"][number]) =>
       `<li>${esc(item.summary)}${item.grants.length > 0 ? ` <span class="refs">rows ${item.grants.map((g) => `<a href="#row-${g.row}">#${g.row}</a>`).join(" ")}</span>` : ""}</li>`;
     // A long list is folded after the first few (native <details>: no script).
@@ -96,7 +101,9 @@ function timelineSection(rows: readonly AuditRow[], now: Date): string {
   const colours = roleColours(rows);
   const range = timeRange(rows, now);
   const legend = [...colours].map(([role, colour]) => `<span><i style="background:${colour}"></i>${esc(role)}</span>`).join("");
-  out.push(`<p class="legend">${legend}<span><i class="bg"></i>break-glass</span><span><i class="ongoing"></i>still active</span><span><i class="unapplied"></i>never applied (unapproved content)</span></p>`);
+  out.push(
+    `<p class="legend">${legend}<span><i class="bg"></i>break-glass</span><span><i class="ongoing"></i>still active</span><span><i class="unapplied"></i>never applied (unapproved content)</span></p>`,
+  );
   const byResource = groupBy(
     rows.map((row, i): TimelineBar => ({ row, index: i + 1 })),
     (bar) => bar.row.resource ?? "(unknown resource)",
@@ -105,7 +112,10 @@ function timelineSection(rows: readonly AuditRow[], now: Date): string {
     const all = byResource.get(resource)!;
     const bars = all.slice(-MAX_BARS_PER_RESOURCE);
     out.push(`<h3 class="resource">${esc(resource)} <small>${plural(all.length, "version")}</small></h3>`);
-    if (bars.length < all.length) out.push(`<p class="note">Showing the latest ${bars.length} of ${all.length}; narrow the report with --since/--until to see the rest here (the table has every row).</p>`);
+    if (bars.length < all.length)
+      out.push(
+        `<p class="note">Showing the latest ${bars.length} of ${all.length}; narrow the report with --since/--until to see the rest here (the table has every row).</p>`,
+      );
     out.push(`<div class="chart">${timelineSvg(resource, bars, range, colours, now, id)}</div>`);
   });
   out.push("</section>");
@@ -117,11 +127,13 @@ function tableSection(rows: readonly AuditRow[]): string {
   const body = rows.map((row, i) => {
     const cells = AUDIT_COLUMNS.map((c) => {
       const v = row[c];
-      const text = v === null ? "" : Array.isArray(v) ? v.join(", ") : (c === "pull_request" || c === "extension_of") ? `#${v}` : String(v);
+      const text = v === null ? "" : Array.isArray(v) ? v.join(", ") : c === "pull_request" || c === "extension_of" ? `#${v}` : String(v);
       const cls = c === "status" ? ` class="status ${esc(String(v))}"` : c === "reason" || c === "outcome" ? ' class="text"' : "";
       return `<td${cls}${text.length > 300 ? ` title="${esc(cut(text, 2000))}"` : ""}>${esc(cut(text, 300))}</td>`;
     });
     return `<tr id="row-${i + 1}"${row.emergency ? ' class="breakglass"' : ""}><td>${i + 1}</td>${cells.join("")}</tr>`;
   });
-  return ['<section id="grants"><h2>Grants</h2>', `<div class="table"><table><thead>${head}</thead><tbody>`, ...body, "</tbody></table></div></section>"].join("\n");
+  return ['<section id="grants"><h2>Grants</h2>', `<div class="table"><table><thead>${head}</thead><tbody>`, ...body, "</tbody></table></div></section>"].join(
+    "\n",
+  );
 }

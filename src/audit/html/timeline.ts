@@ -54,7 +54,14 @@ const label = (t: number, step: number) => {
  * role, break-glass outlined in red and marked, ongoing access hatched; each bar links to its
  * table row and carries its facts in a tooltip.
  */
-export function timelineSvg(resource: string, bars: readonly TimelineBar[], range: [number, number], colours: ReadonlyMap<string, string>, now: Date, id: number): string {
+export function timelineSvg(
+  resource: string,
+  bars: readonly TimelineBar[],
+  range: [number, number],
+  colours: ReadonlyMap<string, string>,
+  now: Date,
+  id: number,
+): string {
   const lanes = [...new Set(bars.map((b) => b.row.requester ?? "?"))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   const height = AXIS + lanes.length * LANE + 8;
   const [t0, t1] = range;
@@ -66,14 +73,22 @@ export function timelineSvg(resource: string, bars: readonly TimelineBar[], rang
     `<defs><pattern id="ongoing-${id}" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="6" fill="#ffffff" fill-opacity="0.55"/></pattern></defs>`,
   );
   for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-    parts.push(`<line class="tick" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${AXIS - 6}" y2="${height - 4}"/>`, `<text class="tick-label" x="${x(t).toFixed(1)}" y="${AXIS - 10}" text-anchor="middle">${esc(label(t, step))}</text>`);
+    parts.push(
+      `<line class="tick" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${AXIS - 6}" y2="${height - 4}"/>`,
+      `<text class="tick-label" x="${x(t).toFixed(1)}" y="${AXIS - 10}" text-anchor="middle">${esc(label(t, step))}</text>`,
+    );
   }
   lanes.forEach((lane, i) => {
     const y = AXIS + i * LANE;
-    parts.push(`<rect class="lane${i % 2 ? " odd" : ""}" x="0" y="${y}" width="${WIDTH}" height="${LANE}"/>`, `<text class="lane-label" x="${LABEL - 8}" y="${y + LANE / 2 + 4}" text-anchor="end">${esc(cut(lane, 20))}</text>`);
+    parts.push(
+      `<rect class="lane${i % 2 ? " odd" : ""}" x="0" y="${y}" width="${WIDTH}" height="${LANE}"/>`,
+      `<text class="lane-label" x="${LABEL - 8}" y="${y + LANE / 2 + 4}" text-anchor="end">${esc(cut(lane, 20))}</text>`,
+    );
   });
   if (now.getTime() > t0 && now.getTime() < t1) {
-    parts.push(`<line class="now" x1="${x(now.getTime()).toFixed(1)}" x2="${x(now.getTime()).toFixed(1)}" y1="${AXIS - 6}" y2="${height - 4}"><title>now</title></line>`);
+    parts.push(
+      `<line class="now" x1="${x(now.getTime()).toFixed(1)}" x2="${x(now.getTime()).toFixed(1)}" y1="${AXIS - 6}" y2="${height - 4}"><title>now</title></line>`,
+    );
   }
   for (const { row, index } of bars) {
     const lane = lanes.indexOf(row.requester ?? "?");
@@ -92,7 +107,9 @@ export function timelineSvg(resource: string, bars: readonly TimelineBar[], rang
       `${row.pull_request === null ? "no PR" : `PR #${row.pull_request}`} · ${row.status}${row.revoke_reason ? ` (${row.revoke_reason})` : ""}`,
       applied ? "" : "never applied: no pull request, no Timebox record",
       row.reason ? `reason: ${cut(row.reason, 200)}` : "",
-    ].filter(Boolean).join("\n");
+    ]
+      .filter(Boolean)
+      .join("\n");
     const cls = `bar${row.emergency ? " breakglass" : ""}${ongoing ? " ongoing" : ""}${applied ? "" : " unapplied"}`;
     parts.push(
       `<a href="#row-${index}"><g class="${cls}" data-row="${index}"><title>${esc(tip)}</title>`,

@@ -45,13 +45,10 @@ export function wantedAccess(g: ActiveGrant): Wanted {
   const principal = parseLogin(g.principal);
   if (!principal.ok) throw new ProviderError(`principal ${principal.error}`, false);
   const settings = g.roleSettings ?? {};
-  const unknown = Object.keys(settings).filter(
-    (k) => !(ROLE_SETTINGS_KEYS as readonly string[]).includes(k),
-  );
+  const unknown = Object.keys(settings).filter((k) => !(ROLE_SETTINGS_KEYS as readonly string[]).includes(k));
   if (unknown.length > 0) {
     throw new ProviderError(
-      `role "${g.role}": unknown GitHub role setting(s) ${unknown.map((k) => `\`${k}\``).join(", ")}; ` +
-        `known: ${ROLE_SETTINGS_KEYS.join(", ")}`,
+      `role "${g.role}": unknown GitHub role setting(s) ${unknown.map((k) => `\`${k}\``).join(", ")}; ` + `known: ${ROLE_SETTINGS_KEYS.join(", ")}`,
       false,
     );
   }
@@ -64,25 +61,16 @@ export function wantedAccess(g: ActiveGrant): Wanted {
     }
     const role = settings.team_role ?? "member";
     if (!isTeamRole(role)) {
-      throw new ProviderError(
-        `role "${g.role}": \`team_role\` must be member or maintainer, not ${JSON.stringify(role)}`,
-        false,
-      );
+      throw new ProviderError(`role "${g.role}": \`team_role\` must be member or maintainer, not ${JSON.stringify(role)}`, false);
     }
     return { kind: "team", target: target.value, principal: principal.value, role, level: teamLevel(role) };
   }
   if (settings.team_role !== undefined) {
-    throw new ProviderError(
-      `role "${g.role}": \`team_role\` applies to team targets; for repository ${target.value.display} use \`permission\``,
-      false,
-    );
+    throw new ProviderError(`role "${g.role}": \`team_role\` applies to team targets; for repository ${target.value.display} use \`permission\``, false);
   }
   const permission = settings.permission ?? DEFAULT_REPO_PERMISSION;
   if (!isRepoPermission(permission)) {
-    throw new ProviderError(
-      `role "${g.role}": \`permission\` must be one of pull, triage, push, maintain, admin, not ${JSON.stringify(permission)}`,
-      false,
-    );
+    throw new ProviderError(`role "${g.role}": \`permission\` must be one of pull, triage, push, maintain, admin, not ${JSON.stringify(permission)}`, false);
   }
   return {
     kind: "repo",
@@ -95,11 +83,7 @@ export function wantedAccess(g: ActiveGrant): Wanted {
 
 /** The same person at the same team/repository (GitHub names are case-insensitive). */
 function sameAccessTarget(a: Wanted, b: Wanted): boolean {
-  return (
-    a.kind === b.kind &&
-    a.target.key === b.target.key &&
-    a.principal.toLowerCase() === b.principal.toLowerCase()
-  );
+  return a.kind === b.kind && a.target.key === b.target.key && a.principal.toLowerCase() === b.principal.toLowerCase();
 }
 
 /** Another still-active grant, with what it asks of GitHub. */
@@ -112,11 +96,7 @@ export interface Overlap {
  * The other still-active grants that give the same principal the same target. A grant that
  * cannot be read (bad settings) gives nothing: it could not have been granted either.
  */
-export function overlapping(
-  g: ActiveGrant,
-  wanted: Wanted,
-  stillActive: readonly ActiveGrant[],
-): Overlap[] {
+export function overlapping(g: ActiveGrant, wanted: Wanted, stillActive: readonly ActiveGrant[]): Overlap[] {
   const out: Overlap[] = [];
   for (const other of stillActive) {
     if (other === g || (other.id === g.id && other.repo === g.repo)) continue;
@@ -132,11 +112,7 @@ export function overlapping(
 }
 
 /** The highest level that other still-active grants give the same principal on the same target. */
-export function levelKeptByOthers(
-  g: ActiveGrant,
-  wanted: Wanted,
-  stillActive: readonly ActiveGrant[],
-): number {
+export function levelKeptByOthers(g: ActiveGrant, wanted: Wanted, stillActive: readonly ActiveGrant[]): number {
   return highestLevel(overlapping(g, wanted, stillActive));
 }
 

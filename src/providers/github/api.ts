@@ -6,22 +6,8 @@
  */
 import { hasStatus } from "../../github/errors.js";
 import type { ProviderOptions } from "../types.js";
-import {
-  createOctokit,
-  resolveCredentials,
-  secretsOf,
-  toProviderError,
-  type GithubClientOptions,
-  type GithubOctokit,
-} from "./client.js";
-import {
-  normaliseRoleName,
-  REPO_PERMISSIONS,
-  type RepoPermission,
-  type RepoTarget,
-  type TeamRole,
-  type TeamTarget,
-} from "./target.js";
+import { createOctokit, resolveCredentials, secretsOf, toProviderError, type GithubClientOptions, type GithubOctokit } from "./client.js";
+import { normaliseRoleName, REPO_PERMISSIONS, type RepoPermission, type RepoTarget, type TeamRole, type TeamTarget } from "./target.js";
 
 export interface TeamMembership {
   state: "active" | "pending";
@@ -51,12 +37,7 @@ function permissionOf(data: {
   permissions?: unknown;
   user?: { permissions?: unknown } | null;
 }): RepoPermission | "none" {
-  return (
-    normaliseRoleName(data.role_name) ??
-    fromPermissionFlags(data.user?.permissions ?? data.permissions) ??
-    normaliseRoleName(data.permission) ??
-    "none"
-  );
+  return normaliseRoleName(data.role_name) ?? fromPermissionFlags(data.user?.permissions ?? data.permissions) ?? normaliseRoleName(data.permission) ?? "none";
 }
 
 export class GithubApi {
@@ -70,11 +51,7 @@ export class GithubApi {
   /** Credentials are resolved on first use, so a missing variable fails a call, not start-up. */
   private connect(): { octokit: GithubOctokit; secrets: string[] } {
     if (!this.client) {
-      const credentials = resolveCredentials(
-        this.options.resource,
-        this.options.settings,
-        this.options.env,
-      );
+      const credentials = resolveCredentials(this.options.resource, this.options.settings, this.options.env);
       this.client = {
         octokit: createOctokit(credentials, this.clientOptions),
         secrets: secretsOf(credentials),
@@ -93,10 +70,7 @@ export class GithubApi {
   }
 
   /** Like `call`, but a 404 is an answer (`undefined`), not an error. */
-  async callOr404<T>(
-    what: string,
-    fn: (octokit: GithubOctokit) => Promise<T>,
-  ): Promise<T | undefined> {
+  async callOr404<T>(what: string, fn: (octokit: GithubOctokit) => Promise<T>): Promise<T | undefined> {
     return this.call(what, async (octokit) => {
       try {
         return await fn(octokit);
@@ -149,19 +123,15 @@ export class GithubApi {
     const lower = user.toLowerCase();
     return this.call(`list the direct collaborators of ${t.display}`, async (o) => {
       let found: RepoPermission | "none" = "none";
-      await o.paginate(
-        "GET /repos/{owner}/{repo}/collaborators",
-        { owner: t.owner, repo: t.repo, affiliation: "direct", per_page: 100 },
-        (response, done) => {
-          for (const c of response.data) {
-            if (c.login.toLowerCase() === lower) {
-              found = permissionOf(c);
-              done();
-            }
+      await o.paginate("GET /repos/{owner}/{repo}/collaborators", { owner: t.owner, repo: t.repo, affiliation: "direct", per_page: 100 }, (response, done) => {
+        for (const c of response.data) {
+          if (c.login.toLowerCase() === lower) {
+            found = permissionOf(c);
+            done();
           }
-          return [];
-        },
-      );
+        }
+        return [];
+      });
       return found;
     });
   }
@@ -171,24 +141,18 @@ export class GithubApi {
 
   /** Whether the team exists and the provider's credentials can see it. */
   async teamExists(t: TeamTarget): Promise<boolean> {
-    const found = await this.callOr404(`look up team ${t.display}`, (o) =>
-      o.request("GET /orgs/{org}/teams/{team_slug}", { org: t.org, team_slug: t.slug }),
-    );
+    const found = await this.callOr404(`look up team ${t.display}`, (o) => o.request("GET /orgs/{org}/teams/{team_slug}", { org: t.org, team_slug: t.slug }));
     return found !== undefined;
   }
 
   /** Whether the repository exists and the provider's credentials can see it. */
   async repoExists(t: RepoTarget): Promise<boolean> {
-    const found = await this.callOr404(`look up repository ${t.display}`, (o) =>
-      o.request("GET /repos/{owner}/{repo}", { owner: t.owner, repo: t.repo }),
-    );
+    const found = await this.callOr404(`look up repository ${t.display}`, (o) => o.request("GET /repos/{owner}/{repo}", { owner: t.owner, repo: t.repo }));
     return found !== undefined;
   }
 
   /** The GitHub account with this login (its `type`: User, Organization, Bot…), if any. */
   async readUser(login: string): Promise<{ type: unknown } | undefined> {
-    return this.callOr404(`look up user @${login}`, async (o) =>
-      (await o.request("GET /users/{username}", { username: login })).data,
-    );
+    return this.callOr404(`look up user @${login}`, async (o) => (await o.request("GET /users/{username}", { username: login })).data);
   }
 }

@@ -9,13 +9,7 @@ import { currentDeadline, remainingMs } from "../deadline.js";
 import { ProviderError } from "../types.js";
 
 /** Settings keys (each names an environment variable, never holds a secret). */
-export const SETTINGS_KEYS = [
-  "token_env",
-  "app_id_env",
-  "private_key_env",
-  "installation_id_env",
-  "base_url_env",
-] as const;
+export const SETTINGS_KEYS = ["token_env", "app_id_env", "private_key_env", "installation_id_env", "base_url_env"] as const;
 
 export type GithubOctokit = InstanceType<typeof ProbotOctokit>;
 
@@ -52,35 +46,20 @@ export function requestTimeoutWithin(callMs: number | undefined): number {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function settingName(
-  resource: string,
-  settings: Record<string, string | number | boolean>,
-  key: string,
-): string | undefined {
+function settingName(resource: string, settings: Record<string, string | number | boolean>, key: string): string | undefined {
   const value = settings[key];
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !ENV_NAME.test(value)) {
-    throw new ProviderError(
-      `resource "${resource}": setting \`${key}\` must name an environment variable (e.g. GITHUB_ACCESS_TOKEN)`,
-      false,
-    );
+    throw new ProviderError(`resource "${resource}": setting \`${key}\` must name an environment variable (e.g. GITHUB_ACCESS_TOKEN)`, false);
   }
   return value;
 }
 
-function envValue(
-  resource: string,
-  env: Record<string, string | undefined>,
-  key: string,
-  name: string,
-): string {
+function envValue(resource: string, env: Record<string, string | undefined>, key: string, name: string): string {
   const value = env[name];
   if (value === undefined || value.trim() === "") {
     // Names the variable, never a value.
-    throw new ProviderError(
-      `resource "${resource}": environment variable ${name} (setting \`${key}\`) is not set`,
-      false,
-    );
+    throw new ProviderError(`resource "${resource}": environment variable ${name} (setting \`${key}\`) is not set`, false);
   }
   return value;
 }
@@ -95,13 +74,10 @@ export function resolveCredentials(
   settings: Record<string, string | number | boolean>,
   env: Record<string, string | undefined>,
 ): GithubCredentials {
-  const unknown = Object.keys(settings).filter(
-    (k) => !(SETTINGS_KEYS as readonly string[]).includes(k),
-  );
+  const unknown = Object.keys(settings).filter((k) => !(SETTINGS_KEYS as readonly string[]).includes(k));
   if (unknown.length > 0) {
     throw new ProviderError(
-      `resource "${resource}": unknown GitHub provider setting(s) ${unknown.map((k) => `\`${k}\``).join(", ")}; ` +
-        `known: ${SETTINGS_KEYS.join(", ")}`,
+      `resource "${resource}": unknown GitHub provider setting(s) ${unknown.map((k) => `\`${k}\``).join(", ")}; ` + `known: ${SETTINGS_KEYS.join(", ")}`,
       false,
     );
   }
@@ -118,10 +94,7 @@ export function resolveCredentials(
     try {
       url = new URL(raw);
     } catch {
-      throw new ProviderError(
-        `resource "${resource}": ${baseUrlEnv} (setting \`base_url_env\`) is not a URL`,
-        false,
-      );
+      throw new ProviderError(`resource "${resource}": ${baseUrlEnv} (setting \`base_url_env\`) is not a URL`, false);
     }
     if (!["http:", "https:"].includes(url.protocol) || url.username || url.password) {
       throw new ProviderError(
@@ -137,8 +110,7 @@ export function resolveCredentials(
   const anyApp = appKeys.some((k) => k !== undefined);
   if (tokenEnv !== undefined && anyApp) {
     throw new ProviderError(
-      `resource "${resource}": set either \`token_env\` or the GitHub App settings ` +
-        "(`app_id_env`, `private_key_env`, `installation_id_env`), not both",
+      `resource "${resource}": set either \`token_env\` or the GitHub App settings ` + "(`app_id_env`, `private_key_env`, `installation_id_env`), not both",
       false,
     );
   }
@@ -153,14 +125,9 @@ export function resolveCredentials(
       false,
     );
   }
-  const missing = (["app_id_env", "private_key_env", "installation_id_env"] as const).filter(
-    (_, i) => appKeys[i] === undefined,
-  );
+  const missing = (["app_id_env", "private_key_env", "installation_id_env"] as const).filter((_, i) => appKeys[i] === undefined);
   if (missing.length > 0) {
-    throw new ProviderError(
-      `resource "${resource}": GitHub App credentials also need ${missing.map((k) => `\`${k}\``).join(", ")}`,
-      false,
-    );
+    throw new ProviderError(`resource "${resource}": GitHub App credentials also need ${missing.map((k) => `\`${k}\``).join(", ")}`, false);
   }
   const appId = envValue(resource, env, "app_id_env", appIdEnv!).trim();
   // Keys stored on one line with literal "\n" (common in .env files) are accepted.
@@ -168,24 +135,17 @@ export function resolveCredentials(
   const installationRaw = envValue(resource, env, "installation_id_env", installationEnv!).trim();
   const installationId = Number(installationRaw);
   if (!/^\d+$/.test(installationRaw) || !Number.isSafeInteger(installationId)) {
-    throw new ProviderError(
-      `resource "${resource}": ${installationEnv} (setting \`installation_id_env\`) must be a numeric installation id`,
-      false,
-    );
+    throw new ProviderError(`resource "${resource}": ${installationEnv} (setting \`installation_id_env\`) must be a numeric installation id`, false);
   }
   if (!/^\d+$/.test(appId)) {
-    throw new ProviderError(
-      `resource "${resource}": ${appIdEnv} (setting \`app_id_env\`) must be a numeric GitHub App id`,
-      false,
-    );
+    throw new ProviderError(`resource "${resource}": ${appIdEnv} (setting \`app_id_env\`) must be a numeric GitHub App id`, false);
   }
   return { kind: "app", appId, privateKey, installationId, ...(baseUrl ? { baseUrl } : {}) };
 }
 
 /** The secret values of some credentials, to scrub from any text that leaves the provider. */
 export function secretsOf(credentials: GithubCredentials): string[] {
-  const values =
-    credentials.kind === "token" ? [credentials.token] : [credentials.privateKey];
+  const values = credentials.kind === "token" ? [credentials.token] : [credentials.privateKey];
   return values.filter((v) => v.length >= 4);
 }
 
@@ -196,10 +156,7 @@ const quiet = {
   error: (message: string) => console.error(message),
 };
 
-export function createOctokit(
-  credentials: GithubCredentials,
-  options: GithubClientOptions = {},
-): GithubOctokit {
+export function createOctokit(credentials: GithubCredentials, options: GithubClientOptions = {}): GithubOctokit {
   // Probot's Octokit authenticates with `{ token }` or, given `appId` + `privateKey` +
   // `installationId`, as that installation through @octokit/auth-app (which it bundles), so the
   // provider needs no dependency of its own for either.
@@ -220,14 +177,8 @@ export function createOctokit(
       enabled: options.throttle ?? true,
       // A reconciler must not sit for an hour on a primary rate limit: retry once if the wait is
       // short, else fail with a retryable ProviderError and let the next tick try again.
-      onRateLimit: (retryAfter: number, _opts: unknown, _octokit: unknown, retryCount: number) =>
-        retryAfter <= 60 && retryCount < 1,
-      onSecondaryRateLimit: (
-        retryAfter: number,
-        _opts: unknown,
-        _octokit: unknown,
-        retryCount: number,
-      ) => retryAfter <= 60 && retryCount < 1,
+      onRateLimit: (retryAfter: number, _opts: unknown, _octokit: unknown, retryCount: number) => retryAfter <= 60 && retryCount < 1,
+      onSecondaryRateLimit: (retryAfter: number, _opts: unknown, _octokit: unknown, retryCount: number) => retryAfter <= 60 && retryCount < 1,
     },
   });
   const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -271,7 +222,6 @@ interface HttpishError {
   response?: { headers?: Record<string, unknown>; data?: unknown };
 }
 
-
 function oneLine(text: string, max = 160): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
@@ -292,14 +242,7 @@ function reasonOf(error: HttpishError): string {
     let reason = typeof d.message === "string" ? d.message : "";
     if (Array.isArray(d.errors) && d.errors.length > 0) {
       const first = d.errors[0] as { message?: unknown; code?: unknown } | string;
-      const detail =
-        typeof first === "string"
-          ? first
-          : typeof first?.message === "string"
-            ? first.message
-            : typeof first?.code === "string"
-              ? first.code
-              : "";
+      const detail = typeof first === "string" ? first : typeof first?.message === "string" ? first.message : typeof first?.code === "string" ? first.code : "";
       if (detail) reason = reason ? `${reason}: ${detail}` : detail;
     }
     if (reason) return reason;
@@ -323,11 +266,7 @@ function isRateLimited(error: HttpishError, status: number): boolean {
  * what Timebox was doing, the HTTP status and GitHub's short reason, with every credential
  * scrubbed. 5xx, network failures and rate limits are retryable; other 4xx are not.
  */
-export function toProviderError(
-  what: string,
-  error: unknown,
-  secrets: readonly string[],
-): ProviderError {
+export function toProviderError(what: string, error: unknown, secrets: readonly string[]): ProviderError {
   if (error instanceof ProviderError) {
     return new ProviderError(scrub(error.message, secrets), error.retryable);
   }
@@ -339,10 +278,7 @@ export function toProviderError(
   }
   if (status === undefined || status === 0) {
     const msg = typeof e.message === "string" ? e.message : String(error);
-    return new ProviderError(
-      scrub(`GitHub: could not ${what}: ${oneLine(msg)}`, secrets),
-      true,
-    );
+    return new ProviderError(scrub(`GitHub: could not ${what}: ${oneLine(msg)}`, secrets), true);
   }
   const hasResponse = e.response !== undefined;
   let reason = oneLine(reasonOf(e));
@@ -358,8 +294,5 @@ export function toProviderError(
   const label = hasResponse ? `${status} ${reason}` : `network error: ${reason}`;
   const rateLimited = isRateLimited(e, status);
   const retryable = !hasResponse || status >= 500 || rateLimited;
-  return new ProviderError(
-    scrub(`GitHub: could not ${what}: ${label}${rateLimited ? " (rate limited)" : ""}`, secrets),
-    retryable,
-  );
+  return new ProviderError(scrub(`GitHub: could not ${what}: ${label}${rateLimited ? " (rate limited)" : ""}`, secrets), retryable);
 }

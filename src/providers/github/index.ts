@@ -27,10 +27,7 @@ export const settingsKeys: readonly string[] = SETTINGS_KEYS;
  * Builds the provider; tests pass `{ retry: false, throttle: false }`. The request timeout
  * follows the call deadline (`options.timeoutMs`) unless `clientOptions` sets one.
  */
-export function createGithubProvider(
-  options: ProviderOptions,
-  clientOptions: GithubClientOptions = {},
-): GithubProvider {
+export function createGithubProvider(options: ProviderOptions, clientOptions: GithubClientOptions = {}): GithubProvider {
   return new GithubProvider(options, { timeoutMs: requestTimeoutWithin(options.timeoutMs), ...clientOptions });
 }
 

@@ -13,19 +13,9 @@ import type { ActiveGrant, GrantResult, Provider, ProviderOptions } from "../typ
 import { levelKeptByOthers, overlapping, wantedAccess } from "./access.js";
 import { GithubApi } from "./api.js";
 import type { GithubClientOptions } from "./client.js";
-import {
-  grantRepo,
-  isRepoGranted,
-  recordPriorRepoAccess,
-  revokeRepo,
-} from "./repo-permission.js";
+import { grantRepo, isRepoGranted, recordPriorRepoAccess, revokeRepo } from "./repo-permission.js";
 import { parseLogin, parseTarget } from "./target.js";
-import {
-  grantTeam,
-  isTeamGranted,
-  recordPriorTeamAccess,
-  revokeTeam,
-} from "./team-membership.js";
+import { grantTeam, isTeamGranted, recordPriorTeamAccess, revokeTeam } from "./team-membership.js";
 
 export class GithubProvider implements Provider {
   readonly id = "github";
@@ -60,18 +50,12 @@ export class GithubProvider implements Provider {
           diagnostics.push(
             diag(
               "provider.target",
-              `team ${t.display} does not exist, or the provider's credentials cannot see it; ` +
-                "check the org and the team's slug (Settings → Teams)",
+              `team ${t.display} does not exist, or the provider's credentials cannot see it; ` + "check the org and the team's slug (Settings → Teams)",
             ),
           );
         }
       } else if (!(await this.api.repoExists(t))) {
-        diagnostics.push(
-          diag(
-            "provider.target",
-            `repository ${t.display} does not exist, or the provider's credentials cannot see it`,
-          ),
-        );
+        diagnostics.push(diag("provider.target", `repository ${t.display} does not exist, or the provider's credentials cannot see it`));
       }
     }
     if (login?.ok) {
@@ -79,12 +63,7 @@ export class GithubProvider implements Provider {
       if (!user) {
         diagnostics.push(diag("provider.principal", `GitHub user @${login.value} does not exist`));
       } else if (user.type !== "User") {
-        diagnostics.push(
-          diag(
-            "provider.principal",
-            `@${login.value} is a GitHub ${String(user.type).toLowerCase()}, not a user; access is granted to people`,
-          ),
-        );
+        diagnostics.push(diag("provider.principal", `@${login.value} is a GitHub ${String(user.type).toLowerCase()}, not a user; access is granted to people`));
       }
     }
     return diagnostics;
@@ -99,15 +78,10 @@ export class GithubProvider implements Provider {
    * recorded as prior; only access above what they give is taken as coming from outside.
    * Without `stillActive`, everything observed counts as prior (the safe side for rule 7).
    */
-  async recordPriorAccess(
-    g: ActiveGrant,
-    stillActive: readonly ActiveGrant[] = [],
-  ): Promise<Record<string, string>> {
+  async recordPriorAccess(g: ActiveGrant, stillActive: readonly ActiveGrant[] = []): Promise<Record<string, string>> {
     const w = wantedAccess(g);
     const others = overlapping(g, w, stillActive);
-    return w.kind === "team"
-      ? recordPriorTeamAccess(this.api, w, others)
-      : recordPriorRepoAccess(this.api, w, others);
+    return w.kind === "team" ? recordPriorTeamAccess(this.api, w, others) : recordPriorRepoAccess(this.api, w, others);
   }
 
   async grant(g: ActiveGrant): Promise<GrantResult> {

@@ -10,11 +10,7 @@ import type { GithubApi, RepoPermissionRead } from "./api.js";
 import { repoLevel, repoPermissionAt, type RepoPermission, type RepoTarget } from "./target.js";
 
 /** `recordPriorAccess` for a repository target; `others`: the overlapping still-active grants. */
-export async function recordPriorRepoAccess(
-  api: GithubApi,
-  w: RepoWanted,
-  others: readonly Overlap[],
-): Promise<Record<string, string>> {
+export async function recordPriorRepoAccess(api: GithubApi, w: RepoWanted, others: readonly Overlap[]): Promise<Record<string, string>> {
   const current = await api.readRepo(w.target, w.principal);
   if (others.length > 0 && repoLevel(current.permission) <= highestLevel(others)) {
     // Carry forward the others' prior, capped at what exists now (as recordPriorTeamAccess does).
@@ -39,11 +35,7 @@ export async function recordPriorRepoAccess(
   };
 }
 
-export async function grantRepo(
-  api: GithubApi,
-  g: ActiveGrant,
-  w: RepoWanted,
-): Promise<GrantResult> {
+export async function grantRepo(api: GithubApi, g: ActiveGrant, w: RepoWanted): Promise<GrantResult> {
   const { target: t, principal: user } = w;
   const prior = readPriorRepo(g.priorAccess);
   const current = await api.readRepo(t, user);
@@ -51,13 +43,7 @@ export async function grantRepo(
     return { summary: repoSummary(w, current, repoLevel(prior.permission) >= w.level) };
   }
   // Only raises: an existing higher permission is never PUT lower.
-  const put = await putCollaborator(
-    api,
-    `give @${user} ${w.permission} on ${t.display}`,
-    t,
-    user,
-    w.permission,
-  );
+  const put = await putCollaborator(api, `give @${user} ${w.permission} on ${t.display}`, t, user, w.permission);
   if (put.status === 201) {
     // 201 = an invitation was created (an outside collaborator): not access. Withdraw it. (An
     // invitation that already existed is updated in place by the PUT and withdrawn too: a
@@ -86,10 +72,7 @@ export async function grantRepo(
   }
   const after = await api.readRepo(t, user);
   if (repoLevel(after.permission) < w.level) {
-    throw new ProviderError(
-      `gave @${user} ${w.permission} on ${t.display}, but GitHub reports ${after.roleName}`,
-      true,
-    );
+    throw new ProviderError(`gave @${user} ${w.permission} on ${t.display}, but GitHub reports ${after.roleName}`, true);
   }
   return { summary: repoSummary(w, after, false) };
 }
@@ -104,12 +87,7 @@ function repoSummary(w: RepoWanted, current: RepoPermissionRead, hadBefore: bool
 }
 
 /** `revoke` for a repository target; `others` is the level other still-active grants give. */
-export async function revokeRepo(
-  api: GithubApi,
-  g: ActiveGrant,
-  w: RepoWanted,
-  others: number,
-): Promise<void> {
+export async function revokeRepo(api: GithubApi, g: ActiveGrant, w: RepoWanted, others: number): Promise<void> {
   const { target: t, principal: user } = w;
   const prior = readPriorRepo(g.priorAccess);
   if (repoLevel(prior.permission) >= w.level) return; // had it (or more) before
@@ -141,13 +119,7 @@ export async function isRepoGranted(api: GithubApi, w: RepoWanted): Promise<bool
  * Makes the person a direct collaborator with this permission, or sets it (a lower permission
  * lowers it). For someone outside the organisation GitHub creates an invitation instead (201).
  */
-async function putCollaborator(
-  api: GithubApi,
-  what: string,
-  t: RepoTarget,
-  user: string,
-  permission: RepoPermission,
-) {
+async function putCollaborator(api: GithubApi, what: string, t: RepoTarget, user: string, permission: RepoPermission) {
   return api.call(what, (o) =>
     o.request("PUT /repos/{owner}/{repo}/collaborators/{username}", {
       owner: t.owner,

@@ -52,9 +52,7 @@ export function parseLogin(login: unknown): ParseResult<string> {
   if (typeof login !== "string" || !LOGIN.test(login)) {
     return {
       ok: false,
-      error:
-        `${typeof login === "string" ? quote(login) : "(missing)"} is not a GitHub login: ` +
-        "use 1–39 ASCII letters, digits or inner hyphens",
+      error: `${typeof login === "string" ? quote(login) : "(missing)"} is not a GitHub login: ` + "use 1–39 ASCII letters, digits or inner hyphens",
     };
   }
   return { ok: true, value: login };
@@ -85,9 +83,7 @@ export function parseTarget(target: unknown): ParseResult<GithubTarget> {
       if (lower !== second && TEAM_SLUG.test(lower)) {
         return bad(`team slugs are lower-case: did you mean "@${org}/${lower}"?`);
       }
-      return bad(
-        `${quote(second)} is not a team slug (lower-case letters, digits, "-" and "_"); ${EXPECTED}`,
-      );
+      return bad(`${quote(second)} is not a team slug (lower-case letters, digits, "-" and "_"); ${EXPECTED}`);
     }
     return {
       ok: true,
@@ -175,9 +171,7 @@ export function teamLevel(role: TeamRole | "none"): number {
  * The access level a team membership stands for, read from GitHub or recorded as prior access:
  * a pending invitation (or no membership) is no access.
  */
-export function teamMembershipLevel(
-  m: { state: string; role: TeamRole | "none" } | undefined,
-): number {
+export function teamMembershipLevel(m: { state: string; role: TeamRole | "none" } | undefined): number {
   return m?.state === "active" ? teamLevel(m.role) : 0;
 }
 

@@ -6,43 +6,23 @@
 import { ProviderError, type ActiveGrant, type GrantResult } from "../types.js";
 import { highestLevel, readPriorTeam, type Overlap, type TeamWanted } from "./access.js";
 import type { GithubApi, TeamMembership } from "./api.js";
-import {
-  teamLevel,
-  teamMembershipLevel,
-  TEAM_ROLES,
-  type TeamRole,
-  type TeamTarget,
-} from "./target.js";
+import { teamLevel, teamMembershipLevel, TEAM_ROLES, type TeamRole, type TeamTarget } from "./target.js";
 
 /** `recordPriorAccess` for a team target; `others` are the overlapping still-active grants. */
-export async function recordPriorTeamAccess(
-  api: GithubApi,
-  w: TeamWanted,
-  others: readonly Overlap[],
-): Promise<Record<string, string>> {
+export async function recordPriorTeamAccess(api: GithubApi, w: TeamWanted, others: readonly Overlap[]): Promise<Record<string, string>> {
   const m = await api.readTeam(w.target, w.principal);
   const observed = { kind: "team", state: m?.state ?? "none", role: m?.role ?? "none" };
-  if (
-    others.length > 0 &&
-    teamMembershipLevel(m) <= highestLevel(others) &&
-    m?.state !== "pending"
-  ) {
+  if (others.length > 0 && teamMembershipLevel(m) <= highestLevel(others) && m?.state !== "pending") {
     // Attributable to the other grants: carry forward the highest prior they recorded, but
     // never more than exists now (prior access removed since is not prior any more).
-    const best = others
-      .map((o) => readPriorTeam(o.grant.priorAccess))
-      .reduce((a, b) => (teamMembershipLevel(b) > teamMembershipLevel(a) ? b : a));
+    const best = others.map((o) => readPriorTeam(o.grant.priorAccess)).reduce((a, b) => (teamMembershipLevel(b) > teamMembershipLevel(a) ? b : a));
     if (teamMembershipLevel(best) > teamMembershipLevel(m)) return observed;
     return { kind: "team", state: best.state, role: best.role };
   }
   return observed;
 }
 
-export async function grantTeam(
-  api: GithubApi,
-  g: ActiveGrant,
-  w: TeamWanted,
-): Promise<GrantResult> {
+export async function grantTeam(api: GithubApi, g: ActiveGrant, w: TeamWanted): Promise<GrantResult> {
   const { target: t, principal: user } = w;
   const prior = readPriorTeam(g.priorAccess);
   const current = await api.readTeam(t, user);
@@ -51,13 +31,7 @@ export async function grantTeam(
   }
   const pendingBefore = prior.state === "pending";
   // Only raises: a maintainer is never PUT back to member (that PUT would demote them).
-  const put = await putTeamMembership(
-    api,
-    `add @${user} to team ${t.display} as ${w.role}`,
-    t,
-    user,
-    w.role,
-  );
+  const put = await putTeamMembership(api, `add @${user} to team ${t.display} as ${w.role}`, t, user, w.role);
   if (put.state !== "active") {
     let note = "";
     if (!pendingBefore) {
@@ -78,10 +52,7 @@ export async function grantTeam(
   }
   const after = await api.readTeam(t, user);
   if (teamMembershipLevel(after) < w.level) {
-    throw new ProviderError(
-      `added @${user} to team ${t.display}, but GitHub does not report an active ${w.role} membership yet`,
-      true,
-    );
+    throw new ProviderError(`added @${user} to team ${t.display}, but GitHub does not report an active ${w.role} membership yet`, true);
   }
   return { summary: teamSummary(w, after!, false) };
 }
@@ -94,12 +65,7 @@ function teamSummary(w: TeamWanted, m: TeamMembership, hadBefore: boolean): stri
 }
 
 /** `revoke` for a team target; `others` is the level other still-active grants give. */
-export async function revokeTeam(
-  api: GithubApi,
-  g: ActiveGrant,
-  w: TeamWanted,
-  others: number,
-): Promise<void> {
+export async function revokeTeam(api: GithubApi, g: ActiveGrant, w: TeamWanted, others: number): Promise<void> {
   const { target: t, principal: user } = w;
   const prior = readPriorTeam(g.priorAccess);
   // An invitation that existed before Timebox is not Timebox's to withdraw or to act on.
@@ -129,22 +95,18 @@ export async function isTeamGranted(api: GithubApi, w: TeamWanted): Promise<bool
 }
 
 /** Adds the person to the team with this role, or sets their role (a lower role demotes). */
-async function putTeamMembership(
-  api: GithubApi,
-  what: string,
-  t: TeamTarget,
-  user: string,
-  role: TeamRole,
-) {
-  return api.call(what, async (o) =>
-    (
-      await o.request("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", {
-        org: t.org,
-        team_slug: t.slug,
-        username: user,
-        role,
-      })
-    ).data,
+async function putTeamMembership(api: GithubApi, what: string, t: TeamTarget, user: string, role: TeamRole) {
+  return api.call(
+    what,
+    async (o) =>
+      (
+        await o.request("PUT /orgs/{org}/teams/{team_slug}/memberships/{username}", {
+          org: t.org,
+          team_slug: t.slug,
+          username: user,
+          role,
+        })
+      ).data,
   );
 }
 

@@ -24,9 +24,7 @@ export const GROUP_CLASSES: Record<MemberAttribute, readonly string[]> = {
 /** Object classes of entries that are groups: never a principal (their members would get the access). */
 export const ANY_GROUP_CLASSES = ["groupofnames", "groupofuniquenames", "posixgroup", "group", "groupofurls", "groupofentries"];
 
-export type PrincipalName =
-  | { kind: "dn"; rdns: Rdn[]; dn: string; key: string; display: string }
-  | { kind: "uid"; uid: string; key: string; display: string };
+export type PrincipalName = { kind: "dn"; rdns: Rdn[]; dn: string; key: string; display: string } | { kind: "uid"; uid: string; key: string; display: string };
 
 export interface Wanted {
   groupDn: string;
@@ -72,11 +70,17 @@ export function wantedAccess(g: ActiveGrant): Wanted {
   const settings = g.roleSettings ?? {};
   const unknown = Object.keys(settings).filter((k) => !(ROLE_SETTINGS_KEYS as readonly string[]).includes(k));
   if (unknown.length > 0) {
-    throw new ProviderError(`ldap: role "${g.role}": unknown LDAP role setting(s) ${unknown.map((k) => `\`${k}\``).join(", ")}; known: ${ROLE_SETTINGS_KEYS.join(", ")}`, false);
+    throw new ProviderError(
+      `ldap: role "${g.role}": unknown LDAP role setting(s) ${unknown.map((k) => `\`${k}\``).join(", ")}; known: ${ROLE_SETTINGS_KEYS.join(", ")}`,
+      false,
+    );
   }
   const attribute = settings.member_attribute ?? "member";
   if (!(MEMBER_ATTRIBUTES as readonly unknown[]).includes(attribute)) {
-    throw new ProviderError(`ldap: role "${g.role}": \`member_attribute\` must be member (groupOfNames, Active Directory) or memberUid (posixGroup), not ${JSON.stringify(attribute)}`, false);
+    throw new ProviderError(
+      `ldap: role "${g.role}": \`member_attribute\` must be member (groupOfNames, Active Directory) or memberUid (posixGroup), not ${JSON.stringify(attribute)}`,
+      false,
+    );
   }
   return { groupDn: group.dn, groupKey: group.key, attribute: attribute as MemberAttribute, principal: principal.value };
 }

@@ -56,7 +56,13 @@ export interface LdapOps {
   replaceValue(dn: string, attribute: string, add: string, remove: string): Promise<void>;
 }
 
-export async function withSession<T>(conn: LdapConnection, timeouts: LdapTimeouts, redact: Redactor, action: string, fn: (ops: LdapOps) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  conn: LdapConnection,
+  timeouts: LdapTimeouts,
+  redact: Redactor,
+  action: string,
+  fn: (ops: LdapOps) => Promise<T>,
+): Promise<T> {
   const { resource } = conn;
   const missing = (env: string, what: string) => new ProviderError(`ldap: environment variable ${env} (${what} for ${resource}) is not set`, false);
   if (!conn.url) throw missing(conn.urlEnv, "the server URL");
@@ -112,8 +118,10 @@ export async function withSession<T>(conn: LdapConnection, timeouts: LdapTimeout
         return searchEntries;
       }),
     compare: (dn, attribute, value) => step(() => client.compare(dn, attribute, value)),
-    add: (dn, attribute, value) => step(() => client.modify(dn, new Change({ operation: "add", modification: new Attribute({ type: attribute, values: [value] }) }))),
-    delete: (dn, attribute, value) => step(() => client.modify(dn, new Change({ operation: "delete", modification: new Attribute({ type: attribute, values: [value] }) }))),
+    add: (dn, attribute, value) =>
+      step(() => client.modify(dn, new Change({ operation: "add", modification: new Attribute({ type: attribute, values: [value] }) }))),
+    delete: (dn, attribute, value) =>
+      step(() => client.modify(dn, new Change({ operation: "delete", modification: new Attribute({ type: attribute, values: [value] }) }))),
     replaceValue: (dn, attribute, add, remove) =>
       step(() =>
         client.modify(dn, [

@@ -42,7 +42,8 @@ export function parseDn(input: string): ParsedDn {
     const typeStart = i;
     while (i < n && input[i] !== "=" && input[i] !== "," && input[i] !== "+") i++;
     const type = input.slice(typeStart, i).trim();
-    if (i >= n || input[i] !== "=") return { ok: false, error: `has no \`=\` after \`${type || input.slice(typeStart, i)}\` (expected type=value, e.g. cn=ops)` };
+    if (i >= n || input[i] !== "=")
+      return { ok: false, error: `has no \`=\` after \`${type || input.slice(typeStart, i)}\` (expected type=value, e.g. cn=ops)` };
     if (!TYPE.test(type)) return { ok: false, error: `has an invalid attribute type \`${type}\`` };
     i++; // '='
     skipSpaces();
@@ -119,7 +120,9 @@ function escapeDnValue(value: string): string {
 
 /** The canonical string of a parsed DN: every value escaped, no stray spaces. */
 export function formatDn(rdns: readonly Rdn[]): string {
-  return rdns.map((rdn) => rdn.map((a) => `${a.type}=${a.value.startsWith("#") && /^#(?:[0-9A-Fa-f]{2})+$/.test(a.value) ? a.value : escapeDnValue(a.value)}`).join("+")).join(",");
+  return rdns
+    .map((rdn) => rdn.map((a) => `${a.type}=${a.value.startsWith("#") && /^#(?:[0-9A-Fa-f]{2})+$/.test(a.value) ? a.value : escapeDnValue(a.value)}`).join("+"))
+    .join(",");
 }
 
 /**

@@ -79,7 +79,12 @@ export class Redactor {
     const code = resultCode(err);
     if (code !== undefined) {
       const what = RESULT_CODES[code] ?? "error";
-      const hint = code === 49 ? ": check the bind DN and password the resource's settings name" : code === 50 ? ": see docs/providers/ldap.md for the access Timebox's account needs" : "";
+      const hint =
+        code === 49
+          ? ": check the bind DN and password the resource's settings name"
+          : code === 50
+            ? ": see docs/providers/ldap.md for the access Timebox's account needs"
+            : "";
       return new ProviderError(this.scrub(`ldap: ${action} on ${resource} failed (${what}, LDAP result ${code})${hint}`), RETRYABLE.has(code));
     }
     const sys = (err as LdapLikeError | undefined)?.code;

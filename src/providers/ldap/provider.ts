@@ -17,7 +17,19 @@
 import type { Entry } from "ldapts";
 import type { Diagnostic } from "../../diagnostics.js";
 import { ProviderError, type ActiveGrant, type GrantResult, type Provider } from "../types.js";
-import { ANY_GROUP_CLASSES, candidates, GROUP_CLASSES, parseGroup, parsePrincipal, priorRecord, readPrior, wantedAccess, type MemberAttribute, type PrincipalName, type Wanted } from "./access.js";
+import {
+  ANY_GROUP_CLASSES,
+  candidates,
+  GROUP_CLASSES,
+  parseGroup,
+  parsePrincipal,
+  priorRecord,
+  readPrior,
+  wantedAccess,
+  type MemberAttribute,
+  type PrincipalName,
+  type Wanted,
+} from "./access.js";
 import { withSession, type LdapConnection, type LdapOps, type LdapTimeouts } from "./client.js";
 import { dnKey, parseDn } from "./dn.js";
 import { Redactor, resultCode } from "./errors.js";
@@ -63,9 +75,19 @@ export class LdapProvider implements Provider {
       if (group.ok) {
         const entry = await ops.read(group.dn, ["objectClass"]);
         if (!entry) {
-          out.push(diag("provider.target", `resource "${resource}": LDAP group \`${target}\` does not exist, or Timebox's bind DN cannot read it; create it or fix the role's target`));
+          out.push(
+            diag(
+              "provider.target",
+              `resource "${resource}": LDAP group \`${target}\` does not exist, or Timebox's bind DN cannot read it; create it or fix the role's target`,
+            ),
+          );
         } else if (!classesOf(entry).some((c) => ANY_GROUP_CLASSES.includes(c))) {
-          out.push(diag("provider.target", `resource "${resource}": \`${target}\` is not a group (object classes: ${classesOf(entry).join(", ") || "none readable"}); a target must be a groupOfNames, posixGroup or Active Directory group`));
+          out.push(
+            diag(
+              "provider.target",
+              `resource "${resource}": \`${target}\` is not a group (object classes: ${classesOf(entry).join(", ") || "none readable"}); a target must be a groupOfNames, posixGroup or Active Directory group`,
+            ),
+          );
         }
       }
       if (name?.ok) {
@@ -99,7 +121,10 @@ export class LdapProvider implements Provider {
       const group = await ops.read(w.groupDn, ["objectClass"]);
       if (!group) throw this.fatal(g, `LDAP group \`${g.target}\` does not exist, or Timebox's bind DN cannot read it`);
       if (!classesOf(group).some((c) => GROUP_CLASSES[w.attribute].includes(c))) {
-        throw this.fatal(g, `\`${g.target}\` is not a group that lists members in \`${w.attribute}\` (object classes: ${classesOf(group).join(", ")}); ${w.attribute === "member" ? "use member_attribute: memberUid for a posixGroup" : "use member_attribute: member for a groupOfNames or Active Directory group"}`);
+        throw this.fatal(
+          g,
+          `\`${g.target}\` is not a group that lists members in \`${w.attribute}\` (object classes: ${classesOf(group).join(", ")}); ${w.attribute === "member" ? "use member_attribute: memberUid for a posixGroup" : "use member_attribute: member for a groupOfNames or Active Directory group"}`,
+        );
       }
       const mv = await this.memberValue(ops, w);
       if (!mv.ok) throw this.fatal(g, `principal ${w.principal.display} ${mv.problem}. ${howToFix(g.requester)}`);
@@ -115,7 +140,10 @@ export class LdapProvider implements Provider {
         if (code !== 20 && code !== 68) throw err;
       }
       if (!(await this.isMember(ops, w, mv.value))) {
-        throw new ProviderError(`ldap: grant ${g.id} on ${this.config.resource} did not take effect (${display(mv.value, w.attribute)} is not a member of \`${w.groupDn}\` after the change)`, true);
+        throw new ProviderError(
+          `ldap: grant ${g.id} on ${this.config.resource} did not take effect (${display(mv.value, w.attribute)} is not a member of \`${w.groupDn}\` after the change)`,
+          true,
+        );
       }
       return { summary };
     });
@@ -146,7 +174,10 @@ export class LdapProvider implements Provider {
         }
       }
       if (await this.isMember(ops, w, value)) {
-        throw new ProviderError(`ldap: revoke ${g.id} on ${this.config.resource} did not take effect (${display(value, w.attribute)} is still a member of \`${w.groupDn}\`)`, true);
+        throw new ProviderError(
+          `ldap: revoke ${g.id} on ${this.config.resource} did not take effect (${display(value, w.attribute)} is still a member of \`${w.groupDn}\`)`,
+          true,
+        );
       }
     });
   }
@@ -170,7 +201,11 @@ export class LdapProvider implements Provider {
     }
     const found = await ops.findEqual(this.config.baseDn, this.config.uidAttribute, p.uid, attributes, 2);
     if (found.length === 0) return { ok: false, problem: `matches no entry with ${this.config.uidAttribute}=${p.uid} under \`${this.config.baseDn}\`` };
-    if (found.length > 1) return { ok: false, problem: `matches more than one entry with ${this.config.uidAttribute}=${p.uid} under \`${this.config.baseDn}\`; name the person by DN instead` };
+    if (found.length > 1)
+      return {
+        ok: false,
+        problem: `matches more than one entry with ${this.config.uidAttribute}=${p.uid} under \`${this.config.baseDn}\`; name the person by DN instead`,
+      };
     return { ok: true, entry: this.resolved(found[0]!) };
   }
 

@@ -63,7 +63,10 @@ export class Redactor {
     }
     const errno = e!.errno as number;
     const text = firstLine(e!.sqlMessage as string);
-    return new ProviderError(this.scrub(`mysql: ${action} on ${resource} failed: ${text} (${errno}, SQLSTATE ${e!.sqlState as string})`), RETRYABLE_ERRNOS.has(errno));
+    return new ProviderError(
+      this.scrub(`mysql: ${action} on ${resource} failed: ${text} (${errno}, SQLSTATE ${e!.sqlState as string})`),
+      RETRYABLE_ERRNOS.has(errno),
+    );
   }
 
   private why(err: unknown, timeoutMs: number | undefined, otherwise: string): string {

@@ -36,7 +36,8 @@ export const mysqlProviderFactory = {
       throw bad("setting `url_env` must name the environment variable that holds the connection URL");
     }
     const database = settings.database ?? "timebox";
-    if (typeof database !== "string" || !/^[A-Za-z0-9_$]{1,64}$/.test(database)) throw bad("setting `database` must be a database name (letters, digits, _ and $, at most 64)");
+    if (typeof database !== "string" || !/^[A-Za-z0-9_$]{1,64}$/.test(database))
+      throw bad("setting `database` must be a database name (letters, digits, _ and $, at most 64)");
     const kill = settings.kill_sessions ?? true;
     if (typeof kill !== "boolean") throw bad("setting `kill_sessions` must be true or false");
     const event = settings.expiry_event ?? true;

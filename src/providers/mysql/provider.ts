@@ -133,7 +133,8 @@ export class MysqlProvider implements Provider {
       if (principal !== undefined) {
         const parsed = parseAccount(principal);
         const rule = typeof parsed === "string" ? parsed : await principalProblem(q, f, g, parsed, t);
-        if (rule !== undefined) out.push(diag("provider.principal", `${serverName(d)} principal \`${principal}\` on ${this.config.resource} ${rule}. ${howToFix()}`));
+        if (rule !== undefined)
+          out.push(diag("provider.principal", `${serverName(d)} principal \`${principal}\` on ${this.config.resource} ${rule}. ${howToFix()}`));
       }
       return out;
     });
@@ -153,13 +154,25 @@ export class MysqlProvider implements Provider {
       const rule = await principalProblem(q, f, graph, account, t);
       if (rule !== undefined) throw this.fatal(`principal \`${g.principal}\` ${rule}. ${howToFix(g.requester)}`, g);
       if (!canGrant(graph, f.me, t)) {
-        throw this.fatal(`Timebox's account cannot grant role \`${g.target}\`: it needs \`GRANT ${d.roleSql(t)} TO ${sql.accountSql(f.me)} WITH ADMIN OPTION\``, g);
+        throw this.fatal(
+          `Timebox's account cannot grant role \`${g.target}\`: it needs \`GRANT ${d.roleSql(t)} TO ${sql.accountSql(f.me)} WITH ADMIN OPTION\``,
+          g,
+        );
       }
       await this.ensureStore(q);
       // Each step is skipped when already done, so re-running after a partial failure completes it.
       if (!hasNode(graph.roles, r)) await q(d.createRole(r));
       if (!hasEdge(graph, r, t)) await q(sql.grantRole(d, t, r, true));
-      await q(sql.upsertRecord(this.config.database), [g.shortId, g.id, g.repo, g.pullRequest, g.requester, accountText(account), g.target, g.expiresAt.toISOString()]);
+      await q(sql.upsertRecord(this.config.database), [
+        g.shortId,
+        g.id,
+        g.repo,
+        g.pullRequest,
+        g.requester,
+        accountText(account),
+        g.target,
+        g.expiresAt.toISOString(),
+      ]);
       const u = d.roleNode(accountRoleOf(account));
       if (!hasNode(graph.roles, u)) await q(d.createRole(u));
       if (!hasEdge(graph, u, r)) await q(sql.grantRole(d, r, u, true));
@@ -168,7 +181,9 @@ export class MysqlProvider implements Provider {
       const event = await this.scheduleExpiry(q, f, r, g);
       // Read back: resolve only when the access is really in effect for a new session.
       if (!(await grantedIn(q, d, g, role))) {
-        throw new ProviderError(`mysql: grant ${g.id} on ${this.config.resource} did not take effect (\`${sql.nodeText(account)}\` does not get \`${g.target}\` through its default role)`);
+        throw new ProviderError(
+          `mysql: grant ${g.id} on ${this.config.resource} did not take effect (\`${sql.nodeText(account)}\` does not get \`${g.target}\` through its default role)`,
+        );
       }
       return {
         summary: `${serverName(d)} role \`${role}\` (granted \`${g.target}\`) given to \`${accountText(account)}\` through its default role \`${u.user}\` on ${this.config.resource}; ${event}`,
@@ -381,7 +396,11 @@ export class MysqlProvider implements Provider {
         }),
       ]);
     } catch (err) {
-      if (late) pending.then((c) => c.release(), () => undefined);
+      if (late)
+        pending.then(
+          (c) => c.release(),
+          () => undefined,
+        );
       throw this.redact.connectError(this.config.resource, err, this.timeouts.connectMs);
     } finally {
       clearTimeout(timer);
@@ -423,7 +442,11 @@ export class MysqlProvider implements Provider {
     return this.session(action, async (q, f) => {
       const seconds = Math.max(0.001, remainingMs(this.timeouts.lockWaitMs) / 1000);
       const got = (await q(sql.getLock, [sql.LOCK_NAME, seconds]))[0]?.got;
-      if (Number(got) !== 1) throw new ProviderError(`mysql: ${action} on ${this.config.resource} failed (another Timebox instance held the lock for ${seconds.toFixed(1)} s)`, true);
+      if (Number(got) !== 1)
+        throw new ProviderError(
+          `mysql: ${action} on ${this.config.resource} failed (another Timebox instance held the lock for ${seconds.toFixed(1)} s)`,
+          true,
+        );
       try {
         return await fn(q, f);
       } finally {
@@ -519,7 +542,8 @@ async function principalProblem(q: Query, f: ServerFacts, graph: Graph, account:
   if (account.user.startsWith(sql.ROLE_PREFIX)) return `is a role Timebox manages (${sql.ROLE_PREFIX}*), not a person's account`;
   if (account.user.toUpperCase() === "PUBLIC") return "is the PUBLIC role: every account would gain the target";
   if (account.user === target.user && (d.flavor === "mariadb" || account.host === target.host)) return "is the target role itself";
-  if (account.user === f.me.user) return "is Timebox's own account (or shares its user name): the grant would give Timebox's own account the target, not a person";
+  if (account.user === f.me.user)
+    return "is Timebox's own account (or shares its user name): the grant would give Timebox's own account the target, not a person";
   const row = (await q(d.account, [account.user, account.host]))[0];
   if (!row) {
     if (graph.roles.some((r) => r.user === account.user)) return "is a role, not an account: every account holding it would gain the target";

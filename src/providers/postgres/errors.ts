@@ -46,13 +46,7 @@ export class Redactor {
    */
   connectError(resource: string, err: unknown, timeoutMs?: number): ProviderError {
     const code = (err as PgLikeError | undefined)?.code;
-    const why = isSqlState(code)
-      ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`)
-      : isSysCode(code)
-        ? code
-        : isTimeout(err)
-          ? noAnswer(timeoutMs)
-          : "no detail";
+    const why = isSqlState(code) ? (CONNECT_STATES[code] ?? `SQLSTATE ${code}`) : isSysCode(code) ? code : isTimeout(err) ? noAnswer(timeoutMs) : "no detail";
     return new ProviderError(this.scrub(`postgres: connection to ${resource} failed (${why})`), true);
   }
 

@@ -39,6 +39,13 @@ export const postgresProviderFactory = {
     if (typeof poolSize !== "number" || !Number.isInteger(poolSize) || poolSize < 1 || poolSize > 100) {
       throw bad("setting `pool_size` must be a whole number from 1 to 100");
     }
-    return new PostgresProvider({ resource, urlEnv, url: env[urlEnv] || undefined, terminateSessions: terminate, poolSize, timeouts: timeoutsWithin(timeoutMs) });
+    return new PostgresProvider({
+      resource,
+      urlEnv,
+      url: env[urlEnv] || undefined,
+      terminateSessions: terminate,
+      poolSize,
+      timeouts: timeoutsWithin(timeoutMs),
+    });
   },
 } satisfies ProviderFactory; // `satisfies`, not a type annotation: callers keep `create(): PostgresProvider`

@@ -103,7 +103,12 @@ export class PostgresProvider implements Provider {
       }
       if (principal !== undefined) {
         if (!(await exists(q, principal))) {
-          out.push(diag("provider.principal", `PostgreSQL login role \`${principal}\` does not exist on ${this.config.resource}; create it or fix the identities mapping.`));
+          out.push(
+            diag(
+              "provider.principal",
+              `PostgreSQL login role \`${principal}\` does not exist on ${this.config.resource}; create it or fix the identities mapping.`,
+            ),
+          );
         } else {
           const rule = await principalProblem(q, principal, target);
           if (rule !== undefined) {
@@ -133,7 +138,8 @@ export class PostgresProvider implements Provider {
     });
     // Read back after commit: resolve only when the access is really in effect.
     const member = await this.session(`verify grant ${g.id}`, (q) => hasRole(q, g.principal, g.target));
-    if (member !== true) throw new ProviderError(`postgres: grant ${g.id} on ${this.config.resource} did not take effect (\`${g.principal}\` is not a member of \`${g.target}\`)`);
+    if (member !== true)
+      throw new ProviderError(`postgres: grant ${g.id} on ${this.config.resource} did not take effect (\`${g.principal}\` is not a member of \`${g.target}\`)`);
     return { summary: `PostgreSQL role \`${role}\` (member of \`${g.target}\`) granted to \`${g.principal}\` on ${this.config.resource}` };
   }
 

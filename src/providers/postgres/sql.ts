@@ -84,5 +84,4 @@ export const createRole = (role: string): string => `CREATE ROLE ${ident(role)} 
 export const grantRole = (role: string, to: string): string => `GRANT ${ident(role)} TO ${ident(to)}`;
 export const revokeRole = (role: string, from: string): string => `REVOKE ${ident(role)} FROM ${ident(from)}`;
 export const dropRole = (role: string): string => `DROP ROLE IF EXISTS ${ident(role)}`;
-export const commentOnRole = (role: string, text: string): string =>
-  `COMMENT ON ROLE ${ident(role)} IS ${literal(text)}`;
+export const commentOnRole = (role: string, text: string): string => `COMMENT ON ROLE ${ident(role)} IS ${literal(text)}`;

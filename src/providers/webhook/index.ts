@@ -29,7 +29,14 @@ export function createWebhookProvider({ resource, settings, env, timeoutMs }: Pr
   const urlEnv = name("url_env", "the receiver's URL");
   const secretEnv = name("secret_env", "the signing secret");
   // A missing variable fails at first use, so building every resource's provider never crashes.
-  return new WebhookProvider({ resource, urlEnv, url: env[urlEnv] || undefined, secretEnv, secret: env[secretEnv] || undefined, timing: { ...timingWithin(timeoutMs), ...timing } });
+  return new WebhookProvider({
+    resource,
+    urlEnv,
+    url: env[urlEnv] || undefined,
+    secretEnv,
+    secret: env[secretEnv] || undefined,
+    timing: { ...timingWithin(timeoutMs), ...timing },
+  });
 }
 
 export const webhookProviderFactory = {

@@ -122,10 +122,20 @@ export class WebhookProvider implements Provider {
     const out: Diagnostic[] = [];
     const note = (e: Existence) => (e.message ? ` The receiver says: ${this.scrubber.clean(e.message)}` : "");
     if (!answer.target.exists) {
-      out.push(diag("provider.target", `The ${this.config.resource} webhook receiver does not know the target \`${target}\`; fix the role's target or the receiver.${note(answer.target)}`));
+      out.push(
+        diag(
+          "provider.target",
+          `The ${this.config.resource} webhook receiver does not know the target \`${target}\`; fix the role's target or the receiver.${note(answer.target)}`,
+        ),
+      );
     }
     if (principal !== undefined && answer.principal && !answer.principal.exists) {
-      out.push(diag("provider.principal", `The ${this.config.resource} webhook receiver does not know the principal \`${principal}\`; fix the identities mapping (\`identities.<login>.webhook\`) or the receiver.${note(answer.principal)}`));
+      out.push(
+        diag(
+          "provider.principal",
+          `The ${this.config.resource} webhook receiver does not know the principal \`${principal}\`; fix the identities mapping (\`identities.<login>.webhook\`) or the receiver.${note(answer.principal)}`,
+        ),
+      );
     }
     return out;
   }
@@ -133,7 +143,11 @@ export class WebhookProvider implements Provider {
   async grant(g: ActiveGrant): Promise<GrantResult> {
     const answer = await this.call("grant", `grant ${g.id}`, { grant: g });
     const said = answer.summary ? this.scrubber.clean(answer.summary) : "";
-    return { summary: said ? `${this.config.resource} webhook: ${said}` : `\`${g.target}\` for \`${g.principal}\` confirmed by the ${this.config.resource} webhook receiver` };
+    return {
+      summary: said
+        ? `${this.config.resource} webhook: ${said}`
+        : `\`${g.target}\` for \`${g.principal}\` confirmed by the ${this.config.resource} webhook receiver`,
+    };
   }
 
   async revoke(g: ActiveGrant): Promise<void> {
@@ -172,7 +186,8 @@ export class WebhookProvider implements Provider {
     const bad = (msg: string) => new ProviderError(`webhook: ${resource}: ${msg}`, false);
     if (!url) throw bad(`environment variable ${urlEnv} (the receiver's URL) is not set`);
     if (!secret) throw bad(`environment variable ${secretEnv} (the signing secret) is not set`);
-    if (secret.length < MIN_SECRET_LENGTH) throw bad(`the signing secret in ${secretEnv} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -hex 32\``);
+    if (secret.length < MIN_SECRET_LENGTH)
+      throw bad(`the signing secret in ${secretEnv} is shorter than ${MIN_SECRET_LENGTH} characters; generate one with \`openssl rand -hex 32\``);
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -263,7 +278,10 @@ export class WebhookProvider implements Provider {
     const status = response.status;
     if (status >= 300 && status < 400) {
       await response.body?.cancel().catch(() => undefined);
-      const final = new ProviderError(`webhook: ${what} on ${this.config.resource}: the receiver redirected (HTTP ${status}); set ${this.config.urlEnv} to the final URL (redirects are not followed)`, false);
+      const final = new ProviderError(
+        `webhook: ${what} on ${this.config.resource}: the receiver redirected (HTTP ${status}); set ${this.config.urlEnv} to the final URL (redirects are not followed)`,
+        false,
+      );
       return { failure: { retryable: false, why: `HTTP ${status}`, final } };
     }
     const limit = request.action === "list" ? MAX_ANSWER_BYTES.list : MAX_ANSWER_BYTES.other;

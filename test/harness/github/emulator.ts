@@ -297,31 +297,75 @@ export class GitHubEmulator {
 
   // ---- person actions on the default repository ---------------------------------------
 
-  pushCommit(opts: Parameters<RepoHandle["pushCommit"]>[0]): ActionResult { return this.repo().pushCommit(opts); }
-  openPullRequest(opts: Parameters<RepoHandle["openPullRequest"]>[0]): ActionResult { return this.repo().openPullRequest(opts); }
-  pushToPullRequest(n: number, opts: Parameters<RepoHandle["pushToPullRequest"]>[1]): ActionResult { return this.repo().pushToPullRequest(n, opts); }
-  submitReview(n: number, opts: Parameters<RepoHandle["submitReview"]>[1]): ActionResult { return this.repo().submitReview(n, opts); }
-  dismissReview(n: number, reviewId: number, opts: { by: string; message?: string }): ActionResult { return this.repo().dismissReview(n, reviewId, opts); }
-  editReview(n: number, reviewId: number, opts: { body: string; by?: string }): ActionResult { return this.repo().editReview(n, reviewId, opts); }
-  merge(n: number, opts: Parameters<RepoHandle["merge"]>[1]): ActionResult { return this.repo().merge(n, opts); }
-  close(n: number, opts?: { by?: string }): ActionResult { return this.repo().close(n, opts); }
-  reopen(n: number, opts?: { by?: string }): ActionResult { return this.repo().reopen(n, opts); }
-  editPullRequest(n: number, opts: Parameters<RepoHandle["editPullRequest"]>[1]): ActionResult { return this.repo().editPullRequest(n, opts); }
-  comment(n: number, opts: { author: string; body: string; app?: ForeignApp }): ActionResult { return this.repo().comment(n, opts); }
-  protectBranch(branch: string, opts?: { allowApp?: boolean; status?: 403 | 422 }): void { this.repo().protectBranch(branch, opts); }
+  pushCommit(opts: Parameters<RepoHandle["pushCommit"]>[0]): ActionResult {
+    return this.repo().pushCommit(opts);
+  }
+  openPullRequest(opts: Parameters<RepoHandle["openPullRequest"]>[0]): ActionResult {
+    return this.repo().openPullRequest(opts);
+  }
+  pushToPullRequest(n: number, opts: Parameters<RepoHandle["pushToPullRequest"]>[1]): ActionResult {
+    return this.repo().pushToPullRequest(n, opts);
+  }
+  submitReview(n: number, opts: Parameters<RepoHandle["submitReview"]>[1]): ActionResult {
+    return this.repo().submitReview(n, opts);
+  }
+  dismissReview(n: number, reviewId: number, opts: { by: string; message?: string }): ActionResult {
+    return this.repo().dismissReview(n, reviewId, opts);
+  }
+  editReview(n: number, reviewId: number, opts: { body: string; by?: string }): ActionResult {
+    return this.repo().editReview(n, reviewId, opts);
+  }
+  merge(n: number, opts: Parameters<RepoHandle["merge"]>[1]): ActionResult {
+    return this.repo().merge(n, opts);
+  }
+  close(n: number, opts?: { by?: string }): ActionResult {
+    return this.repo().close(n, opts);
+  }
+  reopen(n: number, opts?: { by?: string }): ActionResult {
+    return this.repo().reopen(n, opts);
+  }
+  editPullRequest(n: number, opts: Parameters<RepoHandle["editPullRequest"]>[1]): ActionResult {
+    return this.repo().editPullRequest(n, opts);
+  }
+  comment(n: number, opts: { author: string; body: string; app?: ForeignApp }): ActionResult {
+    return this.repo().comment(n, opts);
+  }
+  protectBranch(branch: string, opts?: { allowApp?: boolean; status?: 403 | 422 }): void {
+    this.repo().protectBranch(branch, opts);
+  }
 
   // ---- reads on the default repository ------------------------------------------------
 
-  fileAt(ref: string, path: string): string | undefined { return this.repo().fileAt(ref, path); }
-  branchHead(branch?: string): string | undefined { return this.repo().branchHead(branch); }
-  commit(sha: string) { return this.repo().commit(sha); }
-  comments(n: number) { return this.repo().comments(n); }
-  checkRuns(ref: string, name?: string) { return this.repo().checkRuns(ref, name); }
-  issues(filter?: { labels?: string[]; state?: "open" | "closed" | "all" }) { return this.repo().issues(filter); }
-  labels(n: number): string[] { return this.repo().labels(n); }
-  addLabel(n: number, label: string): void { this.repo().addLabel(n, label); }
-  pull(n: number) { return this.repo().pull(n); }
-  collaboratorPermission(login: string, repo?: string) { return this.repo(repo).collaboratorPermission(login); }
+  fileAt(ref: string, path: string): string | undefined {
+    return this.repo().fileAt(ref, path);
+  }
+  branchHead(branch?: string): string | undefined {
+    return this.repo().branchHead(branch);
+  }
+  commit(sha: string) {
+    return this.repo().commit(sha);
+  }
+  comments(n: number) {
+    return this.repo().comments(n);
+  }
+  checkRuns(ref: string, name?: string) {
+    return this.repo().checkRuns(ref, name);
+  }
+  issues(filter?: { labels?: string[]; state?: "open" | "closed" | "all" }) {
+    return this.repo().issues(filter);
+  }
+  labels(n: number): string[] {
+    return this.repo().labels(n);
+  }
+  addLabel(n: number, label: string): void {
+    this.repo().addLabel(n, label);
+  }
+  pull(n: number) {
+    return this.repo().pull(n);
+  }
+  collaboratorPermission(login: string, repo?: string) {
+    return this.repo(repo).collaboratorPermission(login);
+  }
 
   // ---- webhook delivery --------------------------------------------------------------
 
@@ -344,4 +388,3 @@ export class GitHubEmulator {
     return out;
   }
 }
-

@@ -27,7 +27,9 @@ type RawObject = { type: "blob" | "tree" | "commit"; body: Buffer };
 function* objectsOf(store: ObjectStore): Generator<[string, RawObject]> {
   for (const [sha, body] of store.blobs) yield [sha, { type: "blob", body }];
   for (const [sha, entries] of store.trees) {
-    const body = Buffer.concat(entries.map((e) => Buffer.concat([Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.path}\0`), Buffer.from(e.sha, "hex")])));
+    const body = Buffer.concat(
+      entries.map((e) => Buffer.concat([Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.path}\0`), Buffer.from(e.sha, "hex")])),
+    );
     yield [sha, { type: "tree", body }];
   }
   // Byte for byte, signature included: a clone verifies the commits GitHub signed.

@@ -77,7 +77,9 @@ export interface DiffEntry {
 }
 
 const hash = (type: string, body: Buffer): string =>
-  createHash("sha1").update(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body])).digest("hex");
+  createHash("sha1")
+    .update(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]))
+    .digest("hex");
 
 export class ObjectStore {
   readonly blobs = new Map<string, Buffer>();
@@ -98,9 +100,7 @@ export class ObjectStore {
       return ka < kb ? -1 : ka > kb ? 1 : 0;
     });
     const body = Buffer.concat(
-      sorted.map((e) =>
-        Buffer.concat([Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.path}\0`), Buffer.from(e.sha, "hex")]),
-      ),
+      sorted.map((e) => Buffer.concat([Buffer.from(`${e.mode === "040000" ? "40000" : e.mode} ${e.path}\0`), Buffer.from(e.sha, "hex")])),
     );
     const sha = hash("tree", body);
     this.trees.set(sha, sorted);
@@ -222,7 +222,7 @@ export class ObjectStore {
       if (c) queue.push(c);
     };
     push(from);
-    const at = (c: CommitObject) => (path ? this.entryAt(c.tree, path)?.sha ?? null : null);
+    const at = (c: CommitObject) => (path ? (this.entryAt(c.tree, path)?.sha ?? null) : null);
     while (queue.length) {
       queue.sort((x, y) => (x.committer.date < y.committer.date ? 1 : x.committer.date > y.committer.date ? -1 : 0));
       const c = queue.shift()!;
@@ -240,7 +240,8 @@ export class ObjectStore {
         const pc = this.commits.get(p);
         return pc ? at(pc) === mine : false;
       });
-      if (same) push(same); // TREESAME: follow only that parent, commit not shown
+      if (same)
+        push(same); // TREESAME: follow only that parent, commit not shown
       else {
         out.push(c);
         c.parents.forEach(push);

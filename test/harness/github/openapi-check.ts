@@ -50,8 +50,7 @@ export function check(schemaIn: Schema, value: unknown, path = "$"): string[] {
   const types: string[] = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
   const t = typeOf(value);
   if (value === null) return s.nullable || types.includes("null") || types.length === 0 ? [] : [`${path}: null but schema is ${types.join("|")}`];
-  if (types.length && !types.includes(t) && !(t === "integer" && types.includes("number")))
-    return [`${path}: ${t} but schema is ${types.join("|")}`];
+  if (types.length && !types.includes(t) && !(t === "integer" && types.includes("number"))) return [`${path}: ${t} but schema is ${types.join("|")}`];
   if (s.enum && !s.enum.includes(value)) return [`${path}: ${JSON.stringify(value)} not in enum ${JSON.stringify(s.enum)}`];
   const out: string[] = [];
   if (t === "object") {

@@ -5,13 +5,7 @@ import type { FlatTree } from "./git.js";
 import type { CheckRun, Issue, IssueComment, PullRequest, Repo, Review, State, TokenKind, User } from "./state.js";
 
 /** Update a branch ref with GitHub's rules: fast-forward check (unless force) and branch protection. */
-export function updateRef(
-  st: State,
-  r: Repo,
-  ref: string,
-  sha: string,
-  opts: { force?: boolean; tokenKind?: TokenKind; create?: boolean } = {},
-): void {
+export function updateRef(st: State, r: Repo, ref: string, sha: string, opts: { force?: boolean; tokenKind?: TokenKind; create?: boolean } = {}): void {
   const full = ref.startsWith("refs/") ? ref : `refs/${ref}`;
   if (!r.git.commits.has(sha)) throw unprocessable("Object does not exist");
   const current = r.refs.get(full);
@@ -77,11 +71,12 @@ export function createPull(
 ): PullRequest {
   const headSha = st.ref(r, opts.head);
   const baseSha = st.ref(r, opts.base);
-  if (!headSha || !baseSha)
-    throw unprocessable("Validation Failed", [{ resource: "PullRequest", field: headSha ? "base" : "head", code: "invalid" }]);
+  if (!headSha || !baseSha) throw unprocessable("Validation Failed", [{ resource: "PullRequest", field: headSha ? "base" : "head", code: "invalid" }]);
   const dup = [...r.pulls.values()].find((p) => p.state === "open" && p.headRef === opts.head && p.baseRef === opts.base);
   if (dup)
-    throw unprocessable("Validation Failed", [{ resource: "PullRequest", code: "custom", message: `A pull request already exists for ${r.owner}:${opts.head}.` }]);
+    throw unprocessable("Validation Failed", [
+      { resource: "PullRequest", code: "custom", message: `A pull request already exists for ${r.owner}:${opts.head}.` },
+    ]);
   const commits = commitsBetween(r, baseSha, headSha);
   if (commits.length === 0)
     throw unprocessable("Validation Failed", [{ resource: "PullRequest", code: "custom", message: `No commits between ${opts.base} and ${opts.head}` }]);
@@ -135,7 +130,9 @@ function threeWay(r: Repo, ours: string, theirs: string): FlatTree | undefined {
   const out: FlatTree = new Map();
   const key = (e?: { sha: string; mode: string }) => (e ? `${e.mode}:${e.sha}` : "");
   for (const p of new Set([...base.keys(), ...a.keys(), ...b.keys()])) {
-    const o = base.get(p), x = a.get(p), y = b.get(p);
+    const o = base.get(p),
+      x = a.get(p),
+      y = b.get(p);
     let pick;
     if (key(x) === key(y)) pick = x;
     else if (key(y) === key(o)) pick = x;
@@ -202,7 +199,10 @@ export function closePull(st: State, r: Repo, p: PullRequest, state: "open" | "c
     p.state = "closed";
     p.closedAt = now;
   } else if (state === "open" && p.state === "closed") {
-    if (p.merged) throw unprocessable("Validation Failed", [{ resource: "PullRequest", code: "custom", message: "state cannot be changed. The pull request cannot be reopened." }]);
+    if (p.merged)
+      throw unprocessable("Validation Failed", [
+        { resource: "PullRequest", code: "custom", message: "state cannot be changed. The pull request cannot be reopened." },
+      ]);
     p.state = "open";
     p.closedAt = null;
   }
@@ -213,12 +213,7 @@ export function closePull(st: State, r: Repo, p: PullRequest, state: "open" | "c
   i.updatedAt = now;
 }
 
-export function addReview(
-  st: State,
-  r: Repo,
-  p: PullRequest,
-  opts: { user: string; state: Review["state"]; body?: string; commitId?: string },
-): Review {
+export function addReview(st: State, r: Repo, p: PullRequest, opts: { user: string; state: Review["state"]; body?: string; commitId?: string }): Review {
   const id = st.id();
   const v: Review = {
     id,
@@ -235,8 +230,7 @@ export function addReview(
 }
 
 export function dismissReview(r: Repo, v: Review): void {
-  if (v.state !== "APPROVED" && v.state !== "CHANGES_REQUESTED")
-    throw unprocessable("Can not dismiss a commented pull request review");
+  if (v.state !== "APPROVED" && v.state !== "CHANGES_REQUESTED") throw unprocessable("Can not dismiss a commented pull request review");
   v.state = "DISMISSED";
 }
 

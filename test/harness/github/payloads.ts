@@ -58,14 +58,7 @@ function common(st: State, r: Repo, ex: Example, sender: string): Example {
   return out;
 }
 
-export function pullRequestPayload(
-  st: State,
-  r: Repo,
-  p: PullRequest,
-  action: string,
-  sender: string,
-  extra: Record<string, unknown> = {},
-): WebhookEvent {
+export function pullRequestPayload(st: State, r: Repo, p: PullRequest, action: string, sender: string, extra: Record<string, unknown> = {}): WebhookEvent {
   const ex = example("pull_request", action);
   const out = common(st, r, ex, sender);
   out.action = action;
@@ -80,7 +73,15 @@ export function pullRequestPayload(
   return { event: "pull_request", payload: out };
 }
 
-export function reviewPayload(st: State, r: Repo, p: PullRequest, v: Review, action: string, sender: string, extra: Record<string, unknown> = {}): WebhookEvent {
+export function reviewPayload(
+  st: State,
+  r: Repo,
+  p: PullRequest,
+  v: Review,
+  action: string,
+  sender: string,
+  extra: Record<string, unknown> = {},
+): WebhookEvent {
   const ex = example("pull_request_review", action);
   const out = common(st, r, ex, sender);
   out.action = action;
@@ -131,7 +132,10 @@ export function pushPayload(
       author: { name: c.author.name, email: c.author.email, ...(userOf(c.author.email) ? { username: userOf(c.author.email) } : {}) },
       committer: { name: c.committer.name, email: c.committer.email, ...(userOf(c.committer.email) ? { username: userOf(c.committer.email) } : {}) },
       added: d.filter((f) => f.status === "added" || f.status === "renamed").map((f) => f.filename),
-      removed: d.filter((f) => f.status === "removed").map((f) => f.filename).concat(d.filter((f) => f.status === "renamed").map((f) => f.previous_filename!)),
+      removed: d
+        .filter((f) => f.status === "removed")
+        .map((f) => f.filename)
+        .concat(d.filter((f) => f.status === "renamed").map((f) => f.previous_filename!)),
       modified: d.filter((f) => f.status === "modified").map((f) => f.filename),
     };
   };

@@ -395,7 +395,7 @@ export function pull(st: State, r: Repo, p: PullRequest, full = true): Json {
 /** The PR's files: the diff between the merge base of base and head, and head (three-dot). */
 export function prFiles(st: State, r: Repo, p: PullRequest): DiffEntry[] {
   const head = pullHeadSha(st, r, p);
-  const baseTip = p.merged && p.mergeCommitSha ? r.git.commits.get(p.mergeCommitSha)?.parents[0] ?? p.baseSha : st.ref(r, p.baseRef) ?? p.baseSha;
+  const baseTip = p.merged && p.mergeCommitSha ? (r.git.commits.get(p.mergeCommitSha)?.parents[0] ?? p.baseSha) : (st.ref(r, p.baseRef) ?? p.baseSha);
   const mb = r.git.mergeBase(baseTip, head);
   const before = mb ? r.git.commits.get(mb)!.tree : null;
   return r.git.diff(before, r.git.commits.get(head)!.tree);

@@ -35,7 +35,16 @@ export class RepoHandle {
 
   /** Push one commit to a branch (created from `from`, default the default branch, when missing). Bypasses branch protection (an admin push). */
   /** `date` sets the commit's author and committer dates (people choose them: a back-dated commit). */
-  pushCommit(opts: { branch?: string; files?: Files; deletes?: string[]; author: string; message?: string; pusher?: string; from?: string; date?: string }): ActionResult {
+  pushCommit(opts: {
+    branch?: string;
+    files?: Files;
+    deletes?: string[];
+    author: string;
+    message?: string;
+    pusher?: string;
+    from?: string;
+    date?: string;
+  }): ActionResult {
     const r = this.repo;
     const branch = opts.branch ?? r.defaultBranch;
     const before = this.st.ref(r, branch);
@@ -46,7 +55,13 @@ export class RepoHandle {
       parents: parent ? [parent] : [],
       files: opts.files,
       deletes: opts.deletes,
-      message: opts.message ?? `Update ${Object.keys(opts.files ?? {}).concat(opts.deletes ?? []).join(", ") || "files"}`,
+      message:
+        opts.message ??
+        `Update ${
+          Object.keys(opts.files ?? {})
+            .concat(opts.deletes ?? [])
+            .join(", ") || "files"
+        }`,
       author,
       ...(opts.date ? { date: opts.date } : {}),
     });
@@ -82,9 +97,26 @@ export class RepoHandle {
     const branch = opts.branch ?? `${opts.author}/change-${r.nextNumber}`;
     const events: WebhookEvent[] = [];
     if (opts.files || opts.deletes || !this.st.ref(r, branch)) {
-      events.push(...this.pushCommit({ branch, files: opts.files, deletes: opts.deletes, author: opts.author, message: opts.message ?? opts.title, from: base, date: opts.date }));
+      events.push(
+        ...this.pushCommit({
+          branch,
+          files: opts.files,
+          deletes: opts.deletes,
+          author: opts.author,
+          message: opts.message ?? opts.title,
+          from: base,
+          date: opts.date,
+        }),
+      );
     }
-    const p = createPull(this.st, r, { title: opts.title ?? `Changes from ${opts.author}`, body: opts.body, head: branch, base, user: this.st.user(opts.author).login, draft: opts.draft });
+    const p = createPull(this.st, r, {
+      title: opts.title ?? `Changes from ${opts.author}`,
+      body: opts.body,
+      head: branch,
+      base,
+      user: this.st.user(opts.author).login,
+      draft: opts.draft,
+    });
     p.lastPusher = opts.author;
     events.push(pullRequestPayload(this.st, r, p, "opened", opts.author));
     return result(events, { number: p.number, sha: p.headSha });
@@ -92,7 +124,14 @@ export class RepoHandle {
 
   pushToPullRequest(n: number, opts: { pusher: string; author?: string; files?: Files; deletes?: string[]; message?: string }): ActionResult {
     const p = this.pr(n);
-    return this.pushCommit({ branch: p.headRef, files: opts.files, deletes: opts.deletes, author: opts.author ?? opts.pusher, pusher: opts.pusher, message: opts.message });
+    return this.pushCommit({
+      branch: p.headRef,
+      files: opts.files,
+      deletes: opts.deletes,
+      author: opts.author ?? opts.pusher,
+      pusher: opts.pusher,
+      message: opts.message,
+    });
   }
 
   submitReview(
@@ -102,7 +141,9 @@ export class RepoHandle {
     const r = this.repo;
     const p = this.pr(n);
     if (!opts.allowSelfApproval && opts.state !== "COMMENTED" && opts.reviewer.toLowerCase() === p.user.toLowerCase())
-      throw new Error(`GitHub does not let ${opts.reviewer} ${opts.state === "APPROVED" ? "approve" : "request changes on"} their own pull request (pass allowSelfApproval to force it)`);
+      throw new Error(
+        `GitHub does not let ${opts.reviewer} ${opts.state === "APPROVED" ? "approve" : "request changes on"} their own pull request (pass allowSelfApproval to force it)`,
+      );
     const v = addReview(this.st, r, p, { user: this.st.user(opts.reviewer).login, state: opts.state, body: opts.body, commitId: opts.commitId });
     return result([reviewPayload(this.st, r, p, v, "submitted", opts.reviewer)], { number: n, reviewId: v.id });
   }
@@ -176,7 +217,10 @@ export class RepoHandle {
   }
 
   /** A check run written by another GitHub App (anyone who can run a workflow can write one with any name). */
-  foreignCheckRun(sha: string, opts: { app: ForeignApp; name: string; conclusion?: string; externalId?: string; output?: { title: string; summary: string; text?: string } }): CheckRun {
+  foreignCheckRun(
+    sha: string,
+    opts: { app: ForeignApp; name: string; conclusion?: string; externalId?: string; output?: { title: string; summary: string; text?: string } },
+  ): CheckRun {
     const id = this.st.id();
     const now = this.st.now();
     const c: CheckRun = {
@@ -299,9 +343,7 @@ export class RepoHandle {
     const state = filter.state ?? "all";
     return [...this.repo.issues.values()].filter(
       (i) =>
-        !i.isPull &&
-        (state === "all" || i.state === state) &&
-        (filter.labels ?? []).every((l) => i.labels.some((x) => x.toLowerCase() === l.toLowerCase())),
+        !i.isPull && (state === "all" || i.state === state) && (filter.labels ?? []).every((l) => i.labels.some((x) => x.toLowerCase() === l.toLowerCase())),
     );
   }
 

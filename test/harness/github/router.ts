@@ -34,8 +34,7 @@ export class HttpError extends Error {
 }
 
 export const notFound = () => new HttpError(404, "Not Found");
-export const unprocessable = (message: string, errors?: unknown[]) =>
-  new HttpError(422, message, errors ? { errors } : {});
+export const unprocessable = (message: string, errors?: unknown[]) => new HttpError(422, message, errors ? { errors } : {});
 
 interface Route {
   method: string;
@@ -135,6 +134,5 @@ export function paginate<T>(ctx: Ctx, items: T[], opts: { maxItems?: number } = 
 
 export function requireFields(body: any, ...fields: string[]): void {
   for (const f of fields)
-    if (body?.[f] === undefined)
-      throw unprocessable(`Invalid request.\n\n"${f}" wasn't supplied.`, [{ resource: "Body", field: f, code: "missing_field" }]);
+    if (body?.[f] === undefined) throw unprocessable(`Invalid request.\n\n"${f}" wasn't supplied.`, [{ resource: "Body", field: f, code: "missing_field" }]);
 }

@@ -82,8 +82,7 @@ export class EmulatorServer {
       route = m.route.template;
       if (token.kind === "none") throw new HttpError(401, "Requires authentication");
       if (token.kind === "unknown") throw new HttpError(401, "Bad credentials");
-      if (isAppRoute(route) && token.kind !== "app")
-        throw new HttpError(401, "A JSON web token could not be decoded");
+      if (isAppRoute(route) && token.kind !== "app") throw new HttpError(401, "A JSON web token could not be decoded");
       if (!isAppRoute(route) && token.kind === "app")
         throw new HttpError(403, "Resource not accessible by integration (this endpoint needs an installation token, not the app JWT)");
       if (this.st.rateLimits.exhausted(token, path, this.st.clock.now().getTime()))

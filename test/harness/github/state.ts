@@ -250,7 +250,10 @@ export class State {
   }
 
   now(): string {
-    return this.clock.now().toISOString().replace(/\.\d{3}Z$/, "Z");
+    return this.clock
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "Z");
   }
 
   id(): number {

@@ -12,7 +12,12 @@ export function restClient(emu: GitHubEmulator, token: string) {
     const url = path.startsWith("http") ? path : `${emu.baseUrl}${path}`;
     const res = await fetch(url, {
       method,
-      headers: { authorization: `token ${token}`, accept: "application/vnd.github+json", ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      headers: {
+        authorization: `token ${token}`,
+        accept: "application/vnd.github+json",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

@@ -44,7 +44,11 @@ function mpi(bytes: Buffer): Buffer {
 function packet(tag: number, body: Buffer): Buffer {
   const len = body.length;
   const header =
-    len < 192 ? Buffer.from([0xc0 | tag, len]) : len < 8384 ? Buffer.from([0xc0 | tag, ((len - 192) >> 8) + 192, (len - 192) & 0xff]) : Buffer.concat([Buffer.from([0xc0 | tag, 0xff]), u32(len)]);
+    len < 192
+      ? Buffer.from([0xc0 | tag, len])
+      : len < 8384
+        ? Buffer.from([0xc0 | tag, ((len - 192) >> 8) + 192, (len - 192) & 0xff])
+        : Buffer.concat([Buffer.from([0xc0 | tag, 0xff]), u32(len)]);
   return Buffer.concat([header, body]);
 }
 
@@ -87,11 +91,16 @@ function signingKey(): SigningKey {
   const n = Buffer.from(jwk.n!, "base64url");
   const e = Buffer.from(jwk.e!, "base64url");
   const body = Buffer.concat([Buffer.from([4]), u32(KEY_CREATED), Buffer.from([1]), mpi(n), mpi(e)]);
-  const fingerprint = createHash("sha1").update(Buffer.concat([Buffer.from([0x99]), u16(body.length), body])).digest();
+  const fingerprint = createHash("sha1")
+    .update(Buffer.concat([Buffer.from([0x99]), u16(body.length), body]))
+    .digest();
   const uid = Buffer.from(USER_ID, "utf8");
   const certified = Buffer.concat([Buffer.from([0x99]), u16(body.length), body, Buffer.from([0xb4]), u32(uid.length), uid]);
   // Positive certification of the user ID: key flags certify + sign, primary user ID.
-  const selfSig = signaturePacket({ privateKey, fingerprint }, 0x13, certified, KEY_CREATED, [subpacket(27, Buffer.from([0x03])), subpacket(25, Buffer.from([1]))]);
+  const selfSig = signaturePacket({ privateKey, fingerprint }, 0x13, certified, KEY_CREATED, [
+    subpacket(27, Buffer.from([0x03])),
+    subpacket(25, Buffer.from([1])),
+  ]);
   const publicPacket = packet(6, body);
   const transferable = Buffer.concat([publicPacket, packet(13, uid), selfSig]);
   key = { privateKey, publicPacket, fingerprint, armoredPublic: armor("PUBLIC KEY BLOCK", transferable) };

@@ -42,9 +42,7 @@ export function appRoutes(router: Router): void {
   });
 
   router.on("GET", "/installation/repositories", (ctx) => {
-    const repos = [...ctx.st.repos.values()].filter(
-      (r) => ctx.token.kind !== "installation" || r.installationId === ctx.token.installationId,
-    );
+    const repos = [...ctx.st.repos.values()].filter((r) => ctx.token.kind !== "installation" || r.installationId === ctx.token.installationId);
     const { page, headers } = paginate(ctx, repos);
     return { body: { total_count: repos.length, repository_selection: "selected", repositories: page.map((r) => render.repo(ctx.st, r)) }, headers };
   });

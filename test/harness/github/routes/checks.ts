@@ -17,17 +17,20 @@ function tooLong(field: string, v: unknown): void {
 
 /** Validate and apply a create/update body to a check run (annotations are appended, like GitHub). */
 function apply(ctx: Ctx, c: CheckRun, b: any): void {
-  if (b.status !== undefined && !STATUSES.has(b.status)) throw unprocessable(`Invalid request.\n\n${b.status} is not a member of ["queued", "in_progress", "completed", ...].`);
+  if (b.status !== undefined && !STATUSES.has(b.status))
+    throw unprocessable(`Invalid request.\n\n${b.status} is not a member of ["queued", "in_progress", "completed", ...].`);
   if (b.conclusion !== undefined && b.conclusion !== null && !CONCLUSIONS.has(b.conclusion))
     throw unprocessable(`Invalid request.\n\n${b.conclusion} is not a valid conclusion.`);
   if (b.output !== undefined) {
     const o = b.output ?? {};
-    if (o.title === undefined || o.summary === undefined)
-      throw unprocessable(`Invalid request.\n\n"title" and "summary" are required keys in output.`);
+    if (o.title === undefined || o.summary === undefined) throw unprocessable(`Invalid request.\n\n"title" and "summary" are required keys in output.`);
     tooLong("output.summary", o.summary);
     tooLong("output.text", o.text);
     const anns: Annotation[] = o.annotations ?? [];
-    if (anns.length > 50) throw unprocessable("Invalid request.\n\nAnnotations are limited to 50 per request.", [{ resource: "CheckRun", field: "output.annotations", code: "too_many" }]);
+    if (anns.length > 50)
+      throw unprocessable("Invalid request.\n\nAnnotations are limited to 50 per request.", [
+        { resource: "CheckRun", field: "output.annotations", code: "too_many" },
+      ]);
     for (const a of anns) {
       for (const f of ["path", "start_line", "end_line", "annotation_level", "message"] as const)
         if ((a as any)[f] === undefined) throw unprocessable(`Invalid request.\n\n"${f}" wasn't supplied.`);

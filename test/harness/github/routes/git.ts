@@ -183,8 +183,7 @@ export function gitRoutes(router: Router): void {
     if (!r.refs.has(full)) throw unprocessable("Reference does not exist");
     const branch = full.replace(/^refs\/heads\//, "");
     const prot = r.protected.get(branch);
-    if (prot && ctx.token.kind === "installation" && !prot.allowApp)
-      throw new HttpError(prot.status ?? 422, `Protected branch update failed for ${full}.`);
+    if (prot && ctx.token.kind === "installation" && !prot.allowApp) throw new HttpError(prot.status ?? 422, `Protected branch update failed for ${full}.`);
     r.refs.delete(full);
     return { status: 204 };
   });

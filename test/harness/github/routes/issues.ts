@@ -21,18 +21,22 @@ function commentOf(ctx: Ctx) {
 function checkBody(body: unknown): string {
   if (typeof body !== "string") throw unprocessable("Validation Failed", [{ resource: "IssueComment", field: "body", code: "missing_field" }]);
   if (body.length > 65536)
-    throw unprocessable("Validation Failed", [{ resource: "IssueComment", field: "body", code: "custom", message: "Body is too long (maximum is 65536 characters)" }]);
+    throw unprocessable("Validation Failed", [
+      { resource: "IssueComment", field: "body", code: "custom", message: "Body is too long (maximum is 65536 characters)" },
+    ]);
   return body;
 }
 
-const labelNames = (v: unknown): string[] =>
-  (Array.isArray(v) ? v : []).map((l) => (typeof l === "string" ? l : String((l as { name?: string })?.name ?? "")));
+const labelNames = (v: unknown): string[] => (Array.isArray(v) ? v : []).map((l) => (typeof l === "string" ? l : String((l as { name?: string })?.name ?? "")));
 
 export function issueRoutes(router: Router): void {
   router.on("GET", "/repos/{owner}/{repo}/issues", (ctx) => {
     const r = repoOf(ctx);
     const state = ctx.query.get("state") ?? "open";
-    const labels = (ctx.query.get("labels") ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const labels = (ctx.query.get("labels") ?? "")
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
     const creator = ctx.query.get("creator")?.toLowerCase();
     const sort = ctx.query.get("sort") ?? "created";
     let list = [...r.issues.values()].filter((i) => state === "all" || i.state === state);

@@ -33,7 +33,10 @@ export function orgRoutes(router: Router): void {
 
   router.on("GET", "/orgs/{org}/members/{username}", (ctx) => {
     const u = ctx.st.findUser(ctx.params.username);
-    return { status: u?.orgs.has(ctx.params.org.toLowerCase()) ? 204 : 404, body: u?.orgs.has(ctx.params.org.toLowerCase()) ? undefined : { message: "Not Found" } };
+    return {
+      status: u?.orgs.has(ctx.params.org.toLowerCase()) ? 204 : 404,
+      body: u?.orgs.has(ctx.params.org.toLowerCase()) ? undefined : { message: "Not Found" },
+    };
   });
 
   router.on("GET", "/orgs/{org}/teams/{team_slug}", (ctx) => {

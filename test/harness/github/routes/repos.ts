@@ -16,7 +16,7 @@ function contentItem(ctx: Ctx, r: Repo, path: string, e: TreeEntry, ref: string)
   const type = e.type === "tree" ? "dir" : e.mode === "120000" ? "symlink" : e.mode === "160000" ? "submodule" : "file";
   return {
     type,
-    size: e.type === "blob" ? r.git.blobs.get(e.sha)?.length ?? 0 : 0,
+    size: e.type === "blob" ? (r.git.blobs.get(e.sha)?.length ?? 0) : 0,
     name: posix.basename(path),
     path,
     sha: e.sha,
@@ -113,9 +113,7 @@ export function repoRoutes(router: Router): void {
     const r = repoOf(ctx);
     const sha = resolveCommit(r, ctx.params.commit_sha);
     if (!sha) throw new HttpError(422, `No commit found for SHA: ${ctx.params.commit_sha}`);
-    const prs = [...r.pulls.values()]
-      .filter((p) => p.mergeCommitSha === sha || p.commits.includes(sha))
-      .sort((a, b) => b.number - a.number);
+    const prs = [...r.pulls.values()].filter((p) => p.mergeCommitSha === sha || p.commits.includes(sha)).sort((a, b) => b.number - a.number);
     const { page, headers } = paginate(ctx, prs);
     return { body: page.map((p) => render.pull(ctx.st, r, p, false)), headers };
   });
