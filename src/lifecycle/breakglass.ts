@@ -284,7 +284,6 @@ export class BreakglassPass {
     );
   }
 
-  /** A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit tells the story there. */
   /**
    * A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit
    * tells the story there. Returns the comment's words for it (with the marker that says it is done).
