@@ -8,11 +8,15 @@
  *      real app in-process against the emulated GitHub under jest (the harness is TypeScript);
  *  (c) what a reconcile of 1,000 and 10,000 active grants costs (cold, unchanged, one change) and
  *      the revocation lag of 1,000 grants expiring within a minute, from bench/reconcile.bench.ts;
- *  (d) how long `timebox audit` takes over a generated history of 100,000 commits (bench/audit.js).
+ *  (d) how long `timebox audit` takes over a generated history of 100,000 commits (bench/audit.js);
+ *  (e) apply and revoke latency per provider (median, p99 over 200 grants), every provider against
+ *      its local test server in one run, from bench/provider-latency.bench.ts (under jest, its own
+ *      run: the GitHub provider's server is the emulated GitHub); a provider whose server is
+ *      missing is shown as skipped, with the reason.
  * Figures only: nothing here passes or fails on time.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -69,7 +73,14 @@ function benchCheckGrantFile(files) {
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     rates.push(files.length / seconds);
   }
-  return { files: files.length, rounds: ROUNDS, valid, invalid: files.length - valid, filesPerSecond: Math.round(median(rates)), perRound: rates.map(Math.round) };
+  return {
+    files: files.length,
+    rounds: ROUNDS,
+    valid,
+    invalid: files.length - valid,
+    filesPerSecond: Math.round(median(rates)),
+    perRound: rates.map(Math.round),
+  };
 }
 
 async function benchRunValidate(files) {
@@ -94,24 +105,31 @@ async function benchRunValidate(files) {
   }
 }
 
-function benchApiCalls() {
-  const out = join(tmpdir(), `timebox-bench-api-${process.pid}.json`);
+/** Runs bench/*.bench.ts files under jest (the harness is TypeScript); `out` names the JSON they write. */
+function jestBench(what, args, outVar) {
+  const out = join(tmpdir(), `timebox-bench-${outVar.toLowerCase()}-${process.pid}.json`);
   const jest = join(root, "node_modules/jest/bin/jest.js");
-  const run = spawnSync(process.execPath, [jest, "--config", "bench/jest.config.js", "--silent", "--runInBand"], {
+  const run = spawnSync(process.execPath, [jest, "--config", "bench/jest.config.js", "--silent", "--runInBand", ...args], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,
-      TIMEBOX_BENCH_OUT: out,
+      [outVar]: out,
       NODE_OPTIONS: "--experimental-vm-modules --disable-warning=ExperimentalWarning --max-old-space-size=8192",
     },
   });
-  if (run.status !== 0) throw new Error(`the API-call benchmark failed (jest exit ${run.status})`);
   try {
-    return JSON.parse(readFileSync(out, "utf8"));
+    if (run.status !== 0 && !existsSync(out)) throw new Error(`the ${what} benchmark failed (jest exit ${run.status})`);
+    return { ok: run.status === 0, figures: JSON.parse(readFileSync(out, "utf8")) };
   } finally {
     rmSync(out, { force: true });
   }
+}
+
+function benchApiCalls() {
+  const { ok, figures } = jestBench("API-call", ["--testPathIgnorePatterns", "provider-latency"], "TIMEBOX_BENCH_OUT");
+  if (!ok) throw new Error("the API-call benchmark failed");
+  return figures;
 }
 
 function table(headers, rows) {
@@ -135,7 +153,9 @@ console.log(
     ],
   ),
 );
-console.log(`\n    ${check.valid} valid and ${check.invalid} invalid files in the generated set (three in ten have one mistake each: duration over max_duration, ticket not matching ticket_pattern, unknown key)\n`);
+console.log(
+  `\n    ${check.valid} valid and ${check.invalid} invalid files in the generated set (three in ten have one mistake each: duration over max_duration, ticket not matching ticket_pattern, unknown key)\n`,
+);
 
 console.log("(b) GitHub API calls per event (emulated GitHub, real app in-process)\n");
 const api = benchApiCalls();
@@ -167,7 +187,9 @@ console.log(
 );
 if (reconcile.revocationLag) {
   const lag = reconcile.revocationLag;
-  console.log(`\n    revocation lag, ${lag.grants} grants expiring within one minute: injected clock p99 ${lag.injectedClockMs.p99} ms; real clock p50 ${lag.realClockMs.p50} ms, p99 ${lag.realClockMs.p99} ms, max ${lag.realClockMs.max} ms`);
+  console.log(
+    `\n    revocation lag, ${lag.grants} grants expiring within one minute: injected clock p99 ${lag.injectedClockMs.p99} ms; real clock p50 ${lag.realClockMs.p50} ms, p99 ${lag.realClockMs.p99} ms, max ${lag.realClockMs.max} ms`,
+  );
 }
 
 console.log("\n(d) timebox audit over a generated history (bench/audit.js: git fast-import, then the CLI as a process)\n");
@@ -179,6 +201,23 @@ console.log(
   ),
 );
 
+console.log("\n(e) provider apply / revoke latency, ms (bench/provider-latency.bench.ts: each provider against its local server, one at a time)\n");
+const providers = jestBench("provider-latency", ["bench/provider-latency.bench.ts"], "TIMEBOX_BENCH_PROVIDER_OUT");
+const latency = providers.figures;
+console.log(
+  table(
+    ["provider", "grants", "apply p50", "apply p99", "revoke p50", "revoke p99", "server"],
+    Object.entries(latency).map(([name, r]) =>
+      r.status === "measured"
+        ? [name, r.grants, r.apply_ms.p50, r.apply_ms.p99, r.revoke_ms.p50, r.revoke_ms.p99, r.server]
+        : [name, "", "", "", "", "", `${r.status}: ${r.reason}`],
+    ),
+  ),
+);
+console.log(
+  "\n    apply = recordPriorAccess (when the provider has it) + grant + isGranted read-back; revoke = revoke + read-back; first connection not counted. GitHub without Octokit's write pacing (deployed: writes at least 1 s apart).",
+);
+
 const results = {
   at: new Date().toISOString(),
   node: process.version,
@@ -188,7 +227,12 @@ const results = {
   apiCalls: api,
   reconcile,
   audit,
+  provider_latency: latency,
 };
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log("\nwritten: bench/results/latest.json");
+if (!providers.ok) {
+  console.error("the provider-latency benchmark failed for a provider (see its row); figures were still written");
+  process.exitCode = 1;
+}
