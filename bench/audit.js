@@ -64,7 +64,16 @@ export function generateHistory(target = 100_000, seed = 42) {
     return mark;
   };
   const grantFile = (g) =>
-    [`requester: ${g.requester}`, `resource: ${g.resource}`, `role: ${g.role}`, `duration: ${g.duration}`, `reason: "${g.reason}"`, `ticket: ${g.ticket}`, ...(g.emergency ? ["emergency: true"] : []), ""].join("\n");
+    [
+      `requester: ${g.requester}`,
+      `resource: ${g.resource}`,
+      `role: ${g.role}`,
+      `duration: ${g.duration}`,
+      `reason: "${g.reason}"`,
+      `ticket: ${g.ticket}`,
+      ...(g.emergency ? ["emergency: true"] : []),
+      "",
+    ].join("\n");
   /** A PR merged with a merge commit; returns its merge time. */
   const mergePr = (n, changes) => {
     const head = commit("refs/heads/pr", `Request access (#${n} head)`, changes);
@@ -84,12 +93,26 @@ export function generateHistory(target = 100_000, seed = 42) {
       `Revoked-at: ${iso(fields.revokedAt)}`,
       `Revoke-Reason: ${fields.reason}`,
       ...(g.extensionOf ? [`Extension-Of: #${g.extensionOf}`, `Extensions: ${g.extensions}`] : []),
-      ...(g.emergency ? ["Emergency: true", `Review-Due: ${iso(g.grantedAt + 900)}`, ...(g.reviewedAt ? [`Reviewed-by: ${g.approvedBy[0] ?? "alice"}`, `Reviewed-at: ${iso(g.reviewedAt)}`] : [])] : []),
+      ...(g.emergency
+        ? [
+            "Emergency: true",
+            `Review-Due: ${iso(g.grantedAt + 900)}`,
+            ...(g.reviewedAt ? [`Reviewed-by: ${g.approvedBy[0] ?? "alice"}`, `Reviewed-at: ${iso(g.reviewedAt)}`] : []),
+          ]
+        : []),
       ...(fields.text ? [`Reason: ${g.reason}`, `Ticket: ${g.ticket}`] : []),
       "Timebox-Run: 5e1f00d1",
     ].join("\n");
 
-  commit("refs/heads/main", "Initial policy", [{ path: ".github/timebox.yml", content: "version: 1\ngrants_path: grants/\n" }, { path: "README.md", content: "access\n" }], { from: 0 });
+  commit(
+    "refs/heads/main",
+    "Initial policy",
+    [
+      { path: ".github/timebox.yml", content: "version: 1\ngrants_path: grants/\n" },
+      { path: "README.md", content: "access\n" },
+    ],
+    { from: 0 },
+  );
   /** Open grants, oldest first: at most ~40 at a time, as in a busy organisation. */
   const open = [];
   while (commits < target) {
@@ -106,10 +129,18 @@ export function generateHistory(target = 100_000, seed = 42) {
         stats.earlyRemovals += 1;
       } else {
         const revokedAt = Math.max(g.expiresAt, now) + Math.floor(random() * 8);
-        commit("refs/heads/main", `Revoke expired grant ${g.path}\n\n${g.requester}'s access ended: expired.\n\n${trailers(g, { revokedAt, reason: "expired" })}`, [{ path: g.path, delete: true }]);
+        commit(
+          "refs/heads/main",
+          `Revoke expired grant ${g.path}\n\n${g.requester}'s access ended: expired.\n\n${trailers(g, { revokedAt, reason: "expired" })}`,
+          [{ path: g.path, delete: true }],
+        );
       }
       if (random() < 0.3) {
-        commit("refs/heads/main", `Record outcome of ${g.path} (PR #${g.pr})\n\nTimebox-Grant: ${g.path}\nPull-Request: #${g.pr}\nOutcome: Done, ticket ${g.ticket} closed\nOutcome-By: ${g.requester}\nRecorded-at: ${iso(now)}\nTimebox-Run: 5e1f00d1`, []);
+        commit(
+          "refs/heads/main",
+          `Record outcome of ${g.path} (PR #${g.pr})\n\nTimebox-Grant: ${g.path}\nPull-Request: #${g.pr}\nOutcome: Done, ticket ${g.ticket} closed\nOutcome-By: ${g.requester}\nRecorded-at: ${iso(now)}\nTimebox-Run: 5e1f00d1`,
+          [],
+        );
         stats.outcomes += 1;
       }
       continue;
@@ -153,7 +184,11 @@ export function generateHistory(target = 100_000, seed = 42) {
       g.grantedAt = now;
       g.expiresAt = now + ms;
       g.approvedBy = [];
-      commit("refs/heads/main", `Revoke emergency grant ${g.path} (PR #${g.pr} closed unmerged)\n\n${trailers(g, { revokedAt: now + 600, reason: "pr-closed", text: true })}`, []);
+      commit(
+        "refs/heads/main",
+        `Revoke emergency grant ${g.path} (PR #${g.pr} closed unmerged)\n\n${trailers(g, { revokedAt: now + 600, reason: "pr-closed", text: true })}`,
+        [],
+      );
       stats.closedUnmerged += 1;
       stats.breakglass += 1;
       continue;
@@ -214,7 +249,9 @@ export async function benchAudit({ commits = Number(process.env.TIMEBOX_BENCH_AU
     const times = [];
     for (let round = 0; round < rounds; round++) {
       const start = process.hrtime.bigint();
-      const run = spawnSync(process.execPath, [join(root, "lib/cli/main.js"), "audit", "--repo", repo, "--format", "json", "--out", out], { stdio: ["ignore", "inherit", "inherit"] });
+      const run = spawnSync(process.execPath, [join(root, "lib/cli/main.js"), "audit", "--repo", repo, "--format", "json", "--out", out], {
+        stdio: ["ignore", "inherit", "inherit"],
+      });
       times.push(Number(process.hrtime.bigint() - start) / 1e9);
       if (run.status !== 0) throw new Error(`timebox audit exited ${run.status}`);
     }

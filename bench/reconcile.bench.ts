@@ -16,7 +16,8 @@ async function seed(n: number, duration: (i: number) => string) {
   const provider = new MemoryProvider();
   const ctx = await startAccessRepo({ policy: ON_BEHALF, pool: new MemoryPool(provider) });
   const files: Record<string, string> = {};
-  for (let i = 0; i < n; i++) files[`grants/g${String(i).padStart(5, "0")}.yaml`] = grantYaml({ requester: i % 2 ? "dev1" : "dev2", duration: duration(i), reason: `bench ${i}` });
+  for (let i = 0; i < n; i++)
+    files[`grants/g${String(i).padStart(5, "0")}.yaml`] = grantYaml({ requester: i % 2 ? "dev1" : "dev2", duration: duration(i), reason: `bench ${i}` });
   const pr = ctx.gh.openPullRequest({ author: "dev1", files });
   await ctx.gh.deliver(ctx.probot, pr, { only: ["pull_request"] });
   await ctx.gh.deliver(ctx.probot, ctx.gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
@@ -32,7 +33,15 @@ async function measured(ctx: Awaited<ReturnType<typeof seed>>) {
   const [report] = await ctx.runtime.reconcileAll();
   const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
   const used = process.cpuUsage(cpu);
-  return { apiCalls: ctx.gh.requests.length, wallMs: Math.round(wallMs), cpuMs: Math.round((used.user + used.system) / 1000), heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20), rssMB: Math.round(process.memoryUsage().rss / 2 ** 20), applied: report.applied.length, active: report.active };
+  return {
+    apiCalls: ctx.gh.requests.length,
+    wallMs: Math.round(wallMs),
+    cpuMs: Math.round((used.user + used.system) / 1000),
+    heapMB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+    rssMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    applied: report.applied.length,
+    active: report.active,
+  };
 }
 
 for (const n of (process.env.TIMEBOX_BENCH_SIZES ?? "1000,10000").split(",").map(Number)) {
@@ -84,7 +93,11 @@ test("revocation lag: 1,000 grants expiring within one minute", async () => {
     lags.sort((a, b) => a - b);
     const pct = (p: number) => Math.round(lags[Math.min(lags.length - 1, Math.floor((p / 100) * lags.length))]);
     injectedLags.sort((a, b) => a - b);
-    results.revocationLag = { grants: lags.length, injectedClockMs: { p99: injectedLags[Math.floor(0.99 * injectedLags.length)], max: injectedLags.at(-1) }, realClockMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: Math.round(lags.at(-1)!) } };
+    results.revocationLag = {
+      grants: lags.length,
+      injectedClockMs: { p99: injectedLags[Math.floor(0.99 * injectedLags.length)], max: injectedLags.at(-1) },
+      realClockMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: Math.round(lags.at(-1)!) },
+    };
     console.log("revocation lag", JSON.stringify(results.revocationLag));
     expect(lags.length).toBe(1_000);
   } finally {

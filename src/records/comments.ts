@@ -83,9 +83,9 @@ export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: R
 }
 
 /** A trailer value on one line, bounded. */
-// eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
 const oneLine = (s: string) =>
   s
+    // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
     .replace(/[\s\u0000-\u001f\u007f]+/g, " ")
     .trim()
     .slice(0, 500);
