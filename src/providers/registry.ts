@@ -3,6 +3,7 @@
  * policy). Adding a provider = a folder under src/providers/ exporting a factory + one line here;
  * a test checks that the folders and this list agree.
  */
+import { awsIdentityCenterProviderFactory } from "./aws-identity-center/index.js";
 import { githubProviderFactory } from "./github/index.js";
 import { ldapProviderFactory } from "./ldap/index.js";
 import { mysqlProviderFactory } from "./mysql/index.js";
@@ -11,6 +12,7 @@ import type { ProviderFactory } from "./types.js";
 import { webhookProviderFactory } from "./webhook/index.js";
 
 const factories: readonly ProviderFactory[] = [
+  awsIdentityCenterProviderFactory,
   githubProviderFactory,
   ldapProviderFactory,
   mysqlProviderFactory,
