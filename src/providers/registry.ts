@@ -5,6 +5,7 @@
  */
 import { awsIdentityCenterProviderFactory } from "./aws-identity-center/index.js";
 import { githubProviderFactory } from "./github/index.js";
+import { kubernetesProviderFactory } from "./kubernetes/index.js";
 import { ldapProviderFactory } from "./ldap/index.js";
 import { mysqlProviderFactory } from "./mysql/index.js";
 import { postgresProviderFactory } from "./postgres/index.js";
@@ -14,6 +15,7 @@ import { webhookProviderFactory } from "./webhook/index.js";
 const factories: readonly ProviderFactory[] = [
   awsIdentityCenterProviderFactory,
   githubProviderFactory,
+  kubernetesProviderFactory,
   ldapProviderFactory,
   mysqlProviderFactory,
   postgresProviderFactory,
