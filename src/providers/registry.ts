@@ -4,6 +4,7 @@
  * a test checks that the folders and this list agree.
  */
 import { awsIdentityCenterProviderFactory } from "./aws-identity-center/index.js";
+import { gcpIamProviderFactory } from "./gcp-iam/index.js";
 import { githubProviderFactory } from "./github/index.js";
 import { kubernetesProviderFactory } from "./kubernetes/index.js";
 import { ldapProviderFactory } from "./ldap/index.js";
@@ -14,6 +15,7 @@ import { webhookProviderFactory } from "./webhook/index.js";
 
 const factories: readonly ProviderFactory[] = [
   awsIdentityCenterProviderFactory,
+  gcpIamProviderFactory,
   githubProviderFactory,
   kubernetesProviderFactory,
   ldapProviderFactory,

@@ -6,7 +6,7 @@ const providersDir = fileURLToPath(new URL("../../src/providers/", import.meta.u
 
 describe("provider registry", () => {
   test("lists the known providers, sorted", () => {
-    expect(providerIds()).toEqual(["aws-identity-center", "github", "kubernetes", "ldap", "mysql", "postgres", "webhook"]);
+    expect(providerIds()).toEqual(["aws-identity-center", "gcp-iam", "github", "kubernetes", "ldap", "mysql", "postgres", "webhook"]);
   });
 
   test("each entry is keyed by its factory's id", () => {
@@ -19,7 +19,7 @@ describe("provider registry", () => {
 
   test("an unknown id names the valid ones", () => {
     expect(() => getProviderFactory("oracle")).toThrow(
-      "unknown provider `oracle`; must be one of: aws-identity-center, github, kubernetes, ldap, mysql, postgres, webhook",
+      "unknown provider `oracle`; must be one of: aws-identity-center, gcp-iam, github, kubernetes, ldap, mysql, postgres, webhook",
     );
   });
 
