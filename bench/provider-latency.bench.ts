@@ -5,7 +5,8 @@
  * pglite-socket), GitHub (the emulated GitHub of test/harness, team membership), MySQL/MariaDB
  * ($TIMEBOX_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306/), LDAP (a throw-away slapd, as
  * test/providers/ldap-server.ts starts it; `member` of a groupOfNames and `memberUid` of a
- * posixGroup) and webhook (the example receiver of docs/providers/webhook.md, on 127.0.0.1).
+ * posixGroup), webhook (the example receiver of docs/providers/webhook.md, on 127.0.0.1) and
+ * kubernetes (the emulated API server of test/harness/kubernetes, a namespaced Role).
  *
  * For each: 200 grants, each to its own principal on one target, then their 200 revokes, one at a
  * time, through the BUILT provider (lib/providers/…, `npm run build` first), as the lifecycle calls
@@ -30,6 +31,7 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import type { ActiveGrant, Provider } from "../src/providers/types.js";
 import { GitHubEmulator } from "../test/harness/github/index.js";
+import { startEmulatedKubernetes } from "../test/harness/kubernetes/api-server.js";
 import { startTestSlapd } from "../test/providers/ldap-server.js";
 import { ident, Made, startTestMysql } from "../test/providers/mysql-server.js";
 import { startTestPostgres, uniqueSuffix } from "../test/providers/postgres-server.js";
@@ -291,6 +293,24 @@ async function webhook(): Promise<Setup> {
   };
 }
 
+async function kubernetes(): Promise<Setup> {
+  const { kubernetesProviderFactory } = await built<typeof import("../src/providers/kubernetes/index.js")>("../lib/providers/kubernetes/index.js");
+  const emu = await startEmulatedKubernetes();
+  emu.addNamespace("bench");
+  emu.addRole("bench", "bench-role");
+  return {
+    server: "the emulated API server of test/harness/kubernetes on 127.0.0.1 (RoleBindings)",
+    provider: kubernetesProviderFactory.create({ resource: "bench", settings: { kubeconfig_env: "KC" }, env: { KC: emu.kubeconfig() }, timeoutMs: 30_000 }),
+    principals: range("bench").map((p) => `${p}@acme.example`),
+    target: "bench/Role/bench-role",
+    cleanup: async () => {
+      if (emu.bindings().length > 0) throw new Error("kubernetes: bindings left behind");
+      if (emu.violations.length > 0) throw new Error(`kubernetes: emulator model violations: ${emu.violations.join("; ")}`);
+      await emu.stop();
+    },
+  };
+}
+
 const PROVIDERS: Array<[string, () => Promise<Setup>]> = [
   ["postgres", postgres],
   ["github", github],
@@ -298,6 +318,7 @@ const PROVIDERS: Array<[string, () => Promise<Setup>]> = [
   ["ldap", ldap("member")],
   ["ldap_memberuid", ldap("memberUid")],
   ["webhook", webhook],
+  ["kubernetes", kubernetes],
 ];
 
 describe(`provider apply/revoke latency, ${N} grants each`, () => {
