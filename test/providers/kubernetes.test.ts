@@ -181,6 +181,29 @@ describe("kubernetes provider against the emulated API server", () => {
     expect(await provider.isGranted(g)).toBe(true);
   });
 
+  test("a grant file edited to another namespace or scope: the earlier binding goes, at grant and at revoke", async () => {
+    const provider = buildProvider(emu);
+    const g = makeActiveGrant("dev1", "payments/Role/db-reader");
+    await provider.grant(g);
+    const moved = { ...g, target: "ClusterRole/view" };
+    await provider.grant(moved);
+    expect(emu.bindings().map((b) => [b.kind, b.roleRef.name])).toEqual([["ClusterRoleBinding", "view"]]);
+    expect(await provider.isGranted(moved)).toBe(true);
+    // A leftover in a third place (a crash between create and clean-up) goes with the revoke.
+    emu.addNamespace("other");
+    emu.addBinding({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: `timebox-${g.shortId}`, namespace: "other", labels: { "app.kubernetes.io/managed-by": "timebox", "timebox.io/short-id": g.shortId } },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "edit" },
+      subjects: [{ kind: "User", name: "dev1", apiGroup: "rbac.authorization.k8s.io" }],
+    });
+    const other = makeActiveGrant("dev2", "payments/Role/db-reader");
+    await provider.grant(other);
+    await provider.revoke(moved);
+    expect(emu.bindings().map((b) => b.metadata.name)).toEqual([`timebox-${other.shortId}`]);
+  });
+
   test("hostile targets and principals are refused before any request", async () => {
     const provider = buildProvider(emu);
     for (const [p, t] of [

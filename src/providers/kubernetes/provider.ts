@@ -246,6 +246,8 @@ export class KubernetesProvider implements Provider {
       }
     }
     if (!(await this.isGranted(g))) throw this.fail(`binding \`${name}\` was created but does not read back`);
+    // The grant file was edited to another namespace or scope: its earlier binding goes.
+    await this.removeElsewhere(g.shortId, target);
     const where = target.scope === "cluster" ? "ClusterRoleBinding" : `RoleBinding in namespace \`${target.namespace}\``;
     return { summary: `${subject.kind.toLowerCase()} \`${subject.name}\` is bound to ${target.kind} \`${target.name}\` (${where} \`${name}\`)` };
   }
@@ -253,6 +255,26 @@ export class KubernetesProvider implements Provider {
   async revoke(g: ActiveGrant): Promise<void> {
     const { target } = this.target(g);
     await this.remove(bindingName(g.shortId), target);
+    // And any binding an earlier version of the same grant file left in another namespace or scope.
+    await this.removeElsewhere(g.shortId);
+  }
+
+  /** Deletes Timebox's bindings of this short id except the one at `keep` (found by label, so never an administrator's). */
+  private async removeElsewhere(shortId: string, keep?: KubernetesTarget): Promise<void> {
+    const labelSelector = `${MANAGED_BY_LABEL}=${MANAGED_BY},${SHORT_ID_LABEL}=${shortId}`;
+    const namespaced = await this.call("list role bindings", (o) => this.api().rbac.listRoleBindingForAllNamespaces({ labelSelector }, o));
+    const cluster = await this.call("list cluster role bindings", (o) => this.api().rbac.listClusterRoleBinding({ labelSelector }, o));
+    for (const b of [...namespaced.items, ...cluster.items]) {
+      const name = b.metadata?.name;
+      const namespace = b.metadata?.namespace;
+      if (!name || !isManaged(b) || b.metadata?.labels?.[SHORT_ID_LABEL] !== shortId) continue;
+      const here = keep && (keep.scope === "cluster" ? namespace === undefined : namespace === keep.namespace) && name === bindingName(shortId);
+      if (here) continue;
+      await this.remove(
+        name,
+        namespace === undefined ? { scope: "cluster", kind: "ClusterRole", name: "-" } : { scope: "namespace", namespace, kind: "Role", name: "-" },
+      );
+    }
   }
 
   async isGranted(g: ActiveGrant): Promise<boolean> {
