@@ -6,7 +6,8 @@
  * ($TIMEBOX_TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306/), LDAP (a throw-away slapd, as
  * test/providers/ldap-server.ts starts it; `member` of a groupOfNames and `memberUid` of a
  * posixGroup), webhook (the example receiver of docs/providers/webhook.md, on 127.0.0.1) and
- * kubernetes (the emulated API server of test/harness/kubernetes, a namespaced Role).
+ * kubernetes (the emulated API server of test/harness/kubernetes, a namespaced Role),
+ * aws-identity-center (moto's server) and gcp-iam (the emulated Resource Manager of test/harness/gcp).
  *
  * For each: 200 grants, each to its own principal on one target, then their 200 revokes, one at a
  * time, through the BUILT provider (lib/providers/…, `npm run build` first), as the lifecycle calls
@@ -31,7 +32,9 @@ import mysql from "mysql2/promise";
 import pg from "pg";
 import type { ActiveGrant, Provider } from "../src/providers/types.js";
 import { GitHubEmulator } from "../test/harness/github/index.js";
+import { startResourceManager } from "../test/harness/gcp/resource-manager.js";
 import { startEmulatedKubernetes } from "../test/harness/kubernetes/api-server.js";
+import { startTestMoto } from "../test/providers/moto-server.js";
 import { startTestSlapd } from "../test/providers/ldap-server.js";
 import { ident, Made, startTestMysql } from "../test/providers/mysql-server.js";
 import { startTestPostgres, uniqueSuffix } from "../test/providers/postgres-server.js";
@@ -311,6 +314,51 @@ async function kubernetes(): Promise<Setup> {
   };
 }
 
+async function awsIdentityCenter(): Promise<Setup> {
+  const { awsIdentityCenterProviderFactory } = await built<typeof import("../src/providers/aws-identity-center/index.js")>(
+    "../lib/providers/aws-identity-center/index.js",
+  );
+  const moto = await startTestMoto().catch((err: Error) => {
+    throw /not installed/.test(err.message) ? new Missing(err.message) : err;
+  });
+  const account = moto.account();
+  await moto.addPermissionSet("BenchReadOnly", "PT1H");
+  const principals = range("bench").map((p) => `${p}@acme.example`);
+  for (const p of principals) await moto.addUser(p);
+  return {
+    server: "moto's server on 127.0.0.1 (sso-admin account assignments; moto reports provisioning as done at once)",
+    provider: awsIdentityCenterProviderFactory.create({ resource: "bench", settings: moto.settings, env: moto.env, timeoutMs: 30_000 }),
+    principals,
+    target: `${account}/BenchReadOnly`,
+    cleanup: async () => {
+      await moto.stop();
+    },
+  };
+}
+
+async function gcpIam(): Promise<Setup> {
+  const { gcpIamProviderFactory } = await built<typeof import("../src/providers/gcp-iam/index.js")>("../lib/providers/gcp-iam/index.js");
+  const rm = await startResourceManager();
+  rm.addResource("projects/acme-bench");
+  const principals = range("bench").map((p) => `user:${p}@acme.example`);
+  for (const p of principals) rm.addPrincipal(p);
+  return {
+    server: "the emulated Resource Manager IAM endpoint of test/harness/gcp on 127.0.0.1 (conditional bindings, etags)",
+    provider: gcpIamProviderFactory.create({
+      resource: "bench",
+      settings: { credentials_env: "KEY", endpoint_env: "ENDPOINT" },
+      env: { KEY: rm.keyJson, ENDPOINT: rm.url },
+      timeoutMs: 30_000,
+    }),
+    principals,
+    target: "projects/acme-bench#roles/viewer",
+    cleanup: async () => {
+      if (rm.violations.length > 0) throw new Error(`gcp-iam: emulator violations: ${rm.violations.join("; ")}`);
+      await rm.stop();
+    },
+  };
+}
+
 const PROVIDERS: Array<[string, () => Promise<Setup>]> = [
   ["postgres", postgres],
   ["github", github],
@@ -319,6 +367,8 @@ const PROVIDERS: Array<[string, () => Promise<Setup>]> = [
   ["ldap_memberuid", ldap("memberUid")],
   ["webhook", webhook],
   ["kubernetes", kubernetes],
+  ["aws_identity_center", awsIdentityCenter],
+  ["gcp_iam", gcpIam],
 ];
 
 describe(`provider apply/revoke latency, ${N} grants each`, () => {
