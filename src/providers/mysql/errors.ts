@@ -6,6 +6,7 @@
  * attached as `cause`, so a logger that serialises causes cannot dump it either.
  */
 import { ProviderError } from "../types.js";
+import { UrlRedactor } from "../redact.js";
 
 interface MysqlLikeError {
   code?: unknown;
@@ -37,19 +38,7 @@ export function isSqlError(err: unknown): boolean {
 
 const isSysCode = (code: unknown): code is string => typeof code === "string" && /^E[A-Z0-9_]+$/.test(code);
 
-export class Redactor {
-  private readonly secrets: string[];
-
-  constructor(url: string | undefined) {
-    this.secrets = secretsOf(url);
-  }
-
-  scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join("***");
-    return out;
-  }
-
+export class Redactor extends UrlRedactor {
   /** A failure to obtain a connection. Only codes go into the message, never mysql2's own text. */
   connectError(resource: string, err: unknown, timeoutMs?: number): ProviderError {
     return new ProviderError(this.scrub(`mysql: connection to ${resource} failed (${this.why(err, timeoutMs, "no detail")})`), true);
@@ -89,26 +78,4 @@ function isTimeout(err: unknown): boolean {
 function firstLine(s: string): string {
   const line = s.split("\n")[0] ?? "";
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
-/** The URL itself, and its password raw and decoded, to scrub from any message. */
-function secretsOf(url: string | undefined): string[] {
-  if (!url) return [];
-  const out = [url];
-  try {
-    const u = new URL(url);
-    if (u.password) out.push(u.password, safeDecode(u.password));
-  } catch {
-    // not a URL: the whole string is already scrubbed
-  }
-  // Longest first, so a password inside the URL does not leave half the URL behind.
-  return [...new Set(out.filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
-}
-
-export function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }

@@ -19,7 +19,8 @@ import { createHash } from "node:crypto";
 import type { Diagnostic } from "../../diagnostics.js";
 import { remainingMs, throwIfPastDeadline } from "../deadline.js";
 import { ProviderError, type ActiveGrant, type GrantResult, type ManagedGrant, type Provider } from "../types.js";
-import { Redactor, isSqlError, safeDecode } from "./errors.js";
+import { safeDecode } from "../redact.js";
+import { Redactor, isSqlError } from "./errors.js";
 import * as sql from "./sql.js";
 import type { Dialect, Edge, Node } from "./sql.js";
 

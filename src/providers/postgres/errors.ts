@@ -6,6 +6,7 @@
  * logger that serialises causes cannot dump it either.
  */
 import { ProviderError } from "../types.js";
+import { UrlRedactor } from "../redact.js";
 
 interface PgLikeError {
   code?: unknown;
@@ -27,19 +28,7 @@ const RETRYABLE_CLASSES = ["08", "53", "57", "55", "40"];
 const isSqlState = (code: unknown): code is string => typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
 const isSysCode = (code: unknown): code is string => typeof code === "string" && /^E[A-Z0-9_]+$/.test(code);
 
-export class Redactor {
-  private readonly secrets: string[];
-
-  constructor(url: string | undefined) {
-    this.secrets = secretsOf(url);
-  }
-
-  scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join("***");
-    return out;
-  }
-
+export class Redactor extends UrlRedactor {
   /**
    * A failure to obtain a connection. Only codes go into the message, never pg's own text.
    * `timeoutMs`: the connect timeout, named when that is what ended the attempt.
@@ -88,28 +77,4 @@ function noAnswer(timeoutMs: number | undefined): string {
 function firstLine(s: string): string {
   const line = s.split("\n")[0] ?? "";
   return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
-/** The URL itself, and its password raw and decoded, to scrub from any message. */
-function secretsOf(url: string | undefined): string[] {
-  if (!url) return [];
-  const out = [url];
-  try {
-    const u = new URL(url);
-    if (u.password) out.push(u.password, safeDecode(u.password));
-  } catch {
-    // Not a URL (e.g. a libpq key/value string): scrub a password=… value if there is one.
-    const m = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(url);
-    if (m?.[1]) out.push(m[1], m[1].replace(/^'|'$/g, ""));
-  }
-  // Longest first, so a password inside the URL does not leave half the URL behind.
-  return [...new Set(out.filter((s) => s.length >= 3))].sort((a, b) => b.length - a.length);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
