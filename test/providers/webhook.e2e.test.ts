@@ -212,7 +212,11 @@ describe("slow receivers", () => {
     const err = await failure(p.revoke(g));
     expect(Date.now() - started).toBeLessThan(1_500);
     expect(err.retryable).toBe(true);
-    expect(err.message).toBe(`vpn: the webhook provider did not answer within 0.3 s (revoke ${g.id})`);
+    // The pool's deadline and the provider's own abort at that deadline race; either says so.
+    expect([
+      `vpn: the webhook provider did not answer within 0.3 s (revoke ${g.id})`,
+      `webhook: revoke ${g.id} on vpn failed after 1 attempt (no answer within 0.3 s)`,
+    ]).toContain(err.message);
     // The one attempt in flight was aborted; none followed it (the server may record it late on a busy machine).
     await new Promise((r) => setTimeout(r, 700));
     expect(rx.requests.length).toBe(1);
