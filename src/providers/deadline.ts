@@ -80,7 +80,12 @@ function runWithDeadline<T>(ms: number, timeoutError: () => ProviderError, call:
       },
       (error: unknown) => {
         clearTimeout(timer);
-        reject(error);
+        // The provider's own timeout, cut to the same deadline, may fire a moment before ours:
+        // a failure at or past the deadline is the deadline's, so callers see one message.
+        if (Date.now() < deadline.at) return reject(error);
+        const late = timeoutError();
+        controller.abort(late);
+        reject(late);
       },
     );
   });
