@@ -5,6 +5,7 @@ import type { AppSelf } from "./github/self.js";
 import type { Octokit } from "./github/types.js";
 import { onIssueCommentCreated } from "./handlers/issue-comment.js";
 import { onPullRequestClosed, onPush } from "./handlers/merged.js";
+import { onIssueOpened } from "./handlers/request.js";
 import { onReviewChanged, REVIEW_CHANGE_EVENTS } from "./handlers/pull-request-review.js";
 import { onCheckRerequested, onPullRequestChanged, REVIEW_EVENTS } from "./handlers/pull-request.js";
 import { ProviderPool } from "./lifecycle/provider-pool.js";
@@ -100,6 +101,8 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     app.on("push", track(onPush(deps)));
     // Commands come from new comments only: an edited comment never runs one.
     app.on("issue_comment.created", track(onIssueCommentCreated(deps)));
+    // An issue opened with the request form asks for access (only `opened`: an edit never requests).
+    app.on("issues.opened", track(onIssueOpened(deps)));
     app.on("check_run.rerequested", track(onCheckRerequested(deps)));
     serveMetrics(appOptions, metrics, app.log, config.metricsToken);
 

@@ -5,6 +5,7 @@ import { Commits } from "./commits.js";
 import { Contents } from "./contents.js";
 import { Issues } from "./issues.js";
 import { Pulls } from "./pulls.js";
+import { Requests } from "./requests.js";
 import type { AppSelf } from "./self.js";
 import { Teams } from "./teams.js";
 import type { Octokit, RepoRef } from "./types.js";
@@ -20,6 +21,8 @@ export class Gateway {
   readonly issues: Issues;
   readonly commits: Commits;
   readonly teams: Teams;
+  /** The branch, commit and PR of a `/timebox request` (github/requests.ts). */
+  readonly requests: Requests;
   private readonly client: GitHubClient;
 
   constructor(
@@ -37,6 +40,7 @@ export class Gateway {
     this.issues = new Issues(this.client);
     this.commits = new Commits(this.client, this.contents, this.pulls);
     this.teams = new Teams(this.client);
+    this.requests = new Requests(this.client);
   }
 
   /** What this gateway reads once during its life, one typed slot per kind. */

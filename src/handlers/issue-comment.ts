@@ -3,6 +3,7 @@ import { Gateway } from "../github/gateway.js";
 import { tick } from "../markdown.js";
 import { parseOutcomeCommand } from "../commands/outcome.js";
 import type { AppDeps } from "./deps.js";
+import { handleRequestComment } from "./request.js";
 
 /** `/timebox revoke [reason]` on the comment's first line: the reason, or undefined when it is no such command. */
 function parseRevokeCommand(body: string): { reason?: string } | undefined {
@@ -14,17 +15,20 @@ function parseRevokeCommand(body: string): { reason?: string } | undefined {
 }
 
 /**
- * A new comment on a PR. Only `created` is subscribed: an edited comment never runs a command
+ * A new comment on a PR (or, for `/timebox request`, on an issue). Only `created` is subscribed: an edited comment never runs a command
  * (it could rewrite a harmless comment into one after the fact). Bots' comments are ignored.
  */
 export function onIssueCommentCreated(deps: AppDeps) {
   return async (context: Context<"issue_comment.created">): Promise<void> => {
     const { comment, issue, installation } = context.payload;
     if (context.payload.action !== "created") return;
-    if (!issue.pull_request || !installation?.id) return;
+    if (!installation?.id) return;
     if (comment.user?.type === "Bot" || context.payload.sender?.type === "Bot") return;
     const login = comment.user?.login;
     if (!login) return;
+    // `/timebox request` on an issue opens a request PR (handlers/request.ts); everything else here is a PR command.
+    if (await handleRequestComment(deps, context, login)) return;
+    if (!issue.pull_request) return;
     const { owner, repo } = context.repo();
     const outcome = parseOutcomeCommand(comment.body ?? "");
     if (outcome) {

@@ -4,6 +4,7 @@ import { headPusher, lookUpMemberships } from "../pull-request/context.js";
 import { decide, membershipNeeds } from "../pull-request/decide.js";
 import type { PullRequestSnapshot } from "../pull-request/gather.js";
 import { VALIDATE_CHECK } from "../pull-request/render.js";
+import { identityOf } from "../pull-request/requested.js";
 import type { MergedPull, Review } from "../github/types.js";
 import { approvedAt, recordsOf } from "../records/breakglass.js";
 import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
@@ -48,7 +49,9 @@ export async function resolveOrigin(
   const atHead = await gw.contents.blobShaAt(pull.headSha, q.path);
   if (atHead !== q.blobSha) return unapproved(`the content on \`${q.defaultBranch}\` differs from what PR #${pull.number} had at its head`, pull);
 
-  const { base, basePolicyText, reviews, pusher } = await mergedPullFacts(gw, pull);
+  const { base, basePolicyText, reviews, pusher: seen } = await mergedPullFacts(gw, pull);
+  // A PR this app opened for `/timebox request` is judged as its requester's, through this app's own record.
+  const { author, pusher } = await identityOf(gw, pull, seen);
   // A change to an approved version already on the base is an extension, judged as such.
   const previousBlob = base ? await gw.contents.blobShaAt(base, q.path) : undefined;
   const previous = previousBlob && previousBlob !== q.blobSha ? await originOf(q.path, previousBlob, base!) : undefined;
@@ -60,7 +63,7 @@ export async function resolveOrigin(
       merged: true,
       mergedAt: pull.mergedAt,
       draft: false,
-      author: pull.author,
+      author,
       headSha: pull.headSha,
       headRef: "",
       baseRef: pull.baseRef,

@@ -3,6 +3,7 @@ import type { CheckRunSpec, ExistingCheckRun } from "../github/types.js";
 import { headPusher, lookUpMemberships, PUSHER_PREFIX } from "./context.js";
 import { decide, DEFAULT_GRANTS_PATH, membershipNeeds, type ReviewDecision } from "./decide.js";
 import { gatherPullRequest, type PullRequestSnapshot } from "./gather.js";
+import { identityOf } from "./requested.js";
 import { approvalCheck, APPROVAL_CHECK, planComment, PLAN_MARKER, validateCheck, VALIDATE_CHECK } from "./render.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH } from "../policy/types.js";
@@ -57,7 +58,10 @@ export async function judgePullRequest(gateway: Gateway, number: number, options
   await judgeExtensions(snapshot, options);
   const existingValidate = await gateway.checks.findCheckRun(pr.headSha, VALIDATE_CHECK);
   const logged = options.pusherOf?.(pr.headSha);
-  const pusher = headPusher(pr.headSha, options.pushed ?? (logged ? { login: logged, headSha: pr.headSha } : undefined), existingValidate);
+  const seen = headPusher(pr.headSha, options.pushed ?? (logged ? { login: logged, headSha: pr.headSha } : undefined), existingValidate);
+  // A PR this app opened for `/timebox request` is judged as its requester's, through this app's own record.
+  const { author, pusher } = await identityOf(gateway, pr, seen);
+  snapshot.pr = { ...pr, author };
   const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
   const isMember = await lookUpMemberships(gateway, needs, options.log);
   const decision = decide(snapshot, { providers: options.providers, pusher, isMember });
