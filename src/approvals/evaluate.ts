@@ -81,7 +81,17 @@ function blankResult(req: Requirement): RequirementResult {
   };
 }
 
-function evaluateRequirement(req: Requirement, revs: readonly Reviewer[], deleted: number, pr: PullRequestRef, isMember: IsMember): RequirementResult {
+/** Why a group (an on-call schedule) could not be read, when the caller knows. */
+type ExplainUnknown = (group: string) => string | undefined;
+
+function evaluateRequirement(
+  req: Requirement,
+  revs: readonly Reviewer[],
+  deleted: number,
+  pr: PullRequestRef,
+  isMember: IsMember,
+  explain?: ExplainUnknown,
+): RequirementResult {
   const result = blankResult(req);
   if (req.unmet !== undefined) {
     result.missing = req.unmet;
@@ -134,8 +144,14 @@ function evaluateRequirement(req: Requirement, revs: readonly Reviewer[], delete
     const el = eligibility(rv.login, req.refs, isMember);
     if (s.state === "APPROVED") {
       if (el.eligible) result.counted.push(rv.login);
-      else if (el.unknownTeams.length > 0)
-        ignore(rv, "membership-unknown", `membership of ${el.unknownTeams.join(", ")} could not be checked; not counted (re-run the check)`);
+      else if (el.unknownTeams.length > 0) {
+        const why = el.unknownTeams.map((t) => explain?.(t)).filter((w): w is string => !!w);
+        ignore(
+          rv,
+          "membership-unknown",
+          `membership of ${el.unknownTeams.join(", ")} could not be checked${why.length ? ` (${why.join("; ")})` : ""}; not counted (re-run the check)`,
+        );
+      }
       else ignore(rv, "not-eligible", whoIs);
       continue;
     }
@@ -219,11 +235,11 @@ function grantRequirement(g: ApprovalInput["grants"][number]): Requirement {
  * Evaluate every requirement of a PR. `isMember` is only called with pairs that
  * `membershipQueries(input)` returned (lower-case login and team).
  */
-export function evaluateApprovals(input: ApprovalInput, isMember: IsMember): ApprovalResult {
+export function evaluateApprovals(input: ApprovalInput, isMember: IsMember, explain?: ExplainUnknown): ApprovalResult {
   const pr = input.pr;
   const revs = reviewers(input.reviews ?? [], pr.headSha);
   const deleted = deletedAccountReviews(input.reviews ?? []);
-  const grants = (input.grants ?? []).map((g) => evaluateRequirement(grantRequirement(g), revs, deleted, pr, isMember));
+  const grants = (input.grants ?? []).map((g) => evaluateRequirement(grantRequirement(g), revs, deleted, pr, isMember, explain));
   const policyChange = input.policyChange
     ? evaluateRequirement(
         {
@@ -237,6 +253,7 @@ export function evaluateApprovals(input: ApprovalInput, isMember: IsMember): App
         deleted,
         pr,
         isMember,
+        explain,
       )
     : undefined;
 

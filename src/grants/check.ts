@@ -1,6 +1,6 @@
 import { isError, type Diagnostic } from "../diagnostics.js";
 import { code, plural } from "../markdown.js";
-import { allows, teamsToCheck, sameLogin, type MembershipLookup } from "../policy/principals.js";
+import { allows, scheduleOf, teamsToCheck, sameLogin, type MembershipLookup } from "../policy/principals.js";
 import { maxExtensions, type Policy, type RoleSpec } from "../policy/types.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
 import { checkSchema } from "../yaml/schema.js";
@@ -19,6 +19,8 @@ export interface GrantCheckContext {
   entryKind?: EntryKind;
   /** Team membership the caller looked up; without it team rules are reported as not checked. */
   isMember?: MembershipLookup;
+  /** Words for groups other than teams (on-call schedules): why one could not be read, why `login` is not in it. */
+  explain?: { unchecked(ref: string): string | undefined; notIn(login: string, ref: string): string | undefined };
   /**
    * How a team rule that could not be checked is reported: a warning offline (the CLI cannot
    * ask GitHub), an error in the app (a membership it could not confirm is not a pass).
@@ -237,11 +239,24 @@ function judgeMembership(
   sentence: string,
 ): void {
   const verdict = allows(refs, login, ctx.isMember);
-  if (verdict === "no") report(at, rule, `${code(login)} ${sentence} ${refs.map((r) => code(r)).join(", ")}`);
+  if (verdict === "no") {
+    const why = refs.map((r) => ctx.explain?.notIn(login, r)).filter((w): w is string => !!w);
+    report(at, rule, `${code(login)} ${sentence} ${refs.map((r) => code(r)).join(", ")}${why.length ? `; ${why.join("; ")}` : ""}`);
+  }
   if (verdict === "unchecked") {
-    const teams = teamsToCheck(refs, login)
-      .map((r) => code(r))
-      .join(", ");
+    const groups = teamsToCheck(refs, login);
+    const schedules = groups.filter((g) => scheduleOf(g) && ctx.isMember?.(login, g) === undefined);
+    for (const s of schedules) {
+      if (ctx.uncheckedTeams === "error") {
+        const why = ctx.explain?.unchecked(s) ?? `on-call schedule ${code(s)} was not read`;
+        report(at, `${rule}.unchecked`, `whether ${code(login)} is on call on ${code(s)} could not be checked: ${why}. Refused until it can be (re-run the check)`);
+      } else {
+        report(at, `${rule}.unchecked`, `whether ${code(login)} is on call on ${code(s)} was not checked offline; the app checks it on the pull request`, "warning");
+      }
+    }
+    const teamRefs = groups.filter((g) => !scheduleOf(g));
+    if (schedules.length > 0 && !teamRefs.some((g) => ctx.isMember?.(login, g) === undefined)) return;
+    const teams = teamRefs.map((r) => code(r)).join(", ");
     if (ctx.uncheckedTeams === "error") {
       report(
         at,

@@ -88,7 +88,9 @@ export class BreakglassPass {
     const comments = await gw.issues.ownComments(pull.number);
     const records = boundedRecords(recordsOf(comments), ctx.policy);
     const reviewed = reviewedOf(comments);
-    const judged = pull.open ? await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log }) : undefined;
+    // One moment for judging and for the record: an on-call requester is judged at the start the record keeps.
+    const startAt = new Date(Math.floor(this.deps.clock.now().getTime() / 1000) * 1000); // whole seconds, as the record writes it
+    const judged = pull.open ? await judgePullRequest(gw, pull.number, { providers: this.deps.providers, log: this.deps.log, now: startAt }) : undefined;
     const decision = judged?.decision;
 
     // Only a PR into the default branch is judged by a policy people cannot change at will: a PR
@@ -96,7 +98,7 @@ export class BreakglassPass {
     const intoDefault = judged?.snapshot.pr.baseRef === ctx.branch;
     if (decision && intoDefault && ctx.policy) {
       for (const v of breakglassToStart(decision, new Set(records.keys()))) {
-        const record = await this.start(gw, ctx, pull.number, v, ctx.policy);
+        const record = await this.start(gw, ctx, pull.number, v, ctx.policy, startAt);
         records.set(record.path, record);
         result.applied.push(record.path);
       }
@@ -172,10 +174,9 @@ export class BreakglassPass {
   }
 
   /** Records the grant on the PR (prior access first), then applies it. */
-  private async start(gw: Gateway, ctx: BreakglassContext, pr: number, v: GrantVerdict, policy: Policy): Promise<BreakglassRecord> {
+  private async start(gw: Gateway, ctx: BreakglassContext, pr: number, v: GrantVerdict, policy: Policy, now: Date): Promise<BreakglassRecord> {
     const grant = v.grant!;
     const role = v.role!;
-    const now = this.deps.clock.now();
     const reviewWithin = parseDuration(role.breakglass!.review_within);
     const resource = policy.resources[grant.resource];
     const record: BreakglassRecord = {

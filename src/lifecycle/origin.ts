@@ -1,6 +1,6 @@
 import type { Gateway } from "../github/gateway.js";
 import { POLICY_PATH } from "../policy/types.js";
-import { headPusher, lookUpMemberships } from "../pull-request/context.js";
+import { headPusher, lookUpMemberships, lookUpOnCall } from "../pull-request/context.js";
 import { decide, membershipNeeds } from "../pull-request/decide.js";
 import type { PullRequestSnapshot } from "../pull-request/gather.js";
 import { VALIDATE_CHECK } from "../pull-request/render.js";
@@ -81,8 +81,11 @@ export async function resolveOrigin(
     ],
     reviews,
   };
-  const isMember = await lookUpMemberships(gw, membershipNeeds(snapshot, { providers, pusher }));
-  const decision = decide(snapshot, { providers, pusher, isMember });
+  const needs = membershipNeeds(snapshot, { providers, pusher });
+  const isMember = await lookUpMemberships(gw, needs);
+  // On-call rules are judged as at merge (or at the break-glass start Timebox recorded), never "now": a shift ending later changes nothing.
+  const onCall = await lookUpOnCall(gw, snapshot, needs, new Date(pull.mergedAt));
+  const decision = decide(snapshot, { providers, pusher, isMember, onCall });
   const verdict = decision.grants[0];
   const approval = decision.approval.grants[0];
   if (!decision.basePolicy?.policy) return unapproved(`PR #${pull.number} merged while the policy on its base was missing or invalid`, pull);

@@ -99,7 +99,7 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
         }
       }
       const approvals = role.approvals ?? 1;
-      const teams = role.approvers.filter((a) => a.startsWith("@"));
+      const teams = role.approvers.filter((a) => a.startsWith("@") || scheduleOf(a)); // groups: teams and on-call schedules
       if (teams.length === 0 && approvals > role.approvers.length) {
         error(
           [...roleAt, "approvals"],
@@ -113,6 +113,39 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
 }
 
 /**
+  out.push(...checkSchedules(path, yaml, raw));
+  return out;
+}
+
+/**
+ * An on-call schedule in a rule matches people through `identities.<login>.<pagerduty|opsgenie>`:
+ * with no identity for that service, nobody on the schedule can ever be matched (the rule then
+ * refuses everyone). A warning, located at the reference: the policy stays usable.
+ */
+function checkSchedules(path: string, yaml: LocatedYaml, raw: RawPolicy): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const mapped = new Set(Object.values(raw.identities ?? {}).flatMap((m) => Object.keys(m ?? {})));
+  for (const [name, resource] of Object.entries(raw.resources)) {
+    for (const [roleName, role] of Object.entries(resource.roles)) {
+      const lists: Array<[PathSegment[], readonly string[] | undefined]> = [
+        [["resources", name, "roles", roleName, "approvers"], role.approvers],
+        [["resources", name, "roles", roleName, "breakglass", "requesters"], role.breakglass?.requesters],
+      ];
+      for (const [at, refs] of lists) {
+        (refs ?? []).forEach((ref, i) => {
+          const s = scheduleOf(ref);
+          if (!s || mapped.has(s.provider)) return;
+          out.push({
+            path,
+            ...yaml.locate([...at, i]),
+            rule: "policy.oncall-unmapped",
+            severity: "warning",
+            message: `${code(ref)} names a ${s.provider} schedule, but no entry of \`identities\` has a \`${s.provider}\` key, so nobody on call can be matched to a GitHub login; add e.g. \`identities: { dev1: { ${s.provider}: dev1@example.com } }\``,
+          });
+        });
+      }
+    }
+  }
  * PostgreSQL roles that are superusers or can act as the server itself on the usual platforms.
  * Checked by name only: whether a role *inherits* one of them (or is a role the Timebox account
  * holds) needs a query to the server, which policy validation does not make.

@@ -12,20 +12,50 @@ export type Allowance = "yes" | "no" | "unchecked";
 
 export const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-/** Lower-case, trimmed reference (logins and team slugs compare case-insensitively). */
-export const normaliseRef = (ref: PrincipalRef): string => ref.trim().toLowerCase();
+/** The on-call services a rule may name a schedule of. */
+export const SCHEDULE_PROVIDERS = ["pagerduty", "opsgenie"] as const;
+export type ScheduleProvider = (typeof SCHEDULE_PROVIDERS)[number];
 
-/** A principal reference is a team when it starts with `@` (`@org/team`). */
-const isTeamRef = (ref: PrincipalRef): boolean => ref.trim().startsWith("@");
+/** An on-call schedule named by a rule: `pagerduty:<schedule id>` or `opsgenie:<schedule name>`. */
+export interface ScheduleRef {
+  provider: ScheduleProvider;
+  /** The schedule's id (PagerDuty) or name (Opsgenie), as written: the services compare them exactly. */
+  schedule: string;
+  /** The canonical reference, `provider:schedule`. */
+  ref: string;
+}
 
-/** The refs a rule lists, split into logins and teams (both normalised, deduplicated). */
+const SCHEDULE_REF = /^(pagerduty|opsgenie):(.+)$/i;
+
+/** The on-call schedule a reference names, or undefined for a login or a team. */
+export function scheduleOf(ref: PrincipalRef): ScheduleRef | undefined {
+  const m = typeof ref === "string" ? SCHEDULE_REF.exec(ref.trim()) : null;
+  if (!m || m[2].trim() === "") return undefined;
+  const provider = m[1].toLowerCase() as ScheduleProvider;
+  const schedule = m[2].trim();
+  return { provider, schedule, ref: `${provider}:${schedule}` };
+}
+
+/**
+ * Normalised, trimmed reference: logins and team slugs compare case-insensitively; an on-call
+ * schedule keeps its id's or name's case (the services compare those exactly).
+ */
+export const normaliseRef = (ref: PrincipalRef): string => scheduleOf(ref)?.ref ?? ref.trim().toLowerCase();
+
+/** A group whose members are looked up, not listed: a team (`@org/team`) or an on-call schedule (`pagerduty:P1`). */
+const isGroupRef = (ref: PrincipalRef): boolean => ref.trim().startsWith("@") || scheduleOf(ref) !== undefined;
+
+/**
+ * The refs a rule lists, split into logins and groups (both normalised, deduplicated). `teams`
+ * holds every group whose membership is looked up: teams and on-call schedules alike.
+ */
 export function splitRefs(refs: readonly PrincipalRef[]): { logins: Set<string>; teams: string[] } {
   const logins = new Set<string>();
   const teams: string[] = [];
   for (const ref of refs) {
     if (typeof ref !== "string" || ref.trim() === "") continue;
     const n = normaliseRef(ref);
-    if (isTeamRef(n)) {
+    if (isGroupRef(n)) {
       if (!teams.includes(n)) teams.push(n);
     } else logins.add(n);
   }

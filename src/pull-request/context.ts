@@ -2,7 +2,12 @@ import { httpStatus } from "../github/errors.js";
 import type { Gateway } from "../github/gateway.js";
 import type { ExistingCheckRun } from "../github/types.js";
 import type { MembershipLookup } from "../policy/principals.js";
-import { parseTeam } from "../policy/principals.js";
+import { parseTeam, scheduleOf } from "../policy/principals.js";
+import { defaultDirectory, type OnCallDirectory } from "../oncall/directory.js";
+import { onCallMoments, type OnCallFacts } from "../oncall/facts.js";
+import { needsSchedules, readSchedules } from "../oncall/resolve.js";
+import { recordsOf } from "../records/breakglass.js";
+import type { PullRequestSnapshot } from "./gather.js";
 
 export const PUSHER_PREFIX = "pusher:";
 
@@ -30,6 +35,7 @@ export async function lookUpMemberships(
   const key = (login: string, team: string) => `${login.toLowerCase()} ${team.toLowerCase()}`;
   const memberships = new Map<string, boolean>();
   for (const { login, team } of needs) {
+    if (scheduleOf(team)) continue; // an on-call schedule: read by lookUpOnCall, never asked of GitHub
     const { org, slug } = parseTeam(team);
     try {
       memberships.set(key(login, team), await gateway.teams.isTeamMember(org, slug, login));
@@ -38,4 +44,23 @@ export async function lookUpMemberships(
     }
   }
   return (login, team) => memberships.get(key(login, team));
+}
+
+/**
+ * Reads the on-call schedules the pairs name (none: undefined, nothing read), at the moments the
+ * judgement is about: a break-glass requester at the start Timebox recorded on this PR (its own
+ * comments only), else `now` (open) or `merged_at` (merged); a reviewer at their review's
+ * `submitted_at`. A schedule that cannot be read is a fact too: the decision fails closed on it.
+ */
+export async function lookUpOnCall(
+  gateway: Gateway,
+  snapshot: Pick<PullRequestSnapshot, "pr" | "reviews">,
+  needs: Array<{ login: string; team: string }>,
+  now: Date,
+  directory: OnCallDirectory = defaultDirectory(),
+): Promise<OnCallFacts | undefined> {
+  if (!needsSchedules(needs)) return undefined;
+  const starts = new Map<string, string>();
+  for (const [path, record] of recordsOf(await gateway.issues.ownComments(snapshot.pr.number))) starts.set(path, record.grantedAt);
+  return readSchedules(directory, needs, onCallMoments(snapshot.pr, snapshot.reviews, starts, now));
 }

@@ -6,6 +6,7 @@ import { checkPolicyFile, type PolicyVerdict } from "../policy/check.js";
 import type { MembershipLookup } from "../policy/principals.js";
 import { POLICY_PATH } from "../policy/types.js";
 import { parseYaml } from "../yaml/parse.js";
+import { notOnCallReason, requesterMoment, unreadable, withOnCall, type OnCallFacts } from "../oncall/facts.js";
 import type { PullRequestSnapshot } from "./gather.js";
 
 export interface ReviewDecision {
@@ -25,6 +26,8 @@ export interface DecisionContext {
   pusher?: string;
   /** Team membership that was looked up; a pair missing here was not checked. */
   isMember: MembershipLookup;
+  /** On-call schedules that were read (see oncall/facts.ts); without them a schedule rule is answered by `isMember`. */
+  onCall?: OnCallFacts;
 }
 
 export const DEFAULT_GRANTS_PATH = "grants/";
@@ -59,6 +62,18 @@ export function membershipNeeds(snapshot: PullRequestSnapshot, ctx: Omit<Decisio
 export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): ReviewDecision {
   const basePolicy = basePolicyOf(snapshot, ctx.providers);
   const policy = basePolicy?.policy;
+  const identities = policy?.identities ?? {};
+  const onCall = ctx.onCall;
+  const requesterFacts = (path: string) => {
+    const at = onCall ? requesterMoment(onCall.moments, path) : undefined;
+    return {
+      isMember: withOnCall(ctx.isMember, onCall, identities, () => at),
+      explain: {
+        unchecked: (ref: string) => unreadable(onCall, ref),
+        notIn: (login: string, ref: string) => (at ? notOnCallReason(identities, login, ref, at) : undefined),
+      },
+    };
+  };
   const grants = [
     ...snapshot.grantFiles.map((file) =>
       file.refused
@@ -67,7 +82,7 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
             policy,
             author: snapshot.pr.author,
             entryKind: file.kind,
-            isMember: ctx.isMember,
+            ...requesterFacts(file.path),
             uncheckedTeams: "error",
             previous: file.previous,
           }),
@@ -95,7 +110,20 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
             }
           : checkPolicyFile(POLICY_PATH, snapshot.headPolicy.content ?? "", { providers: ctx.providers });
   }
-  const approval = evaluateApprovals(approvalInput(snapshot, basePolicy, grants, ctx.pusher), (login, team) => ctx.isMember(login, team) === true);
+  // A reviewer counts for an on-call schedule if they were on call when they submitted the review;
+  // a schedule that could not be read throws, so the review is "membership unknown": not counted, and a block stands.
+  const reviewerOnCall = withOnCall(ctx.isMember, onCall, identities, (login) =>
+    onCall && Object.hasOwn(onCall.moments.reviewers, login.toLowerCase()) ? onCall.moments.reviewers[login.toLowerCase()] : undefined,
+  );
+  const approval = evaluateApprovals(
+    approvalInput(snapshot, basePolicy, grants, ctx.pusher),
+    (login, team) => {
+      const member = reviewerOnCall(login, team);
+      if (member === undefined && onCall && unreadable(onCall, team)) throw new Error(unreadable(onCall, team));
+      return member === true;
+    },
+    (team) => unreadable(onCall, team),
+  );
   return { basePolicy, headPolicy, grants, approval, nothingToCheck: grants.length === 0 && !snapshot.headPolicy };
 }
 

@@ -1,6 +1,7 @@
 import type { Gateway } from "../github/gateway.js";
 import type { CheckRunSpec, ExistingCheckRun } from "../github/types.js";
-import { headPusher, lookUpMemberships, PUSHER_PREFIX } from "./context.js";
+import { headPusher, lookUpMemberships, lookUpOnCall, PUSHER_PREFIX } from "./context.js";
+import type { OnCallDirectory } from "../oncall/directory.js";
 import { decide, DEFAULT_GRANTS_PATH, membershipNeeds, type ReviewDecision } from "./decide.js";
 import { gatherPullRequest, type PullRequestSnapshot } from "./gather.js";
 import { identityOf } from "./requested.js";
@@ -22,6 +23,10 @@ export interface ReviewOptions {
    * that version is not an approved grant; asked only for files the PR modifies.
    */
   extensionsOf?: (path: string, baseSha: string, baseRef: string) => Promise<number | undefined>;
+  /** The moment of judging: when an on-call requester without a break-glass record must be on call (default: the system clock). */
+  now?: Date;
+  /** Where on-call schedules are read (default: the process's, configured from the environment). */
+  onCall?: OnCallDirectory;
 }
 
 /**
@@ -64,7 +69,8 @@ export async function judgePullRequest(gateway: Gateway, number: number, options
   snapshot.pr = { ...pr, author };
   const needs = membershipNeeds(snapshot, { providers: options.providers, pusher });
   const isMember = await lookUpMemberships(gateway, needs, options.log);
-  const decision = decide(snapshot, { providers: options.providers, pusher, isMember });
+  const onCall = await lookUpOnCall(gateway, snapshot, needs, options.now ?? new Date(), options.onCall);
+  const decision = decide(snapshot, { providers: options.providers, pusher, isMember, onCall });
   return { snapshot, decision, pusher, existingValidate };
 }
 
