@@ -4,6 +4,7 @@ import { parseDuration } from "../duration.js";
 import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js";
 import { checkSchema } from "../yaml/schema.js";
 import type { Policy, RoleSpec } from "./types.js";
+import { scheduleOf } from "./principals.js";
 
 export interface PolicyVerdict {
   path: string;
@@ -109,10 +110,6 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
       }
     }
   }
-  return out;
-}
-
-/**
   out.push(...checkSchedules(path, yaml, raw));
   return out;
 }
@@ -146,6 +143,10 @@ function checkSchedules(path: string, yaml: LocatedYaml, raw: RawPolicy): Diagno
       }
     }
   }
+  return out;
+}
+
+/**
  * PostgreSQL roles that are superusers or can act as the server itself on the usual platforms.
  * Checked by name only: whether a role *inherits* one of them (or is a role the Timebox account
  * holds) needs a query to the server, which policy validation does not make.
