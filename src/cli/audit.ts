@@ -15,6 +15,8 @@ import {
 } from "../audit/index.js";
 import { findPatterns, type GithubFacts } from "../audit/findings/index.js";
 import { auditOctokit, distrustedOnGithub, enrichFromGithub, GithubAuditError, type AuditOctokit } from "../audit/github.js";
+import { auditEvents, formatJsonl } from "../audit/events.js";
+import { originOf, webHostOf, type RepositoryName } from "../audit/remote.js";
 import { findingOptions, type ThresholdFlags } from "./audit-options.js";
 import { progressBar } from "./progress.js";
 
@@ -25,7 +27,8 @@ export interface AuditCliOptions extends ThresholdFlags {
   who?: string;
   resource?: string;
   at?: string;
-  format: AuditFormat;
+  /** A report format, or `jsonl`: one event per state change, for a SIEM (docs/audit.md). */
+  format: AuditFormat | "jsonl";
   out?: string;
   github?: string;
   /** Armored public keys whose signatures mark Timebox's commits (replacing GitHub's web-flow keys). */
@@ -81,6 +84,18 @@ function scopeOf(options: AuditCliOptions): string {
     .filter(([, v]) => v !== undefined)
     .map(([f, v]) => `${f} ${v}`)
     .join(" ");
+}
+
+/**
+ * The repository the events name: `--github`'s (on the web host of GITHUB_API_URL), else the clone's
+ * `origin` remote when it is a GitHub-style URL, else the folder's name on github.com.
+ */
+async function eventSource(repo: string, github: { baseUrl: string } | undefined, name: string | undefined, env: NodeJS.ProcessEnv): Promise<RepositoryName> {
+  if (github && name) return { repository: name.trim(), host: webHostOf(github.baseUrl) };
+  const origin = await originOf(repo);
+  if (origin) return origin;
+  const host = env.GITHUB_API_URL?.trim() ? webHostOf(env.GITHUB_API_URL.trim()) : "https://github.com";
+  return { repository: basename(repo), host };
 }
 
 /** `timebox audit`: who had what access, when, approved by whom, and the patterns in it — from a clone, offline. */
@@ -150,7 +165,10 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
   } finally {
     bar?.done();
   }
-  let rows = filterRows(result.rows, filter);
+  // jsonl: --since/--until select events by their time (below), not grants by their access window.
+  const jsonl = options.format === "jsonl";
+  const rowFilter: AuditFilter = jsonl ? { ...filter, since: undefined, until: undefined } : filter;
+  let rows = filterRows(result.rows, rowFilter);
 
   let facts: GithubFacts | undefined;
   let warnings = "";
@@ -162,7 +180,7 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
       const distrusted = await distrustedOnGithub(octokit, { owner: github.owner, repo: github.repo }, shas, appLogin);
       if (distrusted.size > 0) {
         result = result.rebuild(distrusted);
-        rows = filterRows(result.rows, filter);
+        rows = filterRows(result.rows, rowFilter);
       }
       // Only owner and repo: anything else in the target would become a query parameter of every request.
       const enriched = await enrichFromGithub(rows, octokit, { owner: github.owner, repo: github.repo });
@@ -175,8 +193,15 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
   }
 
   const findings = findPatterns(rows, thresholds.value, facts, result.lookAlikes);
-  const context = { repository: options.github ?? basename(repo), commit: result.commit, generatedAt: now, scope: scopeOf(options) };
-  const text = formatReport({ rows, findings, context }, options.format);
+  let text: string;
+  if (options.format === "jsonl") {
+    const source = await eventSource(repo, github, options.github, env);
+    const events = auditEvents({ rows, findings, lookAlikes: result.lookAlikes }, { ...source, now }, { since: filter.since, until: filter.until });
+    text = formatJsonl(events);
+  } else {
+    const context = { repository: options.github ?? basename(repo), commit: result.commit, generatedAt: now, scope: scopeOf(options) };
+    text = formatReport({ rows, findings, context }, options.format);
+  }
   if (options.out === undefined) return { exitCode: 0, stdout: text, stderr: warnings };
   const out = resolve(cwd, options.out);
   try {

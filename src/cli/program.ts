@@ -43,12 +43,16 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .command("audit")
     .description("who had what access, when, approved by whom, and the patterns in it — from a clone's history, offline")
     .option("--repo <path>", "the access repository (a clone)", ".")
-    .option("--since <date>", "only access windows that end after this time")
-    .option("--until <date>", "only access windows that start before this time (a bare date includes that day)")
+    .option("--since <date>", "only access windows that end after this time (jsonl: events at or after it)")
+    .option("--until <date>", "only access windows that start before this time, a bare date including that day (jsonl: events before it)")
     .option("--who <login>", "only grants requested by this login")
     .option("--resource <name>", "only grants of this resource")
     .option("--at <time>", "only grants that gave access at this moment")
-    .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json", "html"]).default("table"))
+    .addOption(
+      new Option("--format <format>", "output format (jsonl: one event per state change, for a SIEM)")
+        .choices(["table", "csv", "json", "html", "jsonl"])
+        .default("table"),
+    )
     .option("--out <file>", "write the report to a file instead of stdout")
     .option(
       "--github <owner/repo>",

@@ -33,6 +33,8 @@ export interface GrantEventData {
   requester?: string;
   resource?: string;
   role?: string;
+  /** The grant's duration as written (`2h`, `PT30M`). */
+  duration?: string;
   reason?: string;
   ticket?: string;
   emergency?: boolean;
@@ -50,6 +52,20 @@ export interface GrantEventData {
   detail?: string;
   /** The requester's answer to "did the access do its job?" */
   outcome?: string;
+  /** Where the requester proposes an extension (GitHub's editor for the grant file on the default branch). */
+  extend_url?: string;
+  /** How the version reached the default branch: `pull-request`, `direct-push`, `closed-unmerged` (the audit's `origin`). */
+  origin?: string;
+  /** For an extension: the pull request that first requested the grant. */
+  extension_of?: number;
+  /** ISO 8601 UTC: when this version's access began (the apply; for an extension, the extension). */
+  granted_at?: string;
+  /** Break-glass: ISO 8601 UTC, when the normal approval was due. */
+  review_due?: string;
+  /** Break-glass: who gave the normal approval afterwards. */
+  reviewed_by?: string[];
+  /** The commit the event is about, when it is one commit (e.g. a record Timebox did not write). */
+  commit?: string;
 }
 
 /** A CloudEvents 1.0 envelope around one Timebox event. */
