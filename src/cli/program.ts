@@ -3,6 +3,7 @@ import { POLICY_PATH } from "../policy/types.js";
 import { runValidate } from "./validate.js";
 import { runAudit, type AuditCliOptions } from "./audit.js";
 import { runPlan, type PlanCliOptions } from "./plan.js";
+import { runInit, type InitCliOptions } from "./init.js";
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -85,6 +86,22 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .addOption(new Option("--format <format>", "output format").choices(["table", "json"]).default("table"))
     .action(async (options: PlanCliOptions) => {
       report(await runPlan(options, io.cwd));
+    });
+
+  program
+    .command("init")
+    .description("scaffold an access repository: the policy, the request issue form, the grants README, the workflow, and the branch protection")
+    .argument("[dir]", "the repository's folder", ".")
+    .option("--providers <list>", "example resources for these providers, comma-separated (postgres, mysql, github, kubernetes, aws-identity-center, gcp-iam, ldap, webhook)", "postgres,github")
+    .option("--org <org>", "the GitHub organisation whose teams approve and request", "your-org")
+    .option("--action <ref>", "the Timebox action the workflow runs (owner/repo@ref)")
+    .option("--force", "overwrite files that exist")
+    .option("--apply", "set the branch protection through the API (token in TIMEBOX_GITHUB_TOKEN or GITHUB_TOKEN) instead of printing it")
+    .option("--repo <owner/repo>", "the repository --apply protects")
+    .option("--branch <name>", "the branch --apply protects (default: the repository's default branch)")
+    .option("--app-id <id>", "the Timebox app's id: only its checks satisfy the protection (default: APP_ID)")
+    .action(async (dir: string, options: InitCliOptions) => {
+      report(await runInit(dir, options, io.cwd, io.env ?? process.env));
     });
 
   try {
