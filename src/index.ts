@@ -93,6 +93,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       webhookBudgetMs: config.webhookBudgetMs,
       maxGrantFiles: config.maxGrantFiles,
       budgetLow: (installation?: number) => budget.low(installation, clock.now()),
+      now: () => clock.now(),
     };
 
     app.on([...REVIEW_EVENTS], track(onPullRequestChanged(deps)));

@@ -15,6 +15,8 @@ export interface AppDeps {
   self: () => Promise<AppSelf>;
   /** Whether an installation is down to the share of its GitHub budget kept for revocation: PR reviews then wait. */
   budgetLow: (installationId?: number) => boolean;
+  /** The app's clock: the moment a PR is judged (an on-call requester must be on call then). The system clock when absent. */
+  now?: () => Date;
   /** Post-merge effects go through the lifecycle only. */
   lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand" | "recordOutcome">;
 }

@@ -72,6 +72,7 @@ export async function review(context: Context, deps: AppDeps, number: number, pu
     maxGrantFiles: deps.maxGrantFiles,
     pusherOf: (sha) => pushLogOf(deps).pusherOf(sha),
     extensionsOf: (path, baseSha, baseRef) => extensionsAt(gw, path, baseSha, baseRef, deps.providers),
+    now: deps.now?.(),
   });
 }
 
