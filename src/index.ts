@@ -70,6 +70,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       applyRetryDelaysMs: config.applyRetryDelaysMs,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       stuckRevokeAfter: config.stuckRevokeAfter,
+      graphqlOrigins: config.githubGraphql,
     });
     const lifecycle = new LifecycleRuntime({
       reconciler,

@@ -37,6 +37,12 @@ export interface TimeboxConfig {
    * revocation (default 0.1). Below it, only revocations spend calls; reviews and optional work wait.
    */
   revokeReserve: number;
+  /**
+   * TIMEBOX_GITHUB_GRAPHQL: how grant origins are read when many are unknown (a start, a deploy):
+   * "auto" (default) batches them through GitHub's GraphQL API from 10 unknown origins, "always"
+   * from one, "0"/"off" reads them over REST one by one. A GraphQL failure falls back to REST.
+   */
+  githubGraphql: "auto" | "always" | "off";
 }
 
 export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
@@ -51,6 +57,7 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     maxGrantFiles: maxGrantFiles(env.TIMEBOX_MAX_GRANT_FILES),
     ...(env.TIMEBOX_METRICS_TOKEN ? { metricsToken: env.TIMEBOX_METRICS_TOKEN } : {}),
     revokeReserve: share(env.TIMEBOX_REVOKE_RESERVE, 0.1),
+    githubGraphql: env.TIMEBOX_GITHUB_GRAPHQL === "0" || env.TIMEBOX_GITHUB_GRAPHQL === "off" ? "off" : env.TIMEBOX_GITHUB_GRAPHQL === "always" ? "always" : "auto",
   };
 }
 

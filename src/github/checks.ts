@@ -10,6 +10,8 @@ export class Checks {
   constructor(private readonly c: GitHubClient) {}
 
   async findCheckRun(headSha: string, name: string): Promise<ExistingCheckRun | undefined> {
+    const prefetched = this.c.prefetched.checkRuns.get(`${headSha}\n${name}`);
+    if (prefetched !== undefined) return prefetched ?? undefined;
     // Only this app's runs: another app (a workflow) can write a run with the same name on any commit.
     const { data } = await this.c.rest.checks.listForRef({
       ...this.c.repoRef,

@@ -2,7 +2,7 @@
 import type { ApplyRecord } from "../records/apply-record.js";
 import { BoundedCache } from "../util/bounded-cache.js";
 import type { AppSelf } from "./self.js";
-import type { CommitInfo, MergedPull, MergedPullFacts, Octokit, OwnComment, RepoRef, TreeEntry } from "./types.js";
+import type { CommitInfo, ExistingCheckRun, MergedPull, MergedPullFacts, Octokit, OwnComment, RepoRef, Review, TreeEntry } from "./types.js";
 
 /**
  * Facts that never change once read (trees and blobs by sha, commits, a merge's pull requests):
@@ -60,9 +60,28 @@ export class EventMemo {
   readonly applyRecords = new Memo<ApplyRecord>();
 }
 
+/**
+ * Facts one batched GraphQL read brought for this gateway (a cold start's grant origins, see
+ * graphql-origins.ts), each answering the REST read named beside it: the resource modules serve a
+ * read from here when it is present, so the rules that use them are the same whichever API read them.
+ */
+export class Prefetched {
+  /** `Commits.lastCommitTouching`, by `ref\npath`. */
+  readonly lastCommits = new Map<string, CommitInfo>();
+  /** `Contents.blobShaAt`, by `commit\npath` (null: no blob there). */
+  readonly blobShas = new Map<string, string | null>();
+  /** `Contents.readFile`, by `commit\npath` (null: no file there). */
+  readonly files = new Map<string, string | null>();
+  /** `Pulls.listReviews` of a merged PR, by number. */
+  readonly reviews = new Map<number, Review[]>();
+  /** `Checks.findCheckRun`, by `headSha\nname` (null: this app has no run of that name there). */
+  readonly checkRuns = new Map<string, ExistingCheckRun | null>();
+}
+
 /** The shared context of the resource modules of one gateway. */
 export class GitHubClient {
   readonly memo = new EventMemo();
+  readonly prefetched = new Prefetched();
 
   constructor(
     readonly octokit: Octokit,

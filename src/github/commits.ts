@@ -34,6 +34,8 @@ export class Commits {
 
   /** The newest commit at or before `ref` that changed `path` (merge commits that only bring it in are skipped, as in `git log`). */
   async lastCommitTouching(ref: string, path: string): Promise<CommitInfo | undefined> {
+    const prefetched = this.c.prefetched.lastCommits.get(`${ref}\n${path}`);
+    if (prefetched) return prefetched;
     const { data } = await this.c.rest.repos.listCommits({ ...this.c.repoRef, sha: ref, path, per_page: 1 });
     return data[0] ? toCommitInfo(data[0]) : undefined;
   }

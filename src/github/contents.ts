@@ -8,6 +8,8 @@ export class Contents {
 
   /** A file's text at a commit, or undefined when it does not exist there. */
   async readFile(ref: string, path: string): Promise<string | undefined> {
+    const prefetched = this.c.prefetched.files.get(`${ref}\n${path}`);
+    if (prefetched !== undefined) return prefetched ?? undefined;
     try {
       const { data } = await this.c.rest.repos.getContent({ ...this.c.repoRef, path, ref });
       if (Array.isArray(data) || data.type !== "file" || !("content" in data)) return undefined;
@@ -55,6 +57,8 @@ export class Contents {
 
   /** The blob sha of a file at a commit, without reading its content. */
   async blobShaAt(commitSha: string, path: string): Promise<string | undefined> {
+    const prefetched = this.c.prefetched.blobShas.get(`${commitSha}\n${path}`);
+    if (prefetched !== undefined) return prefetched ?? undefined;
     const dir = path.slice(0, path.lastIndexOf("/"));
     const entries = await this.treeEntries(commitSha, dir);
     return entries.find((e) => e.path === path && e.type === "blob")?.sha;

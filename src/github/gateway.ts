@@ -3,6 +3,7 @@ import { Checks } from "./checks.js";
 import { GitHubClient, ImmutableCache, type EventMemo } from "./client.js";
 import { Commits } from "./commits.js";
 import { Contents } from "./contents.js";
+import { GraphqlOrigins } from "./graphql-origins.js";
 import { Issues } from "./issues.js";
 import { Pulls } from "./pulls.js";
 import { Requests } from "./requests.js";
@@ -21,6 +22,8 @@ export class Gateway {
   readonly issues: Issues;
   readonly commits: Commits;
   readonly teams: Teams;
+  /** Many grant origins at once through GraphQL (a cold start), answered to the reads above. */
+  readonly origins: GraphqlOrigins;
   /** The branch, commit and PR of a `/timebox request` (github/requests.ts). */
   readonly requests: Requests;
   private readonly client: GitHubClient;
@@ -40,6 +43,7 @@ export class Gateway {
     this.issues = new Issues(this.client);
     this.commits = new Commits(this.client, this.contents, this.pulls);
     this.teams = new Teams(this.client);
+    this.origins = new GraphqlOrigins(this.client, this.pulls);
     this.requests = new Requests(this.client);
   }
 

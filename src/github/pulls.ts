@@ -34,6 +34,8 @@ export class Pulls {
   }
 
   async listReviews(number: number): Promise<Review[]> {
+    const prefetched = this.c.prefetched.reviews.get(number);
+    if (prefetched) return prefetched;
     return (await this.c.octokit.paginate(this.c.rest.pulls.listReviews, { ...this.c.repoRef, pull_number: number, per_page: 100 })) as Review[];
   }
 
@@ -57,18 +59,28 @@ export class Pulls {
       const closed = await this.c.rest.pulls.list({ ...this.c.repoRef, state: "closed", base: baseRef, sort: "updated", direction: "desc", per_page: 100 });
       data = closed.data.filter((p) => p.head.sha === sha || p.merge_commit_sha === sha);
     }
-    return data
-      .filter((p) => p.merged_at && p.base.ref === baseRef && p.merge_commit_sha)
-      .map((p) => ({
+    return mergedInto(
+      baseRef,
+      data.map((p) => ({
         number: p.number,
         author: p.user?.login ?? "",
         headSha: p.head.sha,
         baseRef: p.base.ref,
-        mergedAt: p.merged_at!,
-        mergeCommitSha: p.merge_commit_sha!,
+        mergedAt: p.merged_at,
+        mergeCommitSha: p.merge_commit_sha,
         htmlUrl: p.html_url,
-      }))
-      .sort((a, b) => a.mergedAt.localeCompare(b.mergedAt));
+      })),
+    );
+  }
+
+  /** Seeds `mergedPullsFor(sha, …)` with pull requests another read found (a batched GraphQL one): only a merge is kept, as there. */
+  async seedMergedPulls(sha: string, pulls: MergedPull[]): Promise<void> {
+    if (pulls.length > 0) await this.c.immutable.mergedPulls.getOrLoad(this.c.key(sha), async () => pulls);
+  }
+
+  /** Whether `factsAtMerge` already holds this merged PR's facts (nothing to read for it). */
+  hasFactsAtMerge(pull: MergedPull): boolean {
+    return this.c.immutable.mergedPullFacts.peek(this.c.key(`${pull.number}:${pull.mergeCommitSha}`)) !== undefined;
   }
 
   /** What a merged PR looked like at merge time, read by `read` once per process however many grants it merged. */
@@ -110,4 +122,14 @@ export class Pulls {
     });
     return { number: data.number, url: data.html_url };
   }
+}
+
+/** A pull request associated with a commit, as either API lists it (merge fields null until merged). */
+export type AssociatedPull = Omit<MergedPull, "mergedAt" | "mergeCommitSha"> & { mergedAt: string | null; mergeCommitSha: string | null };
+
+/** The pull requests that merged into `baseRef`, oldest merge first: the one rule for which PR brought a commit. */
+export function mergedInto(baseRef: string, pulls: AssociatedPull[]): MergedPull[] {
+  return pulls
+    .filter((p): p is MergedPull => Boolean(p.mergedAt && p.baseRef === baseRef && p.mergeCommitSha))
+    .sort((a, b) => a.mergedAt.localeCompare(b.mergedAt));
 }

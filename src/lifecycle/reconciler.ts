@@ -4,6 +4,7 @@ import type { Gateway } from "../github/gateway.js";
 import { isGrantFilePath } from "../grants/files.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH, type Policy } from "../policy/types.js";
+import { VALIDATE_CHECK } from "../pull-request/render.js";
 import { breakglassWindowMs, historyWindowMs } from "../policy/windows.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt, toActiveGrant } from "./active-grant.js";
@@ -53,7 +54,16 @@ export interface ReconcilerDeps extends ActionDeps {
   historyMarginMs: number;
   /** How many commits back a cold start looks for Timebox's ledger on the default branch. */
   ledgerSearchDepth?: number;
+  /**
+   * Grant origins through GitHub's GraphQL API in batches (`TIMEBOX_GITHUB_GRAPHQL`): "auto" (the
+   * default) when at least `GRAPHQL_MIN_ORIGINS` are unknown, "always" whenever one is, "off" never
+   * (REST only). A GraphQL failure falls back to REST either way.
+   */
+  graphqlOrigins?: "auto" | "always" | "off";
 }
+
+/** Unknown grant origins from which a reconcile reads them in GraphQL batches (fewer: REST, one by one). */
+export const GRAPHQL_MIN_ORIGINS = 10;
 
 /**
  * Converges providers to what Git says should exist, for one repository. Stateless across
@@ -112,6 +122,8 @@ export class Reconciler {
     if (policyText !== undefined && !policy) {
       this.deps.log.warn({ repo }, "the policy on the default branch is invalid; nothing is applied until it is fixed");
     }
+    // Events of this repository go where the default branch's policy says (never a PR's own policy).
+    this.deps.notifier?.usePolicy(repo, policy);
     const grantsPath = policy?.grants_path ?? "grants/";
     await this.forgetChangedOrigins(gw, repo, tip, ledger);
     const tracked = policyText === undefined ? [] : await this.trackedGrants(gw, repo, tip, branch, grantsPath);
@@ -342,6 +354,7 @@ export class Reconciler {
     // The one definition of a grant file (the checks showed reviewers exactly these): a dot-file or
     // any other stray file under grants_path is never applied.
     const entries = (await gw.contents.grantEntries(tip, grantsPath)).filter((e) => isGrantFilePath(e.path, grantsPath));
+    await this.prefetchOrigins(gw, repo, tip, branch, entries);
     const out: TrackedGrant[] = [];
     for (const e of entries) {
       if (e.mode !== "100644" && e.mode !== "100755") continue;
@@ -366,6 +379,21 @@ export class Reconciler {
     if (!blob || blob === t.blobSha) return undefined;
     const origin = await this.originOf(gw, repo, t.path, blob, parent!, branch);
     return origin.approved ? { path: t.path, blobSha: blob, origin, tipBlobSha: t.blobSha } : undefined;
+  }
+
+  /**
+   * A cold start (or any reconcile with many origins unknown) reads them in GraphQL batches first;
+   * `resolveOrigin` then finds its reads answered. Below `GRAPHQL_MIN_ORIGINS` unknown origins, or
+   * with `graphqlOrigins: "off"`, everything is read over REST as before.
+   */
+  private async prefetchOrigins(gw: Gateway, repo: string, tip: string, branch: string, entries: Array<{ path: string; sha: string; mode: string }>) {
+    const mode = this.deps.graphqlOrigins ?? "auto";
+    if (mode === "off") return;
+    const unknown = entries.filter((e) => (e.mode === "100644" || e.mode === "100755") && !this.origins.has(`${repo}:${versionKey({ path: e.path, blobSha: e.sha })}`));
+    if (unknown.length === 0 || (mode === "auto" && unknown.length < GRAPHQL_MIN_ORIGINS)) return;
+    const grants = unknown.map((e) => ({ path: e.path, blobSha: e.sha }));
+    const result = await gw.origins.prefetch({ tip, branch, grants, policyPath: POLICY_PATH, validateCheck: VALIDATE_CHECK }, this.deps.log);
+    this.deps.log.info({ repo, origins: grants.length, graphqlRequests: result.requests, rest: Boolean(result.fellBack) }, "grant origins read in GraphQL batches");
   }
 
   private async originOf(gw: Gateway, repo: string, path: string, blobSha: string, tip: string, branch: string): Promise<TrackedGrant["origin"]> {

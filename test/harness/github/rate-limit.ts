@@ -8,6 +8,9 @@ import type { TokenInfo } from "./state.js";
 
 const HOUR_MS = 3600_000;
 
+/** GraphQL (`/graphql`, GHES `/api/graphql`) has its own budget, like GitHub's; the emulator counts one point per request. */
+const resourceOf = (path: string): string => (path === "/graphql" || path === "/api/graphql" ? "graphql" : "core");
+
 export class RateLimits {
   /** Requests per hour per bucket (GitHub: 5,000 for apps and tokens, 60 unauthenticated). */
   limit = 5000;
@@ -20,7 +23,7 @@ export class RateLimits {
   exhausted(token: TokenInfo, path: string, nowMs: number): boolean {
     if (!this.enforce) return false;
     const bucket = RateLimits.bucketOf(token);
-    return bucket !== "app" && this.remaining(bucket, nowMs, path === "/graphql" ? "graphql" : "core") <= 0;
+    return bucket !== "app" && this.remaining(bucket, nowMs, resourceOf(path)) <= 0;
   }
 
   /** Spends `n` requests of a bucket now (a test standing in for other traffic on the same installation). */
@@ -41,7 +44,7 @@ export class RateLimits {
   /** Counts one request and returns the headers GitHub would send with its response. */
   consume(token: TokenInfo, path: string, nowMs: number): Record<string, string> {
     const bucket = RateLimits.bucketOf(token);
-    const resource = path === "/graphql" ? "graphql" : "core";
+    const resource = resourceOf(path);
     const window = Math.floor(nowMs / HOUR_MS);
     const key = `${bucket} ${resource}`;
     const entry = this.used.get(key);

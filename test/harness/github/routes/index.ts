@@ -2,6 +2,7 @@ import { Router } from "../router.js";
 import { appRoutes } from "./app.js";
 import { checkRoutes } from "./checks.js";
 import { gitRoutes } from "./git.js";
+import { graphqlRoutes } from "../graphql.js";
 import { issueRoutes } from "./issues.js";
 import { orgRoutes } from "./orgs.js";
 import { pullRoutes } from "./pulls.js";
@@ -16,5 +17,6 @@ export function buildRouter(): Router {
   issueRoutes(r);
   checkRoutes(r);
   orgRoutes(r);
+  graphqlRoutes(r);
   return r;
 }
