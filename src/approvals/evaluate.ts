@@ -151,8 +151,7 @@ function evaluateRequirement(
           "membership-unknown",
           `membership of ${el.unknownTeams.join(", ")} could not be checked${why.length ? ` (${why.join("; ")})` : ""}; not counted (re-run the check)`,
         );
-      }
-      else ignore(rv, "not-eligible", whoIs);
+      } else ignore(rv, "not-eligible", whoIs);
       continue;
     }
     // CHANGES_REQUESTED, on any commit: an eligible reviewer's block stands until they approve

@@ -249,9 +249,18 @@ function judgeMembership(
     for (const s of schedules) {
       if (ctx.uncheckedTeams === "error") {
         const why = ctx.explain?.unchecked(s) ?? `on-call schedule ${code(s)} was not read`;
-        report(at, `${rule}.unchecked`, `whether ${code(login)} is on call on ${code(s)} could not be checked: ${why}. Refused until it can be (re-run the check)`);
+        report(
+          at,
+          `${rule}.unchecked`,
+          `whether ${code(login)} is on call on ${code(s)} could not be checked: ${why}. Refused until it can be (re-run the check)`,
+        );
       } else {
-        report(at, `${rule}.unchecked`, `whether ${code(login)} is on call on ${code(s)} was not checked offline; the app checks it on the pull request`, "warning");
+        report(
+          at,
+          `${rule}.unchecked`,
+          `whether ${code(login)} is on call on ${code(s)} was not checked offline; the app checks it on the pull request`,
+          "warning",
+        );
       }
     }
     const teamRefs = groups.filter((g) => !scheduleOf(g));

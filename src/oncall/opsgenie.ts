@@ -33,8 +33,6 @@ export class OpsgenieSchedules implements ScheduleSource {
     if (!Array.isArray(recipients)) throw new OnCallError(`${what} could not be read: the answer has no onCallRecipients list`);
     // A disabled schedule puts nobody on call.
     if (data?._parent?.enabled === false) return [];
-    return recipients
-      .filter((r): r is string => typeof r === "string" && r !== "")
-      .map((r) => ({ who: [r], start: from.getTime(), end: to.getTime() }));
+    return recipients.filter((r): r is string => typeof r === "string" && r !== "").map((r) => ({ who: [r], start: from.getTime(), end: to.getTime() }));
   }
 }

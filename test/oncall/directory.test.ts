@@ -137,7 +137,8 @@ describe("the directory", () => {
   });
 
   test("a disabled Opsgenie schedule puts nobody on call", async () => {
-    const fake = async () => new Response(JSON.stringify({ data: { _parent: { id: "x", name: "Off", enabled: false }, onCallRecipients: ["dev1@example.com"] } }));
+    const fake = async () =>
+      new Response(JSON.stringify({ data: { _parent: { id: "x", name: "Off", enabled: false }, onCallRecipients: ["dev1@example.com"] } }));
     const shifts = await new OpsgenieSchedules(OG_KEY, "https://api.eu.opsgenie.com", fake).read("Off", new Date(), new Date());
     expect(shifts).toEqual([]);
   });

@@ -102,7 +102,10 @@ test("someone not on call then is refused, and told why", async () => {
 });
 
 test("someone with no pagerduty identity is refused, and told what to add", async () => {
-  const d = await judge(snapshot({ policy: policy({ identities: "  dev1: { postgres: dev1_login }\n  sre9: { pagerduty: x@example.com }" }) }), "2026-03-02T09:10:00Z");
+  const d = await judge(
+    snapshot({ policy: policy({ identities: "  dev1: { postgres: dev1_login }\n  sre9: { pagerduty: x@example.com }" }) }),
+    "2026-03-02T09:10:00Z",
+  );
   expect(errors(d)).toEqual([expect.stringContaining("`dev1` has no `pagerduty` entry in the policy's identities")]);
 });
 

@@ -102,7 +102,11 @@ function handle(state: Omit<OnCallServer, "url" | "stop">, req: IncomingMessage,
     const shifts = state.opsgenie[name];
     if (!shifts) return send(res, 404, { message: `No schedule exists with name [${name}]`, took: 0, requestId: "r5" });
     const recipients = shifts.filter((s) => Date.parse(s.start) <= date && date < Date.parse(s.end)).map((s) => s.email);
-    return send(res, 200, { data: { _parent: { id: "d875a1b4-9b4e-4219-a1b3-0c26936d18de", name, enabled: true }, onCallRecipients: recipients }, took: 0.01, requestId: "r6" });
+    return send(res, 200, {
+      data: { _parent: { id: "d875a1b4-9b4e-4219-a1b3-0c26936d18de", name, enabled: true }, onCallRecipients: recipients },
+      took: 0.01,
+      requestId: "r6",
+    });
   }
   return send(res, 404, { error: "not found" });
 }
