@@ -1,6 +1,7 @@
 /**
  * What a reconcile costs (issue 4's performance section): API calls, CPU and memory for 1,000 and
- * 10,000 active grants — cold (a fresh process catching up from Git), with nothing changed, and
+ * 10,000 active grants — cold (a fresh process catching up from Git), with nothing changed, a
+ * restart after the grants are applied (origins over REST vs GraphQL batches: `cold_start_<n>`), and
  * after one change — and revocation lag for 1,000 grants expiring within one minute. Providers are
  * in memory so the figures are Timebox's own. Writes bench/results/reconcile.json. No assertions on time.
  */
@@ -26,7 +27,23 @@ async function seed(n: number, duration: (i: number) => string) {
   return { ...ctx, provider };
 }
 
-async function measured(ctx: Awaited<ReturnType<typeof seed>>) {
+/**
+ * A restart (a replica starting, a deploy) after the grants are applied: a fresh app instance on the
+ * same GitHub and provider, its first reconcile counted — origins over REST one by one (`rest`) or
+ * in GraphQL batches (`graphql`, the default). Nothing changed, so neither writes.
+ */
+async function restart(ctx: Awaited<ReturnType<typeof seed>>, mode: "off" | "auto") {
+  const fresh = await startAccessRepo({ gh: ctx.gh, clock: ctx.clock, policy: ON_BEHALF, pool: new MemoryPool(ctx.provider), env: { TIMEBOX_GITHUB_GRAPHQL: mode } });
+  try {
+    const figures = await measured({ ...ctx, runtime: fresh.runtime });
+    const graphqlCalls = ctx.gh.requests.filter((r) => r.route?.endsWith("/graphql")).length;
+    return { ...figures, graphqlCalls, restCalls: figures.apiCalls - graphqlCalls };
+  } finally {
+    await fresh.stop();
+  }
+}
+
+async function measured(ctx: Pick<Awaited<ReturnType<typeof seed>>, "gh" | "runtime">) {
   ctx.gh.resetRequests();
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -50,12 +67,16 @@ for (const n of (process.env.TIMEBOX_BENCH_SIZES ?? "1000,10000").split(",").map
     try {
       const cold = await measured(ctx);
       const noChange = await measured(ctx);
+      const restartRest = await restart(ctx, "off");
+      const restartGraphql = await restart(ctx, "auto");
+      // Issue 14's goal: at most one request per 25 grants (the reconcile's constant part aside).
+      results[`cold_start_${n}`] = { grants: n, rest: restartRest.apiCalls, graphql: restartGraphql.apiCalls, graphqlRequests: restartGraphql.graphqlCalls, goal: n / 25 };
       const pr = ctx.gh.openPullRequest({ author: "dev1", branch: "one-more", files: { "grants/one-more.yaml": grantYaml({ reason: "one more" }) } });
       await ctx.gh.deliver(ctx.probot, pr, { only: ["pull_request"] });
       await ctx.gh.deliver(ctx.probot, ctx.gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
       ctx.gh.merge(pr.number!, { by: "alice" });
       const oneChange = await measured(ctx);
-      results[`reconcile_${n}`] = { cold, noChange, oneChange };
+      results[`reconcile_${n}`] = { cold, noChange, restartRest, restartGraphql, oneChange };
       console.log(`reconcile ${n}`, JSON.stringify(results[`reconcile_${n}`]));
       expect(cold.applied).toBe(n);
       expect(oneChange.applied).toBe(1);

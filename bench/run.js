@@ -185,6 +185,13 @@ console.log(
     phases.flatMap(([k, v]) => Object.entries(v).map(([run, r]) => [Number(k.slice(10)), run, r.apiCalls, r.wallMs, r.cpuMs, r.heapMB, r.applied])),
   ),
 );
+for (const v of Object.entries(reconcile)
+  .filter(([k]) => k.startsWith("cold_start_"))
+  .map(([, v]) => v)) {
+  console.log(
+    `\n    cold start (a restart after the grants are applied) of ${v.grants} grants: REST ${v.rest} calls, GraphQL batches ${v.graphql} calls (${v.graphqlRequests} of them GraphQL); goal ≤ ${v.goal} (one per 25 grants) beyond the reconcile's constant part`,
+  );
+}
 if (reconcile.revocationLag) {
   const lag = reconcile.revocationLag;
   console.log(
