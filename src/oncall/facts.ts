@@ -18,8 +18,8 @@ import { readingKey, type ScheduleReading } from "./types.js";
 
 /** The moments a judgement asks schedules about. ISO 8601 strings (plain data). */
 export interface OnCallMoments {
-  /** Per grant path: when its requester must have been on call (a break-glass record's start). */
-  requesters: Record<string, string>;
+  /** Per grant path: the break-glass start Timebox recorded, and for whom; it holds only for that requester. */
+  requesters: Record<string, { at: string; requester: string }>;
   /** For grants without a record: `now` for an open PR, `merged_at` for a merged one. */
   otherwise: string;
   /** Per lower-case reviewer login: when their latest approving or blocking review was submitted. */
@@ -37,7 +37,7 @@ export interface OnCallFacts {
 export function onCallMoments(
   pr: { merged?: boolean; mergedAt?: string | null },
   reviews: readonly Review[],
-  breakglassStarts: ReadonlyMap<string, string>,
+  breakglassStarts: ReadonlyMap<string, { at: string; requester: string }>,
   now: Date,
 ): OnCallMoments {
   const reviewers: Record<string, string> = {};
@@ -54,14 +54,23 @@ export function onCallMoments(
   };
 }
 
-/** When the requester of the grant at `path` must have been on call. */
-export const requesterMoment = (m: OnCallMoments, path: string): string => (Object.hasOwn(m.requesters, path) ? m.requesters[path] : m.otherwise);
+/**
+ * When `login`, as requester of the grant at `path`, must have been on call: the recorded
+ * break-glass start when the record is theirs (a file changed to another requester is judged
+ * afresh), else `otherwise`.
+ */
+export function requesterMoment(m: OnCallMoments, path: string, login: string): string {
+  const start = Object.hasOwn(m.requesters, path) ? m.requesters[path] : undefined;
+  return start && start.requester.toLowerCase() === login.toLowerCase() ? start.at : m.otherwise;
+}
 
 /** Every moment a schedule may be asked about for `login` (as requester of any grant, or as reviewer). */
 export function momentsFor(m: OnCallMoments, login: string): string[] {
   const key = login.toLowerCase();
-  const all = [m.otherwise, ...Object.values(m.requesters), ...(Object.hasOwn(m.reviewers, key) ? [m.reviewers[key]] : [])];
-  return [...new Set(all)];
+  const starts = Object.values(m.requesters)
+    .filter((s) => s.requester.toLowerCase() === key)
+    .map((s) => s.at);
+  return [...new Set([m.otherwise, ...starts, ...(Object.hasOwn(m.reviewers, key) ? [m.reviewers[key]] : [])])];
 }
 
 /**

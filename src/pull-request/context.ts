@@ -60,7 +60,8 @@ export async function lookUpOnCall(
   directory: OnCallDirectory = defaultDirectory(),
 ): Promise<OnCallFacts | undefined> {
   if (!needsSchedules(needs)) return undefined;
-  const starts = new Map<string, string>();
-  for (const [path, record] of recordsOf(await gateway.issues.ownComments(snapshot.pr.number))) starts.set(path, record.grantedAt);
+  const starts = new Map<string, { at: string; requester: string }>();
+  for (const [path, record] of recordsOf(await gateway.issues.ownComments(snapshot.pr.number)))
+    starts.set(path, { at: record.grantedAt, requester: record.requester });
   return readSchedules(directory, needs, onCallMoments(snapshot.pr, snapshot.reviews, starts, now));
 }

@@ -65,12 +65,15 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
   const identities = policy?.identities ?? {};
   const onCall = ctx.onCall;
   const requesterFacts = (path: string) => {
-    const at = onCall ? requesterMoment(onCall.moments, path) : undefined;
+    const at = (login: string) => (onCall ? requesterMoment(onCall.moments, path, login) : undefined);
     return {
-      isMember: withOnCall(ctx.isMember, onCall, identities, () => at),
+      isMember: withOnCall(ctx.isMember, onCall, identities, at),
       explain: {
         unchecked: (ref: string) => unreadable(onCall, ref),
-        notIn: (login: string, ref: string) => (at ? notOnCallReason(identities, login, ref, at) : undefined),
+        notIn: (login: string, ref: string) => {
+          const moment = at(login);
+          return moment ? notOnCallReason(identities, login, ref, moment) : undefined;
+        },
       },
     };
   };

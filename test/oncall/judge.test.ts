@@ -77,7 +77,7 @@ function snapshot(opts: { author?: string; requester?: string; reviews?: Review[
 }
 
 /** What run.ts and origin.ts do: the pairs the rules need, the schedules read at the judged moments, then the pure decision. */
-async function judge(s: PullRequestSnapshot, now: string, starts: Record<string, string> = {}): Promise<ReviewDecision> {
+async function judge(s: PullRequestSnapshot, now: string, starts: Record<string, { at: string; requester: string }> = {}): Promise<ReviewDecision> {
   const pusher = s.pr.author;
   const needs = membershipNeeds(s, { providers, pusher });
   const directory = directoryFromEnv({ PAGERDUTY_API_TOKEN: PD_TOKEN, TIMEBOX_PAGERDUTY_API_URL: server.url });
@@ -120,11 +120,18 @@ test("the schedule cannot be read: refused (fails closed), naming the schedule a
 });
 
 test("judged again after the shift ended, a break-glass grant Timebox started is judged at its recorded start: still valid", async () => {
-  const later = await judge(snapshot(), "2026-03-02T09:45:00Z", { "grants/x.yaml": "2026-03-02T09:10:00Z" });
+  const later = await judge(snapshot(), "2026-03-02T09:45:00Z", { "grants/x.yaml": { at: "2026-03-02T09:10:00Z", requester: "dev1" } });
   expect(errors(later)).toEqual([]);
   // Without the record the same PR at 09:45 is judged now: dev1 is off call.
   const fresh = await judge(snapshot(), "2026-03-02T09:45:00Z");
   expect(errors(fresh)).toEqual([expect.stringContaining("was not on call on `pagerduty:PSRE01` at 2026-03-02T09:45:00Z")]);
+});
+
+test("a record holds only for its requester: the file changed to someone else is judged afresh", async () => {
+  // allow_on_behalf, so dev1's PR may name dev2. dev2 was on call at 09:40, when the record (dev1's) says break-glass started; not at 10:05.
+  const s = snapshot({ author: "dev1", requester: "dev2", policy: policy().replace("allow_on_behalf: false", "allow_on_behalf: true") });
+  const d = await judge(s, "2026-03-02T10:05:00Z", { "grants/x.yaml": { at: "2026-03-02T09:40:00Z", requester: "dev1" } });
+  expect(errors(d)).toEqual([expect.stringContaining("`dev2` (PDEV2) was not on call on `pagerduty:PSRE01` at 2026-03-02T10:05:00Z")]);
 });
 
 test("a merged PR is judged as at merge, however late the reconciler looks", async () => {
