@@ -66,7 +66,8 @@ export async function runInit(dir: string, options: InitCliOptions, cwd: string,
   if (!options.force) {
     const existing: string[] = [];
     for (const [path] of files) if (await exists(join(root, path))) existing.push(path);
-    if (existing.length) return { exitCode: 1, stdout: "", stderr: `timebox init: ${existing.join(", ")} already exist in ${root}; nothing written (--force overwrites)\n` };
+    if (existing.length)
+      return { exitCode: 1, stdout: "", stderr: `timebox init: ${existing.join(", ")} already exist in ${root}; nothing written (--force overwrites)\n` };
   }
   for (const [path, text] of files) {
     await mkdir(dirname(join(root, path)), { recursive: true });
@@ -82,7 +83,11 @@ export async function runInit(dir: string, options: InitCliOptions, cwd: string,
   );
   if (options.apply && repoMatch) {
     try {
-      const branch = await applyProtection({ owner: repoMatch[1], repo: repoMatch[2], branch: options.branch, token: token!, baseUrl: apiBase(env) }, body, fetchImpl);
+      const branch = await applyProtection(
+        { owner: repoMatch[1], repo: repoMatch[2], branch: options.branch, token: token!, baseUrl: apiBase(env) },
+        body,
+        fetchImpl,
+      );
       out.push(`Branch protection set on ${repoMatch[1]}/${repoMatch[2]}@${branch}: timebox/validate and timebox/approval from app ${appId} are required.`);
     } catch (error) {
       return { exitCode: 1, stdout: `${out.join("\n")}\n`, stderr: `timebox init: branch protection not set: ${(error as Error).message}\n` };
@@ -92,12 +97,12 @@ export async function runInit(dir: string, options: InitCliOptions, cwd: string,
       `Protect the default branch (PUT /repos/{owner}/{repo}/branches/{branch}/protection, or run again with --apply --repo owner/repo --app-id <id>):`,
       JSON.stringify(body, null, 2),
     );
-    if (appId === undefined) out.push('Add "app_id": <the Timebox app\'s id> to each check (--app-id): otherwise any app\'s check of that name satisfies it.');
+    if (appId === undefined) out.push("Add \"app_id\": <the Timebox app's id> to each check (--app-id): otherwise any app's check of that name satisfies it.");
   }
   out.push(
     "",
     "Timebox commits expired grants' removals to the default branch itself: let the app bypass these rules (a ruleset's bypass list),",
-    "or it proposes each removal in a pull request instead (docs/deploy.md, \"Letting Timebox's own commits through\").",
+    'or it proposes each removal in a pull request instead (docs/deploy.md, "Letting Timebox\'s own commits through").',
   );
   return { exitCode: 0, stdout: `${out.join("\n")}\n` };
 }

@@ -27,9 +27,7 @@ export interface RequestDeps {
 
 /** What happened, and the reply for the issue (none when a redelivery found the PR it already opened). */
 export type RequestOutcome =
-  | { kind: "opened"; number: number; reply: string }
-  | { kind: "exists"; number: number; reply?: string }
-  | { kind: "refused"; reply: string };
+  { kind: "opened"; number: number; reply: string } | { kind: "exists"; number: number; reply?: string } | { kind: "refused"; reply: string };
 
 /**
  * Opens the pull request for an access request, as if the requester had written the grant file:
@@ -74,7 +72,12 @@ export async function openAccessRequest(gw: Gateway, req: AccessRequest, deps: R
       summary: `Timebox wrote this commit for the request in #${req.issue}; ${login} is its requester and cannot approve it. A push by anyone else replaces this commit and makes the pusher the author whose rights count.`,
     },
   });
-  const pr = await gw.requests.openPull(name, branch, `Access request: ${input.resource}/${input.role} for ${login}, ${input.duration}`, requestPullBody(login, input, req.issue, path));
+  const pr = await gw.requests.openPull(
+    name,
+    branch,
+    `Access request: ${input.resource}/${input.role} for ${login}, ${input.duration}`,
+    requestPullBody(login, input, req.issue, path),
+  );
   deps.log?.info({ pr: pr.number, issue: req.issue, login, resource: input.resource, role: input.role }, "request pull request opened");
   await deps.judge(pr.number);
   return { kind: "opened", number: pr.number, reply: openedReply(login, pr, input, verdict.role) };

@@ -3,6 +3,7 @@ import { openAccessRequest } from "../commands/request.js";
 import { parseRequestCommand, parseRequestForm, type ParsedRequest } from "../commands/request-parse.js";
 import { onPullRequestReply, usageReply } from "../commands/request-reply.js";
 import { Gateway } from "../github/gateway.js";
+import type { RepoRef } from "../github/types.js";
 import type { AppDeps } from "./deps.js";
 import { review, savingForRevocation } from "./pull-request.js";
 
@@ -20,7 +21,7 @@ export async function handleRequestComment(deps: AppDeps, context: Context<"issu
     await new Gateway(context.octokit, repo, await deps.self()).issues.comment(issue.number, onPullRequestReply(login));
     return true;
   }
-  await request(deps, context, login, issue.number, parsed, `${repo.owner}/${repo.repo} comment ${comment.id}`);
+  await request(deps, context, repo, login, issue.number, parsed, `${repo.owner}/${repo.repo} comment ${comment.id}`);
   return true;
 }
 
@@ -37,12 +38,11 @@ export function onIssueOpened(deps: AppDeps) {
     const parsed = parseRequestForm(issue.body ?? "");
     if (!parsed) return;
     const repo = context.repo();
-    await request(deps, context, issue.user.login, issue.number, parsed, `${repo.owner}/${repo.repo} issue ${issue.id}`);
+    await request(deps, context, repo, issue.user.login, issue.number, parsed, `${repo.owner}/${repo.repo} issue ${issue.id}`);
   };
 }
 
-async function request(deps: AppDeps, context: Context, login: string, issue: number, parsed: ParsedRequest, seed: string): Promise<void> {
-  const repo = context.repo();
+async function request(deps: AppDeps, context: Context, repo: RepoRef, login: string, issue: number, parsed: ParsedRequest, seed: string): Promise<void> {
   const gw = new Gateway(context.octokit, repo, await deps.self());
   if ("problem" in parsed) {
     await gw.issues.comment(issue, usageReply(login, parsed.problem));

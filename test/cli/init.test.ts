@@ -43,7 +43,7 @@ function readmeExample(root: string, login: string): string {
 
 const WRITTEN = [".github/timebox.yml", ".github/ISSUE_TEMPLATE/timebox-request.yml", ".github/workflows/timebox.yml", "grants/README.md"];
 
-test.each([...INIT_PROVIDERS.map((p) => [p]), ["postgres,github,kubernetes"]])(
+test.each<[string]>([...INIT_PROVIDERS.map((p): [string] => [p]), ["postgres,github,kubernetes"]])(
   "--providers %s: the policy and the README's example grant pass timebox validate",
   async (providers) => {
     const root = tempDir();
@@ -75,7 +75,9 @@ test("without --providers: a commented PostgreSQL and GitHub example; the protec
 test("the issue form is what Timebox reads, and the workflow runs Timebox's action on pull requests", async () => {
   const root = tempDir();
   expect((await cli(["init", "--action", "acme/timebox@v2"], root)).code).toBe(0);
-  const form = parse(readFileSync(join(root, ".github/ISSUE_TEMPLATE/timebox-request.yml"), "utf8")) as { body: Array<{ type: string; attributes: { label?: string } }> };
+  const form = parse(readFileSync(join(root, ".github/ISSUE_TEMPLATE/timebox-request.yml"), "utf8")) as {
+    body: Array<{ type: string; attributes: { label?: string } }>;
+  };
   const labels = form.body.filter((b) => b.type !== "markdown").map((b) => b.attributes.label);
   expect(labels).toEqual(["Resource", "Role", "Duration", "Reason", "Ticket"]);
   // What GitHub renders from those fields is a request to Timebox.
@@ -97,7 +99,9 @@ test("existing files are never overwritten without --force; nothing is written t
   writeFileSync(join(root, "grants/README.md"), "ours\n");
   const again = await cli(["init", "--providers", "mysql"], root);
   expect(again.code).toBe(1);
-  expect(again.stderr).toContain(".github/timebox.yml, .github/ISSUE_TEMPLATE/timebox-request.yml, .github/workflows/timebox.yml, grants/README.md already exist");
+  expect(again.stderr).toContain(
+    ".github/timebox.yml, .github/ISSUE_TEMPLATE/timebox-request.yml, .github/workflows/timebox.yml, grants/README.md already exist",
+  );
   expect(readFileSync(join(root, "grants/README.md"), "utf8")).toBe("ours\n");
   expect(readFileSync(join(root, ".github/timebox.yml"), "utf8")).not.toContain("provider: mysql");
   expect((await cli(["init", "--providers", "mysql", "--force"], root)).code).toBe(0);
@@ -157,7 +161,9 @@ describe("--apply", () => {
     const noId = await cli(["init", "--apply", "--repo", "acme/access"], root, env);
     expect(noId.code).toBe(2);
     expect(noId.stderr).toContain("--app-id");
-    const scope = nock("https://api.github.com").put("/repos/acme/access/branches/main/protection").reply(403, { message: "Resource not accessible by integration" });
+    const scope = nock("https://api.github.com")
+      .put("/repos/acme/access/branches/main/protection")
+      .reply(403, { message: "Resource not accessible by integration" });
     const refused = await cli(["init", "--apply", "--repo", "acme/access", "--branch", "main", "--app-id", "7"], root, env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("GitHub answered 403 to PUT /repos/acme/access/branches/main/protection: Resource not accessible by integration");

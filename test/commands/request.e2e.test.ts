@@ -39,7 +39,10 @@ async function requestOnIssue(body = REQUEST, author = "dev1") {
 test("a comment opens a PR with the grant file, the commenter as requester, linking the issue, and the checks run on it", async () => {
   const { issue, pr } = await requestOnIssue();
   expect(pr).toBeDefined();
-  const path = gh.repo().files(pr!.headSha).find((f: string) => f.startsWith("grants/"))!;
+  const path = gh
+    .repo()
+    .files(pr!.headSha)
+    .find((f: string) => f.startsWith("grants/"))!;
   expect(path).toMatch(/^grants\/dev1-prod-db-readonly-[0-9a-f]{8}\.yaml$/);
   expect(pr!.headRef).toMatch(/^timebox\/request\/dev1\/prod-db\/readonly\/[0-9a-f]{8}$/);
   const text = gh.fileAt(pr!.headSha, path)!;
@@ -73,7 +76,11 @@ test("the requester's own review never approves the request; an eligible approve
 });
 
 test.each([
-  ["an unknown role", "/timebox request prod-db superuser 1h look around ticket:INC-1", ["unknown role `superuser`", "| `prod-db` | `readonly` | 8h |", "| `prod-db` | `admin` | 1h |"]],
+  [
+    "an unknown role",
+    "/timebox request prod-db superuser 1h look around ticket:INC-1",
+    ["unknown role `superuser`", "| `prod-db` | `readonly` | 8h |", "| `prod-db` | `admin` | 1h |"],
+  ],
   ["an unknown resource", "/timebox request billing readonly 1h look ticket:INC-1", ["unknown resource `billing`", "| `prod-db` | `readonly` | 8h |"]],
   ["a duration over the role's maximum", "/timebox request prod-db readonly 9h long night ticket:INC-1", ["exceeds max_duration 8h", "ask for at most 8h"]],
   ["a missing ticket", "/timebox request prod-db readonly 1h look around", ["a ticket is required", "`ticket:<id>`"]],
@@ -132,7 +139,10 @@ test("an edited comment never requests anything", async () => {
 
 test("a push by another person to the request branch does not inherit the commenter's rights", async () => {
   const { pr } = await requestOnIssue();
-  const path = gh.repo().files(pr!.headSha).find((f: string) => f.startsWith("grants/"))!;
+  const path = gh
+    .repo()
+    .files(pr!.headSha)
+    .find((f: string) => f.startsWith("grants/"))!;
   const push = gh.pushToPullRequest(pr!.number, { pusher: "dev2", files: { [path]: grantYaml({ duration: "8h" }) } });
   await deliverOk(push);
   const head = gh.pull(pr!.number).headSha;
@@ -147,7 +157,10 @@ test("a push by another person to the request branch does not inherit the commen
 
 test("a pusher who makes the request their own is judged as its author: valid for them, and their own review never counts", async () => {
   const { pr } = await requestOnIssue();
-  const path = gh.repo().files(pr!.headSha).find((f: string) => f.startsWith("grants/"))!;
+  const path = gh
+    .repo()
+    .files(pr!.headSha)
+    .find((f: string) => f.startsWith("grants/"))!;
   await deliverOk(gh.pushToPullRequest(pr!.number, { pusher: "dev2", files: { [path]: grantYaml({ requester: "dev2" }) } }));
   const head = gh.pull(pr!.number).headSha;
   expect(run("timebox/validate", head)?.conclusion).toBe("success");
@@ -159,7 +172,10 @@ test("a pusher who makes the request their own is judged as its author: valid fo
 
 test("a pusher who may not request cannot take the request over", async () => {
   const { pr } = await requestOnIssue();
-  const path = gh.repo().files(pr!.headSha).find((f: string) => f.startsWith("grants/"))!;
+  const path = gh
+    .repo()
+    .files(pr!.headSha)
+    .find((f: string) => f.startsWith("grants/"))!;
   await deliverOk(gh.pushToPullRequest(pr!.number, { pusher: "alice", files: { [path]: grantYaml({ requester: "alice" }) } }));
   const head = gh.pull(pr!.number).headSha;
   expect(run("timebox/validate", head)?.output.summary).toContain("'alice' may not request access");
@@ -190,7 +206,10 @@ test("the issue form opens the same PR, with the issue's author as requester", a
   await deliverOk(issue);
   const pr = pulls(gh).find((p) => p.user === "timebox[bot]")!;
   expect(pr).toBeDefined();
-  const path = gh.repo().files(pr.headSha).find((f: string) => f.startsWith("grants/"))!;
+  const path = gh
+    .repo()
+    .files(pr.headSha)
+    .find((f: string) => f.startsWith("grants/"))!;
   const text = gh.fileAt(pr.headSha, path)!;
   expect(text).toContain('requester: "dev2"');
   expect(text).toContain('reason: "Look at the slow queries"');
