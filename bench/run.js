@@ -2,8 +2,13 @@
 /**
  * `npm run bench` (builds first). Prints and records in bench/results/latest.json:
  *  (a) how many grant files per second are validated: `checkGrantFile` on 10,000 generated files
- *      in memory (schema compiled once, one core), and `timebox validate`'s own code path
- *      (`runValidate`) on the same 10,000 files written to a temporary folder;
+ *      in memory (schema compiled once, one core), next to its peer measured in the same run on
+ *      the same bytes — raw `js-yaml` `load` + ajv with the same grant schema, no positions, no
+ *      policy — and `timebox validate`'s own code path (`runValidate`) on the same 10,000 files
+ *      written to a temporary folder; each with its ratio and the goal it is read against
+ *      (in memory ≥ 0.5 × the peer; on files ≥ 0.7 × in memory). `node bench/run.js --only validate`
+ *      (after `npm run build`) runs section (a) alone and writes its figures to
+ *      bench/results/validation.json instead of latest.json;
  *  (b) how many GitHub API calls one event costs, from bench/api-calls.bench.ts, which drives the
  *      real app in-process against the emulated GitHub under jest (the harness is TypeScript);
  *  (c) what a reconcile of 1,000 and 10,000 active grants costs (cold, unchanged, one change) and
@@ -24,11 +29,19 @@ import { checkGrantFile } from "../lib/grants/check.js";
 import { checkPolicyFile } from "../lib/policy/check.js";
 import { knownProviders } from "../lib/policy/providers.js";
 import { runValidate } from "../lib/cli/validate.js";
+import { load as loadYaml } from "js-yaml";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { benchAudit } from "./audit.js";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const FILES = 10_000;
 const ROUNDS = 3;
+/** Section (a) in memory: rounds alternate between the peer and checkGrantFile. */
+const IN_MEMORY_ROUNDS = 5;
+/** Goals of section (a) (issue 14): read against, never enforced. */
+const GOALS = { checkGrantFileVsPeer: 0.5, runValidateVsCheckGrantFile: 0.7 };
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+if (ONLY !== undefined && ONLY !== "validate") throw new Error(`--only ${ONLY}: only "validate" (section a) can run alone`);
 
 const policyText = readFileSync(join(root, "test/fixtures/access-repo/.github/timebox.yml"), "utf8");
 const policyVerdict = checkPolicyFile(".github/timebox.yml", policyText, { providers: knownProviders() });
@@ -60,27 +73,60 @@ function generate(n) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function benchCheckGrantFile(files) {
-  const buffers = files.map((f) => ({ ...f, bytes: Buffer.from(f.text) }));
-  // Warm-up: compiles the schema once and lets the JIT settle.
-  for (const f of buffers.slice(0, 500)) checkGrantFile(f.path, f.bytes, { policy, author: f.author });
-  const rates = [];
-  let valid = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    valid = 0;
-    const start = process.hrtime.bigint();
-    for (const f of buffers) if (checkGrantFile(f.path, f.bytes, { policy, author: f.author }).valid) valid++;
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    rates.push(files.length / seconds);
-  }
-  return {
-    files: files.length,
-    rounds: ROUNDS,
-    valid,
-    invalid: files.length - valid,
-    filesPerSecond: Math.round(median(rates)),
-    perRound: rates.map(Math.round),
+/**
+ * The peer: what a plain `js-yaml` + ajv validator does with the same bytes — decode, `load`, validate
+ * against the same grant schema compiled with the app's ajv options — and nothing else (no positions,
+ * no safety rules, no policy). Returns a function counting the files it finds valid.
+ */
+function jsYamlAjvPeer() {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  const validate = ajv.compile(JSON.parse(readFileSync(join(root, "schemas/grant.schema.json"), "utf8")));
+  return (bytes) => {
+    try {
+      return validate(loadYaml(bytes.toString("utf8"))) ? 1 : 0;
+    } catch {
+      return 0;
+    }
   };
+}
+
+/**
+ * `checkGrantFile` in memory and its peer, in alternating rounds on the same buffers so both see the
+ * same machine load; the median round of each is the figure.
+ */
+function benchInMemory(files) {
+  const buffers = files.map((f) => ({ ...f, bytes: Buffer.from(f.text) }));
+  const peer = jsYamlAjvPeer();
+  const ours = (f) => (checkGrantFile(f.path, f.bytes, { policy, author: f.author }).valid ? 1 : 0);
+  const round = (one) => {
+    let valid = 0;
+    const start = process.hrtime.bigint();
+    for (const f of buffers) valid += one(f);
+    return { valid, rate: files.length / (Number(process.hrtime.bigint() - start) / 1e9) };
+  };
+  // Warm-up: compiles the schemas once and lets the JIT settle.
+  for (const f of buffers.slice(0, 2000)) {
+    peer(f.bytes);
+    ours(f);
+  }
+  const rates = { peer: [], check: [] };
+  let valid = { peer: 0, check: 0 };
+  for (let r = 0; r < IN_MEMORY_ROUNDS; r++) {
+    const p = round((f) => peer(f.bytes));
+    const c = round(ours);
+    rates.peer.push(p.rate);
+    rates.check.push(c.rate);
+    valid = { peer: p.valid, check: c.valid };
+  }
+  const figure = (what) => ({
+    files: files.length,
+    rounds: IN_MEMORY_ROUNDS,
+    valid: valid[what],
+    invalid: files.length - valid[what],
+    filesPerSecond: Math.round(median(rates[what])),
+    perRound: rates[what].map(Math.round),
+  });
+  return { check: figure("check"), peer: figure("peer") };
 }
 
 async function benchRunValidate(files) {
@@ -141,21 +187,51 @@ function table(headers, rows) {
 const files = generate(FILES);
 console.log(`Timebox benchmark: node ${process.version}, ${cpus().length} core(s) (${cpus()[0]?.model ?? "unknown cpu"})\n`);
 
-const check = benchCheckGrantFile(files);
+const { check, peer } = benchInMemory(files);
 const cli = await benchRunValidate(files);
-console.log("(a) grant files validated per second (median of 3 rounds, one core)\n");
+const ratio = (a, b) => Math.round((a / b) * 100) / 100;
+const validationRatios = {
+  checkGrantFileVsPeer: ratio(check.filesPerSecond, peer.filesPerSecond),
+  runValidateVsCheckGrantFile: ratio(cli.filesPerSecond, check.filesPerSecond),
+};
+console.log("(a) grant files validated per second (median round, one core; peer and in-memory rounds alternate)\n");
 console.log(
   table(
-    ["what", "files", "files/s", "rounds"],
+    ["what", "files", "files/s", "against", "ratio", "goal", "rounds"],
     [
-      ["checkGrantFile, in memory", check.files, check.filesPerSecond, check.perRound.join(" / ")],
-      ["timebox validate (runValidate, files on disk)", cli.files, cli.filesPerSecond, cli.perRound.join(" / ")],
+      ["peer: raw js-yaml load + ajv, in memory", peer.files, peer.filesPerSecond, "", "", "", peer.perRound.join(" / ")],
+      [
+        "checkGrantFile, in memory",
+        check.files,
+        check.filesPerSecond,
+        "peer",
+        validationRatios.checkGrantFileVsPeer,
+        `≥ ${GOALS.checkGrantFileVsPeer}`,
+        check.perRound.join(" / "),
+      ],
+      [
+        "timebox validate (runValidate, files on disk)",
+        cli.files,
+        cli.filesPerSecond,
+        "in memory",
+        validationRatios.runValidateVsCheckGrantFile,
+        `≥ ${GOALS.runValidateVsCheckGrantFile}`,
+        cli.perRound.join(" / "),
+      ],
     ],
   ),
 );
 console.log(
-  `\n    ${check.valid} valid and ${check.invalid} invalid files in the generated set (three in ten have one mistake each: duration over max_duration, ticket not matching ticket_pattern, unknown key)\n`,
+  `\n    ${check.valid} valid and ${check.invalid} invalid files in the generated set (three in ten have one mistake each: duration over max_duration, ticket not matching ticket_pattern, unknown key); the peer, which knows no policy, finds ${peer.valid} valid\n`,
 );
+const validation = { checkGrantFile: check, runValidate: cli, jsYamlAjvPeer: peer, ratios: validationRatios, goals: GOALS };
+if (ONLY === "validate") {
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  const figures = { at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model, validation };
+  writeFileSync(join(root, "bench/results/validation.json"), `${JSON.stringify(figures, null, 2)}\n`);
+  console.log("written: bench/results/validation.json (--only validate)");
+  process.exit(0);
+}
 
 console.log("(b) GitHub API calls per event (emulated GitHub, real app in-process)\n");
 const api = benchApiCalls();
@@ -230,7 +306,7 @@ const results = {
   node: process.version,
   cpus: cpus().length,
   cpuModel: cpus()[0]?.model,
-  validation: { checkGrantFile: check, runValidate: cli },
+  validation,
   apiCalls: api,
   reconcile,
   audit,

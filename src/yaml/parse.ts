@@ -1,13 +1,20 @@
-import { LineCounter, parseAllDocuments, isAlias, isMap, isNode, isScalar, isSeq, visit } from "yaml";
-import type { Document, Node, Pair } from "yaml";
+import { loadAll, YAMLException } from "js-yaml";
 import type { Diagnostic } from "../diagnostics.js";
+import { CORE_SCHEMA } from "./core-schema.js";
+import { itemsOf, NestingTooDeep, NodeRecorder, nodeStart, pairsOf, type Pair, type Refusal, type YamlNode } from "./nodes.js";
+import { lineAndColumn, skipSeparation } from "./source.js";
+import { duplicateKey, fromException, propertyOffset, refusalMessage, type Problem } from "./syntax.js";
 
 /** Files larger than this are refused before parsing. */
 export const MAX_YAML_BYTES = 64 * 1024;
 /** Deeper nesting than this is refused (grant files are flat; the policy nests about six levels). */
 export const MAX_YAML_DEPTH = 16;
-/** Keys that could reach an object's prototype if some code merged them carelessly. */
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+/**
+ * How many nodes js-yaml may have open inside each other before loading stops: bounds its recursion
+ * (so a hostile file cannot exhaust the stack) well above what MAX_YAML_DEPTH allows, since js-yaml
+ * opens up to two nodes per level of nesting.
+ */
+const MAX_OPEN_NODES = MAX_YAML_DEPTH * 4;
 
 export type PathSegment = string | number;
 
@@ -20,9 +27,12 @@ export interface LocatedYaml {
 
 export type YamlResult = { ok: true; yaml: LocatedYaml } | { ok: false; diagnostics: Diagnostic[] };
 
+const TOO_DEEP = `nesting is too deep; at most ${MAX_YAML_DEPTH} levels are allowed`;
+
 /**
- * Parses untrusted YAML: one document, core schema, no tags, no anchors or aliases (no alias
- * bombs), no duplicate keys, no prototype keys, bounded size and depth. Never throws.
+ * Parses untrusted YAML with js-yaml: one document, core schema, no tags, no anchors or aliases (no
+ * alias bombs), no duplicate keys, no prototype keys, bounded size and depth. Positions come from
+ * js-yaml's listener events (see nodes.ts). Never throws.
  */
 export function parseYaml(path: string, input: string | Uint8Array): YamlResult {
   const fail = (message: string, rule: string, line = 1, column = 1): YamlResult => ({
@@ -35,205 +45,150 @@ export function parseYaml(path: string, input: string | Uint8Array): YamlResult 
   }
   let text: string;
   try {
-    text = typeof input === "string" ? input : new TextDecoder("utf-8", { fatal: true }).decode(input);
+    text = typeof input === "string" ? input : utf8.decode(input);
   } catch {
     return fail("file is not valid UTF-8 text; save it as UTF-8", "yaml.encoding");
   }
-  // A BOM is fine; so are CRLF and old Mac CR-only line endings.
-  text = text.replace(/^\uFEFF/, "").replace(/\r(?!\n)/g, "\n");
+  // A BOM is fine; so are CRLF and old Mac CR-only line endings (read as line breaks, offsets unchanged).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.includes("\r")) text = text.replace(/\r(?!\n)/g, "\n");
   if (text.includes("\u0000")) return fail("file contains a NUL byte; it must be plain text", "yaml.encoding");
-  const deepLine = findRunawayNesting(text);
-  if (deepLine) return fail(`nesting is too deep; at most ${MAX_YAML_DEPTH} levels are allowed`, "yaml.too-deep", deepLine);
   try {
-    return parseText(path, text);
+    return read(path, text);
   } catch (error) {
-    if (error instanceof RangeError) {
-      return fail(`nesting is too deep; at most ${MAX_YAML_DEPTH} levels are allowed`, "yaml.too-deep");
-    }
+    if (error instanceof RangeError) return fail(TOO_DEEP, "yaml.too-deep");
     return fail(`could not be read as YAML (${(error as Error).message.split("\n")[0]})`, "yaml.syntax");
   }
 }
 
-function parseText(path: string, text: string): YamlResult {
-  const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, {
-    lineCounter,
-    schema: "core",
-    merge: false,
-    uniqueKeys: true,
-    strict: true,
-    prettyErrors: false,
-    keepSourceTokens: false,
-  });
-  const at = (offset: number) => {
-    const pos = lineCounter.linePos(offset);
-    return { line: pos.line, column: pos.col };
-  };
-  const diagnostics: Diagnostic[] = [];
-  const report = (offset: number, message: string, rule: string) => diagnostics.push({ path, ...at(offset), message, rule, severity: "error" });
+const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-  if (!Array.isArray(docs) || docs.length === 0) {
+function read(path: string, text: string): YamlResult {
+  const recorder = new NodeRecorder(text, MAX_OPEN_NODES);
+  const problems: Problem[] = [];
+  const warnings: Problem[] = [];
+  let documents: unknown[] | undefined;
+  try {
+    documents = loadAll(text, null, {
+      schema: CORE_SCHEMA,
+      listener: recorder.listener,
+      onWarning: (warning) => warnings.push(fromException(warning, recorder)),
+    });
+    // What js-yaml only warns about (under-indented continuation lines, unknown directives) is refused too;
+    // after an error, its warnings are mostly echoes of that error and are left out.
+    problems.push(...warnings);
+  } catch (error) {
+    if (error instanceof NestingTooDeep) problems.push({ offset: nodeStart(text, error.node), rule: "yaml.too-deep", message: TOO_DEEP });
+    else if (error instanceof YAMLException) problems.push(duplicateKey(error, recorder) ?? fromException(error, recorder));
+    else throw error;
+    recorder.checkUnfinished();
+  }
+  const count = documents?.length ?? recorder.documents;
+  const root = recorder.roots[0];
+  if (documents && (count === 0 || (count === 1 && documents[0] == null && !/^[ \t]*[^\s#]/m.test(text)))) {
     return {
       ok: false,
       diagnostics: [{ path, line: 1, column: 1, message: "file is empty; a YAML mapping is expected", rule: "yaml.empty", severity: "error" }],
     };
   }
-  if (docs.length > 1) {
-    report(docs[1].range[0], `file holds ${docs.length} YAML documents; exactly one is allowed (remove the extra \`---\`)`, "yaml.multi-document");
+  if (count > 1 && root) {
+    const message = `file holds ${count} YAML documents; exactly one is allowed (remove the extra \`---\`)`;
+    problems.push({ offset: secondDocumentStart(text, root), rule: "yaml.multi-document", message });
   }
-  const doc = docs[0];
-  // Unresolved tags are reported once, by checkNodes, which refuses every tag.
-  for (const problem of [...doc.errors, ...doc.warnings.filter((w) => w.code !== "TAG_RESOLVE_FAILED")]) {
-    const message = problem.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
-    report(problem.pos[0], describeYamlProblem(problem.code, message), `yaml.${problem.code.toLowerCase().replace(/_/g, "-")}`);
-  }
-  checkNodes(doc, text, report);
-  if (diagnostics.length > 0) return { ok: false, diagnostics: capped(dedupe(diagnostics)) };
+  problems.push(...recorder.refusals.map((r) => locateRefusal(text, r)));
+  // A key that is a list or a mapping is reported as such, not as the duplicate js-yaml made of it.
+  const badKeys = new Set(problems.filter((p) => p.rule === "yaml.key").map((p) => p.offset));
+  if (root && root.height > MAX_YAML_DEPTH) problems.push({ offset: nodeStart(text, firstTooDeep(root)), rule: "yaml.too-deep", message: TOO_DEEP });
 
-  const value: unknown = doc.toJS({ maxAliasCount: 0 });
+  const reported = problems.filter((p) => p.rule !== "yaml.duplicate-key" || !badKeys.has(p.offset));
+  if (reported.length > 0 || !documents || !root) return { ok: false, diagnostics: report(path, text, reported) };
+  return { ok: true, yaml: located(text, documents[0], root) };
+}
+
+/** The first document ends where its root node does; the second starts after an optional `...`. */
+function secondDocumentStart(text: string, first: YamlNode): number {
+  const at = skipSeparation(text, first.end);
+  return text.startsWith("...", at) ? skipSeparation(text, at + 3) : at;
+}
+
+function locateRefusal(text: string, refusal: Refusal): Problem {
+  if (!("node" in refusal)) return { offset: refusal.offset, rule: refusal.rule, message: "mapping keys must be plain words" };
+  const node = refusal.node;
+  switch (refusal.rule) {
+    case "yaml.tag":
+      return { offset: propertyOffset(text, node, "tag"), rule: refusal.rule, message: refusalMessage("tag", node.tag ?? "") };
+    case "yaml.anchor":
+    case "yaml.alias": {
+      const kind = refusal.rule === "yaml.anchor" ? "anchor" : "alias";
+      return { offset: propertyOffset(text, node, kind), rule: refusal.rule, message: refusalMessage(kind, "") };
+    }
+    case "yaml.key":
+      return { offset: nodeStart(text, node), rule: refusal.rule, message: "mapping keys must be plain words" };
+    case "yaml.forbidden-key":
+      return { offset: nodeStart(text, node), rule: refusal.rule, message: `key \`${refusal.key}\` is not allowed` };
+  }
+}
+
+/** The first node, in document order, inside more than MAX_YAML_DEPTH collections. */
+function firstTooDeep(root: YamlNode): YamlNode {
+  let node = root;
+  let around = 0;
+  while (around <= MAX_YAML_DEPTH) {
+    const inside = around + (node.kind === "mapping" || node.kind === "sequence" ? 1 : 0);
+    const next = node.children?.find((child) => inside + child.height > MAX_YAML_DEPTH);
+    if (!next) break;
+    node = next;
+    around = inside;
+  }
+  return node;
+}
+
+function located(text: string, value: unknown, root: YamlNode): LocatedYaml {
+  const findPair = (node: YamlNode, key: PathSegment): Pair | undefined =>
+    node.kind === "mapping" ? pairsOf(text, node).find((p) => p.key.kind === "scalar" && String(p.key.value) === String(key)) : undefined;
+  const nodeAt = (segments: readonly PathSegment[]): YamlNode | undefined => {
+    let node = root;
+    for (const segment of segments) {
+      const pair = findPair(node, segment);
+      if (pair) {
+        node = pair.value ?? pair.key;
+      } else if (node.kind === "sequence" && /^\d+$/.test(String(segment))) {
+        const item = itemsOf(text, node)[Number(segment)];
+        if (!item) return undefined;
+        node = item;
+      } else {
+        break;
+      }
+    }
+    return node;
+  };
   return {
-    ok: true,
-    yaml: {
-      value,
-      locate(segments, key) {
-        const node = key === undefined ? nodeAt(doc, segments) : keyNodeAt(doc, segments, key);
-        return at(node?.range?.[0] ?? doc.contents?.range?.[0] ?? 0);
-      },
+    value,
+    locate(segments, key) {
+      const container = nodeAt(segments);
+      const node = key !== undefined && container ? (findPair(container, key)?.key ?? container) : container;
+      return lineAndColumn(text, nodeStart(text, node ?? root));
     },
   };
-}
-
-/**
- * A linear pre-scan that bounds nesting before the (recursive) YAML composer sees the text, so a
- * hostile file cannot exhaust the stack. It over-estimates (brackets inside plain scalars count),
- * hence the generous limit; the exact depth is checked on the parsed nodes.
- */
-function findRunawayNesting(text: string): number | undefined {
-  const limit = MAX_YAML_DEPTH * 4;
-  let flow = 0;
-  let quote: string | undefined;
-  const indents: number[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let n = 0; n < lines.length; n++) {
-    const line = lines[n];
-    let i = 0;
-    if (!quote && flow === 0) {
-      const indent = /^ */.exec(line)![0].length;
-      const dashes = /^(?:[-?:] +)*/.exec(line.slice(indent))![0].replace(/ /g, "").length;
-      while (indents.length && indents[indents.length - 1] >= indent) indents.pop();
-      if (line.trim() !== "") indents.push(indent);
-      if (indents.length + dashes > limit) return n + 1;
-      i = indent;
-    }
-    for (; i < line.length; i++) {
-      const c = line[i];
-      if (quote) {
-        if (c === "\\" && quote === '"') i++;
-        else if (c === quote) quote = undefined;
-      } else if (c === '"' || c === "'") quote = c;
-      else if (c === "#" && (i === 0 || line[i - 1] === " ")) break;
-      else if (c === "[" || c === "{") {
-        if (++flow + indents.length > limit) return n + 1;
-      } else if ((c === "]" || c === "}") && flow > 0) flow--;
-    }
-  }
-  return undefined;
-}
-
-function describeYamlProblem(code: string, message: string): string {
-  switch (code) {
-    case "DUPLICATE_KEY":
-      return `${message}; each key may appear once`;
-    case "TAG_RESOLVE_FAILED":
-      return `${message}; YAML tags are not allowed`;
-    default:
-      return message;
-  }
-}
-
-type Report = (offset: number, message: string, rule: string) => void;
-
-/** Refuses what safe grant and policy files never need: tags, anchors, aliases, odd keys, deep nesting. */
-function checkNodes(doc: Document.Parsed, text: string, report: Report): void {
-  visit(doc, {
-    Node(_key, node, path) {
-      const offset = node.range?.[0] ?? 0;
-      if (isAlias(node)) {
-        report(offset, "YAML aliases (*name) are not allowed; write the value out", "yaml.alias");
-        return visit.SKIP;
-      }
-      // Anchors and tags stand before the value they decorate: point at them, not at the value.
-      if (node.anchor) report(markerBefore(text, offset, "&"), "YAML anchors (&name) are not allowed; write the value out", "yaml.anchor");
-      if (node.tag) report(markerBefore(text, offset, "!"), `YAML tag ${node.tag.replace("tag:yaml.org,2002:", "!!")} is not allowed; remove it`, "yaml.tag");
-      const depth = path.filter((p) => isMap(p) || isSeq(p)).length;
-      if (depth > MAX_YAML_DEPTH) {
-        report(offset, `nesting is too deep; at most ${MAX_YAML_DEPTH} levels are allowed`, "yaml.too-deep");
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-    Pair(_key, pair) {
-      const key = pair.key;
-      const offset = isNode(key) ? (key.range?.[0] ?? 0) : 0;
-      if (!isScalar(key) || (typeof key.value !== "string" && typeof key.value !== "number")) {
-        report(offset, "mapping keys must be plain words", "yaml.key");
-      } else if (FORBIDDEN_KEYS.has(String(key.value))) {
-        report(offset, `key \`${String(key.value)}\` is not allowed`, "yaml.forbidden-key");
-      }
-      return undefined;
-    },
-  });
-}
-
-/** The offset of the nearest `marker` (`&` or `!`) before a node on its line, else the node's own. */
-function markerBefore(text: string, offset: number, marker: string): number {
-  const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
-  let at = text.lastIndexOf(marker, offset);
-  while (at > lineStart && text[at - 1] === marker) at--;
-  return at >= lineStart ? at : offset;
-}
-
-function findPair(node: unknown, key: PathSegment): Pair | undefined {
-  if (!isMap(node)) return undefined;
-  return node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
-}
-
-function nodeAt(doc: Document.Parsed, segments: readonly PathSegment[]): Node | undefined {
-  let node: unknown = doc.contents;
-  for (const seg of segments) {
-    const pair = findPair(node, seg);
-    if (pair) {
-      node = isNode(pair.value) ? pair.value : pair.key;
-    } else if (isSeq(node) && /^\d+$/.test(String(seg))) {
-      node = node.items[Number(seg)];
-    } else {
-      break;
-    }
-  }
-  return isNode(node) ? node : undefined;
-}
-
-function keyNodeAt(doc: Document.Parsed, segments: readonly PathSegment[], key: string): Node | undefined {
-  const pair = findPair(nodeAt(doc, segments), key);
-  return pair && isNode(pair.key) ? pair.key : nodeAt(doc, segments);
 }
 
 /** A hostile file can have thousands of problems; the first few say enough. */
 const MAX_DIAGNOSTICS = 50;
 
-function capped(list: Diagnostic[]): Diagnostic[] {
+/** Problems in document order, each once, at most MAX_DIAGNOSTICS of them. */
+function report(path: string, text: string, problems: Problem[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const list: Diagnostic[] = [];
+  for (const p of [...problems].sort((a, b) => a.offset - b.offset)) {
+    const id = `${p.offset}:${p.rule}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    list.push({ path, ...lineAndColumn(text, p.offset), message: p.message, rule: p.rule, severity: "error" });
+  }
   if (list.length <= MAX_DIAGNOSTICS) return list;
   const last = list[MAX_DIAGNOSTICS - 1];
   return [
     ...list.slice(0, MAX_DIAGNOSTICS - 1),
     { ...last, rule: "yaml.too-many-problems", message: `${list.length - MAX_DIAGNOSTICS + 1} more problems not shown; fix the ones above first` },
   ];
-}
-
-function dedupe(list: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return list.filter((d) => {
-    const id = `${d.line}:${d.column}:${d.rule}`;
-    return seen.has(id) ? false : (seen.add(id), true);
-  });
 }
