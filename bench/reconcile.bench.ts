@@ -20,7 +20,7 @@ async function seed(n: number, duration: (i: number) => string) {
   for (let i = 0; i < n; i++)
     files[`grants/g${String(i).padStart(5, "0")}.yaml`] = grantYaml({ requester: i % 2 ? "dev1" : "dev2", duration: duration(i), reason: `bench ${i}` });
   const pr = ctx.gh.openPullRequest({ author: "dev1", files });
-  await ctx.gh.deliver(ctx.probot, pr, { only: ["pull_request"] });
+  await ctx.gh.deliver(ctx.probot, pr);
   await ctx.gh.deliver(ctx.probot, ctx.gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
   ctx.clock.advance(1000);
   ctx.gh.merge(pr.number!, { by: "alice" });
