@@ -17,6 +17,7 @@ import { knownProviders } from "./policy/providers.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { KeyedQueue } from "./util/keyed-queue.js";
 import { DeliveryScope, type DeliveryContext } from "./logging/delivery-scope.js";
+import { RedisCoordinator } from "./coordination/redis-coordinator.js";
 
 export interface TimeboxOptions {
   clock?: Clock;
@@ -85,6 +86,19 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       budgetLow: (installation) => budget.low(installation, clock.now()),
       // On start-up and when the default branch's policy changes: its targets, checked at the providers.
       targetCheck: new TargetCheck({ pool: meteredPool, providers, log, clock, budgetMs: config.providerTimeoutMs + 5_000 }),
+      // With REDIS_URL, replicas share leases, the backstop tick and expiry timers (docs/deploy.md).
+      ...(config.redisUrl && config.scheduler
+        ? {
+            coordinator: new RedisCoordinator({
+              url: config.redisUrl,
+              prefix: `timebox:${env.APP_ID ?? "app"}`,
+              leaseTtlMs: config.leaseTtlMs,
+              clock,
+              log,
+              health: metrics.coordination,
+            }),
+          }
+        : {}),
     });
     const deps = {
       providers,

@@ -43,6 +43,17 @@ export interface TimeboxConfig {
    * from one, "0"/"off" reads them over REST one by one. A GraphQL failure falls back to REST.
    */
   githubGraphql: "auto" | "always" | "off";
+  /**
+   * REDIS_URL (also Probot's: its throttling then shares each installation's GitHub budget between
+   * replicas). When set, replicas coordinate through Redis: one reconciles a repository at a time,
+   * one runs each backstop tick, expiry timers are durable jobs (docs/deploy.md). Unset: one process.
+   */
+  redisUrl?: string;
+  /**
+   * TIMEBOX_LEASE_TTL_MS (with REDIS_URL): how long a replica's hold on a repository and on a due
+   * timer outlives the replica if it dies (default 10000, 1,000 to 120,000); renewed every third of it.
+   */
+  leaseTtlMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
@@ -58,6 +69,8 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     ...(env.TIMEBOX_METRICS_TOKEN ? { metricsToken: env.TIMEBOX_METRICS_TOKEN } : {}),
     revokeReserve: share(env.TIMEBOX_REVOKE_RESERVE, 0.1),
     githubGraphql: env.TIMEBOX_GITHUB_GRAPHQL === "0" || env.TIMEBOX_GITHUB_GRAPHQL === "off" ? "off" : env.TIMEBOX_GITHUB_GRAPHQL === "always" ? "always" : "auto",
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    leaseTtlMs: leaseTtlMs(env.TIMEBOX_LEASE_TTL_MS),
   };
 }
 
@@ -82,4 +95,10 @@ function providerTimeoutMs(value: string | undefined): number {
 function maxGrantFiles(value: string | undefined): number {
   const n = Number(value ?? DEFAULT_MAX_GRANT_FILES);
   return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : DEFAULT_MAX_GRANT_FILES;
+}
+
+/** TIMEBOX_LEASE_TTL_MS: default 10 s; a value that is not a whole number from 1 s to 2 min keeps the default. */
+function leaseTtlMs(value: string | undefined): number {
+  const n = Number(value ?? 10_000);
+  return Number.isInteger(n) && n >= 1_000 && n <= 120_000 ? n : 10_000;
 }

@@ -13,11 +13,16 @@ import { lookUpMemberships } from "../pull-request/context.js";
 import { Commands, type OutcomeResult, type RevokeCommandResult } from "../commands/commands.js";
 import type { Reconciler, ReconcileReport } from "./reconciler.js";
 import type { TargetCheck } from "./target-check.js";
+import { LocalCoordinator, SKIPPED, type Coordinator, type RepoTarget, type Turn } from "../coordination/coordinator.js";
 
-export interface RepoTarget {
-  installationId: number;
-  owner: string;
-  repo: string;
+export type { RepoTarget };
+
+/** How one reconcile request takes its turn (see Coordinator). */
+interface Request {
+  octokit?: Octokit;
+  turn: Turn;
+  /** A timer's due time: the request is done once any replica completed a reconcile started at or after it. */
+  dueAt?: Date;
 }
 
 export interface RuntimeDeps {
@@ -37,6 +42,8 @@ export interface RuntimeDeps {
   observeReconcile?: (run: () => Promise<ReconcileReport>) => Promise<ReconcileReport>;
   /** Checks the default branch's policy at its providers after a reconcile, when the policy changed. */
   targetCheck?: TargetCheck;
+  /** Other replicas (REDIS_URL): leases, one tick per slot, shared timers. Default: this process alone. */
+  coordinator?: Coordinator;
 }
 
 /** Repositories the backstop reconciles at the same time. */
@@ -52,7 +59,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class LifecycleRuntime {
   private readonly known = new Map<string, RepoTarget>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
+  private readonly coordinator: Coordinator;
   private task?: ScheduledTask;
   /** Trees, blobs, commits and merges already read, shared by every reconcile of this process. */
   private readonly immutable = new ImmutableCache();
@@ -69,31 +77,70 @@ export class LifecycleRuntime {
 
   constructor(private readonly deps: RuntimeDeps) {
     this.commands = new Commands(deps.reconciler, deps);
+    this.coordinator = deps.coordinator ?? new LocalCoordinator();
   }
 
   /** Reconciles queued behind a running one, per repository: later requests join it instead of queueing more. */
-  private readonly waiting = new Map<string, Promise<ReconcileReport>>();
+  private readonly waiting = new Map<string, { run: Promise<ReconcileReport | undefined>; how: Request }>();
 
   /**
-   * Reconciles one repository. Requests that arrive while one is queued join it: a burst of webhooks
-   * (a person labelling or editing PRs) costs one more reconcile, not one each.
+   * Reconciles one repository (after any other replica working on it). Requests that arrive while
+   * one is queued join it: a burst of webhooks (a person labelling or editing PRs) costs one more
+   * reconcile, not one each.
    */
-  reconcileRepo(target: RepoTarget, octokit?: Octokit): Promise<ReconcileReport> {
+  async reconcileRepo(target: RepoTarget, octokit?: Octokit): Promise<ReconcileReport> {
+    const report = await this.request(target, { octokit, turn: "wait" });
+    // A request that waits its turn and has no due time always runs.
+    if (!report) throw new Error(`the reconcile of ${target.owner}/${target.repo} did not run`);
+    return report;
+  }
+
+  /** Queues (or joins) a reconcile; undefined when it gave way to another replica or was done there. */
+  private request(target: RepoTarget, how: Request): Promise<ReconcileReport | undefined> {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     const queued = this.waiting.get(name);
-    if (queued) return queued;
+    if (queued && this.covers(queued.how, how)) return queued.run;
     const run = this.deps.queue.run(`reconcile:${name}`, async () => {
-      this.waiting.delete(name);
-      return this.reconcileNow(target, name, octokit);
+      if (this.waiting.get(name)?.run === run) this.waiting.delete(name);
+      return this.takeTurn(target, name, how);
     });
-    this.waiting.set(name, run);
+    this.waiting.set(name, { run, how });
     run
       .catch(() => undefined)
       .finally(() => {
-        if (this.waiting.get(name) === run) this.waiting.delete(name);
+        if (this.waiting.get(name)?.run === run) this.waiting.delete(name);
       });
     return run;
+  }
+
+  /** Whether a queued request settles a new one too: always in one process; across replicas, unless the queued one may not run. */
+  private covers(queued: Request, next: Request): boolean {
+    if (!this.coordinator.shared || next.turn === "skip") return true;
+    if (queued.turn !== "wait") return false;
+    return !queued.dueAt || (next.dueAt !== undefined && queued.dueAt.getTime() >= next.dueAt.getTime());
+  }
+
+  /** Runs the reconcile when it is this replica's turn, and records it done for the other replicas. */
+  private async takeTurn(target: RepoTarget, name: string, how: Request): Promise<ReconcileReport | undefined> {
+    const c = this.coordinator;
+    const done = async () => how.dueAt !== undefined && (await c.reconciledSince(name, how.dueAt));
+    if (await done()) return undefined;
+    const report = await c.exclusive(name, how.turn, async () => {
+      if (await done()) return undefined;
+      const startedAt = this.deps.clock.now();
+      const result = await this.reconcileNow(target, name, how.octokit);
+      await c.reconciled(name, startedAt);
+      return result;
+    });
+    return report === SKIPPED ? undefined : report;
+  }
+
+  /** Runs `work` as the only replica working on `name` (waiting for its turn). */
+  private async exclusively<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const result = await this.coordinator.exclusive(name, "wait", work);
+    if (result === SKIPPED) throw new Error(`${name} was not this replica's turn`);
+    return result;
   }
 
   private async reconcileNow(target: RepoTarget, name: string, octokit?: Octokit): Promise<ReconcileReport> {
@@ -129,22 +176,26 @@ export class LifecycleRuntime {
   async revokeByCommand(target: RepoTarget, octokit: Octokit | undefined, pr: number, login: string): Promise<RevokeCommandResult> {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
-    return this.deps.queue.run(`reconcile:${name}`, async () => {
-      const gw = await this.gatewayFor(target, octokit);
-      const result = await this.commands.revokeByCommand(gw, name, pr, login, (refs) => this.isAllowed(gw, refs, login));
-      this.deps.log.info({ repo: name, pr, login, result }, "revoke command");
-      return result;
-    });
+    return this.deps.queue.run(`reconcile:${name}`, () =>
+      this.exclusively(name, async () => {
+        const gw = await this.gatewayFor(target, octokit);
+        const result = await this.commands.revokeByCommand(gw, name, pr, login, (refs) => this.isAllowed(gw, refs, login));
+        this.deps.log.info({ repo: name, pr, login, result }, "revoke command");
+        return result;
+      }),
+    );
   }
 
   /** `/timebox outcome` by `login` on PR `pr`, serialised with the repository's reconciles. */
   async recordOutcome(target: RepoTarget, octokit: Octokit | undefined, pr: number, login: string, text: string): Promise<OutcomeResult> {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
-    return this.deps.queue.run(`reconcile:${name}`, async () => {
-      const gw = await this.gatewayFor(target, octokit);
-      return this.commands.recordOutcome(gw, name, pr, login, text, (refs) => this.isAllowed(gw, refs, login));
-    });
+    return this.deps.queue.run(`reconcile:${name}`, () =>
+      this.exclusively(name, async () => {
+        const gw = await this.gatewayFor(target, octokit);
+        return this.commands.recordOutcome(gw, name, pr, login, text, (refs) => this.isAllowed(gw, refs, login));
+      }),
+    );
   }
 
   private async gatewayFor(target: RepoTarget, octokit?: Octokit): Promise<Gateway> {
@@ -162,7 +213,10 @@ export class LifecycleRuntime {
     return allows(refs, login, lookup) === "yes";
   }
 
-  /** Reconciles every repository the app can see; one failing repository does not stop the others. */
+  /**
+   * Reconciles every repository the app can see; one failing repository does not stop the others.
+   * A repository another replica is reconciling right now is left to it (its report is then missing).
+   */
   async reconcileAll(): Promise<ReconcileReport[]> {
     let targets = [...this.known.values()];
     try {
@@ -177,7 +231,8 @@ export class LifecycleRuntime {
       while (next < targets.length) {
         const target = targets[next++];
         try {
-          reports.push(await this.reconcileRepo(target));
+          const report = await this.request(target, { turn: "skip" });
+          if (report) reports.push(report);
         } catch (error) {
           this.deps.log.error({ repo: `${target.owner}/${target.repo}`, error: (error as Error).message }, "reconcile failed; the next tick tries again");
         }
@@ -187,31 +242,57 @@ export class LifecycleRuntime {
     return reports;
   }
 
-  /** Starts the backstop tick and the precise timers, and catches up at once. */
+  /**
+   * Starts the backstop tick and the precise timers, and catches up at once. Across replicas, one
+   * replica runs each tick (the first to claim its slot) and shared timers run on any replica.
+   */
   start(): void {
     this.timersOn = true;
-    this.task = cron.schedule(this.deps.cronExpression, () => this.reconcileAll().then(() => undefined), { name: "timebox-reconcile", noOverlap: true });
+    this.task = cron.schedule(this.deps.cronExpression, (tick) => this.tick(tick.date), { name: "timebox-reconcile", noOverlap: true });
+    this.coordinator.start((target, at) => this.request(target, { turn: "wait", dueAt: at }).then(() => undefined));
     void this.reconcileAll();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.timersOn = false;
     void this.task?.stop();
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
+    await this.coordinator.stop();
   }
 
+  private async tick(slot: Date): Promise<void> {
+    if (await this.coordinator.claimTick(slot)) await this.reconcileAll();
+  }
+
+  /**
+   * Arms the timer for the next due time. Alone, this process's timer reconciles then. Across
+   * replicas, a shared (durable) timer does, and this one is the safety net: it fires a lease TTL
+   * later and reconciles only if nobody did since the due time — at once when Redis failed.
+   */
   private armTimer(target: RepoTarget, at: Date | undefined): void {
     const name = `${target.owner}/${target.repo}`;
-    clearTimeout(this.timers.get(name));
+    clearTimeout(this.timers.get(name)?.timer);
     this.timers.delete(name);
     if (!this.timersOn || !at) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - this.deps.clock.now().getTime()) + 250);
+    if (!this.coordinator.shared) return this.armLocal(target, name, at, 0);
+    this.armLocal(target, name, at, this.coordinator.safetyNetMs);
+    void this.coordinator.schedule(target, at).then((shared) => {
+      if (!shared && this.timers.get(name)?.at === at.getTime()) this.armLocal(target, name, at, 0);
+    });
+  }
+
+  private armLocal(target: RepoTarget, name: string, at: Date, lateByMs: number): void {
+    clearTimeout(this.timers.get(name)?.timer);
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at.getTime() - this.deps.clock.now().getTime()) + 250 + lateByMs);
+    const dueAt = this.coordinator.shared ? at : undefined;
     const timer = setTimeout(() => {
       this.timers.delete(name);
-      this.reconcileRepo(target).catch((error) => this.deps.log.error({ repo: name, error: (error as Error).message }, "timed reconcile failed"));
+      this.request(target, { turn: "wait", dueAt }).catch((error) =>
+        this.deps.log.error({ repo: name, error: (error as Error).message }, "timed reconcile failed"),
+      );
     }, delay);
     timer.unref();
-    this.timers.set(name, timer);
+    this.timers.set(name, { timer, at: at.getTime() });
   }
 }

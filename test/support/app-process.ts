@@ -35,6 +35,8 @@ export interface LiveApp {
   gh: GitHubEmulator;
   pg: TestPostgres;
   url: string;
+  /** Every replica started (the first one serves `url`). */
+  apps: AppProcess[];
   repoName: string;
   target: string;
   login: string;
@@ -47,9 +49,10 @@ export interface LiveApp {
 
 /**
  * An access repository on the emulated GitHub, real database roles, and the built app serving it.
- * `env` adds to or overrides the app's environment (e.g. `LOG_LEVEL`, `LOG_FORMAT`).
+ * `env` adds to or overrides the app's environment (e.g. `LOG_LEVEL`, `LOG_FORMAT`); `replicas`
+ * processes of the app serve the same repository (a deployment scaled out).
  */
-export async function startLiveApp(webhookSecret: string, env: Record<string, string> = {}): Promise<LiveApp> {
+export async function startLiveApp(webhookSecret: string, env: Record<string, string> = {}, replicas = 1): Promise<LiveApp> {
   const lib = new URL("../../lib/index.js", import.meta.url);
   if (!existsSync(lib)) throw new Error(`${lib.pathname} is missing: run \`npm run build\` (npm test does)`);
   const pg = await startTestPostgres();
@@ -69,6 +72,49 @@ export async function startLiveApp(webhookSecret: string, env: Record<string, st
   const repoName = `access-${s}`;
   gh.createRepo({ owner: "acme", name: repoName, files: { ".github/timebox.yml": policy } });
 
+  const apps: AppProcess[] = [];
+  for (let i = 0; i < replicas; i++) apps.push(await spawnApp(gh, pg, env));
+  const { url } = apps[0];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const app of apps) app.kill("SIGTERM");
+    await Promise.all(apps.map((app) => app.exited));
+    await pg.idle();
+    const roles = await pg.admin<{ r: string }>(
+      "SELECT rolname AS r FROM pg_roles WHERE rolname LIKE 'timebox_%' AND shobj_description(oid, 'pg_authid') LIKE $1",
+      [`%${repoName}%`],
+    );
+    for (const role of roles.rows) await pg.admin(`DROP ROLE IF EXISTS "${role.r}"`);
+    await pg.admin(`DROP ROLE IF EXISTS "${login}"`);
+    await pg.admin(`DROP ROLE IF EXISTS "${target}"`);
+    await gh.stop();
+    await pg.stop();
+  };
+  await Promise.all(apps.map((app) => app.ready())).catch(async (e) => {
+    await stop();
+    throw e;
+  });
+  const hasAccess = async () => (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [login, target])).rows[0].ok;
+  return { gh, pg, url, apps, repoName, target, login, hasAccess, output: () => apps.map((app) => app.output()).join(""), stop };
+}
+
+/** One process of the built app (one replica), as `npm start` runs it. */
+export interface AppProcess {
+  url: string;
+  pid: number;
+  /** What the process printed so far. */
+  output(): string;
+  /** Resolves once it answers /ping (fails with its output after 30 s). */
+  ready(): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+}
+
+/** Starts the built app against `gh` and `pg` with `env` added (a replica of a deployment). */
+export async function spawnApp(gh: GitHubEmulator, pg: TestPostgres, env: Record<string, string> = {}): Promise<AppProcess> {
   const port = await freePort();
   let output = "";
   const app: ChildProcess = spawn(process.execPath, ["node_modules/probot/bin/probot.js", "run", "./lib/index.js"], {
@@ -88,32 +134,23 @@ export async function startLiveApp(webhookSecret: string, env: Record<string, st
   });
   app.stdout!.on("data", (d) => (output += d));
   app.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<void>((resolve) => app.once("exit", () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    app.kill("SIGTERM");
-    await pg.idle();
-    const roles = await pg.admin<{ r: string }>(
-      "SELECT rolname AS r FROM pg_roles WHERE rolname LIKE 'timebox_%' AND shobj_description(oid, 'pg_authid') LIKE $1",
-      [`%${repoName}%`],
+  const ready = () =>
+    until(
+      "the app to answer /ping",
+      () =>
+        fetch(`${url}/ping`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      // Generous: a loaded CI machine starting several replicas at once.
+      90_000,
+    ).then(
+      () => undefined,
+      (e: unknown) => {
+        throw new Error(`${(e as Error).message}\n${output}`);
+      },
     );
-    for (const role of roles.rows) await pg.admin(`DROP ROLE IF EXISTS "${role.r}"`);
-    await pg.admin(`DROP ROLE IF EXISTS "${login}"`);
-    await pg.admin(`DROP ROLE IF EXISTS "${target}"`);
-    await gh.stop();
-    await pg.stop();
-  };
-  await until("the app to answer /ping", () =>
-    fetch(`${url}/ping`).then(
-      (r) => r.ok,
-      () => false,
-    ),
-  ).catch(async (e) => {
-    await stop();
-    throw new Error(`${(e as Error).message}\n${output}`);
-  });
-  const hasAccess = async () => (await pg.admin<{ ok: boolean }>("SELECT pg_has_role($1, $2, 'MEMBER') AS ok", [login, target])).rows[0].ok;
-  return { gh, pg, url, repoName, target, login, hasAccess, output: () => output, stop };
+  return { url, pid: app.pid!, output: () => output, ready, kill: (signal) => app.kill(signal), exited };
 }

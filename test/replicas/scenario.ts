@@ -1,0 +1,73 @@
+/**
+ * The measurement shared by the replica test and `npm run bench`: a cluster merges a burst of
+ * grants that expire together, then its GitHub API calls are counted over an idle period (ticks
+ * only) and over the burst of expiries. Windows are whole numbers of backstop ticks, aligned to the
+ * cron schedule, so one replica and three see the same number of ticks.
+ */
+import { allRevoked, alignTo, callsDuring, marked, mergeGrants, removals, startCluster, type Cluster, type MergedGrant } from "./cluster.js";
+
+/** The backstop tick in these runs (every 2 s, so a short run holds many ticks). */
+export const TICK_MS = 2_000;
+const IDLE_MS = 5 * TICK_MS;
+const BURST_MS = 20 * TICK_MS;
+/** Every grant's life: long enough to merge the burst and measure the idle period first. */
+const GRANT_DURATION = "40s";
+
+export interface ReplicaFigures {
+  replicas: number;
+  redis: boolean;
+  grants: number;
+  /** API calls over the idle period (IDLE_MS of backstop ticks, nothing due). */
+  idleCalls: number;
+  idleMs: number;
+  /** API calls over the burst window (all grants expire inside it; ticks included). */
+  burstCalls: number;
+  burstMs: number;
+  /** Grants that got more than one revoked comment / removal commit. */
+  duplicateComments: number;
+  duplicateRemovals: number;
+}
+
+export interface Measured {
+  figures: ReplicaFigures;
+  cluster: Cluster;
+  grants: MergedGrant[];
+}
+
+/** Runs the scenario on a fresh cluster; the caller stops `cluster`. */
+export async function measureReplicas(replicas: number, redisDb?: number, count = 10): Promise<Measured> {
+  const cluster = await startCluster({
+    replicas,
+    redisDb,
+    env: { TIMEBOX_RECONCILE_CRON: `*/${TICK_MS / 1000} * * * * *`, TIMEBOX_LEASE_TTL_MS: "3000" },
+  });
+  try {
+    const grants = await mergeGrants(cluster, count, GRANT_DURATION);
+    await alignTo(TICK_MS, TICK_MS / 2);
+    const idleCalls = await callsDuring(cluster, () => sleep(IDLE_MS));
+    const lastExpiry = Math.max(...grants.map((g) => g.mergedAt)) + 40_000;
+    if (lastExpiry > Date.now() + BURST_MS - 8_000) throw new Error("merging the burst took too long to measure it; the machine is overloaded");
+    const burstCalls = await callsDuring(cluster, () => sleep(BURST_MS));
+    await allRevoked(cluster, grants);
+    return {
+      cluster,
+      grants,
+      figures: {
+        replicas,
+        redis: redisDb !== undefined,
+        grants: count,
+        idleCalls,
+        idleMs: IDLE_MS,
+        burstCalls,
+        burstMs: BURST_MS,
+        duplicateComments: grants.filter((g) => marked(cluster, g.number, "revoked").length > 1).length,
+        duplicateRemovals: grants.filter((g) => removals(cluster, g.path).length > 1).length,
+      },
+    };
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
