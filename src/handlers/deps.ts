@@ -1,6 +1,7 @@
 import type { AppSelf } from "../github/self.js";
 import type { LifecycleRuntime } from "../lifecycle/runtime.js";
 import type { KeyedQueue } from "../util/keyed-queue.js";
+import type { NotifyPort } from "../notify/notifier.js";
 
 /** What the handlers share, built once by the composition root. */
 export interface AppDeps {
@@ -17,6 +18,8 @@ export interface AppDeps {
   budgetLow: (installationId?: number) => boolean;
   /** The app's clock: the moment a PR is judged (an on-call requester must be on call then). The system clock when absent. */
   now?: () => Date;
+  /** Slack and webhook notifications (the default branch's policy decides where): never throws, never waits. */
+  notifier?: NotifyPort;
   /** Post-merge effects go through the lifecycle only. */
   lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand" | "recordOutcome">;
 }

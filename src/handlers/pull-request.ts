@@ -6,6 +6,7 @@ import { startsBreakglass } from "../lifecycle/decide.js";
 import { reviewPullRequest, type ReviewOptions } from "../pull-request/run.js";
 import { pushLogOf } from "../pull-request/pushes.js";
 import type { AppDeps } from "./deps.js";
+import { notifyJudged } from "../notify/events.js";
 import { reconcileFor } from "./reconcile.js";
 
 /** Events after which a PR's grants and approvals are judged again. */
@@ -73,8 +74,12 @@ export async function review(context: Context, deps: AppDeps, number: number, pu
     pusherOf: (sha) => pushLogOf(deps).pusherOf(sha),
     extensionsOf: (path, baseSha, baseRef) => extensionsAt(gw, path, baseSha, baseRef, deps.providers),
     now: deps.now?.(),
+    onJudged: (judged) => notifyJudged(deps.notifier, `${repo.owner}/${repo.repo}`, defaultBranchOf(context), judged, new Date()),
   });
 }
+
+/** The repository's default branch, as GitHub set it in the event's `repository`. */
+const defaultBranchOf = (context: Context) => (context.payload as { repository?: { default_branch?: string } }).repository?.default_branch;
 
 /** "Re-run" on one of Timebox's checks: judge the PRs of that commit again (e.g. after a team change). */
 export function onCheckRerequested(deps: AppDeps) {

@@ -9,6 +9,7 @@ import {
   appliedComment,
   appliedMarker,
   applyFailedComment,
+  extendUrl,
   failedMarker,
   reminderComment,
   reminderMarker,
@@ -21,6 +22,8 @@ import {
 } from "../records/comments.js";
 import type { Ledger } from "../records/ledger.js";
 import type { ProviderPool } from "./provider-pool.js";
+import type { NotifyPort } from "../notify/notifier.js";
+import { driftEvent, grantEvent, revokeDetail, unapprovedEvent } from "../notify/events.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
 export interface Logger {
@@ -38,6 +41,8 @@ export interface ActionDeps {
   sleep: (ms: number) => Promise<void>;
   /** Failed revokes before a `timebox:stuck-revoke` issue is opened (revoking goes on regardless). */
   stuckRevokeAfter: number;
+  /** Slack and webhook notifications: never throws, never waits for a delivery. */
+  notifier?: NotifyPort;
 }
 
 export type ApplyResult = "applied" | "present" | "failed";
@@ -122,6 +127,7 @@ export class GrantActions {
         if (!(await provider.isGranted(g))) throw new ProviderError("the access is not visible after granting it");
         if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, appliedMarker(t)))) {
           await gw.issues.comment(t.origin.pull.number, appliedComment(t, g, result.summary, this.deps.clock.now()));
+          this.deps.notifier?.notify(grantEvent(t.origin.extension ? "extended" : "applied", repo, t, this.deps.clock.now()));
         }
         if (entry.state !== "applied")
           await record.save(
@@ -165,6 +171,7 @@ export class GrantActions {
     if (this.done.has(key)) return;
     if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, reminderMarker(t)))) {
       await gw.issues.comment(t.origin.pull.number, reminderComment(t, toActiveGrant(repo, t), branch, this.deps.clock.now()));
+      this.deps.notifier?.notify(grantEvent("expiring", repo, t, this.deps.clock.now(), { extend_url: extendUrl(t, branch) }));
     }
     this.done.add(key);
   }
@@ -223,6 +230,7 @@ export class GrantActions {
           `Revocation is failing: ${t.path}`,
           `${stuckMarker(t)}\nTimebox could not revoke \`${t.path}\` (${g.requester}, ${g.resource}/${g.role}, PR #${g.pullRequest}) after ${failures} attempts: ${safeError(error)}.\n\nIt keeps trying on every tick. Check the provider's credentials and reachability.`,
         );
+        this.deps.notifier?.notify(grantEvent("revoke.stuck", repo, t, revokedAt, { detail: `${failures} attempts failed: ${safeError(error)}` }));
       }
       return "failed";
     }
@@ -238,6 +246,7 @@ export class GrantActions {
     }
     if (!(await gw.issues.hasMarkedComment(t.origin.pull.number, revokedMarker(t)))) {
       await gw.issues.comment(t.origin.pull.number, revokedComment(t, g, reason, revokedAt, where));
+      this.deps.notifier?.notify(grantEvent("revoked", repo, t, revokedAt, { detail: revokeDetail(reason) }));
     }
     if (this.revokeFailures.delete(key)) {
       await gw.issues.closeLabelledIssue("timebox:stuck-revoke", stuckMarker(t), `Revoked at ${revokedAt.toISOString()}; closing.`);
@@ -254,6 +263,7 @@ export class GrantActions {
     if (this.done.has(key)) return false;
     const { title, body } = unapprovedIssue(t, branch, pusherOf(t.origin.commitSha));
     const issue = await gw.issues.upsertLabelledIssue("timebox:unapproved", body.split("\n")[0], title, body);
+    this.deps.notifier?.notify(unapprovedEvent(gw.repoRef, t, pusherOf(t.origin.commitSha), this.deps.clock.now()));
     if (t.origin.pull && !(await gw.issues.hasMarkedComment(t.origin.pull.number, body.split("\n")[0]))) {
       await gw.issues.comment(t.origin.pull.number, `${body}\n\nTracked in #${issue}.`);
     }
@@ -331,6 +341,7 @@ export class GrantActions {
         `Drift revoked on ${resource}: ${m.handle}`,
         `${marker}\nTimebox found \`${m.handle}\` on \`${resource}\` (for \`${m.principal ?? "unknown"}\`, recorded grant \`${m.grantId ?? "unknown"}\`) that no active grant on the default branch explains, and revoked it at ${this.deps.clock.now().toISOString()}.`,
       );
+      this.deps.notifier?.notify(driftEvent(repo, resource, m, this.deps.clock.now()));
     }
   }
 }

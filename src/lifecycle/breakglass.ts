@@ -28,6 +28,7 @@ import {
 import { applyFailedComment, failedMarker, recordTrailers, removalCommitMessage, revokedMarker, type RevokeReason } from "../records/comments.js";
 import { breakglassToStart, decideBreakglass, type ReviewStep } from "./decide.js";
 import { versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
+import { breakglassEvent } from "../notify/events.js";
 
 export interface BreakglassContext {
   repo: string;
@@ -112,6 +113,7 @@ export class BreakglassPass {
         review = await this.reviewOf(gw, record, pull, decision, merged);
         if (review) {
           await gw.issues.comment(pull.number, reviewedNotice(review, record));
+          this.deps.notifier?.notify(breakglassEvent("breakglass.reviewed", ctx.repo, pull.number, record, now, { approved_by: review.by }));
           reviewed.set(record.path, review);
         }
       }
@@ -201,6 +203,7 @@ export class BreakglassPass {
     }
     // The record comes first: once it exists, expiry is enforced even if the app dies mid-grant.
     await gw.issues.comment(pr, appliedNotice(record, role.approvers));
+    this.deps.notifier?.notify(breakglassEvent("breakglass.used", ctx.repo, pr, record, now), policy);
     this.deps.log.warn({ repo: ctx.repo, grant: record.path, pr, requester: record.requester }, "break-glass grant recorded; applying before review");
     return record;
   }
@@ -257,6 +260,7 @@ export class BreakglassPass {
     if (step.kind === "open-unreviewed-issue") {
       const issue = unreviewedIssue(pr, record, now);
       await gw.issues.upsertLabelledIssue(UNREVIEWED_LABEL, issue.marker, issue.title, issue.body);
+      this.deps.notifier?.notify(breakglassEvent("breakglass.review_overdue", `${gw.repoRef.owner}/${gw.repoRef.repo}`, pr, record, now));
     }
   }
 

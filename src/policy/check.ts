@@ -5,6 +5,7 @@ import { parseYaml, type LocatedYaml, type PathSegment } from "../yaml/parse.js"
 import { checkSchema } from "../yaml/schema.js";
 import type { Policy, RoleSpec } from "./types.js";
 import { scheduleOf } from "./principals.js";
+import { checkNotifications } from "./notifications.js";
 
 export interface PolicyVerdict {
   path: string;
@@ -70,6 +71,8 @@ function checkSense(path: string, yaml: LocatedYaml, raw: RawPolicy, options: Po
       error(["ticket_pattern"], "policy.ticket-pattern", `ticket_pattern is not a valid regular expression (${(e as Error).message})`);
     }
   }
+
+  checkNotifications(raw.notifications, raw.resources, error);
 
   const known = [...options.providers.keys()].sort();
   for (const [name, resource] of Object.entries(raw.resources)) {
@@ -266,5 +269,6 @@ function withDefaults(raw: RawPolicy): Policy {
     ticket_pattern: raw.ticket_pattern,
     identities,
     resources,
+    ...(raw.notifications ? { notifications: raw.notifications } : {}),
   };
 }

@@ -34,6 +34,20 @@ interface ResourceSpec {
   roles: Record<string, RoleSpec>;
 }
 
+/** One notification channel of the policy: exactly one of `slack` or `webhook`, with optional routing. */
+export interface NotificationSpec {
+  /** A Slack channel; the bot token is read from the environment variable `token_env` names. */
+  slack?: { token_env: string; channel: string };
+  /** A signed CloudEvents webhook; its URL and signing secret are read from the environment variables named. */
+  webhook?: { url_env: string; secret_env: string };
+  /** Only events about these resources (all when absent). */
+  resources?: string[];
+  /** Only events about grants of these roles (all when absent). */
+  roles?: string[];
+  /** Only these event names (all when absent). */
+  events?: string[];
+}
+
 /** The policy (`.github/timebox.yml`) after defaults are applied. */
 export interface Policy {
   version: 1;
@@ -49,6 +63,8 @@ export interface Policy {
   /** GitHub login (lower-case) -> provider id -> principal at that provider. */
   identities: Record<string, Record<string, string>>;
   resources: Record<string, ResourceSpec>;
+  /** Where events are sent (Slack, signed webhooks); none when absent. Only the default branch's list is ever used. */
+  notifications?: NotificationSpec[];
 }
 
 export const POLICY_PATH = ".github/timebox.yml";

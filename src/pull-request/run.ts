@@ -25,6 +25,8 @@ export interface ReviewOptions {
   extensionsOf?: (path: string, baseSha: string, baseRef: string) => Promise<number | undefined>;
   /** The moment of judging: when an on-call requester without a break-glass record must be on call (default: the system clock). */
   now?: Date;
+  /** Told the verdict once the checks and the plan comment are written (notifications: it must not throw or wait). */
+  onJudged?: (judged: JudgedPullRequest) => void;
   /** Where on-call schedules are read (default: the process's, configured from the environment). */
   onCall?: OnCallDirectory;
 }
@@ -43,6 +45,7 @@ export async function reviewPullRequest(gateway: Gateway, number: number, option
   await writeIfChanged(gateway, validateCheck(decision, pr.headSha, pusher ? `${PUSHER_PREFIX}${pusher}` : undefined), existingValidate);
   await writeIfChanged(gateway, approvalCheck(decision, pr.headSha), existingApproval);
   await gateway.issues.upsertMarkedComment(pr.number, PLAN_MARKER, planComment(decision));
+  options.onJudged?.(judged);
   return decision;
 }
 

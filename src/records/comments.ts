@@ -150,7 +150,7 @@ export const reminderMarker = (t: TrackedGrant) => `<!-- timebox:reminder ${vers
 export const reminderLeadMs = (durationMs: number) => Math.min(15 * 60_000, Math.round(durationMs / 10));
 
 /** GitHub's web editor for the grant file on the default branch: a pre-filled extension PR is one edit away. */
-function extendUrl(t: ApprovedGrant, branch: string): string {
+export function extendUrl(t: ApprovedGrant, branch: string): string {
   const repoUrl = t.origin.pull.htmlUrl.replace(/\/pull\/\d+$/, "");
   return `${repoUrl}/edit/${encodeURIComponent(branch)}/${t.path.split("/").map(encodeURIComponent).join("/")}`;
 }
