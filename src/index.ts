@@ -17,6 +17,7 @@ import { knownProviders } from "./policy/providers.js";
 import { systemClock, type Clock } from "./util/clock.js";
 import { KeyedQueue } from "./util/keyed-queue.js";
 import { DeliveryScope, type DeliveryContext } from "./logging/delivery-scope.js";
+import { Notifier } from "./notify/notifier.js";
 import { RedisCoordinator } from "./coordination/redis-coordinator.js";
 
 export interface TimeboxOptions {
@@ -62,6 +63,8 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       return { appId: data.id, botLogin: `${data.slug}[bot]` };
     });
     const meteredPool = metrics.providers.meterPool(pool);
+    // Slack and signed webhooks, where the default branch's policy says; delivered in the background.
+    const notifier = new Notifier({ env, log, metrics: metrics.notifications, slackApiUrl: config.slackApiUrl });
     const reconciler = new Reconciler({
       clock,
       providers,
@@ -71,6 +74,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
       applyRetryDelaysMs: config.applyRetryDelaysMs,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       stuckRevokeAfter: config.stuckRevokeAfter,
+      notifier,
       graphqlOrigins: config.githubGraphql,
     });
     const lifecycle = new LifecycleRuntime({
@@ -102,6 +106,7 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     });
     const deps = {
       providers,
+      notifier,
       queue,
       lifecycle,
       self,

@@ -38,6 +38,11 @@ export interface TimeboxConfig {
    */
   revokeReserve: number;
   /**
+   * TIMEBOX_SLACK_API_URL: the base URL of Slack's Web API for the policy's Slack notifications
+   * (a proxy, a test server); Slack's own (`https://slack.com/api/`) when unset.
+   */
+  slackApiUrl?: string;
+  /**
    * TIMEBOX_GITHUB_GRAPHQL: how grant origins are read when many are unknown (a start, a deploy):
    * "auto" (default) batches them through GitHub's GraphQL API from 10 unknown origins, "always"
    * from one, "0"/"off" reads them over REST one by one. A GraphQL failure falls back to REST.
@@ -68,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     maxGrantFiles: maxGrantFiles(env.TIMEBOX_MAX_GRANT_FILES),
     ...(env.TIMEBOX_METRICS_TOKEN ? { metricsToken: env.TIMEBOX_METRICS_TOKEN } : {}),
     revokeReserve: share(env.TIMEBOX_REVOKE_RESERVE, 0.1),
+    ...(env.TIMEBOX_SLACK_API_URL ? { slackApiUrl: env.TIMEBOX_SLACK_API_URL } : {}),
     githubGraphql: env.TIMEBOX_GITHUB_GRAPHQL === "0" || env.TIMEBOX_GITHUB_GRAPHQL === "off" ? "off" : env.TIMEBOX_GITHUB_GRAPHQL === "always" ? "always" : "auto",
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     leaseTtlMs: leaseTtlMs(env.TIMEBOX_LEASE_TTL_MS),

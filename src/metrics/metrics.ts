@@ -5,6 +5,7 @@ import { GitHubApiMetrics, type HookableOctokit } from "./github-api.js";
 import { eventLabel, nameLabel } from "./labels.js";
 import { ProviderMetrics } from "./providers.js";
 import { CoordinationMetrics } from "./coordination.js";
+import { NotificationMetrics } from "./notifications.js";
 
 /** Seconds a reconcile of one repository may take: a no-op costs a few API calls, a first one many. */
 const RECONCILE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -48,6 +49,8 @@ export class TimeboxMetrics {
   readonly providers: ProviderMetrics;
   /** Replica coordination through Redis (REDIS_URL): up, and steps done alone after a Redis error. */
   readonly coordination: CoordinationMetrics;
+  /** Slack and webhook notifications by outcome. */
+  readonly notifications: NotificationMetrics;
 
   constructor(options: TimeboxMetricsOptions = {}) {
     const registers = [this.registry];
@@ -97,6 +100,7 @@ export class TimeboxMetrics {
     this.github = new GitHubApiMetrics(this.registry);
     this.providers = new ProviderMetrics(this.registry, providerIds());
     this.coordination = new CoordinationMetrics(this.registry);
+    this.notifications = new NotificationMetrics(this.registry);
     for (const operation of ["apply", "revoke"]) for (const outcome of ["ok", "error"]) this.grantOperations.inc({ operation, outcome }, 0);
     for (const outcome of ["ok", "error"]) this.reconciles.inc({ outcome }, 0);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
