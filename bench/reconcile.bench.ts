@@ -33,7 +33,13 @@ async function seed(n: number, duration: (i: number) => string) {
  * in GraphQL batches (`graphql`, the default). Nothing changed, so neither writes.
  */
 async function restart(ctx: Awaited<ReturnType<typeof seed>>, mode: "off" | "auto") {
-  const fresh = await startAccessRepo({ gh: ctx.gh, clock: ctx.clock, policy: ON_BEHALF, pool: new MemoryPool(ctx.provider), env: { TIMEBOX_GITHUB_GRAPHQL: mode } });
+  const fresh = await startAccessRepo({
+    gh: ctx.gh,
+    clock: ctx.clock,
+    policy: ON_BEHALF,
+    pool: new MemoryPool(ctx.provider),
+    env: { TIMEBOX_GITHUB_GRAPHQL: mode },
+  });
   try {
     const figures = await measured({ ...ctx, runtime: fresh.runtime });
     const graphqlCalls = ctx.gh.requests.filter((r) => r.route?.endsWith("/graphql")).length;
@@ -70,7 +76,13 @@ for (const n of (process.env.TIMEBOX_BENCH_SIZES ?? "1000,10000").split(",").map
       const restartRest = await restart(ctx, "off");
       const restartGraphql = await restart(ctx, "auto");
       // Issue 14's goal: at most one request per 25 grants (the reconcile's constant part aside).
-      results[`cold_start_${n}`] = { grants: n, rest: restartRest.apiCalls, graphql: restartGraphql.apiCalls, graphqlRequests: restartGraphql.graphqlCalls, goal: n / 25 };
+      results[`cold_start_${n}`] = {
+        grants: n,
+        rest: restartRest.apiCalls,
+        graphql: restartGraphql.apiCalls,
+        graphqlRequests: restartGraphql.graphqlCalls,
+        goal: n / 25,
+      };
       const pr = ctx.gh.openPullRequest({ author: "dev1", branch: "one-more", files: { "grants/one-more.yaml": grantYaml({ reason: "one more" }) } });
       await ctx.gh.deliver(ctx.probot, pr, { only: ["pull_request"] });
       await ctx.gh.deliver(ctx.probot, ctx.gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));

@@ -221,7 +221,11 @@ export class GraphqlOrigins {
           `nodes { number mergedAt baseRefName headRefOid url author { __typename login } mergeCommit { oid } } } } } f${i}: file(path: ${path}) { ${BLOB_FIELDS} }`
         );
       });
-      const repo = await run<{ tip: Record<string, unknown> | null }>("TimeboxGrantOrigins", q, `tip: object(oid: ${tip}) { ... on Commit { ${aliases.join(" ")} } }`);
+      const repo = await run<{ tip: Record<string, unknown> | null }>(
+        "TimeboxGrantOrigins",
+        q,
+        `tip: object(oid: ${tip}) { ... on Commit { ${aliases.join(" ")} } }`,
+      );
       if (!repo.tip) throw new Error(`GraphQL did not find the tip ${req.tip}`);
       for (const [i, g] of batch.entries()) {
         const bytes = verifiedBlob((repo.tip[`f${i}`] as GqlEntry | null)?.object);
@@ -233,17 +237,15 @@ export class GraphqlOrigins {
         if (node.associatedPullRequests.pageInfo.hasNextPage) continue;
         const pulls = mergedInto(
           req.branch,
-          node.associatedPullRequests.nodes.map(
-            (p): AssociatedPull => ({
-              number: p.number,
-              author: restUser(p.author)?.login ?? "",
-              headSha: p.headRefOid,
-              baseRef: p.baseRefName,
-              mergedAt: p.mergedAt && restTime(p.mergedAt),
-              mergeCommitSha: p.mergeCommit?.oid ?? null,
-              htmlUrl: p.url,
-            }),
-          ),
+          node.associatedPullRequests.nodes.map((p): AssociatedPull => ({
+            number: p.number,
+            author: restUser(p.author)?.login ?? "",
+            headSha: p.headRefOid,
+            baseRef: p.baseRefName,
+            mergedAt: p.mergedAt && restTime(p.mergedAt),
+            mergeCommitSha: p.mergeCommit?.oid ?? null,
+            htmlUrl: p.url,
+          })),
         );
         await this.pulls.seedMergedPulls(commit.sha, pulls);
         if (pulls[0]) out.push({ path: g.path, pull: pulls[0] });
@@ -324,15 +326,13 @@ export class GraphqlOrigins {
       this.c.prefetched.reviews.set(
         pull.number,
         a.reviews.nodes
-          .map(
-            (r): Review => ({
-              id: r.databaseId!,
-              user: restUser(r.author),
-              state: r.state,
-              commit_id: r.commit?.oid ?? null,
-              submitted_at: r.submittedAt && restTime(r.submittedAt),
-            }),
-          )
+          .map((r): Review => ({
+            id: r.databaseId!,
+            user: restUser(r.author),
+            state: r.state,
+            commit_id: r.commit?.oid ?? null,
+            submitted_at: r.submittedAt && restTime(r.submittedAt),
+          }))
           .sort((x, y) => x.id - y.id),
       );
   }
@@ -343,7 +343,9 @@ export class GraphqlOrigins {
     const suites = a.checkSuites;
     if (!runs || !suites || suites.pageInfo.hasNextPage || suites.nodes.some((s) => s.checkRuns.pageInfo.hasNextPage)) return;
     // Only this app's runs (its id, set by GitHub), as the REST read keeps; more than one and REST decides which is latest.
-    const mine = suites.nodes.filter((s) => s.app?.databaseId === this.c.self.appId).flatMap((s) => s.checkRuns.nodes.filter((r) => r.name === req.validateCheck));
+    const mine = suites.nodes
+      .filter((s) => s.app?.databaseId === this.c.self.appId)
+      .flatMap((s) => s.checkRuns.nodes.filter((r) => r.name === req.validateCheck));
     if (mine.length > 1 || mine.some((r) => r.databaseId === null)) return;
     const r = mine[0];
     const found: ExistingCheckRun | null = r

@@ -389,11 +389,16 @@ export class Reconciler {
   private async prefetchOrigins(gw: Gateway, repo: string, tip: string, branch: string, entries: Array<{ path: string; sha: string; mode: string }>) {
     const mode = this.deps.graphqlOrigins ?? "auto";
     if (mode === "off") return;
-    const unknown = entries.filter((e) => (e.mode === "100644" || e.mode === "100755") && !this.origins.has(`${repo}:${versionKey({ path: e.path, blobSha: e.sha })}`));
+    const unknown = entries.filter(
+      (e) => (e.mode === "100644" || e.mode === "100755") && !this.origins.has(`${repo}:${versionKey({ path: e.path, blobSha: e.sha })}`),
+    );
     if (unknown.length === 0 || (mode === "auto" && unknown.length < GRAPHQL_MIN_ORIGINS)) return;
     const grants = unknown.map((e) => ({ path: e.path, blobSha: e.sha }));
     const result = await gw.origins.prefetch({ tip, branch, grants, policyPath: POLICY_PATH, validateCheck: VALIDATE_CHECK }, this.deps.log);
-    this.deps.log.info({ repo, origins: grants.length, graphqlRequests: result.requests, rest: Boolean(result.fellBack) }, "grant origins read in GraphQL batches");
+    this.deps.log.info(
+      { repo, origins: grants.length, graphqlRequests: result.requests, rest: Boolean(result.fellBack) },
+      "grant origins read in GraphQL batches",
+    );
   }
 
   private async originOf(gw: Gateway, repo: string, path: string, blobSha: string, tip: string, branch: string): Promise<TrackedGrant["origin"]> {

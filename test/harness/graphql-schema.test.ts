@@ -23,7 +23,11 @@ async function post(query: string, variables: Record<string, unknown> = {}, path
     headers: { authorization: `token ${gh.installationToken(1)}`, "content-type": "application/json" },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: res.status, resource: res.headers.get("x-ratelimit-resource"), body: (await res.json()) as { data?: any; errors?: Array<{ message: string }> } };
+  return {
+    status: res.status,
+    resource: res.headers.get("x-ratelimit-resource"),
+    body: (await res.json()) as { data?: any; errors?: Array<{ message: string }> },
+  };
 }
 
 test("a query naming a field GitHub's schema does not have is refused with GitHub's errors, and nothing runs", async () => {

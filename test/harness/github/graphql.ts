@@ -36,7 +36,13 @@ interface ConnectionArgs {
 
 /** A connection over `items` with `first`/`after` (cursors are offsets), as GitHub pages them. */
 function connection<T>(items: T[], args: ConnectionArgs) {
-  const start = args.after ? Number(Buffer.from(args.after, "base64").toString("utf8").replace(/^cursor:/, "")) + 1 : 0;
+  const start = args.after
+    ? Number(
+        Buffer.from(args.after, "base64")
+          .toString("utf8")
+          .replace(/^cursor:/, ""),
+      ) + 1
+    : 0;
   const first = Math.min(args.first ?? 100, 100);
   const nodes = items.slice(start, start + first);
   const cursor = (i: number) => Buffer.from(`cursor:${i}`).toString("base64");
@@ -139,7 +145,11 @@ class Model {
       authoredDate: c.author.date,
       author: gitActor(c.author),
       committer: gitActor(c.committer),
-      parents: (args: ConnectionArgs) => connection(c.parents.map((p) => this.commit(p)), args),
+      parents: (args: ConnectionArgs) =>
+        connection(
+          c.parents.map((p) => this.commit(p)),
+          args,
+        ),
       history: (args: ConnectionArgs & { path?: string }) =>
         connection(
           this.r.git.log(c.sha, args.path?.replace(/^\/+|\/+$/g, "") || undefined).map((x) => this.commit(x.sha)),
