@@ -10,11 +10,11 @@ import { PagerDutySchedules } from "./pagerduty.js";
 import { BUCKET_MS, bucketOf, OnCallError, readingKey, type ScheduleReading, type ScheduleSource } from "./types.js";
 
 /** How long an answer is kept. */
-export const CACHE_TTL_MS = 60_000;
+const CACHE_TTL_MS = 60_000;
 const MAX_ENTRIES = 2_000;
 
 /** The environment variables the on-call services are configured by (on the app's side, never in the policy). */
-export const ONCALL_ENV = {
+const ONCALL_ENV = {
   pagerduty: { key: "PAGERDUTY_API_TOKEN", url: "TIMEBOX_PAGERDUTY_API_URL" },
   opsgenie: { key: "OPSGENIE_API_KEY", url: "TIMEBOX_OPSGENIE_API_URL" },
 } as const;

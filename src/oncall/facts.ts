@@ -78,7 +78,7 @@ export function momentsFor(m: OnCallMoments, login: string): string[] {
  * (`identities.<login>.pagerduty` / `.opsgenie`: an e-mail, a user id or user name) among the people
  * on call then. Undefined when the schedule was not read (the caller fails closed).
  */
-export function wasOnCall(facts: OnCallFacts, identities: Policy["identities"], login: string, ref: string, at: string): boolean | undefined {
+function wasOnCall(facts: OnCallFacts, identities: Policy["identities"], login: string, ref: string, at: string): boolean | undefined {
   const schedule = scheduleOf(ref);
   const reading = schedule ? facts.readings.get(readingKey(schedule.ref, Date.parse(at))) : undefined;
   if (!schedule || !reading?.ok) return undefined;

@@ -9,7 +9,7 @@ import { DEFAULT_TIMEOUT_MS, getJson, type FetchLike } from "./http.js";
 import { withSlash } from "./pagerduty.js";
 import { OnCallError, type OnCallShift, type ScheduleSource } from "./types.js";
 
-export const OPSGENIE_API_URL = "https://api.opsgenie.com";
+const OPSGENIE_API_URL = "https://api.opsgenie.com";
 
 export class OpsgenieSchedules implements ScheduleSource {
   readonly name = "Opsgenie";

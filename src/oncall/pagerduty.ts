@@ -8,7 +8,7 @@
 import { DEFAULT_TIMEOUT_MS, getJson, type FetchLike } from "./http.js";
 import { OnCallError, type OnCallShift, type ScheduleSource } from "./types.js";
 
-export const PAGERDUTY_API_URL = "https://api.pagerduty.com";
+const PAGERDUTY_API_URL = "https://api.pagerduty.com";
 
 const PAGE = 100;
 /** A schedule's on-calls over one minute fit in a page; a few more pages are read, never an unbounded walk. */

@@ -13,8 +13,7 @@ export type Allowance = "yes" | "no" | "unchecked";
 export const sameLogin = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 /** The on-call services a rule may name a schedule of. */
-export const SCHEDULE_PROVIDERS = ["pagerduty", "opsgenie"] as const;
-export type ScheduleProvider = (typeof SCHEDULE_PROVIDERS)[number];
+export type ScheduleProvider = "pagerduty" | "opsgenie";
 
 /** An on-call schedule named by a rule: `pagerduty:<schedule id>` or `opsgenie:<schedule name>`. */
 export interface ScheduleRef {

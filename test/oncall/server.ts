@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 export const PD_TOKEN = "pd-test-token-0123456789";
 export const OG_KEY = "og-test-key-0123456789";
 
-export interface Shift {
+interface Shift {
   /** PagerDuty user id (PagerDuty) — ignored by Opsgenie. */
   id?: string;
   /** The user's e-mail (PagerDuty `user.email`, Opsgenie user name). */
