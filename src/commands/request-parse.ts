@@ -9,7 +9,7 @@
  */
 
 /** The longest reason accepted from a comment or the form (the grant schema allows more; a request stays short). */
-export const MAX_REASON_LENGTH = 500;
+const MAX_REASON_LENGTH = 500;
 /** The longest ticket accepted (the grant schema's bound). */
 const MAX_TICKET_LENGTH = 100;
 
@@ -41,7 +41,7 @@ export function parseRequestCommand(body: string): ParsedRequest | undefined {
 }
 
 /** The field labels of the request issue form (`.github/ISSUE_TEMPLATE/timebox-request.yml`), as GitHub renders them. */
-export const FORM_FIELDS = { resource: "Resource", role: "Role", duration: "Duration", reason: "Reason", ticket: "Ticket" } as const;
+const FORM_FIELDS = { resource: "Resource", role: "Role", duration: "Duration", reason: "Reason", ticket: "Ticket" } as const;
 
 /**
  * An issue body written by the request form: its `### <label>` sections. Undefined when the body

@@ -28,7 +28,7 @@ export const REQUEST_CHECK = "timebox/request";
 export const REQUESTED_BY_PREFIX = "requested-by:";
 
 /** The requester a {@link REQUEST_CHECK} run of this app records, or undefined. */
-export function requesterOf(run: ExistingCheckRun | undefined): string | undefined {
+function requesterOf(run: ExistingCheckRun | undefined): string | undefined {
   const id = run?.externalId;
   if (!id?.startsWith(REQUESTED_BY_PREFIX)) return undefined;
   const login = id.slice(REQUESTED_BY_PREFIX.length);

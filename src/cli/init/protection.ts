@@ -4,7 +4,7 @@
  * `PUT /repos/{owner}/{repo}/branches/{branch}/protection` (classic branch protection).
  */
 
-export const REQUIRED_CHECKS = ["timebox/validate", "timebox/approval"] as const;
+const REQUIRED_CHECKS = ["timebox/validate", "timebox/approval"] as const;
 
 export interface ProtectionBody {
   required_status_checks: { strict: boolean; checks: Array<{ context: string; app_id?: number }> };

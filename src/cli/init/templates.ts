@@ -157,7 +157,7 @@ const EXAMPLES: Record<InitProvider, Example> = {
 };
 
 /** The resource and role of the example grant: the first chosen provider's. */
-export function exampleRole(providers: readonly InitProvider[]): { resource: string; role: string } {
+function exampleRole(providers: readonly InitProvider[]): { resource: string; role: string } {
   const e = EXAMPLES[providers[0] ?? DEFAULT_PROVIDERS[0]];
   return { resource: e.resource, role: e.role };
 }
@@ -197,7 +197,7 @@ resources:
 ${o.providers.map((p) => EXAMPLES[p].block(o.org)).join("\n")}`;
 }
 
-export function exampleGrant(providers: readonly InitProvider[], requester: string): string {
+function exampleGrant(providers: readonly InitProvider[], requester: string): string {
   const { resource, role } = exampleRole(providers);
   return `requester: ${requester}
 resource: ${resource}
