@@ -1,6 +1,7 @@
 import { parseDuration } from "../duration.js";
 import { parseYaml } from "../yaml/parse.js";
 import type { CommitNote, MainlineCommit, PathChange } from "../git/repository.js";
+import { isGrantFilePath } from "../grants/files.js";
 import { isoSecond } from "../util/clock.js";
 import { grantPaths, grantRecord, isOutcomeRecord, outcomeRecord, trailerMap, type GrantRecord, type OutcomeRecord } from "./records.js";
 import { groupBy } from "./group.js";
@@ -48,13 +49,16 @@ export interface History {
   records: Map<AuditRow, string[]>;
 }
 
-const isGrantFile = (path: string, grantsPath: string) => path.startsWith(grantsPath) && /\.ya?ml$/.test(path);
 /** Regular files only (100644, 100755): a symlink (120000) or submodule (160000) is never a grant. */
 const isRegular = (mode: string) => mode.startsWith("100");
 
-/** Paths of grant files a commit adds, changes or removes, regular files only. */
+/**
+ * Paths of grant files a commit adds, changes or removes, regular files only. A grant file is what
+ * src/grants/files.ts says, as everywhere else in Timebox: a dot-file or a path outside the safe set
+ * under grants_path was never applied, so it has no story in the audit.
+ */
 export function grantChanges(commit: MainlineCommit, grantsPath: string): PathChange[] {
-  return commit.changes.filter((c) => isGrantFile(c.path, grantsPath) && (isRegular(c.oldMode) || isRegular(c.newMode)));
+  return commit.changes.filter((c) => isGrantFilePath(c.path, grantsPath) && (isRegular(c.oldMode) || isRegular(c.newMode)));
 }
 
 interface Open {
@@ -146,6 +150,8 @@ export function buildHistory(input: HistoryInputs): History {
         return;
       }
       for (const path of new Set(grantPaths(t))) {
+        // Timebox records only grant files; a record about any other path has no version to speak for.
+        if (!isGrantFilePath(path, input.grantsPath)) continue;
         const record = grantRecord(path, t);
         const earlier = lastFinished.get(path);
         if (earlier && earlier.status === "removed" && record.pullRequest !== undefined && earlier.pull_request === record.pullRequest) {

@@ -7,6 +7,7 @@ import { AUDIT_COLUMNS } from "../../src/audit/types.js";
 import { cli } from "../cli/repo.js";
 import { POLICY_TEXT } from "../grants/helpers.js";
 import { GitRepo, grantYaml, removeGitRepos, tempDir, testTrust, TRUST } from "./git-repo.js";
+import { closedUnmerged } from "./messages.js";
 import { EXPECTED, scenario } from "./scenario.js";
 
 afterAll(removeGitRepos);
@@ -75,13 +76,27 @@ describe("the story of each grant", () => {
     expect(rows.map((r) => [r.grant, r.status, r.expires_at, r.pull_request])).toEqual([["access/a.yml", "active", "2026-03-02T08:30:00Z", null]]);
   });
 
-  test("paths with spaces, non-ASCII and newlines are read exactly (git -z, no quoting)", async () => {
+  test("paths with spaces, non-ASCII and newlines next to a grant do not confuse the history (git -z, no quoting)", async () => {
     const other = new GitRepo();
-    const path = "grants/dév 1\nx.yaml";
-    other.write({ [path]: grantYaml({ requester: "dev1", duration: "1h", reason: "r" }) }).commit("Odd name", "2026-03-02T08:00:00Z");
-    other.rm(path).commit("Gone", "2026-03-02T08:10:00Z");
+    const odd = "grants/dév 1\nx.yaml";
+    const grant = "grants/dev-1_x.yaml";
+    const file = grantYaml({ requester: "dev1", duration: "1h", reason: "r" });
+    other.write({ [odd]: file, [grant]: file }).commit("Odd name", "2026-03-02T08:00:00Z");
+    other.rm(odd).rm(grant).commit("Gone", "2026-03-02T08:10:00Z");
     const { rows } = await auditRepository(other.root, { trust: await testTrust() });
-    expect(rows.map((r) => [r.grant, r.status, r.revoked_at])).toEqual([[path, "removed", "2026-03-02T08:10:00Z"]]);
+    expect(rows.map((r) => [r.grant, r.status, r.revoked_at])).toEqual([[grant, "removed", "2026-03-02T08:10:00Z"]]);
+  });
+
+  test("a grant file is what src/grants/files.ts says: dot-files and paths outside the safe set were never applied and have no row", async () => {
+    const other = new GitRepo();
+    const file = grantYaml({ requester: "dev1", duration: "1h", reason: "r" });
+    const strays = ["grants/.hidden.yaml", "grants/.dot/x.yaml", "grants/-rf.yaml", "grants/dév.yaml", "grants/a b.yaml", "grants/x.yaml.bak"];
+    other.write(Object.fromEntries([...strays, "grants/team/dev1.yml"].map((p) => [p, file]))).commit("Push", "2026-03-02T08:00:00Z");
+    // Timebox records only grants: its record about another path has no version to speak for either.
+    const record = { requester: "dev1", pr: 5, grantedAt: "2026-03-02T08:01:00Z", expiresAt: "2026-03-02T09:01:00Z", revokedAt: "2026-03-02T08:02:00Z" };
+    other.commitAsTimebox(closedUnmerged({ ...record, path: "grants/.hidden.yaml", reason: "pr-closed" }), "2026-03-02T08:02:00Z");
+    const { rows } = await auditRepository(other.root, { trust: await testTrust(), now: new Date("2026-03-02T08:30:00Z") });
+    expect(rows.map((r) => r.grant)).toEqual(["grants/team/dev1.yml"]);
   });
 
   test("the environment and user config cannot redirect or thin the history (GIT_DIR, log.showRoot=false)", async () => {

@@ -5,23 +5,27 @@ import { renderHtml } from "../../src/audit/html/page.js";
 import { cli } from "../cli/repo.js";
 import { chromiumPath, chromiumRequired, pngSize, runChromium } from "./chromium.js";
 import { GitRepo, grantYaml, removeGitRepos, tempDir, TRUST } from "./git-repo.js";
-import { removal } from "./messages.js";
+import { outcome, removal } from "./messages.js";
 import { storiesRepo, STORY_ROWS } from "./stories.js";
 
 afterAll(removeGitRepos);
 
 const HOSTILE_REASON = `<script>document.title="pwned"</script><img src=x onerror="document.title='img'"> & "quotes" 'single'`;
+/** Not a grant path (src/grants/files.ts), but a record Timebox did not write may name it: the findings show it. */
 const HOSTILE_PATH = "grants/<b>bold</b>.yaml";
 
-/** The stories, plus grants whose text and path try to inject markup. */
+/** The stories, plus a grant whose text, and a look-alike record whose path, try to inject markup. */
 function hostileRepo(): GitRepo {
   const repo = storiesRepo();
   repo
-    .write({ [HOSTILE_PATH]: grantYaml({ requester: "dev9", duration: "1h", reason: HOSTILE_REASON, ticket: "INC-9" }) })
+    .write({ "grants/dev9.yaml": grantYaml({ requester: "dev9", duration: "1h", reason: HOSTILE_REASON, ticket: "INC-9" }) })
     .commit("Hostile (#40)", "2026-03-02T20:00:00Z");
-  repo.rm(HOSTILE_PATH).commitAsTimebox(
+  repo.commitAsTimebox(outcome({ path: HOSTILE_PATH, pr: 40, text: "x", by: "dev9", at: "2026-03-02T20:30:00Z" }), "2026-03-02T20:30:00Z", {
+    signature: "none",
+  });
+  repo.rm("grants/dev9.yaml").commitAsTimebox(
     removal({
-      path: HOSTILE_PATH,
+      path: "grants/dev9.yaml",
       requester: "dev9",
       approvedBy: ["</td><script>x()</script>"],
       pr: 40,
