@@ -78,20 +78,24 @@ export interface MergedGrant {
  */
 export async function mergeGrants(c: Cluster, count: number, duration: string, via: (i: number) => number = (i) => i % c.apps.length): Promise<MergedGrant[]> {
   const { gh } = c;
-  const merged: MergedGrant[] = [];
-  for (let i = 0; i < count; i++) {
-    const url = c.apps[via(i)].url;
+  const prs = Array.from({ length: count }, (_, i) => {
     const path = `grants/dev1-burst-${i}.yaml`;
-    const pr = gh.openPullRequest({ author: "dev1", files: { [path]: grantYaml({ duration, reason: `Burst grant ${i}` }) } });
-    await gh.deliver(url, pr);
-    await gh.deliver(url, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
-    await until("approval", () => gh.checkRuns(pr.sha!, "timebox/approval").at(-1)?.conclusion === "success");
+    return { i, path, pr: gh.openPullRequest({ author: "dev1", files: { [path]: grantYaml({ duration, reason: `Burst grant ${i}` }) } }) };
+  });
+  // The PRs side by side (each PR's own webhooks in order), so the grants expire close together.
+  const each = (step: (p: (typeof prs)[number], url: string) => Promise<unknown>) => Promise.all(prs.map((p) => step(p, c.apps[via(p.i)].url)));
+  await each((p, url) => gh.deliver(url, p.pr));
+  await each((p, url) => gh.deliver(url, gh.submitReview(p.pr.number!, { reviewer: "alice", state: "APPROVED" })));
+  await each((p) => until("approval", () => gh.checkRuns(p.pr.sha!, "timebox/approval").at(-1)?.conclusion === "success", 120_000));
+  const merged: MergedGrant[] = [];
+  await each(async (p, url) => {
     const mergedAt = Date.now();
-    await gh.deliver(url, gh.merge(pr.number!, { by: "alice" }));
-    merged.push({ number: pr.number!, path, mergedAt });
-  }
-  for (const m of merged) await until(`${m.path} applied`, () => marked(c, m.number, "applied").length > 0);
-  return merged;
+    const events = gh.merge(p.pr.number!, { by: "alice" });
+    merged.push({ number: p.pr.number!, path: p.path, mergedAt });
+    await gh.deliver(url, events);
+  });
+  for (const m of merged) await until(`${m.path} applied`, () => marked(c, m.number, "applied").length > 0, 120_000);
+  return merged.sort((x, y) => x.number - y.number);
 }
 
 /** Timebox's comments on PR `number` carrying its `kind` marker (applied, revoked). */

@@ -3,17 +3,20 @@
  * URL, sharing the Redis on this machine (REDIS_URL), against one emulated GitHub and a real
  * PostgreSQL. They cost about what one replica costs, revoke each grant once (one removal commit,
  * one comment), and a replica killed at the worst moment delays nothing for long: another runs
- * its lease's reconcile or its due timer. Without Redis `npm test` skips these with the reason;
- * with TIMEBOX_REQUIRE_REDIS=1 (CI) a missing Redis fails them.
+ * its lease's reconcile or its due timer. Without Redis (or with embedded PGlite instead of a
+ * PostgreSQL server) `npm test` skips these with the reason; with TIMEBOX_REQUIRE_REDIS=1 (CI) they fail.
  */
 import { jest } from "@jest/globals";
 import { allRevoked, leaseHolder, marked, mergeGrants, removals, startCluster, redisUnavailable, type Cluster } from "./cluster.js";
 import { measureReplicas } from "./scenario.js";
 import { until } from "../support/app-process.js";
+import { testPostgresMode } from "../providers/postgres-server.js";
 
-jest.setTimeout(240_000);
+jest.setTimeout(900_000);
 
-const unavailable = await redisUnavailable();
+const unavailable =
+  (await redisUnavailable()) ??
+  (testPostgresMode() === "pglite" ? "three replicas need a PostgreSQL server (embedded PGlite serves one connection); set TIMEBOX_TEST_POSTGRES_URL" : undefined);
 if (unavailable && process.env.TIMEBOX_REQUIRE_REDIS) throw new Error(`TIMEBOX_REQUIRE_REDIS is set but ${unavailable}`);
 if (unavailable) console.log(`Skipping the replica tests: ${unavailable}`);
 const withRedis = unavailable ? test.skip : test;

@@ -1,7 +1,7 @@
 /**
  * The measurement shared by the replica test and `npm run bench`: a cluster merges a burst of
- * grants that expire together, then its GitHub API calls are counted over an idle period (ticks
- * only) and over the burst of expiries. Windows are whole numbers of backstop ticks, aligned to the
+ * grants that expire together, then its GitHub API calls are counted over the burst of expiries
+ * and afterwards over an idle period (ticks only). Windows are whole numbers of backstop ticks, aligned to the
  * cron schedule, so one replica and three see the same number of ticks.
  */
 import { allRevoked, alignTo, callsDuring, marked, mergeGrants, removals, startCluster, type Cluster, type MergedGrant } from "./cluster.js";
@@ -9,9 +9,9 @@ import { allRevoked, alignTo, callsDuring, marked, mergeGrants, removals, startC
 /** The backstop tick in these runs (every 2 s, so a short run holds many ticks). */
 export const TICK_MS = 2_000;
 const IDLE_MS = 5 * TICK_MS;
-const BURST_MS = 20 * TICK_MS;
-/** Every grant's life: long enough to merge the burst and measure the idle period first. */
-const GRANT_DURATION = "40s";
+const BURST_MS = 25 * TICK_MS;
+/** Every grant's life: long enough to apply the whole burst before the first expires. */
+const GRANT_MS = 30_000;
 
 export interface ReplicaFigures {
   replicas: number;
@@ -42,13 +42,17 @@ export async function measureReplicas(replicas: number, redisDb?: number, count 
     env: { TIMEBOX_RECONCILE_CRON: `*/${TICK_MS / 1000} * * * * *`, TIMEBOX_LEASE_TTL_MS: "3000" },
   });
   try {
-    const grants = await mergeGrants(cluster, count, GRANT_DURATION);
+    const grants = await mergeGrants(cluster, count, `${GRANT_MS / 1000}s`);
     await alignTo(TICK_MS, TICK_MS / 2);
-    const idleCalls = await callsDuring(cluster, () => sleep(IDLE_MS));
-    const lastExpiry = Math.max(...grants.map((g) => g.mergedAt)) + 40_000;
-    if (lastExpiry > Date.now() + BURST_MS - 8_000) throw new Error("merging the burst took too long to measure it; the machine is overloaded");
+    const expiries = grants.map((g) => g.mergedAt + GRANT_MS);
+    if (Math.min(...expiries) < Date.now() + TICK_MS || Math.max(...expiries) > Date.now() + BURST_MS - 10_000) {
+      throw new Error("applying the burst took too long to measure its expiries; the machine is overloaded");
+    }
     const burstCalls = await callsDuring(cluster, () => sleep(BURST_MS));
     await allRevoked(cluster, grants);
+    // Idle afterwards: nothing due, the history holds the revoked grants.
+    await alignTo(TICK_MS, TICK_MS / 2);
+    const idleCalls = await callsDuring(cluster, () => sleep(IDLE_MS));
     return {
       cluster,
       grants,
