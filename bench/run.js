@@ -18,6 +18,8 @@
  *      its local test server in one run, from bench/provider-latency.bench.ts (under jest, its own
  *      run: the GitHub provider's server is the emulated GitHub); a provider whose server is
  *      missing is shown as skipped, with the reason.
+ *  (f) GitHub API calls of one replica against three (without and with Redis), idle and over a burst
+ *      of expiries, from bench/replicas.bench.ts (the built app as separate processes).
  * Figures only: nothing here passes or fails on time.
  */
 import { spawnSync } from "node:child_process";
@@ -301,6 +303,32 @@ console.log(
   "\n    apply = recordPriorAccess (when the provider has it) + grant + isGranted read-back; revoke = revoke + read-back; first connection not counted. GitHub without Octokit's write pacing (deployed: writes at least 1 s apart).",
 );
 
+console.log("\n(f) GitHub API calls, one replica vs three (bench/replicas.bench.ts: built app processes, emulated GitHub, Redis)\n");
+const replicaRun = jestBench("replicas", ["bench/replicas.bench.ts"], "TIMEBOX_BENCH_REPLICAS_OUT");
+const replicas = replicaRun.figures;
+const oneReplica = replicas.runs.one_replica;
+console.log(
+  table(
+    ["run", "idle calls", "vs one", "burst calls", "vs one", "double comments", "double removals"],
+    Object.entries(replicas.runs).map(([name, r]) =>
+      r.status === "measured"
+        ? [
+            name,
+            r.idleCalls,
+            (r.idleCalls / oneReplica.idleCalls).toFixed(2),
+            r.burstCalls,
+            (r.burstCalls / oneReplica.burstCalls).toFixed(2),
+            r.duplicateComments,
+            r.duplicateRemovals,
+          ]
+        : [name, "", "", "", "", "", `skipped: ${r.reason}`],
+    ),
+  ),
+);
+console.log(
+  `\n    idle: ${oneReplica.idleMs / 1000} s of backstop ticks every ${replicas.tick_ms / 1000} s; burst: ${oneReplica.burstMs / 1000} s in which ${oneReplica.grants} grants expire together.`,
+);
+
 const results = {
   at: new Date().toISOString(),
   node: process.version,
@@ -311,6 +339,7 @@ const results = {
   reconcile,
   audit,
   provider_latency: latency,
+  replicas,
 };
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(results, null, 2)}\n`);

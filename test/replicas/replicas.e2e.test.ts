@@ -16,7 +16,9 @@ jest.setTimeout(900_000);
 
 const unavailable =
   (await redisUnavailable()) ??
-  (testPostgresMode() === "pglite" ? "three replicas need a PostgreSQL server (embedded PGlite serves one connection); set TIMEBOX_TEST_POSTGRES_URL" : undefined);
+  (testPostgresMode() === "pglite"
+    ? "three replicas need a PostgreSQL server (embedded PGlite serves one connection); set TIMEBOX_TEST_POSTGRES_URL"
+    : undefined);
 if (unavailable && process.env.TIMEBOX_REQUIRE_REDIS) throw new Error(`TIMEBOX_REQUIRE_REDIS is set but ${unavailable}`);
 if (unavailable) console.log(`Skipping the replica tests: ${unavailable}`);
 const withRedis = unavailable ? test.skip : test;
