@@ -54,6 +54,11 @@ test("an approver hears about a request, then sees the same message follow it to
   expect(request.args.text).toContain("<@U0SRE0001>");
 
   await heard((c) => c.method === "chat.update" && textOf(c).includes("Access granted"));
+  // Merged at 09:01 for 2h: the reminder is due at 10:49, with the link that starts an extension.
+  env.clock.set("2026-03-02T10:49:00Z");
+  await reconcile(env);
+  const expiring = await heard((c) => c.method === "chat.update" && textOf(c).includes("Access expires soon"));
+  expect(textOf(expiring)).toContain(`/acme/access/edit/main/grants/dev1-prod-db.yaml|Extend it with a pull request>`);
   env.clock.set("2026-03-02T11:30:00Z");
   await reconcile(env);
   const revoked = await heard((c) => c.method === "chat.update" && textOf(c).includes("Access revoked"));
