@@ -207,12 +207,15 @@ export async function enrichFromGithub(rows: AuditRow[], octokit: AuditOctokit, 
     if (!facts) continue;
     row.requested_at = facts.createdAt || null;
     const gitApprovers = new Set(row.approved_by.map((l) => l.toLowerCase()));
-    const counted = gitApprovers.size > 0 ? facts.approvals.filter((a) => gitApprovers.has(a.login.toLowerCase())) : facts.approvals;
+    // As the approval rule: the grant's requester never approves it, whoever opened the PR (a request PR is the app's).
+    const requester = row.requester?.toLowerCase();
+    const others = facts.approvals.filter((a) => a.login.toLowerCase() !== requester);
+    const counted = gitApprovers.size > 0 ? others.filter((a) => gitApprovers.has(a.login.toLowerCase())) : others;
     if (row.approved_by.length === 0) row.approved_by = counted.map((a) => a.login);
     row.approved_at = counted.at(-1)?.at ?? null;
-    if (row.emergency && row.reviewed_at === null && facts.approvals.length > 0) {
-      row.reviewed_by = facts.approvals.map((a) => a.login);
-      row.reviewed_at = facts.approvals.at(-1)!.at;
+    if (row.emergency && row.reviewed_at === null && others.length > 0) {
+      row.reviewed_by = others.map((a) => a.login);
+      row.reviewed_at = others.at(-1)!.at;
     }
   }
   attachCommentOutcomes(rows, byNumber);

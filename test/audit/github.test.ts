@@ -170,10 +170,11 @@ function mockGithub(): nock.Scope {
     .get(`${REPO}/pulls/4`)
     .reply(404, { message: "Not Found", documentation_url: "https://docs.github.com/rest/pulls/pulls#get-a-pull-request" })
     .get(`${REPO}/pulls/5`)
-    .reply(200, pull(5, "dev5", `${D}10:45:00Z`, `${D}10:50:00Z`))
+    // A request PR (`/timebox request`): opened by Timebox's bot for dev5, whose own review never counts.
+    .reply(200, pull(5, "timebox[bot]", `${D}10:45:00Z`, `${D}10:50:00Z`))
     .get(`${REPO}/pulls/5/reviews`)
     .query({ per_page: 100 })
-    .reply(200, [review("carol", "APPROVED", `${D}10:48:00Z`)])
+    .reply(200, [review("dev5", "APPROVED", `${D}10:46:00Z`), review("carol", "APPROVED", `${D}10:48:00Z`)])
     .get(`${REPO}/issues/5/comments`)
     .query({ per_page: 100 })
     .reply(200, [comment("dev5", "/timebox outcome from a comment", `${D}11:30:00Z`)]);
