@@ -5,7 +5,7 @@
 import type { EventName, TimeboxEvent } from "../events/event.js";
 import { slackCode, slackLink, slackText } from "./mrkdwn.js";
 
-export interface SlackBlock {
+interface SlackBlock {
   type: string;
   [key: string]: unknown;
 }

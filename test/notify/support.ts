@@ -52,7 +52,7 @@ export function event(name: EventName, data: Partial<GrantEventData> = {}, uniqu
   );
 }
 
-export interface LogLine {
+interface LogLine {
   level: string;
   obj: object;
   msg: string;
