@@ -1,6 +1,8 @@
 import type { Gateway } from "../github/gateway.js";
 import { POLICY_PATH } from "../policy/types.js";
 import { headPusher, lookUpMemberships, lookUpOnCall } from "../pull-request/context.js";
+import { unreadableProblems } from "../oncall/facts.js";
+import { SchedulesUnreadable } from "../oncall/types.js";
 import { decide, membershipNeeds } from "../pull-request/decide.js";
 import type { PullRequestSnapshot } from "../pull-request/gather.js";
 import { VALIDATE_CHECK } from "../pull-request/render.js";
@@ -88,6 +90,8 @@ export async function resolveOrigin(
   const decision = decide(snapshot, { providers, pusher, isMember, onCall });
   const verdict = decision.grants[0];
   const approval = decision.approval.grants[0];
+  const unread = unreadableProblems(onCall);
+  if (unread.length > 0 && !(verdict.valid && approval?.satisfied)) throw new SchedulesUnreadable(`PR #${pull.number}: ${unread.join("; ")}`);
   if (!decision.basePolicy?.policy) return unapproved(`PR #${pull.number} merged while the policy on its base was missing or invalid`, pull);
   if (!verdict.valid || !verdict.grant || !verdict.role) {
     const problems = verdict.diagnostics.filter((d) => d.severity === "error").map((d) => d.message);

@@ -14,6 +14,7 @@ import { recordsOf } from "../records/breakglass.js";
 import { activeGrantOf, entryOf, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry } from "../records/ledger.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
+import { SchedulesUnreadable } from "../oncall/types.js";
 import { StalePass } from "./stale.js";
 import { decide, expiredFromApplied } from "./decide.js";
 import type { RevokeReason } from "../records/comments.js";
@@ -126,7 +127,9 @@ export class Reconciler {
     this.deps.notifier?.usePolicy(repo, policy);
     const grantsPath = policy?.grants_path ?? "grants/";
     await this.forgetChangedOrigins(gw, repo, tip, ledger);
-    const tracked = policyText === undefined ? [] : await this.trackedGrants(gw, repo, tip, branch, grantsPath);
+    const undecided: string[] = [];
+    const tracked = policyText === undefined ? [] : await this.trackedGrants(gw, repo, tip, branch, grantsPath, undecided);
+    report.failures.push(...undecided); // neither applied nor revoked this time: judged again on the next reconcile
     const now = this.deps.clock.now();
     const approved = tracked.filter(isApproved);
     const bg = await this.breakglass.run(gw, {
@@ -350,7 +353,7 @@ export class Reconciler {
   }
 
   /** Every grant file on the default branch's tip, with its (cached) origin. */
-  private async trackedGrants(gw: Gateway, repo: string, tip: string, branch: string, grantsPath: string): Promise<TrackedGrant[]> {
+  private async trackedGrants(gw: Gateway, repo: string, tip: string, branch: string, grantsPath: string, undecided: string[] = []): Promise<TrackedGrant[]> {
     // The one definition of a grant file (the checks showed reviewers exactly these): a dot-file or
     // any other stray file under grants_path is never applied.
     const entries = (await gw.contents.grantEntries(tip, grantsPath)).filter((e) => isGrantFilePath(e.path, grantsPath));
@@ -358,7 +361,16 @@ export class Reconciler {
     const out: TrackedGrant[] = [];
     for (const e of entries) {
       if (e.mode !== "100644" && e.mode !== "100755") continue;
-      const t: TrackedGrant = { path: e.path, blobSha: e.sha, origin: await this.originOf(gw, repo, e.path, e.sha, tip, branch) };
+      const origin = await this.originOf(gw, repo, e.path, e.sha, tip, branch).catch((error: unknown) => {
+        if (!(error instanceof SchedulesUnreadable)) throw error;
+        this.deps.log.warn(
+          { repo, grant: e.path, reason: error.message },
+          "an on-call schedule the grant's approval needs could not be read; judged again next time",
+        );
+        undecided.push(e.path);
+      });
+      if (!origin) continue;
+      const t: TrackedGrant = { path: e.path, blobSha: e.sha, origin };
       out.push(t);
       const underneath = await this.approvedUnderneath(gw, repo, t, branch);
       if (underneath) out.push(underneath);

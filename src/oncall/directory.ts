@@ -74,10 +74,14 @@ export function directoryFromEnv(env: Record<string, string | undefined>, now: (
   return new OnCallDirectory(sources, now);
 }
 
-let shared: OnCallDirectory | undefined;
+let shared: { config: string; directory: OnCallDirectory } | undefined;
 
-/** The process's directory, configured from `process.env` on first use (one cache for every judgement). */
+/**
+ * The process's directory, configured from `process.env` (one cache for every judgement); built
+ * again, with an empty cache, when those variables change.
+ */
 export function defaultDirectory(): OnCallDirectory {
-  shared ??= directoryFromEnv(process.env);
-  return shared;
+  const config = JSON.stringify(Object.values(ONCALL_ENV).flatMap((v) => [process.env[v.key] ?? "", process.env[v.url] ?? ""]));
+  if (shared?.config !== config) shared = { config, directory: directoryFromEnv(process.env) };
+  return shared.directory;
 }

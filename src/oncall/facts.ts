@@ -115,6 +115,11 @@ export function unreadable(facts: OnCallFacts | undefined, ref: string): string 
   return undefined;
 }
 
+/** Every problem met reading schedules for this judgement (empty when all were read, or none were needed). */
+export function unreadableProblems(facts: OnCallFacts | undefined): string[] {
+  return facts ? [...new Set([...facts.readings.values()].flatMap((r) => (r.ok ? [] : [r.problem])))] : [];
+}
+
 /** Why `login` is not in schedule `ref` at `at`, in words for the check (undefined for a team). */
 export function notOnCallReason(identities: Policy["identities"], login: string, ref: string, at: string): string | undefined {
   const schedule = scheduleOf(ref);

@@ -31,6 +31,18 @@ export class OnCallError extends Error {
   }
 }
 
+/**
+ * A verdict that came out negative while a schedule it needed could not be read: undecided, not
+ * refused. The lifecycle neither applies nor revokes on it, and judges again on the next reconcile
+ * (an outage at PagerDuty never takes away access that was approved).
+ */
+export class SchedulesUnreadable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SchedulesUnreadable";
+  }
+}
+
 /** Answers are read and cached per minute: the bucket of a moment is the minute that holds it. */
 export const BUCKET_MS = 60_000;
 

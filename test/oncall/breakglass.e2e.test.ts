@@ -5,7 +5,7 @@
  * merge as at that start); someone not on call, or a schedule that cannot be read, gets nothing.
  */
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
-import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
+import { grantYaml, startAccessRepo, withReadonlyBreakglass } from "../support/access-repo.js";
 import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
 import { PD_TOKEN, startOnCallServer, type OnCallServer } from "./server.js";
 
@@ -78,10 +78,35 @@ test("the on-call engineer breaks glass; their shift ending neither fails the PR
   expect(await env().hasAccess()).toBe(true);
   expect(commentsWith(env(), n, "timebox:revoked ")).toHaveLength(0);
 
-  clock.set("2026-03-02T09:40:00Z");
-  await reconcile(env());
-  expect(await env().hasAccess()).toBe(false);
-  const [removal] = timeboxCommits(env(), PATH).map((sha) => gh.commit(sha)!.message);
+  // A restart while PagerDuty is down: the merged grant cannot be judged, so it is neither applied
+  // nor revoked; once PagerDuty answers again it is approved as before, and ends at its expiry.
+  clock.set("2026-03-02T09:38:00Z");
+  const e = env();
+  await e.pool.close();
+  await e.pg.idle();
+  pagerduty.failing.PSRE01 = 503;
+  process.env.TIMEBOX_PAGERDUTY_API_URL = `${pagerduty.url}/`; // another configuration: a new directory, nothing cached
+  const restarted = await startAccessRepo({ gh, clock, env: e.providerEnv, repo: e.fullName.split("/")[1] });
+  try {
+    const down = await reconcile(restarted);
+    expect(down.failures).toEqual([PATH]);
+    expect(down.revoked).toEqual([]);
+    expect(await e.hasAccess()).toBe(true);
+    delete pagerduty.failing.PSRE01;
+    const up = await reconcile(restarted);
+    expect(up.failures).toEqual([]);
+    expect(up.active).toBe(1);
+    expect(await e.hasAccess()).toBe(true);
+
+    clock.set("2026-03-02T09:40:00Z");
+    await reconcile(restarted);
+    expect(await e.hasAccess()).toBe(false);
+  } finally {
+    await restarted.stop();
+    await e.pg.idle();
+    process.env.TIMEBOX_PAGERDUTY_API_URL = pagerduty.url;
+  }
+  const [removal] = timeboxCommits(e, PATH).map((sha) => gh.commit(sha)!.message);
   expect(removal).toContain("Revoke-Reason: expired");
   expect(removal).toContain("Granted-at: 2026-03-02T09:10:00Z");
 });
