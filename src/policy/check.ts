@@ -140,7 +140,7 @@ function checkSchedules(path: string, yaml: LocatedYaml, raw: RawPolicy): Diagno
             ...yaml.locate([...at, i]),
             rule: "policy.oncall-unmapped",
             severity: "warning",
-            message: `${code(ref)} names a ${s.provider} schedule, but no entry of \`identities\` has a \`${s.provider}\` key, so nobody on call can be matched to a GitHub login; add e.g. \`identities: { dev1: { ${s.provider}: dev1@example.com } }\``,
+            message: `${code(ref)} names a ${s.provider} schedule, but no entry of \`identities\` has the key \`${s.provider}\`, so nobody on call can be matched to a GitHub login; add e.g. \`identities: { dev1: { ${s.provider}: dev1@example.com } }\``,
           });
         });
       }

@@ -58,7 +58,7 @@ test("a schedule no identity can be matched to: a warning at the reference, the 
       line: 15,
       rule: "policy.oncall-unmapped",
       severity: "warning",
-      message: expect.stringContaining("no entry of `identities` has a `opsgenie` key"),
+      message: expect.stringContaining("no entry of `identities` has the key `opsgenie`, so nobody on call can be matched to a GitHub login"),
     }),
   ]);
 });
