@@ -10,6 +10,7 @@ import { isoSecond as iso } from "../util/clock.js";
 import { markersIn } from "../github/issues.js";
 import type { OwnComment } from "../github/types.js";
 import { prose, tick } from "../markdown.js";
+import { scheduleOf } from "../policy/principals.js";
 
 export const BREAKGLASS_LABEL = "timebox:breakglass";
 export const UNREVIEWED_LABEL = "timebox:breakglass-unreviewed";
@@ -143,7 +144,8 @@ export function approvedAt(
 
 /** The loud comment that records an emergency grant before it is applied, and calls its approvers. */
 export function appliedNotice(r: BreakglassRecord, approvers: readonly string[]): string {
-  const mentions = approvers.map((a) => `@${a.replace(/^@/, "")}`).join(" ");
+  // An on-call schedule cannot be mentioned: it is named for whoever is on call on it.
+  const mentions = approvers.map((a) => (scheduleOf(a) ? `whoever is on call on ${tick(a)}` : `@${a.replace(/^@/, "")}`)).join(" ");
   return [
     recordMarker(r),
     `## 🚨 Break-glass: emergency access applied before review — ${tick(r.path)}`,
