@@ -74,7 +74,7 @@ export async function review(context: Context, deps: AppDeps, number: number, pu
     pusherOf: (sha) => pushLogOf(deps).pusherOf(sha),
     extensionsOf: (path, baseSha, baseRef) => extensionsAt(gw, path, baseSha, baseRef, deps.providers),
     now: deps.now?.(),
-    onJudged: (judged) => notifyJudged(deps.notifier, `${gw.repoRef.owner}/${gw.repoRef.repo}`, defaultBranchOf(context), judged, new Date()),
+    onJudged: (judged) => notifyJudged(deps.notifier, `${gw.repoRef.owner}/${gw.repoRef.repo}`, defaultBranchOf(context), judged, deps.now?.() ?? new Date()),
   });
 }
 
