@@ -6,7 +6,7 @@
  */
 import { timeboxEvent, type EventName, type GrantEventData, type TimeboxEvent } from "../events/event.js";
 import { expiresAt } from "../lifecycle/active-grant.js";
-import { versionKey, type ApprovedGrant } from "../lifecycle/types.js";
+import type { ApprovedGrant } from "../lifecycle/types.js";
 import type { JudgedPullRequest } from "../pull-request/run.js";
 import type { BreakglassRecord } from "../records/breakglass.js";
 import type { RevokeReason } from "../records/comments.js";
@@ -33,8 +33,8 @@ export function grantEvent(name: EventName, repo: string, t: ApprovedGrant, at: 
     expires_at: expiresAt(t).toISOString(),
     ...extra,
   };
-  // One version of one grant, brought by one PR: the same state change always has the same id.
-  return timeboxEvent(name, at, data, `${pull.number}@${versionKey(t).split("@")[1]}`);
+  // One version of one grant, brought by one PR: the same id as `timebox audit --format jsonl` gives it.
+  return timeboxEvent(name, at, data, `pr-${pull.number}`);
 }
 
 /** Why access ended, in words. */
@@ -91,7 +91,7 @@ export function breakglassEvent(name: EventName, repo: string, pr: number, r: Br
     expires_at: r.expiresAt,
     ...extra,
   };
-  return timeboxEvent(name, at, data, `${pr}@${r.grantedAt}`);
+  return timeboxEvent(name, at, data, `pr-${pr}`);
 }
 
 /**
