@@ -54,19 +54,21 @@ export interface LifecycleDecision<A extends AppliedGrant = AppliedGrant> {
 }
 
 /**
- * Revokes the applied grants that are expired and whose file is gone from the tip or unchanged
- * there — decided from the applied set and the tip's blobs alone, before anything else is read. A
- * changed file may be an extension: it waits for the full decision.
+ * What ended from the applied set and the tip's blobs alone, before anything else is read: grants
+ * expired whose file is gone from the tip or unchanged there, and grants whose file is gone from
+ * the tip (removed, renamed, force-pushed away). A changed file may be an extension: it waits for
+ * the full decision. Break-glass grants are left to their own pass.
  */
-export function expiredFromApplied<A extends AppliedGrant & { blobSha: string }>(
+export function endedFromApplied<A extends AppliedGrant & { blobSha: string }>(
   applied: readonly A[],
   tipBlobOf: ReadonlyMap<string, string | undefined>,
   now: Date,
-): Array<{ entry: A; onBranch: boolean }> {
+): Array<{ entry: A; onBranch: boolean; reason: "expired" | "removed" }> {
+  const expired = (e: A) => e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now.getTime();
   return applied
-    .filter((e) => !e.breakglass && e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now.getTime())
-    .filter((e) => tipBlobOf.get(e.path) === undefined || tipBlobOf.get(e.path) === e.blobSha)
-    .map((e) => ({ entry: e, onBranch: tipBlobOf.get(e.path) !== undefined }));
+    .filter((e) => !e.breakglass && e.expiresAt !== undefined)
+    .filter((e) => tipBlobOf.get(e.path) === undefined || (expired(e) && tipBlobOf.get(e.path) === e.blobSha))
+    .map((e) => ({ entry: e, onBranch: tipBlobOf.get(e.path) !== undefined, reason: expired(e) ? "expired" : "removed" }));
 }
 
 export function decide<A extends AppliedGrant>(facts: LifecycleFacts<A>, now: Date): LifecycleDecision<A> {

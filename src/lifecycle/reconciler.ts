@@ -16,7 +16,7 @@ import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import { SchedulesUnreadable } from "../oncall/types.js";
 import { StalePass } from "./stale.js";
-import { decide, expiredFromApplied } from "./decide.js";
+import { decide, endedFromApplied } from "./decide.js";
 import type { RevokeReason } from "../records/comments.js";
 import { isApproved, versionKey, type ApprovedGrant, type TrackedGrant } from "./types.js";
 
@@ -114,8 +114,9 @@ export class Reconciler {
     const tip = await gw.commits.branchTip(branch);
     report.tip = tip;
     const { ledger, found } = await this.ledgerFor(gw, repo, tip);
-    // Expired grants first, from the ledger alone: nothing optional is read before they are revoked.
-    await this.revokeExpiredFromLedger(gw, repo, branch, tip, ledger, report);
+    // Expired and removed grants first, from the ledger and the tip's tree alone: no origin, policy or
+    // comment is read before they are revoked.
+    await this.revokeEndedFromLedger(gw, repo, branch, tip, ledger, report);
 
     // Read the facts.
     const policyText = await gw.contents.readFile(tip, POLICY_PATH);
@@ -225,22 +226,23 @@ export class Reconciler {
    * Revokes the ledger's expired grants whose file is gone or unchanged on the tip, before anything
    * else is read (a changed file may be an extension: it is judged with the rest).
    */
-  private async revokeExpiredFromLedger(gw: Gateway, repo: string, branch: string, tip: string, ledger: Ledger, report: ReconcileReport): Promise<void> {
+  private async revokeEndedFromLedger(gw: Gateway, repo: string, branch: string, tip: string, ledger: Ledger, report: ReconcileReport): Promise<void> {
     const now = this.deps.clock.now();
-    const expired = ledger.entries().filter((e) => Date.parse(e.expiresAt) <= now.getTime());
     const tipBlobs = new Map<string, string | undefined>();
-    for (const e of expired) tipBlobs.set(e.path, await gw.contents.blobShaAt(tip, e.path));
+    for (const e of ledger.entries().filter((e) => !e.breakglass)) tipBlobs.set(e.path, await gw.contents.blobShaAt(tip, e.path));
+    const ended = endedFromApplied(ledger.entries(), tipBlobs, now);
+    const endedPaths = new Set(ended.map((x) => x.entry.path));
     const stillLive = ledger
       .entries()
-      .filter((e) => Date.parse(e.expiresAt) > now.getTime())
+      .filter((e) => Date.parse(e.expiresAt) > now.getTime() && !endedPaths.has(e.path))
       .map(grantOf);
-    for (const { entry: e, onBranch } of expiredFromApplied(expired, tipBlobs, now)) {
+    for (const { entry: e, onBranch, reason } of ended) {
       await this.isolated(repo, e.path, async () => {
-        const outcome = await this.actions.revoke(gw, repo, branch, grantOf(e), stillLive, "expired", {
+        const outcome = await this.actions.revoke(gw, repo, branch, grantOf(e), stillLive, reason, {
           onBranch,
           known: await this.providerView(gw, repo, e),
         });
-        this.count(report, e.path, outcome, new Date(e.expiresAt));
+        this.count(report, e.path, outcome, reason === "expired" ? new Date(e.expiresAt) : undefined);
       });
     }
     await this.saveLedger(gw, repo, tip, ledger);

@@ -163,3 +163,37 @@ test("a second replica learns what the first applied from the ledger: a removal 
     await second.pool.close();
   }
 });
+
+test("a removal is revoked from the ledger and the tip's tree alone: even when nothing else can be read (policy, commits, pulls), the restarted app revokes it", async () => {
+  const { gh, clock, fullName } = env();
+  await grantActive();
+  // Down while the removal merges; on restart, every read an origin or the policy needs fails.
+  const pr = gh.openPullRequest({ author: "dev1", deletes: [PATH], title: "Remove my grant" });
+  gh.merge(pr.number!, { by: "dev1", method: "merge" });
+  clock.advance(60_000);
+  await env().pool.close();
+  await env().pg.idle();
+  const restarted = await startAccessRepo({
+    gh,
+    clock,
+    policy: gh.fileAt("main", ".github/timebox.yml"),
+    env: env().providerEnv,
+    repo: fullName.split("/")[1],
+  });
+  // What an origin needs (a file's history, its PRs, blobs, GraphQL) and the policy file: all failing.
+  let failed = 0;
+  const stop = gh.onRequest((r) => {
+    const origin = (r.route === "/repos/{owner}/{repo}/commits" && r.query.path) || /\/pulls|\/contents\/|\/git\/blobs\/|graphql/.test(r.route);
+    if (!origin) return undefined;
+    failed++;
+    return { status: 502 };
+  });
+  try {
+    await reconcile(restarted).catch(() => undefined); // the rest of the reconcile fails: GitHub is half down
+    expect(failed).toBeGreaterThan(0);
+    expect(await env().hasAccess()).toBe(false);
+  } finally {
+    stop();
+    await restarted.pool.close();
+  }
+});

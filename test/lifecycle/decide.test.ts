@@ -3,7 +3,7 @@
  * GitHub, no provider: the reconciler and `timebox plan` both carry out (or show) exactly this.
  */
 import { describe, expect, test } from "@jest/globals";
-import { decide, decideBreakglass, decideStale, expiredFromApplied, type AppliedGrant, type LifecycleFacts } from "../../src/lifecycle/decide.js";
+import { decide, decideBreakglass, decideStale, endedFromApplied, type AppliedGrant, type LifecycleFacts } from "../../src/lifecycle/decide.js";
 import type { ApprovedGrant, TrackedGrant } from "../../src/lifecycle/types.js";
 import type { Policy } from "../../src/policy/types.js";
 
@@ -113,21 +113,23 @@ describe("decide", () => {
   });
 });
 
-describe("expiredFromApplied", () => {
+describe("endedFromApplied", () => {
   const entry = (path: string, expires: number, blobSha = `blob-${path}`, breakglass?: boolean) => ({
     ...applied(path, expires),
     blobSha,
     ...(breakglass ? { breakglass } : {}),
   });
   test.each([
-    ["expired, unchanged on the tip: revoked and its file removed", [entry("a", H)], { a: "blob-a" }, ["a:on-branch"]],
-    ["expired, gone from the tip: revoked", [entry("a", H)], { a: undefined }, ["a:gone"]],
+    ["expired, unchanged on the tip: revoked and its file removed", [entry("a", H)], { a: "blob-a" }, ["a:on-branch:expired"]],
+    ["expired, gone from the tip: revoked", [entry("a", H)], { a: undefined }, ["a:gone:expired"]],
     ["expired but changed on the tip (maybe an extension): waits for the full decision", [entry("a", H)], { a: "other" }, []],
     ["not expired: nothing", [entry("a", 3 * H)], { a: "blob-a" }, []],
+    ["not expired, gone from the tip: removed, before any origin is read", [entry("a", 3 * H)], { a: undefined }, ["a:gone:removed"]],
+    ["not expired, changed on the tip: waits for the full decision", [entry("a", 3 * H)], { a: "other" }, []],
     ["break-glass: left to its own pass", [entry("a", H, "blob-a", true)], { a: undefined }, []],
   ])("%s", (_name, entries, tip, want) => {
-    const out = expiredFromApplied(entries, new Map(Object.entries(tip)), at(2 * H));
-    expect(out.map((o) => `${o.entry.path}:${o.onBranch ? "on-branch" : "gone"}`)).toEqual(want);
+    const out = endedFromApplied(entries, new Map(Object.entries(tip)), at(2 * H));
+    expect(out.map((o) => `${o.entry.path}:${o.onBranch ? "on-branch" : "gone"}:${o.reason}`)).toEqual(want);
   });
 });
 
