@@ -46,6 +46,8 @@ export interface ReconcileReport {
   failedRevokes: number;
   /** Active grants per resource: every resource of the policy (0 when none) and of every active grant, for metrics. */
   activeByResource?: Record<string, number>;
+  /** Run with the installation's GitHub budget at its reserve: revocations only (metrics). */
+  saving?: boolean;
 }
 
 export interface ReconcilerDeps extends ActionDeps {
@@ -109,6 +111,7 @@ export class Reconciler {
       closedStale: [],
       revocationLagsMs: [],
       failedRevokes: 0,
+      ...(options.saving ? { saving: true } : {}),
     };
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.commits.branchTip(branch);

@@ -36,6 +36,7 @@ export class TimeboxMetrics {
   readonly registry = new Registry();
   private readonly webhookEvents: Counter<"event" | "action" | "outcome">;
   private readonly reconciles: Counter<"outcome">;
+  private readonly savingReconciles: Counter;
   private readonly reconcileDuration: Histogram<"outcome">;
   private readonly grantsActive: Gauge<"repo">;
   private readonly grantsActiveByResource: Gauge<"repo" | "resource">;
@@ -64,6 +65,11 @@ export class TimeboxMetrics {
       name: "timebox_reconciles_total",
       help: "Reconciles of one repository, by outcome (error: the reconcile threw; grant-level failures are in timebox_grant_operations_total).",
       labelNames: ["outcome"],
+      registers,
+    });
+    this.savingReconciles = new Counter({
+      name: "timebox_reconciles_saving_budget_total",
+      help: "Reconciles run with the installation's GitHub API budget at its revocation reserve (TIMEBOX_REVOKE_RESERVE): only revocations were done; reminders, reports, stale requests and drift waited.",
       registers,
     });
     this.reconcileDuration = new Histogram({
@@ -133,6 +139,7 @@ export class TimeboxMetrics {
   /** Records what one reconcile did. */
   reconciled(report: ReconcileReport, seconds: number): void {
     this.reconciles.inc({ outcome: "ok" });
+    if (report.saving) this.savingReconciles.inc();
     this.reconcileDuration.observe({ outcome: "ok" }, seconds);
     this.grantsActive.set({ repo: report.repo }, report.active);
     this.activeByResource(report.repo, report.activeByResource ?? {});

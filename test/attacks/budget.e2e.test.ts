@@ -32,6 +32,8 @@ test("PR activity that would exhaust the installation's budget leaves the reserv
   expect(limits.remaining("installation:1", clock.now().getTime())).toBeGreaterThan(20);
 
   clock.set("2026-03-02T09:31:00Z");
-  await reconcile(env());
+  const report = await reconcile(env());
   expect(await env().hasAccess()).toBe(false);
+  // Said so: the reconcile ran in saving mode (timebox_reconciles_saving_budget_total counts it).
+  expect(report.saving).toBe(true);
 });

@@ -68,6 +68,14 @@ test("a reconcile report updates active grants, apply/revoke counts, the revocat
   expect(await m.registry.metrics()).toContain("timebox_revocation_lag_seconds_count 3");
 });
 
+test("a reconcile run with the GitHub budget at its reserve is counted, others are not", async () => {
+  const m = new TimeboxMetrics({ processMetrics: false });
+  m.reconciled(report({ active: 1 }), 0.1);
+  expect(await value(m, "timebox_reconciles_saving_budget_total", {})).toBe(0);
+  m.reconciled(report({ active: 1, saving: true }), 0.1);
+  expect(await value(m, "timebox_reconciles_saving_budget_total", {})).toBe(1);
+});
+
 test("active grants by resource follow each repository's latest report; a resource that disappears loses its series", async () => {
   const m = new TimeboxMetrics({ processMetrics: false });
   m.reconciled(report({ active: 3, activeByResource: { "prod-db": 2, "prod-repos": 1 } }), 0.1);
