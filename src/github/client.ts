@@ -65,7 +65,7 @@ export class EventMemo {
  * graphql-origins.ts), each answering the REST read named beside it: the resource modules serve a
  * read from here when it is present, so the rules that use them are the same whichever API read them.
  */
-export class Prefetched {
+class Prefetched {
   /** `Commits.lastCommitTouching`, by `ref\npath`. */
   readonly lastCommits = new Map<string, CommitInfo>();
   /** `Contents.blobShaAt`, by `commit\npath` (null: no blob there). */

@@ -66,7 +66,7 @@ export interface ReconcilerDeps extends ActionDeps {
 }
 
 /** Unknown grant origins from which a reconcile reads them in GraphQL batches (fewer: REST, one by one). */
-export const GRAPHQL_MIN_ORIGINS = 10;
+const GRAPHQL_MIN_ORIGINS = 10;
 
 /**
  * Converges providers to what Git says should exist, for one repository. Stateless across

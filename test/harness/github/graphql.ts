@@ -17,7 +17,7 @@ import type { CheckRun, PullRequest, Repo, Review, State } from "./state.js";
 let built: GraphQLSchema | undefined;
 
 /** GitHub's published schema, built once per process (the SDL repeats two fields: validity is assumed, as GitHub ships it). */
-export function githubSchema(): GraphQLSchema {
+function githubSchema(): GraphQLSchema {
   built ??= buildSchema(published.idl, { assumeValidSDL: true });
   return built;
 }
@@ -251,7 +251,7 @@ interface GraphqlBody {
 }
 
 /** Executes one GraphQL request as `viewer`: validation errors and resolver errors come back as GitHub's `errors`. */
-export function executeGraphql(viewer: Viewer, body: GraphqlBody) {
+function executeGraphql(viewer: Viewer, body: GraphqlBody) {
   if (typeof body.query !== "string") return { errors: [{ message: "A query attribute must be specified and must be a string." }] };
   const root = {
     repository: (args: { owner: string; name: string }) => {
