@@ -59,7 +59,10 @@ export class NestingTooDeep extends Error {
 }
 
 /** Keys that could reach an object's prototype if some code merged them carelessly. */
-export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+const FORBIDDEN_KEYS = ["__proto__", "constructor", "prototype"] as const;
+
+/** Whether a key is one of FORBIDDEN_KEYS (compared by length first: most strings are not even close). */
+const isForbiddenKey = (s: string): boolean => (s.length === 9 && (s === "__proto__" || s === "prototype")) || (s.length === 11 && s === "constructor");
 
 type LoaderState = State & { tag: string | null; anchor: string | null };
 
@@ -128,8 +131,7 @@ export class NodeRecorder {
         let height = 0;
         for (const child of children) if (child.height > height) height = child.height;
         node.height = height + (node.kind === "mapping" || node.kind === "sequence" ? 1 : 0);
-        if (node.kind === "mapping") this.checkKeys(node, pairsOf(this.text, node));
-        else if (node.kind === "sequence") for (const pair of flowSequencePairs(this.text, children)) this.checkKeys(undefined, [pair]);
+        if (node.kind === "mapping" || node.kind === "sequence") this.checkKeys(node, children);
       }
     }
 
@@ -147,17 +149,28 @@ export class NodeRecorder {
     for (const node of this.open) for (const child of node.children ?? []) if (isKey(this.text, child)) this.checkKey(child);
   }
 
-  /** Keys must be plain words, and never a prototype's name. */
-  private checkKeys(mapping: YamlNode | undefined, pairs: readonly Pair[]): void {
-    for (const { key } of pairs) this.checkKey(key);
-    if (mapping === undefined) return;
-    // A value after a `:` that no key node came before: a key left empty (`? ` alone, then `: value`).
-    for (const value of mapping.keyless ?? []) this.refusals.push({ rule: "yaml.key", offset: value.open - 1 });
-    // Whatever the pairing above made of an unusual mapping, the object itself never keeps such a key.
-    const object = mapping.value as object;
+  /**
+   * Keys must be plain words, and never a prototype's name. Most children are plain words that are
+   * no prototype's name, whether keys or values: only the others need to be told apart. (A
+   * sequence's children can be keys too: `[a: 1]` is a list holding a one-pair mapping.)
+   */
+  private checkKeys(collection: YamlNode, children: readonly YamlNode[]): void {
+    for (const child of children) {
+      const value = child.value;
+      const plain = child.kind === "scalar" && (typeof value === "number" || (typeof value === "string" && !isForbiddenKey(value)));
+      if (!plain && isKey(this.text, child)) this.checkKey(child);
+    }
+    if (collection.kind !== "mapping") return;
+    const object = collection.value as object;
+    // An empty explicit key (`?` alone, then `: value`) has no node; js-yaml names it "null".
+    if (Object.hasOwn(object, "null")) {
+      pairsOf(this.text, collection);
+      for (const value of collection.keyless ?? []) this.refusals.push({ rule: "yaml.key", offset: value.open - 1 });
+    }
+    // Whatever the key nodes said, the object itself never keeps such a key.
     for (const name of FORBIDDEN_KEYS) {
-      if (Object.hasOwn(object, name) && !pairs.some((p) => p.key.kind === "scalar" && String(p.key.value) === name)) {
-        this.refusals.push({ rule: "yaml.forbidden-key", node: mapping, key: name });
+      if (Object.hasOwn(object, name) && !children.some((c) => c.kind === "scalar" && c.value === name && isKey(this.text, c))) {
+        this.refusals.push({ rule: "yaml.forbidden-key", node: collection, key: name });
       }
     }
   }
@@ -165,7 +178,7 @@ export class NodeRecorder {
   private checkKey(key: YamlNode): void {
     if (key.kind !== "scalar" || (typeof key.value !== "string" && typeof key.value !== "number")) {
       this.refusals.push({ rule: "yaml.key", node: key });
-    } else if (FORBIDDEN_KEYS.has(String(key.value))) {
+    } else if (isForbiddenKey(String(key.value))) {
       this.refusals.push({ rule: "yaml.forbidden-key", node: key, key: String(key.value) });
     }
   }
@@ -219,16 +232,6 @@ export function pairsOf(text: string, mapping: YamlNode): Pair[] {
   }
   if (pending) pairs.push({ key: pending, value: undefined });
   mapping.pairs = pairs;
-  return pairs;
-}
-
-/** The single-pair mappings written inside a flow sequence (`[a: 1, b]`). */
-function flowSequencePairs(text: string, children: readonly YamlNode[]): Pair[] {
-  const pairs: Pair[] = [];
-  for (let i = 0; i < children.length; i++) {
-    if (isKey(text, children[i]))
-      pairs.push({ key: children[i], value: children[i + 1] !== undefined && !isKey(text, children[i + 1]) ? children[++i] : undefined });
-  }
   return pairs;
 }
 

@@ -95,14 +95,17 @@ function read(path: string, text: string): YamlResult {
     const message = `file holds ${count} YAML documents; exactly one is allowed (remove the extra \`---\`)`;
     problems.push({ offset: secondDocumentStart(text, root), rule: "yaml.multi-document", message });
   }
-  problems.push(...recorder.refusals.map((r) => locateRefusal(text, r)));
-  // A key that is a list or a mapping is reported as such, not as the duplicate js-yaml made of it.
-  const badKeys = new Set(problems.filter((p) => p.rule === "yaml.key").map((p) => p.offset));
+  for (const refusal of recorder.refusals) problems.push(locateRefusal(text, refusal));
   if (root && root.height > MAX_YAML_DEPTH) problems.push({ offset: nodeStart(text, firstTooDeep(root)), rule: "yaml.too-deep", message: TOO_DEEP });
 
-  const reported = problems.filter((p) => p.rule !== "yaml.duplicate-key" || !badKeys.has(p.offset));
-  if (reported.length > 0 || !documents || !root) return { ok: false, diagnostics: report(path, text, reported) };
+  if (problems.length > 0 || !documents || !root) return { ok: false, diagnostics: report(path, text, withoutEchoes(problems)) };
   return { ok: true, yaml: located(text, documents[0], root) };
+}
+
+/** A key that is a list or a mapping is reported as such, not as the duplicate js-yaml made of it. */
+function withoutEchoes(problems: Problem[]): Problem[] {
+  const badKeys = new Set(problems.filter((p) => p.rule === "yaml.key").map((p) => p.offset));
+  return problems.filter((p) => p.rule !== "yaml.duplicate-key" || !badKeys.has(p.offset));
 }
 
 /** The first document ends where its root node does; the second starts after an optional `...`. */

@@ -54,64 +54,60 @@ function toDiagnostic(path: string, yaml: LocatedYaml, e: ErrorObject): Diagnost
   const at = segments(e.instancePath);
   const field = at.length ? `\`${at.join(".")}\`` : "the file";
   const description = (e.parentSchema as { description?: string } | undefined)?.description;
-  const base = { path, rule: `schema.${e.keyword}`, severity: "error" as const };
+  // Built field by field: an object literal that starts with a spread and adds keys is slow in V8 (Node 20).
+  const made = (where: { line: number; column: number }, message: string): Diagnostic => ({
+    path,
+    line: where.line,
+    column: where.column,
+    message,
+    rule: `schema.${e.keyword}`,
+    severity: "error",
+  });
   switch (e.keyword) {
     case "required": {
       const missing = String(e.params.missingProperty);
       const props = (e.parentSchema as { properties?: Record<string, { description?: string }> }).properties ?? {};
       const hint = props[missing]?.description;
       const where = at.length ? ` in ${field}` : "";
-      return { ...base, ...yaml.locate(at), message: `missing required key \`${missing}\`${where}${hint ? ` — ${hint}` : ""}` };
+      return made(yaml.locate(at), `missing required key \`${missing}\`${where}${hint ? ` — ${hint}` : ""}`);
     }
     case "additionalProperties": {
       const extra = String(e.params.additionalProperty);
       const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => k !== "$schema");
       const guess = allowed.length ? closest(extra, allowed) : undefined;
       const suggestion = guess && similar(extra, guess) ? `did you mean \`${guess}\`? ` : "";
-      return {
-        ...base,
-        ...yaml.locate(at, extra),
-        message: `unknown key ${code(extra)}${at.length ? ` in ${field}` : ""}; ${suggestion}allowed keys: ${allowed.join(", ")}`,
-      };
+      return made(yaml.locate(at, extra), `unknown key ${code(extra)}${at.length ? ` in ${field}` : ""}; ${suggestion}allowed keys: ${allowed.join(", ")}`);
     }
     case "propertyNames": {
       const name = String(e.params.propertyName);
-      return { ...base, ...yaml.locate(at, name), message: `${code(name)} is not a valid name in ${field}${description ? ` (${description})` : ""}` };
+      return made(yaml.locate(at, name), `${code(name)} is not a valid name in ${field}${description ? ` (${description})` : ""}`);
     }
     case "type":
-      return {
-        ...base,
-        ...yaml.locate(at),
-        message: `${field} must be ${article(String(e.params.type))}, not ${describe(e.data)}${description ? ` — ${description}` : ""}`,
-      };
+      return made(yaml.locate(at), `${field} must be ${article(String(e.params.type))}, not ${describe(e.data)}${description ? ` — ${description}` : ""}`);
     case "pattern":
     case "format":
-      return { ...base, ...yaml.locate(at), message: `${field} value ${code(String(e.data))} is not valid — ${description ?? e.message}` };
+      return made(yaml.locate(at), `${field} value ${code(String(e.data))} is not valid — ${description ?? e.message}`);
     case "minLength":
-      return { ...base, ...yaml.locate(at), message: `${field} must not be empty${description ? ` — ${description}` : ""}` };
+      return made(yaml.locate(at), `${field} must not be empty${description ? ` — ${description}` : ""}`);
     case "maxLength":
-      return { ...base, ...yaml.locate(at), message: `${field} is too long (${String(e.data).length} characters; at most ${e.params.limit})` };
+      return made(yaml.locate(at), `${field} is too long (${String(e.data).length} characters; at most ${e.params.limit})`);
     case "minItems":
-      return { ...base, ...yaml.locate(at), message: `${field} must list at least ${e.params.limit} entr${e.params.limit === 1 ? "y" : "ies"}` };
+      return made(yaml.locate(at), `${field} must list at least ${e.params.limit} entr${e.params.limit === 1 ? "y" : "ies"}`);
     case "maxItems":
-      return { ...base, ...yaml.locate(at), message: `${field} lists too many entries (at most ${e.params.limit})` };
+      return made(yaml.locate(at), `${field} lists too many entries (at most ${e.params.limit})`);
     case "minProperties":
-      return { ...base, ...yaml.locate(at), message: `${field} must have at least ${e.params.limit} entr${e.params.limit === 1 ? "y" : "ies"}` };
+      return made(yaml.locate(at), `${field} must have at least ${e.params.limit} entr${e.params.limit === 1 ? "y" : "ies"}`);
     case "uniqueItems":
-      return {
-        ...base,
-        ...yaml.locate([...at, Number(e.params.i)]),
-        message: `${field} lists the same entry twice (items ${e.params.j + 1} and ${e.params.i + 1})`,
-      };
+      return made(yaml.locate([...at, Number(e.params.i)]), `${field} lists the same entry twice (items ${e.params.j + 1} and ${e.params.i + 1})`);
     case "const":
-      return { ...base, ...yaml.locate(at), message: `${field} must be ${JSON.stringify(e.params.allowedValue)}` };
+      return made(yaml.locate(at), `${field} must be ${JSON.stringify(e.params.allowedValue)}`);
     case "enum":
-      return { ...base, ...yaml.locate(at), message: `${field} must be one of: ${(e.params.allowedValues as unknown[]).join(", ")}` };
+      return made(yaml.locate(at), `${field} must be one of: ${(e.params.allowedValues as unknown[]).join(", ")}`);
     case "minimum":
     case "maximum":
-      return { ...base, ...yaml.locate(at), message: `${field} must be ${e.keyword === "minimum" ? "at least" : "at most"} ${e.params.limit}` };
+      return made(yaml.locate(at), `${field} must be ${e.keyword === "minimum" ? "at least" : "at most"} ${e.params.limit}`);
     default:
-      return { ...base, ...yaml.locate(at), message: `${field} ${e.message ?? "is not valid"}` };
+      return made(yaml.locate(at), `${field} ${e.message ?? "is not valid"}`);
   }
 }
 
