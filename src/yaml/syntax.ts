@@ -94,7 +94,7 @@ export function duplicateKey(error: YAMLException, recorder: NodeRecorder): Prob
 export function refusalMessage(rule: "tag" | "anchor" | "alias", written: string): string {
   switch (rule) {
     case "tag":
-      return `YAML tag ${written.replace("tag:yaml.org,2002:", "!!")} is not allowed; remove it`;
+      return `YAML tag ${code(written.replace("tag:yaml.org,2002:", "!!"))} is not allowed; remove it`;
     case "anchor":
       return "YAML anchors (&name) are not allowed; write the value out";
     case "alias":
