@@ -19,7 +19,7 @@ export const SKIPPED: unique symbol = Symbol("skipped");
 /**
  * What the lifecycle runtime needs from the other replicas, if any. `LocalCoordinator`: one
  * process, nothing shared (REDIS_URL unset). `RedisCoordinator`: a lease per repository, one
- * backstop tick per schedule slot, durable expiry timers; any Redis failure falls back to doing
+ * leading replica for the backstop tick and the durable expiry timers; any Redis failure falls back to doing
  * the work in this replica, never to skipping it.
  */
 export interface Coordinator {
@@ -27,8 +27,8 @@ export interface Coordinator {
   readonly shared: boolean;
   /** Runs `work` while no other replica works on `repo` (see Turn). */
   exclusive<T>(repo: string, turn: Turn, work: () => Promise<T>): Promise<T | typeof SKIPPED>;
-  /** Whether this replica runs the backstop tick scheduled at `slot` (one replica per slot). */
-  claimTick(slot: Date): Promise<boolean>;
+  /** Whether this replica runs the backstop tick now due (one replica, the leader, runs them). */
+  claimTick(): Promise<boolean>;
   /** Records that a reconcile of `repo` that started at `startedAt` completed. */
   reconciled(repo: string, startedAt: Date): Promise<void>;
   /** Whether some replica completed a reconcile of `repo` that started at or after `at`. */

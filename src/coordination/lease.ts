@@ -26,10 +26,13 @@ export class Leases {
     private readonly token: string,
   ) {}
 
-  /** Takes the lease, or undefined when another replica holds it. Throws when Redis fails. */
-  async tryAcquire(key: string): Promise<HeldLease | undefined> {
+  /**
+   * Takes the lease, or undefined when another replica holds it. Throws when Redis fails.
+   * `onLost` is called if a renewal finds the lease gone or someone else's.
+   */
+  async tryAcquire(key: string, onLost?: () => void): Promise<HeldLease | undefined> {
     const ok = await this.link.commands.set(key, this.token, "PX", this.ttlMs, "NX");
-    return ok === "OK" ? this.held(key) : undefined;
+    return ok === "OK" ? this.held(key, onLost) : undefined;
   }
 
   /** Waits until the lease is free and takes it. Throws when Redis fails (the caller then works unlocked). */
@@ -41,12 +44,15 @@ export class Leases {
     }
   }
 
-  private held(key: string): HeldLease {
+  private held(key: string, onLost?: () => void): HeldLease {
     const renew = setInterval(
       () => {
         this.link.commands.eval(RENEW, 1, key, this.token, this.ttlMs).then(
           (n) => {
-            if (n !== 1) this.link.failed("lease", new Error(`lease on ${key} expired while working`));
+            if (n === 1) return;
+            clearInterval(renew);
+            if (onLost) onLost();
+            else this.link.failed("lease", new Error(`lease on ${key} expired while working`));
           },
           (error: unknown) => this.link.failed("lease", error),
         );

@@ -1,7 +1,7 @@
 import type { Logger } from "../lifecycle/actions.js";
 import type { Clock } from "../util/clock.js";
 import { SKIPPED, type Coordinator, type RepoTarget, type Turn } from "./coordinator.js";
-import { Leases } from "./lease.js";
+import { Leases, type HeldLease } from "./lease.js";
 import { RedisLink, replicaToken, type CoordinationHealth } from "./redis.js";
 import { ExpiryTimers } from "./timers.js";
 
@@ -9,8 +9,6 @@ import { ExpiryTimers } from "./timers.js";
 const MARK = `local v = tonumber(redis.call("get", KEYS[1]) or "0") if tonumber(ARGV[1]) > v then redis.call("set", KEYS[1], ARGV[1], "PX", ARGV[2]) end return 1`;
 /** How long the "reconciled at" marks live: a repository not reconciled for a week simply reconciles again. */
 const MARK_TTL_MS = 7 * 24 * 3600_000;
-/** A tick slot stays claimed this long (past any reconcile interval node-cron allows at one per second). */
-const TICK_CLAIM_MS = 10 * 60_000;
 
 export interface RedisCoordinatorOptions {
   url: string;
@@ -24,8 +22,12 @@ export interface RedisCoordinatorOptions {
 }
 
 /**
- * Replicas sharing one Redis (REDIS_URL): one replica at a time reconciles a repository, one
- * replica runs each backstop tick, and expiry timers are BullMQ jobs any live replica runs. Every
+ * Replicas sharing one Redis (REDIS_URL): one replica at a time reconciles a repository, and one
+ * replica — the leader, holding a lease it renews while it lives — runs the backstop ticks and the
+ * expiry timers (BullMQ jobs, durable in Redis). Keeping that work on one replica keeps it on warm
+ * caches (what it already read and already revoked), so N replicas cost what one costs; webhooks
+ * still go to any replica. Followers try to take the lead every third of the TTL, so a dead leader
+ * is replaced within about one TTL, and its unfinished timer job is handed over by BullMQ. Every
  * Redis failure is counted, logged and answered by doing the work here: a lease that cannot be
  * taken is worked without, a tick that cannot be claimed is run, a mark that cannot be read means
  * "not done yet". Revocation never waits for Redis.
@@ -37,6 +39,11 @@ export class RedisCoordinator implements Coordinator {
   private readonly leases: Leases;
   private readonly timers: ExpiryTimers;
   private readonly token = replicaToken();
+  private readonly leaderKey: string;
+  private leader?: HeldLease;
+  private leading?: Promise<boolean>;
+  private campaign?: NodeJS.Timeout;
+  private fire?: (target: RepoTarget, at: Date) => Promise<void>;
 
   constructor(private readonly options: RedisCoordinatorOptions) {
     this.link = new RedisLink(options.url, options.log, options.health);
@@ -45,6 +52,7 @@ export class RedisCoordinator implements Coordinator {
     // A replica's own timer waits one lease TTL past the due time: by then the shared timer has run
     // unless Redis is down or the replica running it died (its lease has then expired).
     this.safetyNetMs = options.leaseTtlMs;
+    this.leaderKey = `${options.prefix}:leader`;
   }
 
   async exclusive<T>(repo: string, turn: Turn, work: () => Promise<T>): Promise<T | typeof SKIPPED> {
@@ -64,14 +72,39 @@ export class RedisCoordinator implements Coordinator {
     }
   }
 
-  async claimTick(slot: Date): Promise<boolean> {
-    const key = `${this.options.prefix}:tick:${Math.round(slot.getTime() / 1000)}`;
+  /** The leader runs every tick; a follower only when Redis cannot say who leads. */
+  async claimTick(): Promise<boolean> {
     try {
-      return (await this.link.commands.set(key, this.token, "PX", TICK_CLAIM_MS, "NX")) === "OK";
+      return await this.lead();
     } catch (error) {
       this.link.failed("tick", error);
       return true;
     }
+  }
+
+  /** Whether this replica leads, taking the lead if nobody holds it. Throws when Redis fails. */
+  private lead(): Promise<boolean> {
+    if (this.leader) return Promise.resolve(true);
+    // One attempt at a time (the campaign and a tick may ask together).
+    this.leading ??= this.leases
+      .tryAcquire(this.leaderKey, () => this.stepDown())
+      .then((lease) => {
+        if (!lease) return false;
+        this.leader = lease;
+        this.options.log.info({}, "this replica now runs the backstop tick and the expiry timers");
+        if (this.fire) this.timers.start(this.fire);
+        return true;
+      })
+      .finally(() => {
+        this.leading = undefined;
+      });
+    return this.leading;
+  }
+
+  private stepDown(): void {
+    this.leader = undefined;
+    this.options.log.warn({}, "lost the lead (Redis unreachable longer than the lease TTL?); another replica runs the tick and timers");
+    void this.timers.pause();
   }
 
   async reconciled(repo: string, startedAt: Date): Promise<void> {
@@ -101,10 +134,17 @@ export class RedisCoordinator implements Coordinator {
   }
 
   start(fire: (target: RepoTarget, at: Date) => Promise<void>): void {
-    this.timers.start(fire);
+    this.fire = fire;
+    const campaign = () => this.lead().catch(() => undefined);
+    this.campaign = setInterval(campaign, Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
+    this.campaign.unref();
+    void campaign();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.campaign);
+    await this.leader?.release();
+    this.leader = undefined;
     await this.timers.stop();
     await this.link.close();
   }

@@ -20,6 +20,19 @@ export function safeRedisError(error: unknown): string {
   return message.replace(/\/\/[^@/\s]*@/g, "//***@");
 }
 
+/** `promise`, or a failure once `ms` passed (BullMQ waits for a connection instead of failing fast). */
+export async function within<T>(promise: Promise<T>, ms = COMMAND_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Names this replica in the leases it holds: host (the pod's name on Kubernetes) and process id. */
 export function replicaToken(): string {
   return `${hostname()}:${process.pid}:${randomBytes(6).toString("hex")}`;

@@ -42,7 +42,7 @@ export interface RuntimeDeps {
   observeReconcile?: (run: () => Promise<ReconcileReport>) => Promise<ReconcileReport>;
   /** Checks the default branch's policy at its providers after a reconcile, when the policy changed. */
   targetCheck?: TargetCheck;
-  /** Other replicas (REDIS_URL): leases, one tick per slot, shared timers. Default: this process alone. */
+  /** Other replicas (REDIS_URL): leases, one replica leading ticks and shared timers. Default: this process alone. */
   coordinator?: Coordinator;
 }
 
@@ -243,14 +243,14 @@ export class LifecycleRuntime {
   }
 
   /**
-   * Starts the backstop tick and the precise timers, and catches up at once. Across replicas, one
-   * replica runs each tick (the first to claim its slot) and shared timers run on any replica.
+   * Starts the backstop tick and the precise timers, and catches up at once. Across replicas, the
+   * leading replica runs the ticks (and the catch-up) and the shared timers.
    */
   start(): void {
     this.timersOn = true;
-    this.task = cron.schedule(this.deps.cronExpression, (tick) => this.tick(tick.date), { name: "timebox-reconcile", noOverlap: true });
+    this.task = cron.schedule(this.deps.cronExpression, () => this.tick(), { name: "timebox-reconcile", noOverlap: true });
     this.coordinator.start((target, at) => this.request(target, { turn: "wait", dueAt: at }).then(() => undefined));
-    void this.reconcileAll();
+    void this.tick();
   }
 
   async stop(): Promise<void> {
@@ -261,8 +261,8 @@ export class LifecycleRuntime {
     await this.coordinator.stop();
   }
 
-  private async tick(slot: Date): Promise<void> {
-    if (await this.coordinator.claimTick(slot)) await this.reconcileAll();
+  private async tick(): Promise<void> {
+    if (await this.coordinator.claimTick()) await this.reconcileAll();
   }
 
   /**

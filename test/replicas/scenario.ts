@@ -9,9 +9,9 @@ import { allRevoked, alignTo, callsDuring, marked, mergeGrants, removals, startC
 /** The backstop tick in these runs (every 2 s, so a short run holds many ticks). */
 export const TICK_MS = 2_000;
 const IDLE_MS = 5 * TICK_MS;
-const BURST_MS = 25 * TICK_MS;
+const BURST_MS = 40 * TICK_MS;
 /** Every grant's life: long enough to apply the whole burst before the first expires. */
-const GRANT_MS = 30_000;
+const GRANT_MS = 60_000;
 
 export interface ReplicaFigures {
   replicas: number;
