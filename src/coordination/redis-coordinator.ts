@@ -135,10 +135,12 @@ export class RedisCoordinator implements Coordinator {
 
   start(fire: (target: RepoTarget, at: Date) => Promise<void>): void {
     this.fire = fire;
-    const campaign = () => this.lead().catch(() => undefined);
+    const campaign = (): void => {
+      this.lead().catch(() => undefined);
+    };
     this.campaign = setInterval(campaign, Math.max(100, Math.floor(this.options.leaseTtlMs / 3)));
     this.campaign.unref();
-    void campaign();
+    campaign();
   }
 
   async stop(): Promise<void> {
