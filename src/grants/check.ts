@@ -124,13 +124,13 @@ function checkAgainstPolicy(
   const emergency = file.emergency === true;
   let durationMs: number | undefined;
   if (usable("duration")) {
-    const parsed = parseDuration(file.duration!);
+    const parsed = memo(durations, file.duration!, parseDuration);
     if (!parsed.ok) {
       report("duration", "grant.duration", parsed.message);
     } else {
       durationMs = parsed.ms;
       const limit = role && (emergency ? role.breakglass?.max_duration : role.max_duration);
-      const limitMs = limit ? parseDuration(limit) : undefined;
+      const limitMs = limit ? memo(durations, limit, parseDuration) : undefined;
       if (limitMs?.ok && parsed.ms > limitMs.ms) {
         const which = emergency ? "breakglass.max_duration" : "max_duration";
         report(
@@ -188,11 +188,27 @@ function checkAgainstPolicy(
   if (policy.ticket_pattern) {
     if (file.ticket === undefined) {
       report("ticket", "policy.ticket-required", `a ticket is required (matching ${code(policy.ticket_pattern)}); add e.g. \`ticket: INC-1234\``);
-    } else if (usable("ticket") && !new RegExp(policy.ticket_pattern, "u").test(file.ticket)) {
+    } else if (usable("ticket") && !memo(ticketPatterns, policy.ticket_pattern, (p) => new RegExp(p, "u")).test(file.ticket)) {
       report("ticket", "policy.ticket-pattern", `ticket ${code(file.ticket)} does not match the policy's ticket_pattern ${code(policy.ticket_pattern)}`);
     }
   }
   return { diagnostics: out, role, durationMs };
+}
+
+/**
+ * Durations and ticket patterns repeat from file to file (`2h`, the policy's `max_duration` and
+ * `ticket_pattern`): each is parsed or compiled once. Bounded; the results are never modified.
+ */
+const durations = new Map<string, ReturnType<typeof parseDuration>>();
+const ticketPatterns = new Map<string, RegExp>();
+function memo<T>(cache: Map<string, T>, key: string, make: (key: string) => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= 1000) cache.clear();
+    value = make(key);
+    cache.set(key, value);
+  }
+  return value;
 }
 
 /** The fields an extension may not change: who gets what. */
