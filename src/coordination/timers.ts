@@ -4,7 +4,7 @@ import type { RepoTarget } from "./coordinator.js";
 import { safeRedisError, within, type RedisLink } from "./redis.js";
 
 /** The BullMQ queue of due reconciles (expiries, reminders, reviews), shared by every replica. */
-export const EXPIRY_QUEUE = "timebox-expiry";
+const EXPIRY_QUEUE = "timebox-expiry";
 
 interface ExpiryJob {
   target: RepoTarget;

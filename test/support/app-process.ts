@@ -101,7 +101,7 @@ export async function startLiveApp(webhookSecret: string, env: Record<string, st
 }
 
 /** One process of the built app (one replica), as `npm start` runs it. */
-export interface AppProcess {
+interface AppProcess {
   url: string;
   pid: number;
   /** What the process printed so far. */
@@ -114,7 +114,7 @@ export interface AppProcess {
 }
 
 /** Starts the built app against `gh` and `pg` with `env` added (a replica of a deployment). */
-export async function spawnApp(gh: GitHubEmulator, pg: TestPostgres, env: Record<string, string> = {}): Promise<AppProcess> {
+async function spawnApp(gh: GitHubEmulator, pg: TestPostgres, env: Record<string, string> = {}): Promise<AppProcess> {
   const port = await freePort();
   let output = "";
   const app: ChildProcess = spawn(process.execPath, ["node_modules/probot/bin/probot.js", "run", "./lib/index.js"], {
