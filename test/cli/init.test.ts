@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import nock from "nock";
-import { parse } from "yaml";
+import { load as parse } from "js-yaml";
 import { runCli } from "../../src/cli/program.js";
 import { INIT_PROVIDERS } from "../../src/cli/init/templates.js";
 import { parseRequestForm } from "../../src/commands/request-parse.js";
