@@ -42,7 +42,7 @@ withRedis("three replicas on Redis cost about one replica's API calls, idle and 
   const three = await measureReplicas(3, 11);
   clusters.push(three.cluster);
   console.log(
-    `API calls, 1 replica vs 3 on Redis: idle ${one.figures.idleCalls} vs ${three.figures.idleCalls}, burst ${one.figures.burstCalls} vs ${three.figures.burstCalls}`,
+    `API calls, 1 replica vs 3 on Redis: idle ${one.figures.idleCalls} vs ${three.figures.idleCalls}, burst ${one.figures.burstCalls} vs ${three.figures.burstCalls}; lead lost ${three.figures.leadLost} time(s)`,
   );
 
   expect(three.figures.idleCalls).toBeLessThanOrEqual(one.figures.idleCalls * AT_MOST);

@@ -26,6 +26,8 @@ export interface ReplicaFigures {
   /** Grants that got more than one revoked comment / removal commit. */
   duplicateComments: number;
   duplicateRemovals: number;
+  /** Times a replica lost the lead (leadership moving to a cold replica costs re-reads). */
+  leadLost: number;
 }
 
 export interface Measured {
@@ -39,7 +41,7 @@ export async function measureReplicas(replicas: number, redisDb?: number, count 
   const cluster = await startCluster({
     replicas,
     redisDb,
-    env: { TIMEBOX_RECONCILE_CRON: `*/${TICK_MS / 1000} * * * * *`, TIMEBOX_LEASE_TTL_MS: "3000" },
+    env: { TIMEBOX_RECONCILE_CRON: `*/${TICK_MS / 1000} * * * * *`, TIMEBOX_LEASE_TTL_MS: "10000" },
   });
   try {
     const grants = await mergeGrants(cluster, count, `${GRANT_MS / 1000}s`);
@@ -66,6 +68,7 @@ export async function measureReplicas(replicas: number, redisDb?: number, count 
         burstMs: BURST_MS,
         duplicateComments: grants.filter((g) => marked(cluster, g.number, "revoked").length > 1).length,
         duplicateRemovals: grants.filter((g) => removals(cluster, g.path).length > 1).length,
+        leadLost: cluster.output().split("lost the lead").length - 1,
       },
     };
   } catch (error) {
