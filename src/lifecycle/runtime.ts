@@ -100,7 +100,10 @@ export class LifecycleRuntime {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     const queued = this.waiting.get(name);
-    if (queued && this.covers(queued.how, how)) return queued.run;
+    if (queued) {
+      this.join(queued.how, how);
+      return queued.run;
+    }
     const run = this.deps.queue.run(`reconcile:${name}`, async () => {
       if (this.waiting.get(name)?.run === run) this.waiting.delete(name);
       return this.takeTurn(target, name, how);
@@ -114,11 +117,20 @@ export class LifecycleRuntime {
     return run;
   }
 
-  /** Whether a queued request settles a new one too: always in one process; across replicas, unless the queued one may not run. */
-  private covers(queued: Request, next: Request): boolean {
-    if (!this.coordinator.shared || next.turn === "skip") return true;
-    if (queued.turn !== "wait") return false;
-    return !queued.dueAt || (next.dueAt !== undefined && queued.dueAt.getTime() >= next.dueAt.getTime());
+  /**
+   * Folds a new request into one queued (not started yet), which then runs if either had to: a
+   * tick that would give way to another replica waits its turn instead when a webhook or a timer
+   * joins it, and it skips as done only if a reconcile started after both due times. In one
+   * process nothing skips, so every request simply joins.
+   */
+  private join(queued: Request, next: Request): void {
+    if (next.turn === "skip") return;
+    if (queued.turn === "skip") {
+      queued.turn = "wait";
+      queued.dueAt = next.dueAt;
+      return;
+    }
+    queued.dueAt = queued.dueAt && next.dueAt ? new Date(Math.max(queued.dueAt.getTime(), next.dueAt.getTime())) : undefined;
   }
 
   /** Runs the reconcile when it is this replica's turn, and records it done for the other replicas. */
