@@ -84,7 +84,7 @@ for (const n of (process.env.TIMEBOX_BENCH_SIZES ?? "1000,10000").split(",").map
         goal: n / 25,
       };
       const pr = ctx.gh.openPullRequest({ author: "dev1", branch: "one-more", files: { "grants/one-more.yaml": grantYaml({ reason: "one more" }) } });
-      await ctx.gh.deliver(ctx.probot, pr, { only: ["pull_request"] });
+      await ctx.gh.deliver(ctx.probot, pr); // the push too: the head's pusher is known
       await ctx.gh.deliver(ctx.probot, ctx.gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
       ctx.gh.merge(pr.number!, { by: "alice" });
       const oneChange = await measured(ctx);
