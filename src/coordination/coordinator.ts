@@ -29,6 +29,8 @@ export interface Coordinator {
   exclusive<T>(repo: string, turn: Turn, work: () => Promise<T>): Promise<T | typeof SKIPPED>;
   /** Whether this replica runs the backstop tick now due (one replica, the leader, runs them). */
   claimTick(): Promise<boolean>;
+  /** Whether this replica leads now (runs the ticks and the shared timers): always, alone. */
+  leads(): boolean;
   /** Records that a reconcile of `repo` that started at `startedAt` completed. */
   reconciled(repo: string, startedAt: Date): Promise<void>;
   /** Whether some replica completed a reconcile of `repo` that started at or after `at`. */
@@ -55,6 +57,10 @@ export class LocalCoordinator implements Coordinator {
   }
 
   async claimTick(): Promise<boolean> {
+    return true;
+  }
+
+  leads(): boolean {
     return true;
   }
 

@@ -7,6 +7,11 @@ const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call
 
 /** How often a replica waiting for a repository asks again. */
 const POLL_MS = 200;
+/**
+ * How many lease TTLs a replica waits for a repository before working without the lease: a holder
+ * that renews but never finishes (a hung process, or someone writing to Redis) never stops revocation.
+ */
+const MAX_WAIT_TTLS = 30;
 
 /** A lease taken: renewed in the background until released. */
 export interface HeldLease {
@@ -35,11 +40,16 @@ export class Leases {
     return ok === "OK" ? this.held(key, onLost) : undefined;
   }
 
-  /** Waits until the lease is free and takes it. Throws when Redis fails (the caller then works unlocked). */
+  /**
+   * Waits until the lease is free and takes it. Throws when Redis fails, or when another holder
+   * kept it longer than {@link MAX_WAIT_TTLS} TTLs (the caller then works unlocked).
+   */
   async acquire(key: string): Promise<HeldLease> {
+    const giveUpAt = Date.now() + MAX_WAIT_TTLS * this.ttlMs;
     for (;;) {
       const lease = await this.tryAcquire(key);
       if (lease) return lease;
+      if (Date.now() >= giveUpAt) throw new Error(`another replica held ${key} for ${MAX_WAIT_TTLS} lease TTLs; working without it`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }

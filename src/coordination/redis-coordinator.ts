@@ -82,6 +82,10 @@ export class RedisCoordinator implements Coordinator {
     }
   }
 
+  leads(): boolean {
+    return this.leader !== undefined;
+  }
+
   /** Whether this replica leads, taking the lead if nobody holds it. Throws when Redis fails. */
   private lead(): Promise<boolean> {
     if (this.leader) return Promise.resolve(true);

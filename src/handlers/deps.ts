@@ -21,5 +21,5 @@ export interface AppDeps {
   /** Slack and webhook notifications (the default branch's policy decides where): never throws, never waits. */
   notifier?: NotifyPort;
   /** Post-merge effects go through the lifecycle only. */
-  lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "notePush" | "revokeByCommand" | "recordOutcome">;
+  lifecycle: Pick<LifecycleRuntime, "reconcileRepo" | "reconcileOnEvent" | "notePush" | "revokeByCommand" | "recordOutcome">;
 }

@@ -95,6 +95,25 @@ export class LifecycleRuntime {
     return report;
   }
 
+  /**
+   * A reconcile a webhook asks for. Across replicas a follower hands it to the leader — a shared
+   * timer due now, run on the leader's warm caches (what it already read and revoked) — and keeps a
+   * safety net of its own a lease TTL later (it reconciles then only if nobody did since). Alone, as
+   * the leader, with the timers off, or when Redis fails, it runs here.
+   */
+  async reconcileOnEvent(target: RepoTarget, octokit?: Octokit): Promise<ReconcileReport | undefined> {
+    const name = `${target.owner}/${target.repo}`;
+    this.known.set(name, target);
+    if (this.timersOn && this.coordinator.shared && !this.coordinator.leads()) {
+      const now = this.deps.clock.now();
+      if (await this.coordinator.schedule(target, now)) {
+        if (!this.timers.has(name)) this.armLocal(target, name, now, this.coordinator.safetyNetMs);
+        return undefined;
+      }
+    }
+    return this.reconcileRepo(target, octokit);
+  }
+
   /** Queues (or joins) a reconcile; undefined when it gave way to another replica or was done there. */
   private request(target: RepoTarget, how: Request): Promise<ReconcileReport | undefined> {
     const name = `${target.owner}/${target.repo}`;

@@ -95,6 +95,25 @@ withRedis(
   },
 );
 
+withRedis(
+  "a lease someone keeps and never releases (a hung replica, or a write to Redis) holds a repository up only for a bounded wait, then the work runs here",
+  async () => {
+    const metrics = new TimeboxMetrics({ processMetrics: false });
+    const c = new RedisCoordinator({ url, prefix: "timebox:test", leaseTtlMs: 200, clock: systemClock, log: quiet, health: metrics.coordination });
+    made.push(c);
+    await ready();
+    const squatter = new Redis(url);
+    try {
+      await squatter.set("timebox:test:lease:acme/access", "someone-else", "PX", 600_000);
+      expect(await c.exclusive("acme/access", "wait", async () => "ran")).toBe("ran");
+      expect(await metrics.registry.metrics()).toMatch(/^timebox_coordination_errors_total\{op="lease"\} [1-9]/m);
+    } finally {
+      squatter.disconnect();
+    }
+  },
+  30_000,
+);
+
 test("Redis unreachable: the work is done here (lease, tick, timer), and the metrics say so", async () => {
   // A port that accepts and closes connections: nothing there speaks Redis.
   const server: Server = createServer((socket) => socket.destroy());
