@@ -92,7 +92,11 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     .command("init")
     .description("scaffold an access repository: the policy, the request issue form, the grants README, the workflow, and the branch protection")
     .argument("[dir]", "the repository's folder", ".")
-    .option("--providers <list>", "example resources for these providers, comma-separated (postgres, mysql, github, kubernetes, aws-identity-center, gcp-iam, ldap, webhook)", "postgres,github")
+    .option(
+      "--providers <list>",
+      "example resources for these providers, comma-separated (postgres, mysql, github, kubernetes, aws-identity-center, gcp-iam, ldap, webhook)",
+      "postgres,github",
+    )
     .option("--org <org>", "the GitHub organisation whose teams approve and request", "your-org")
     .option("--action <ref>", "the Timebox action the workflow runs (owner/repo@ref)")
     .option("--force", "overwrite files that exist")

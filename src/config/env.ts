@@ -74,7 +74,8 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
     ...(env.TIMEBOX_METRICS_TOKEN ? { metricsToken: env.TIMEBOX_METRICS_TOKEN } : {}),
     revokeReserve: share(env.TIMEBOX_REVOKE_RESERVE, 0.1),
     ...(env.TIMEBOX_SLACK_API_URL ? { slackApiUrl: env.TIMEBOX_SLACK_API_URL } : {}),
-    githubGraphql: env.TIMEBOX_GITHUB_GRAPHQL === "0" || env.TIMEBOX_GITHUB_GRAPHQL === "off" ? "off" : env.TIMEBOX_GITHUB_GRAPHQL === "always" ? "always" : "auto",
+    githubGraphql:
+      env.TIMEBOX_GITHUB_GRAPHQL === "0" || env.TIMEBOX_GITHUB_GRAPHQL === "off" ? "off" : env.TIMEBOX_GITHUB_GRAPHQL === "always" ? "always" : "auto",
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     leaseTtlMs: leaseTtlMs(env.TIMEBOX_LEASE_TTL_MS),
   };

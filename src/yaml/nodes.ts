@@ -11,7 +11,7 @@ import { skipBlanks, skipSeparation } from "./source.js";
  * are not plain words, prototype keys) and bounds the parser's recursion.
  */
 
-export type Kind = "scalar" | "sequence" | "mapping" | null;
+type Kind = "scalar" | "sequence" | "mapping" | null;
 
 export interface YamlNode {
   /** js-yaml's position when it began composing the node: before any blanks, line breaks or comments. */
