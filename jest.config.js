@@ -41,6 +41,7 @@ const E2E_FILES = [
   "<rootDir>/test/providers/postgres-hang.test.ts",
   "<rootDir>/test/providers/postgres-principal.test.ts",
   "<rootDir>/test/providers/postgres.test.ts",
+  "<rootDir>/test/replicas/coordination.test.ts",
 ];
 
 /** @type {import('jest').Config} */
@@ -57,6 +58,9 @@ const shared = {
 
 /** @type {import('jest').Config} */
 export default {
+  // End-to-end tests run CLIs, servers and three app processes side by side on two cores: a test
+  // waits for outcomes (no test asserts on time), so a loaded machine must not fail it at 5 s.
+  testTimeout: 30_000,
   projects: [
     {
       ...shared,
