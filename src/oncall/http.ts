@@ -8,6 +8,11 @@ export const DEFAULT_TIMEOUT_MS = 5_000;
 /** The most bytes of an answer read: a schedule's on-calls for one minute are small. */
 const MAX_BYTES = 1_000_000;
 
+/** `path` resolved under `baseUrl`, whether or not the configured base ends in a slash. */
+export function apiUrl(baseUrl: string, path: string): URL {
+  return new URL(path, baseUrl.endsWith("/") ? baseUrl : `${baseUrl}/`);
+}
+
 /**
  * GETs `url` and parses its JSON body, within `timeoutMs`. Every failure is an {@link OnCallError}
  * whose message starts with `what` (the service and schedule) and gives the HTTP status, the

@@ -5,8 +5,7 @@
  * shift times: the reading is taken at the start of the minute asked about and holds for that
  * minute. EU instances use https://api.eu.opsgenie.com (TIMEBOX_OPSGENIE_API_URL).
  */
-import { DEFAULT_TIMEOUT_MS, getJson, type FetchLike } from "./http.js";
-import { withSlash } from "./pagerduty.js";
+import { apiUrl, DEFAULT_TIMEOUT_MS, getJson, type FetchLike } from "./http.js";
 import { OnCallError, type OnCallShift, type ScheduleSource } from "./types.js";
 
 const OPSGENIE_API_URL = "https://api.opsgenie.com";
@@ -23,7 +22,7 @@ export class OpsgenieSchedules implements ScheduleSource {
 
   async read(schedule: string, from: Date, to: Date): Promise<OnCallShift[]> {
     const what = `Opsgenie schedule ${schedule}`;
-    const url = new URL(`v2/schedules/${encodeURIComponent(schedule)}/on-calls`, withSlash(this.baseUrl));
+    const url = apiUrl(this.baseUrl, `v2/schedules/${encodeURIComponent(schedule)}/on-calls`);
     url.searchParams.set("scheduleIdentifierType", "name");
     url.searchParams.set("flat", "true");
     url.searchParams.set("date", from.toISOString().replace(/\.\d{3}Z$/, "Z"));

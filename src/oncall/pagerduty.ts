@@ -5,7 +5,7 @@
  * someone was on call at one moment is decided exactly. `include[]=users` puts the user's `email`
  * in the entry (otherwise only `id` and `summary`). Paginated with `limit`/`offset`/`more`.
  */
-import { DEFAULT_TIMEOUT_MS, getJson, type FetchLike } from "./http.js";
+import { apiUrl, DEFAULT_TIMEOUT_MS, getJson, type FetchLike } from "./http.js";
 import { OnCallError, type OnCallShift, type ScheduleSource } from "./types.js";
 
 const PAGERDUTY_API_URL = "https://api.pagerduty.com";
@@ -35,7 +35,7 @@ export class PagerDutySchedules implements ScheduleSource {
     const what = `PagerDuty schedule ${schedule}`;
     const shifts: OnCallShift[] = [];
     for (let page = 0; page < MAX_PAGES; page++) {
-      const url = new URL("oncalls", withSlash(this.baseUrl));
+      const url = apiUrl(this.baseUrl, "oncalls");
       url.searchParams.append("schedule_ids[]", schedule);
       url.searchParams.set("since", from.toISOString());
       url.searchParams.set("until", to.toISOString());
@@ -71,5 +71,3 @@ function time(value: unknown, missing: number): number {
   // An unreadable time is treated as covering nothing rather than everything.
   return Number.isNaN(t) ? -missing : t;
 }
-
-export const withSlash = (url: string): string => (url.endsWith("/") ? url : `${url}/`);
