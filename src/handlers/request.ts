@@ -4,6 +4,7 @@ import { parseRequestCommand, parseRequestForm, type ParsedRequest } from "../co
 import { onPullRequestReply, usageReply } from "../commands/request-reply.js";
 import { Gateway } from "../github/gateway.js";
 import type { RepoRef } from "../github/types.js";
+import { sameLogin } from "../policy/principals.js";
 import type { AppDeps } from "./deps.js";
 import { review, savingForRevocation } from "./pull-request.js";
 
@@ -28,13 +29,18 @@ export async function handleRequestComment(deps: AppDeps, context: Context<"issu
 /**
  * An issue opened with the request form (`.github/ISSUE_TEMPLATE/timebox-request.yml`): its
  * opener (GitHub's `user`, never a field of the form) is the requester. Only `opened` is
- * subscribed: editing the issue afterwards never requests anything.
+ * subscribed: editing the issue afterwards never requests anything. GitHub also sends `opened`
+ * for an issue transferred here from another repository (`changes.old_issue`), with the mover as
+ * `sender` and the original author as `user`: the author did not ask here — the mover, or anyone
+ * with write access there, may have rewritten the body — so only an issue its author opened here
+ * (the `sender` is its `user`) is a request.
  */
 export function onIssueOpened(deps: AppDeps) {
   return async (context: Context<"issues.opened">): Promise<void> => {
-    const { issue, installation, sender } = context.payload;
+    const { issue, installation, sender, changes } = context.payload;
     if (context.payload.action !== "opened" || !installation?.id) return;
     if (issue.user?.type === "Bot" || sender?.type === "Bot" || !issue.user?.login) return;
+    if (changes?.old_issue || !sender?.login || !sameLogin(sender.login, issue.user.login)) return;
     const parsed = parseRequestForm(issue.body ?? "");
     if (!parsed) return;
     const repo = context.repo();

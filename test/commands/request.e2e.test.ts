@@ -219,6 +219,23 @@ test("the issue form opens the same PR, with the issue's author as requester", a
   expect(commentBodies(gh, issue.number!).at(-1)).toContain(`Timebox opened #${pr.number}`);
 });
 
+test("an issue someone else moves here (a transfer) never requests access for its author", async () => {
+  // mallory, with write access here and in another repository, rewrites dev2's old issue there as a
+  // request form and transfers it: GitHub sends `issues.opened` with dev2 as the issue's author.
+  const form = formBody({ resource: "prod-db", role: "readonly", duration: "8h", reason: "look at the slow queries", ticket: "INC-1234" });
+  const moved = openIssue(gh, { author: "dev2", body: form, transferredBy: "mallory" });
+  await deliverOk(moved);
+  expect(pulls(gh)).toHaveLength(0);
+  expect(gh.repo().repo.refs.size).toBe(1);
+  // Even moved by its own author: it was not opened here with the form (its body may have been edited there by others).
+  const own = openIssue(gh, { author: "dev2", body: form, transferredBy: "dev2" });
+  await deliverOk(own);
+  expect(pulls(gh)).toHaveLength(0);
+  // The same form opened here by dev2 is a request.
+  await deliverOk(openIssue(gh, { author: "dev2", body: form }));
+  expect(pulls(gh).filter((p) => p.user === "timebox[bot]")).toHaveLength(1);
+});
+
 test("an issue form without a ticket is refused on the issue; an ordinary issue is left alone", async () => {
   const form = openIssue(gh, { author: "dev2", body: formBody({ resource: "prod-db", role: "readonly", duration: "1h", reason: "look" }) });
   await deliverOk(form);
