@@ -2,6 +2,7 @@
  * What a grant asks of GitHub, and what the person had before: pure interpretation of
  * `ActiveGrant` fields and of the `priorAccess` record the lifecycle persisted.
  */
+import { otherGrantsWanting, type OtherGrant } from "../overlap.js";
 import type { ActiveGrant } from "../types.js";
 import { ProviderError } from "../types.js";
 import {
@@ -87,28 +88,11 @@ function sameAccessTarget(a: Wanted, b: Wanted): boolean {
 }
 
 /** Another still-active grant, with what it asks of GitHub. */
-export interface Overlap {
-  grant: ActiveGrant;
-  wanted: Wanted;
-}
+export type Overlap = OtherGrant<Wanted>;
 
-/**
- * The other still-active grants that give the same principal the same target. A grant that
- * cannot be read (bad settings) gives nothing: it could not have been granted either.
- */
+/** The other still-active grants that give the same principal the same target (unreadable ones give nothing). */
 export function overlapping(g: ActiveGrant, wanted: Wanted, stillActive: readonly ActiveGrant[]): Overlap[] {
-  const out: Overlap[] = [];
-  for (const other of stillActive) {
-    if (other === g || (other.id === g.id && other.repo === g.repo)) continue;
-    let w: Wanted;
-    try {
-      w = wantedAccess(other);
-    } catch {
-      continue;
-    }
-    if (sameAccessTarget(wanted, w)) out.push({ grant: other, wanted: w });
-  }
-  return out;
+  return otherGrantsWanting(g, wanted, stillActive, wantedAccess, sameAccessTarget);
 }
 
 /** The highest level that other still-active grants give the same principal on the same target. */

@@ -2,6 +2,7 @@
  * What a grant asks of the directory, and what the person had before: pure interpretation of
  * `ActiveGrant` fields and of the `priorAccess` record the lifecycle persisted.
  */
+import { otherGrantsWanting, type OtherGrant } from "../overlap.js";
 import { ProviderError, type ActiveGrant } from "../types.js";
 import { dnKey, formatDn, parseDn, type Rdn } from "./dn.js";
 
@@ -91,19 +92,8 @@ function sameGroup(a: Wanted, b: Wanted): boolean {
 }
 
 /** The other still-active grants of the same group and attribute (unreadable ones give nothing). */
-export function candidates(g: ActiveGrant, wanted: Wanted, stillActive: readonly ActiveGrant[]): Array<{ grant: ActiveGrant; wanted: Wanted }> {
-  const out: Array<{ grant: ActiveGrant; wanted: Wanted }> = [];
-  for (const other of stillActive) {
-    if (other === g || (other.id === g.id && other.repo === g.repo)) continue;
-    let w: Wanted;
-    try {
-      w = wantedAccess(other);
-    } catch {
-      continue;
-    }
-    if (sameGroup(wanted, w)) out.push({ grant: other, wanted: w });
-  }
-  return out;
+export function candidates(g: ActiveGrant, wanted: Wanted, stillActive: readonly ActiveGrant[]): Array<OtherGrant<Wanted>> {
+  return otherGrantsWanting(g, wanted, stillActive, wantedAccess, sameGroup);
 }
 
 /** The persisted prior access: was the person a member before Timebox's first grant? */
