@@ -10,6 +10,7 @@
 import { GetUserIdCommand, type IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import {
   CreateAccountAssignmentCommand,
+  type CreateAccountAssignmentCommandInput,
   DeleteAccountAssignmentCommand,
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
@@ -230,6 +231,18 @@ export class AwsIdentityCenterProvider implements Provider {
     }
   }
 
+  /** The assignment of the permission set to the user in the account, as a create or delete request names it. */
+  private assignment(accountId: string, permissionSetArn: string, userId: string): CreateAccountAssignmentCommandInput {
+    return {
+      InstanceArn: this.config.instanceArn,
+      TargetId: accountId,
+      TargetType: "AWS_ACCOUNT",
+      PermissionSetArn: permissionSetArn,
+      PrincipalType: "USER",
+      PrincipalId: userId,
+    };
+  }
+
   /** Another grant in effect for the same user and target (it keeps the assignment). */
   private sameAssignment(g: ActiveGrant, others: readonly ActiveGrant[]): ActiveGrant[] {
     return others.filter((o) => o.id !== g.id && o.principal === g.principal && o.target === g.target);
@@ -289,17 +302,7 @@ export class AwsIdentityCenterProvider implements Provider {
       // Moto departs from AWS here: it records a duplicate assignment per call, where AWS
       // keeps one. Reading first keeps the grant idempotent on both.
       const out = await this.call("create the account assignment", (abortSignal) =>
-        this.config.sso.send(
-          new CreateAccountAssignmentCommand({
-            InstanceArn: this.config.instanceArn,
-            TargetId: t.accountId,
-            TargetType: "AWS_ACCOUNT",
-            PermissionSetArn: ps.arn,
-            PrincipalType: "USER",
-            PrincipalId: userId,
-          }),
-          { abortSignal },
-        ),
+        this.config.sso.send(new CreateAccountAssignmentCommand(this.assignment(t.accountId, ps.arn, userId)), { abortSignal }),
       );
       await this.settle("creation", out.AccountAssignmentCreationStatus);
       if (!(await this.assigned(t.accountId, ps.arn, userId))) {
@@ -328,17 +331,7 @@ export class AwsIdentityCenterProvider implements Provider {
     if (!ps) return; // the permission set is gone: so are its assignments
     if (!(await this.assigned(t.accountId, ps.arn, userId))) return;
     const out = await this.call("delete the account assignment", (abortSignal) =>
-      this.config.sso.send(
-        new DeleteAccountAssignmentCommand({
-          InstanceArn: this.config.instanceArn,
-          TargetId: t.accountId,
-          TargetType: "AWS_ACCOUNT",
-          PermissionSetArn: ps.arn,
-          PrincipalType: "USER",
-          PrincipalId: userId,
-        }),
-        { abortSignal },
-      ),
+      this.config.sso.send(new DeleteAccountAssignmentCommand(this.assignment(t.accountId, ps.arn, userId)), { abortSignal }),
     );
     await this.settle("deletion", out.AccountAssignmentDeletionStatus);
     if (await this.assigned(t.accountId, ps.arn, userId)) {
