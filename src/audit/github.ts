@@ -2,7 +2,7 @@ import { ProbotOctokit } from "probot";
 import { isBotUser, reviewers } from "../approvals/reviews.js";
 import { hasStatus, httpStatus } from "../github/errors.js";
 import type { PullRequestReview } from "../approvals/types.js";
-import type { Approval, GithubFacts } from "./findings/index.js";
+import { approvalsFor, type Approval, type GithubFacts } from "./findings/index.js";
 import { isoSecond } from "../util/clock.js";
 import { MAX_OUTCOME } from "./records.js";
 import type { AuditRow } from "./types.js";
@@ -207,9 +207,7 @@ export async function enrichFromGithub(rows: AuditRow[], octokit: AuditOctokit, 
     if (!facts) continue;
     row.requested_at = facts.createdAt || null;
     const gitApprovers = new Set(row.approved_by.map((l) => l.toLowerCase()));
-    // As the approval rule: the grant's requester never approves it, whoever opened the PR (a request PR is the app's).
-    const requester = row.requester?.toLowerCase();
-    const others = facts.approvals.filter((a) => a.login.toLowerCase() !== requester);
+    const others = approvalsFor({ approvals }, row);
     const counted = gitApprovers.size > 0 ? others.filter((a) => gitApprovers.has(a.login.toLowerCase())) : others;
     if (row.approved_by.length === 0) row.approved_by = counted.map((a) => a.login);
     row.approved_at = counted.at(-1)?.at ?? null;

@@ -245,6 +245,34 @@ test("GITHUB_TOKEN is used when TIMEBOX_GITHUB_TOKEN is absent", async () => {
   expect(r.stdout.split("\r\n")[1]).toContain(`,2,pull-request,${D}10:00:00Z,,,${D}10:10:00Z,`);
 });
 
+test("a request PR merged with only its requester's own approval is reported as merged without an approving review", async () => {
+  // `/timebox request`: the PR is the app's, so GitHub let dev6 approve it, and its branch rule
+  // (one approving review) let it merge. Timebox never counted dev6's review; nor may the audit.
+  const repo = new GitRepo();
+  repo.write({ "README.md": "access\n" }).commit("init", `${D}07:00:00Z`);
+  merge(repo, 6, { "grants/dev6.yaml": grantYaml({ requester: "dev6", duration: "8h", reason: "r6" }) }, `${D}10:10:00Z`);
+  const scope = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+    .get(`${REPO}/pulls/6`)
+    .reply(200, pull(6, "timebox[bot]", `${D}10:00:00Z`, `${D}10:10:00Z`))
+    .get(`${REPO}/pulls/6/reviews`)
+    .query(true)
+    .reply(200, [review("dev6", "APPROVED", `${D}10:00:10Z`)])
+    .get(`${REPO}/issues/6/comments`)
+    .query(true)
+    .reply(200, []);
+  const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
+  expect(r.code).toBe(0);
+  expect(scope.pendingMocks()).toEqual([]);
+  const { grants, findings } = JSON.parse(r.stdout);
+  expect(grants[0]).toMatchObject({ pull_request: 6, approved_by: [], approved_at: null });
+  const byId = Object.fromEntries(findings.map((f: { id: string }) => [f.id, f]));
+  expect(byId["unapproved-content"].items.map((i: { summary: string }) => i.summary)).toEqual([
+    expect.stringContaining("grants/dev6.yaml (dev6, prod-db/readonly) was merged in PR #6 without an approving review"),
+  ]);
+  // The requester's own review is no approval at all, fast or slow.
+  expect(byId["fast-approval"].items).toEqual([]);
+});
+
 test("a commit the offline check took as Timebox's but GitHub does not verify as the app's loses its claims", async () => {
   const repo = repoWithPrs();
   const [revoked, recorded] = repo.records;

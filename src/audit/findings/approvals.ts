@@ -2,7 +2,7 @@ import { formatDuration } from "../../duration.js";
 import { groupBy } from "../group.js";
 import type { AuditRow } from "../types.js";
 import { access, who } from "./stories.js";
-import type { Finding, FindingContext, FindingItem } from "./types.js";
+import { approvalsFor, type Finding, type FindingContext, type FindingItem } from "./types.js";
 
 /** Approvals given less than a threshold after the PR was opened: a rubber stamp, or a review done elsewhere. Needs `--github`. */
 export function fastApprovals(ctx: FindingContext): Finding {
@@ -18,7 +18,7 @@ export function fastApprovals(ctx: FindingContext): Finding {
   for (const row of ctx.rows) {
     if (row.pull_request === null || row.requested_at === null || seen.has(row.pull_request)) continue;
     const opened = Date.parse(row.requested_at);
-    const fast = (ctx.github.approvals.get(row.pull_request) ?? []).filter((a) => Date.parse(a.at) - opened < limit);
+    const fast = approvalsFor(ctx.github, row).filter((a) => Date.parse(a.at) - opened < limit);
     if (fast.length === 0) continue;
     seen.add(row.pull_request);
     const sameRequest = ctx.rows.filter((r) => r.pull_request === row.pull_request);

@@ -78,6 +78,18 @@ export interface GithubFacts {
   approvals: ReadonlyMap<number, readonly Approval[]>;
 }
 
+/**
+ * The approvals of `row`'s PR that count for its grant: never its requester's own, whoever opened
+ * the PR — a `/timebox request` PR is the app's, so GitHub lets its requester approve it, and the
+ * approval rule (`approvals/`) ignores that review. Every use of GitHub's approvals in the audit
+ * (the row's approvers, the findings) goes through here.
+ */
+export function approvalsFor(github: GithubFacts, row: Pick<AuditRow, "pull_request" | "requester">): Approval[] {
+  const all = row.pull_request === null ? undefined : github.approvals.get(row.pull_request);
+  const requester = row.requester?.toLowerCase();
+  return (all ?? []).filter((a) => a.login.toLowerCase() !== requester);
+}
+
 export interface FindingContext {
   rows: readonly AuditRow[];
   ref: (row: AuditRow) => GrantRef;

@@ -1,5 +1,5 @@
 import { access, who } from "./stories.js";
-import type { Finding, FindingContext, FindingItem } from "./types.js";
+import { approvalsFor, type Finding, type FindingContext, type FindingItem } from "./types.js";
 
 /**
  * Grant content that reached the default branch without an approval on record. Offline: a version
@@ -21,7 +21,7 @@ export function unapprovedContent(ctx: FindingContext): Finding {
       !row.emergency &&
       row.pull_request !== null &&
       ctx.github.approvals.has(row.pull_request) &&
-      ctx.github.approvals.get(row.pull_request)!.length === 0
+      approvalsFor(ctx.github, row).length === 0
     ) {
       items.push({
         summary: `${row.grant} (${who(row)}, ${access(row)}) was merged in PR #${row.pull_request} without an approving review`,
