@@ -119,6 +119,7 @@ export class BreakglassPass {
       }
       const t = asGrant(record, pull, review, ctx.policy);
       const g = activeGrantOf(ctx.repo, record, pull.number);
+      const onPull: RecordOnPull = { pull, record, t, g };
       const asked = (v: GrantVerdict) => v.path === record.path && v.valid && v.grant?.emergency && sameGrant(v, record);
       if (record.mismatch)
         this.deps.log.error(
@@ -151,13 +152,13 @@ export class BreakglassPass {
           onBranch: false,
           known: g,
           ...(step.recordClose === "with-revoke"
-            ? { record: (_: ActiveGrant, at: Date) => this.recordClosed(gw, ctx, pull, t, g, record, step.reason, at) }
+            ? { record: (_: ActiveGrant, at: Date) => this.recordClosed(gw, ctx, onPull, { reason: step.reason, at }) }
             : {}),
         });
         if (outcome === "revoked") result.revoked.push(record.path);
         if (outcome === "failed") result.failures.push(record.path);
-        else if (step.recordClose === "after-earlier-revoke") await this.recordClosedLater(gw, ctx, pull, t, g, record, step.reason, markers);
-        else if (step.removeMergedFile) await this.removeUnapprovedMerge(gw, ctx, pull, t, g, step.reason, markers);
+        else if (step.recordClose === "after-earlier-revoke") await this.recordClosedLater(gw, ctx, onPull, step.reason, markers);
+        else if (step.removeMergedFile) await this.removeUnapprovedMerge(gw, ctx, onPull, step.reason, markers);
       }
       await this.followUpReview(gw, pull.number, record, review, reviewStep, now, result);
     }
@@ -272,37 +273,21 @@ export class BreakglassPass {
   private async removeUnapprovedMerge(
     gw: Gateway,
     ctx: BreakglassContext,
-    pull: LabelledPull,
-    t: ApprovedGrant,
-    g: ActiveGrant,
+    { pull, t, g }: RecordOnPull,
     reason: RevokeReason,
     markers: Set<string>,
   ): Promise<void> {
     const onTip = ctx.tracked.find((o) => o.path === t.path && !o.origin.approved && o.origin.pull?.number === pull.number);
     if (!onTip) return;
-    const earlier = revokedEarlier(markers, t);
-    await gw.commits.removeFile(
-      ctx.branch,
-      t.path,
-      onTip.blobSha,
-      removalCommitMessage(t, g, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now(), this.actions.runId),
-    );
+    const end = this.endOf(markers, t, reason);
+    await gw.commits.removeFile(ctx.branch, t.path, onTip.blobSha, removalCommitMessage(t, g, end.reason, end.at, this.actions.runId));
   }
 
   /**
    * A PR closed unmerged never brought its grant to the default branch: an empty Timebox commit
    * tells the story there. Returns the comment's words for it (with the marker that says it is done).
    */
-  private async recordClosed(
-    gw: Gateway,
-    ctx: BreakglassContext,
-    pull: LabelledPull,
-    t: ApprovedGrant,
-    g: ActiveGrant,
-    record: BreakglassRecord,
-    reason: RevokeReason,
-    revokedAt: Date,
-  ): Promise<string> {
+  private async recordClosed(gw: Gateway, ctx: BreakglassContext, { pull, record, t, g }: RecordOnPull, { reason, at: revokedAt }: GrantEnd): Promise<string> {
     const message = [
       `Revoke emergency grant ${record.path} (PR #${pull.number} closed unmerged)`,
       "",
@@ -320,24 +305,33 @@ export class BreakglassPass {
   }
 
   /** Closed after its grant had already ended (expired, revoked by command): the record keeps that end's time and reason. */
-  private async recordClosedLater(
-    gw: Gateway,
-    ctx: BreakglassContext,
-    pull: LabelledPull,
-    t: ApprovedGrant,
-    g: ActiveGrant,
-    record: BreakglassRecord,
-    reason: RevokeReason,
-    markers: Set<string>,
-  ): Promise<void> {
-    const earlier = revokedEarlier(markers, t);
-    const where = await this.recordClosed(gw, ctx, pull, t, g, record, earlier?.reason ?? reason, earlier?.at ?? this.deps.clock.now());
-    await gw.issues.comment(pull.number, closedNotice(where));
-    markers.add(closedMarker(record.path));
+  private async recordClosedLater(gw: Gateway, ctx: BreakglassContext, onPull: RecordOnPull, reason: RevokeReason, markers: Set<string>): Promise<void> {
+    const where = await this.recordClosed(gw, ctx, onPull, this.endOf(markers, onPull.t, reason));
+    await gw.issues.comment(onPull.pull.number, closedNotice(where));
+    markers.add(closedMarker(onPull.record.path));
+  }
+
+  /** How the grant ended: as its revoke comment says (it may be long before the PR closed), else for `reason`, now. */
+  private endOf(markers: Set<string>, t: ApprovedGrant, reason: RevokeReason): GrantEnd {
+    return revokedEarlier(markers, t) ?? { reason, at: this.deps.clock.now() };
   }
 }
 
 type BoundedRecord = BreakglassRecord & { mismatch?: string };
+
+/** A break-glass record on its pull request, with its grant as the lifecycle (`t`) and the provider (`g`) see it. */
+interface RecordOnPull {
+  pull: LabelledPull;
+  record: BreakglassRecord;
+  t: ApprovedGrant;
+  g: ActiveGrant;
+}
+
+/** When a grant ended, and why. */
+interface GrantEnd {
+  at: Date;
+  reason: RevokeReason;
+}
 
 /**
  * Records bounded by the default branch's policy (rule 11): the role must still allow break-glass,
@@ -376,7 +370,7 @@ function sameGrant(v: GrantVerdict, r: BreakglassRecord): boolean {
 }
 
 /** When and why the record's revoke comment says it was revoked (it may be long before the PR closed). */
-function revokedEarlier(markers: Set<string>, t: ApprovedGrant): { at: Date; reason: RevokeReason } | undefined {
+function revokedEarlier(markers: Set<string>, t: ApprovedGrant): GrantEnd | undefined {
   const prefix = `<!-- timebox:revoked-at ${versionKey(t)} `;
   for (const m of markers) {
     if (!m.startsWith(prefix)) continue;
