@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 /**
  * Two jest projects, with the same settings:
  * - `unit`: pure code and in-process fakes; `npm run test:unit` answers in seconds.
@@ -58,6 +60,10 @@ const shared = {
 
 /** @type {import('jest').Config} */
 export default {
+  // Most end-to-end time is spent waiting (on servers, child processes, the wall clock), so two
+  // workers even on two cores: Jest's default (cores - 1) runs everything in one process here.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
+  testSequencer: "<rootDir>/jest.sequencer.js",
   // End-to-end tests run CLIs, servers and three app processes side by side on two cores: a test
   // waits for outcomes (no test asserts on time), so a loaded machine must not fail it at 5 s.
   testTimeout: 30_000,
