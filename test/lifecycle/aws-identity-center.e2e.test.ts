@@ -7,8 +7,9 @@
  * permission set's 12 h session duration is longer than the grants: the apply comment says so.
  */
 import { jest } from "@jest/globals";
-import { POLICY, startAccessRepo, type AccessRepo } from "../support/access-repo.js";
+import { startAccessRepo, type AccessRepo } from "../support/access-repo.js";
 import { markedComments, mergeApprovedGrant, removalCommits } from "../support/lifecycle-stage.js";
+import { expectAppliedOnce, expectNextReconcileCommitsNothing, policyWithResource } from "../support/provider-story.js";
 import { describeWithMoto, startTestMoto, type TestMoto } from "../providers/moto-server.js";
 
 jest.setTimeout(60_000);
@@ -18,14 +19,10 @@ const ACCOUNT = "210987654321";
 const PERMISSION_SET = "ProdReadOnly";
 
 function policyWithAws(moto: TestMoto): string {
-  const identity = "  dev1: { postgres: dev1_login }\n";
-  if (!POLICY.includes(identity)) throw new Error("the fixture policy changed: no dev1 identity line");
   const s = moto.settings;
-  return `${POLICY.replace(
-    identity,
+  return policyWithResource(
     `  dev1: { postgres: dev1_login, aws-identity-center: "dev1@example.com" }\n  dev3: { aws-identity-center: "dev3@example.com" }\n`,
-  ).trimEnd()}
-  aws-prod:
+    `  aws-prod:
     provider: aws-identity-center
     settings: { instance_arn: "${s.instance_arn}", identity_store_id: "${s.identity_store_id}", region: ${s.region}, endpoint_env: ${s.endpoint_env} }
     roles:
@@ -34,7 +31,8 @@ function policyWithAws(moto: TestMoto): string {
         max_duration: 8h
         approvers: ["@acme/sre", "sre1"]
         approvals: 1
-`;
+`,
+  );
 }
 
 describeWithMoto("aws-identity-center provider, end to end", () => {
@@ -61,10 +59,7 @@ describeWithMoto("aws-identity-center provider, end to end", () => {
       fields: { resource: "aws-prod", role: "readonly" },
       advanceMs: 0,
     });
-    for (const p of [dev1, dev3]) {
-      expect(p.deliveries.every((d) => d.status === 200)).toBe(true);
-      expect(markedComments(gh, p.number, "applied")).toHaveLength(1);
-    }
+    expectAppliedOnce(gh, [dev1, dev3]);
     const applied = markedComments(gh, dev1.number, "applied")[0].body;
     expect(applied).toContain(`assigned permission set ${PERMISSION_SET} in account ${ACCOUNT} to dev1@example.com`);
     expect(applied).toContain("session duration (12 h) is longer than the grant");
@@ -86,9 +81,7 @@ describeWithMoto("aws-identity-center provider, end to end", () => {
       expect(markedComments(gh, p, "revoked")).toHaveLength(1);
     }
 
-    const head = gh.branchHead("main");
-    await env.runtime.reconcileAll();
-    expect(gh.branchHead("main")).toBe(head);
+    await expectNextReconcileCommitsNothing(env);
     expect(await moto.assignedUserIds(ACCOUNT, PERMISSION_SET)).toEqual([moto.userId("dev3@example.com")]);
   });
 });

@@ -9,8 +9,9 @@
 import { jest } from "@jest/globals";
 import { FakeClock } from "../harness/clock.js";
 import { startResourceManager, type ResourceManagerEmulator } from "../harness/gcp/resource-manager.js";
-import { POLICY, startAccessRepo, type AccessRepo } from "../support/access-repo.js";
-import { markedComments, mergeApprovedGrant, removalCommits } from "../support/lifecycle-stage.js";
+import { startAccessRepo, type AccessRepo } from "../support/access-repo.js";
+import { markedComments, mergeApprovedGrant } from "../support/lifecycle-stage.js";
+import { expectAppliedOnce, expectNextReconcileCommitsNothing, expectRemovedAtExpiry, policyWithResource } from "../support/provider-story.js";
 
 jest.setTimeout(60_000);
 
@@ -21,10 +22,9 @@ const DEV1 = "user:dev1@acme.example";
 const DEV3 = "user:dev3@acme.example";
 
 function policyWithGcp(): string {
-  const identity = "  dev1: { postgres: dev1_login }\n";
-  if (!POLICY.includes(identity)) throw new Error("the fixture policy changed: no dev1 identity line");
-  return `${POLICY.replace(identity, `  dev1: { postgres: dev1_login, gcp-iam: "${DEV1}" }\n  dev3: { gcp-iam: "${DEV3}" }\n`).trimEnd()}
-  gcp-prod:
+  return policyWithResource(
+    `  dev1: { postgres: dev1_login, gcp-iam: "${DEV1}" }\n  dev3: { gcp-iam: "${DEV3}" }\n`,
+    `  gcp-prod:
     provider: gcp-iam
     settings: { credentials_env: GCP_TIMEBOX_KEY, endpoint_env: GCP_RM_ENDPOINT }
     roles:
@@ -33,7 +33,8 @@ function policyWithGcp(): string {
         max_duration: 8h
         approvers: ["@acme/sre", "sre1"]
         approvals: 1
-`;
+`,
+  );
 }
 
 describe("gcp-iam provider, end to end", () => {
@@ -72,10 +73,7 @@ describe("gcp-iam provider, end to end", () => {
       fields: { resource: "gcp-prod", role: "sql-client" },
       advanceMs: 0,
     });
-    for (const p of [dev1, dev3]) {
-      expect(p.deliveries.every((d) => d.status === 200)).toBe(true);
-      expect(markedComments(gh, p.number, "applied")).toHaveLength(1);
-    }
+    expectAppliedOnce(gh, [dev1, dev3]);
     expect(markedComments(gh, dev1.number, "applied")[0].body).toContain(`\`${DEV1}\` has \`${ROLE}\` on \`${PROJECT}\``);
 
     // Read as an administrator: one conditioned binding per grant, ending 2 h after the merge.
@@ -92,18 +90,7 @@ describe("gcp-iam provider, end to end", () => {
     await env.runtime.reconcileAll();
     expect(rm.bindings(PROJECT)).toEqual(before);
     expect(rm.hasAccess(DEV3, PROJECT, ROLE)).toBe(true);
-    for (const [p, path, who] of [
-      [dev1.number, "grants/dev1-sql.yaml", "dev1"],
-      [dev3.number, "grants/dev3-sql.yaml", "dev3"],
-    ] as const) {
-      expect(gh.fileAt("main", path)).toBeUndefined();
-      const commits = removalCommits(gh, path);
-      expect(commits).toHaveLength(1);
-      for (const trailer of [`Timebox-Grant: ${path}`, `Requested-by: ${who}`, "Revoke-Reason: expired"]) expect(commits[0].message).toContain(trailer);
-      expect(markedComments(gh, p, "revoked")).toHaveLength(1);
-    }
-    const head = gh.branchHead("main");
-    await env.runtime.reconcileAll();
-    expect(gh.branchHead("main")).toBe(head);
+    expectRemovedAtExpiry(gh, [dev1, dev3]);
+    await expectNextReconcileCommitsNothing(env);
   });
 });

@@ -10,8 +10,9 @@
  */
 import { jest } from "@jest/globals";
 import { startEmulatedKubernetes, type EmulatedKubernetes } from "../harness/kubernetes/api-server.js";
-import { POLICY, startAccessRepo, type AccessRepo } from "../support/access-repo.js";
-import { markedComments, mergeApprovedGrant, removalCommits } from "../support/lifecycle-stage.js";
+import { startAccessRepo, type AccessRepo } from "../support/access-repo.js";
+import { markedComments, mergeApprovedGrant } from "../support/lifecycle-stage.js";
+import { expectAppliedOnce, expectNextReconcileCommitsNothing, expectRemovedAtExpiry, policyWithResource } from "../support/provider-story.js";
 
 jest.setTimeout(60_000);
 
@@ -19,10 +20,9 @@ const HOUR = 3600_000;
 const DEV1 = "dev1@example.com";
 
 function policyWithKubernetes(): string {
-  const identity = "  dev1: { postgres: dev1_login }\n";
-  if (!POLICY.includes(identity)) throw new Error("the fixture policy changed: no dev1 identity line");
-  return `${POLICY.replace(identity, `  dev1: { postgres: dev1_login, kubernetes: "${DEV1}" }\n`).trimEnd()}
-  prod-cluster:
+  return policyWithResource(
+    `  dev1: { postgres: dev1_login, kubernetes: "${DEV1}" }\n`,
+    `  prod-cluster:
     provider: kubernetes
     settings: { kubeconfig_env: PROD_KUBECONFIG }
     roles:
@@ -36,7 +36,8 @@ function policyWithKubernetes(): string {
         max_duration: 8h
         approvers: ["@acme/sre", "sre1"]
         approvals: 1
-`;
+`,
+  );
 }
 
 describe("kubernetes provider, end to end", () => {
@@ -74,10 +75,7 @@ describe("kubernetes provider, end to end", () => {
       fields: { resource: "prod-cluster", role: "viewer" },
       advanceMs: 0,
     });
-    for (const p of [dev1, dev2]) {
-      expect(p.deliveries.every((d) => d.status === 200)).toBe(true);
-      expect(markedComments(gh, p.number, "applied")).toHaveLength(1);
-    }
+    expectAppliedOnce(gh, [dev1, dev2]);
     expect(markedComments(gh, dev1.number, "applied")[0].body).toContain(`user \`${DEV1}\` is bound to Role \`db-reader\``);
 
     const managed = () => k8s.bindings().filter((b) => b.metadata.labels?.["app.kubernetes.io/managed-by"] === "timebox");
@@ -97,19 +95,8 @@ describe("kubernetes provider, end to end", () => {
     await env.runtime.reconcileAll();
     expect(managed()).toEqual([]);
     expect(k8s.bindings().map((b) => b.metadata.name)).toEqual(["oncall-dev1"]);
-    for (const [p, path, who] of [
-      [dev1.number, "grants/dev1-payments.yaml", "dev1"],
-      [dev2.number, "grants/dev2-viewer.yaml", "dev2"],
-    ] as const) {
-      expect(gh.fileAt("main", path)).toBeUndefined();
-      const commits = removalCommits(gh, path);
-      expect(commits).toHaveLength(1);
-      for (const trailer of [`Timebox-Grant: ${path}`, `Requested-by: ${who}`, "Revoke-Reason: expired"]) expect(commits[0].message).toContain(trailer);
-      expect(markedComments(gh, p, "revoked")).toHaveLength(1);
-    }
+    expectRemovedAtExpiry(gh, [dev1, dev2]);
 
-    const head = gh.branchHead("main");
-    await env.runtime.reconcileAll();
-    expect(gh.branchHead("main")).toBe(head);
+    await expectNextReconcileCommitsNothing(env);
   });
 });

@@ -7,8 +7,9 @@
  * Timebox, stays a member after their grant ends.
  */
 import { jest } from "@jest/globals";
-import { POLICY, startAccessRepo, type AccessRepo } from "../support/access-repo.js";
-import { markedComments, mergeApprovedGrant, removalCommits } from "../support/lifecycle-stage.js";
+import { startAccessRepo, type AccessRepo } from "../support/access-repo.js";
+import { markedComments, mergeApprovedGrant } from "../support/lifecycle-stage.js";
+import { expectAppliedOnce, expectNextReconcileCommitsNothing, expectRemovedAtExpiry, policyWithResource } from "../support/provider-story.js";
 import { describeWithSlapd, PEOPLE, startTestSlapd, type TestSlapd } from "../providers/ldap-server.js";
 
 jest.setTimeout(60_000);
@@ -20,10 +21,9 @@ const DEV1 = `uid=dev1,${PEOPLE}`;
 
 /** The fixture policy plus a directory resource; dev1 is mapped to a DN, dev2 and dev3 go by login name. */
 function policyWithLdap(): string {
-  const identity = "  dev1: { postgres: dev1_login }\n";
-  if (!POLICY.includes(identity)) throw new Error("the fixture policy changed: no dev1 identity line");
-  return `${POLICY.replace(identity, `  dev1: { postgres: dev1_login, ldap: "${DEV1}" }\n`).trimEnd()}
-  corp-directory:
+  return policyWithResource(
+    `  dev1: { postgres: dev1_login, ldap: "${DEV1}" }\n`,
+    `  corp-directory:
     provider: ldap
     settings: { url_env: LDAP_URL, bind_dn_env: LDAP_BIND_DN, bind_password_env: LDAP_BIND_PASSWORD, base_dn: "${PEOPLE}" }
     roles:
@@ -38,7 +38,8 @@ function policyWithLdap(): string {
         max_duration: 8h
         approvers: ["@acme/sre", "sre1"]
         approvals: 1
-`;
+`,
+  );
 }
 
 describeWithSlapd("ldap provider, end to end", () => {
@@ -71,10 +72,7 @@ describeWithSlapd("ldap provider, end to end", () => {
       fields: { resource: "corp-directory", role: "ops" },
       advanceMs: 0,
     });
-    for (const p of [dev1, dev2, dev3]) {
-      expect(p.deliveries.every((d) => d.status === 200)).toBe(true);
-      expect(markedComments(gh, p.number, "applied")).toHaveLength(1);
-    }
+    expectAppliedOnce(gh, [dev1, dev2, dev3]);
     expect(markedComments(gh, dev1.number, "applied")[0].body).toContain(`\`${DEV1}\` is a member of LDAP group \`${OPS}\``);
     expect(markedComments(gh, dev3.number, "applied")[0].body).toContain("already before this grant; kept after it ends");
 
@@ -86,22 +84,10 @@ describeWithSlapd("ldap provider, end to end", () => {
     await env.runtime.reconcileAll();
     expect(await ldap.values(OPS, "member")).toEqual([`uid=dev3,${PEOPLE}`]);
     expect(await ldap.values(SHELL, "memberUid")).toEqual([]);
-    for (const [p, path, who] of [
-      [dev1.number, "grants/dev1-ops.yaml", "dev1"],
-      [dev2.number, "grants/dev2-shell.yaml", "dev2"],
-      [dev3.number, "grants/dev3-ops.yaml", "dev3"],
-    ] as const) {
-      expect(gh.fileAt("main", path)).toBeUndefined();
-      const commits = removalCommits(gh, path);
-      expect(commits).toHaveLength(1);
-      for (const trailer of [`Timebox-Grant: ${path}`, `Requested-by: ${who}`, "Revoke-Reason: expired"]) expect(commits[0].message).toContain(trailer);
-      expect(markedComments(gh, p, "revoked")).toHaveLength(1);
-    }
+    expectRemovedAtExpiry(gh, [dev1, dev2, dev3]);
 
     // Nothing more happens on a later tick; dev3 keeps the membership they had before Timebox.
-    const head = gh.branchHead("main");
-    await env.runtime.reconcileAll();
-    expect(gh.branchHead("main")).toBe(head);
+    await expectNextReconcileCommitsNothing(env);
     expect(await ldap.holds(OPS, "member", `uid=dev3,${PEOPLE}`)).toBe(true);
   });
 });

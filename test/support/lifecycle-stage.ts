@@ -5,6 +5,7 @@
  */
 import type { Probot } from "probot";
 import type { GitHubEmulator } from "../harness/github/index.js";
+import type { DeliveryResult } from "../harness/github/deliver.js";
 import type { ProviderPool } from "../../src/lifecycle/provider-pool.js";
 import { startTestPostgres, uniqueSuffix, type TestPostgres } from "../providers/postgres-server.js";
 import { POLICY, grantYaml, startAccessRepo, type AccessRepo } from "./access-repo.js";
@@ -87,6 +88,15 @@ export async function startPostgresStage(options: { firstPool?: (env: Record<str
 /** The grant file path of a requester's test grant. */
 const grantPath = (who: string, suffix = "prod-db") => `grants/${who}-${suffix}.yaml`;
 
+/** A grant merged by {@link mergeApprovedGrant}: its PR, file, requester, merge commit and the merge's deliveries. */
+export interface MergedGrant {
+  number: number;
+  path: string;
+  requester: string;
+  mergeSha: string;
+  deliveries: DeliveryResult[];
+}
+
 /**
  * Opens a PR adding one grant, approves it (alice, of @acme/sre) and merges it, delivering every
  * webhook to `probot` (deliveries of the merge are returned: they may fail when the test crashes
@@ -96,7 +106,7 @@ export async function mergeApprovedGrant(
   gh: GitHubEmulator,
   probot: Probot,
   opts: { requester?: string; path?: string; fields?: Record<string, string | boolean>; advanceMs?: number } = {},
-) {
+): Promise<MergedGrant> {
   const requester = opts.requester ?? "dev1";
   const path = opts.path ?? grantPath(requester);
   const pr = gh.openPullRequest({
@@ -109,7 +119,7 @@ export async function mergeApprovedGrant(
   (gh.clock as { advance?: (ms: number) => void }).advance?.(opts.advanceMs ?? 60_000);
   const merge = gh.merge(pr.number!, { by: "alice" });
   const deliveries = await gh.deliver(probot, merge);
-  return { number: pr.number!, path, mergeSha: merge.sha!, deliveries };
+  return { number: pr.number!, path, requester, mergeSha: merge.sha!, deliveries };
 }
 
 /** Timebox's comments on a PR carrying `kind` (`applied`, `revoked`, `apply-failed`). */
