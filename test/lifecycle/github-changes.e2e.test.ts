@@ -4,24 +4,22 @@
  * would take the person's own membership for Timebox's, and a revoke would leave access behind.
  */
 import { jest } from "@jest/globals";
-import { POLICY, type AccessRepo } from "../support/access-repo.js";
-import { startGithubAccess } from "../support/github-access.js";
+import type { AccessRepo } from "../support/access-repo.js";
+import { policyWithGithubResource, startGithubAccess } from "../support/github-access.js";
 import { removalCommits } from "../support/lifecycle-stage.js";
 
 jest.setTimeout(60_000);
 
-const POLICY_WITH_TEAM = `${POLICY.trimEnd()}
-  prod-admins:
-    provider: github
-    settings: { token_env: GH_PROVIDER_TOKEN, base_url_env: GH_PROVIDER_URL }
-    roles:
-      admins:
+const POLICY_WITH_TEAM = policyWithGithubResource(
+  "prod-admins",
+  `      admins:
         target: "@acme/prod-admins"
         max_duration: 8h
         approvers: ["@acme/sre", "sre1"]
         approvals: 1
         breakglass: { max_duration: 1h, review_within: 4h, requesters: ["dev2", "dev3"] }
-`;
+`,
+);
 
 let env: AccessRepo;
 beforeEach(async () => {

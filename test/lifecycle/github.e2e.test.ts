@@ -6,21 +6,19 @@
  * person had before Timebox stays. The provider acts with its own token, never the app's.
  */
 import { jest } from "@jest/globals";
-import { POLICY, type AccessRepo } from "../support/access-repo.js";
-import { startGithubAccess } from "../support/github-access.js";
+import type { AccessRepo } from "../support/access-repo.js";
+import { policyWithGithubResource, startGithubAccess } from "../support/github-access.js";
 import { markedComments, mergeApprovedGrant, removalCommits } from "../support/lifecycle-stage.js";
+import { expectAppliedOnce, expectNextReconcileCommitsNothing } from "../support/provider-story.js";
 
 jest.setTimeout(60_000);
 
 const HOUR = 3600_000;
 
 /** The fixture policy plus a GitHub resource: a team and a repository permission. */
-const POLICY_WITH_GITHUB = `${POLICY.trimEnd()}
-  prod-admins:
-    provider: github
-    settings: { token_env: GH_PROVIDER_TOKEN, base_url_env: GH_PROVIDER_URL }
-    roles:
-      admins:
+const POLICY_WITH_GITHUB = policyWithGithubResource(
+  "prod-admins",
+  `      admins:
         target: "@acme/prod-admins"
         max_duration: 8h
         approvers: ["@acme/sre", "sre1"]
@@ -31,7 +29,8 @@ const POLICY_WITH_GITHUB = `${POLICY.trimEnd()}
         max_duration: 8h
         approvers: ["@acme/sre", "sre1"]
         approvals: 1
-`;
+`,
+);
 
 let env: AccessRepo;
 beforeEach(async () => {
@@ -84,10 +83,7 @@ test("team membership and repository permission appear on merge and disappear at
     advanceMs: 0,
   });
   expect(isActiveMember("dev3")).toBe(true);
-  for (const p of [push, already]) {
-    expect(p.deliveries.every((d) => d.status === 200)).toBe(true);
-    expect(markedComments(gh, p.number, "applied")).toHaveLength(1);
-  }
+  expectAppliedOnce(gh, [push, already]);
   expect(markedComments(gh, already.number, "applied")[0].body).toContain("already before this grant; kept after it ends");
 
   // Expiry.
@@ -125,9 +121,7 @@ test("team membership and repository permission appear on merge and disappear at
   expect(dev2Removal).toContain("Revoked-at: 2026-03-02T11:01:00Z");
 
   // Nothing more happens on later ticks; dev3 keeps the membership they had before Timebox.
-  const head = gh.branchHead("main");
-  await env.runtime.reconcileAll();
-  expect(gh.branchHead("main")).toBe(head);
+  await expectNextReconcileCommitsNothing(env);
   expect(isActiveMember("dev3")).toBe(true);
 
   // The provider acted with its own token: every membership and permission write, and every call

@@ -1,5 +1,18 @@
 import type { GitHubEmulator } from "../harness/github/index.js";
-import { startAccessRepo, type AccessRepo } from "./access-repo.js";
+import { POLICY, startAccessRepo, type AccessRepo } from "./access-repo.js";
+
+/**
+ * The fixture policy plus a `github` resource `name` that acts through the emulator's provider
+ * token (see {@link startGithubAccess}), with `roles` (YAML, indented under `roles:`).
+ */
+export function policyWithGithubResource(name: string, roles: string): string {
+  return `${POLICY.trimEnd()}
+  ${name}:
+    provider: github
+    settings: { token_env: GH_PROVIDER_TOKEN, base_url_env: GH_PROVIDER_URL }
+    roles:
+${roles}`;
+}
 
 /**
  * The access repository with `policy`, whose `github` resources act through the emulator's
