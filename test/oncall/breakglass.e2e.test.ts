@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
 import { grantYaml, startAccessRepo, withReadonlyBreakglass } from "../support/access-repo.js";
 import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
-import { PD_TOKEN, startOnCallServer, type OnCallServer } from "./server.js";
+import { PD_TOKEN, sreShifts, startOnCallServer, type OnCallServer } from "./server.js";
 
 jest.setTimeout(60_000);
 
@@ -31,10 +31,7 @@ const EMERGENCY = grantYaml({ duration: "30m", emergency: true, reason: "INC-123
 /** readonly gets break-glass for whoever is on call on `schedule`; dev1 and dev2 are PagerDuty users. */
 async function onCallBreakglass(schedule: string): Promise<void> {
   const { gh } = env();
-  pagerduty.pagerduty[schedule] = [
-    { id: "PDEV1", email: "dev1@example.com", start: "2026-03-02T09:00:00Z", end: "2026-03-02T09:30:00Z" },
-    { id: "PDEV2", email: "dev2@example.com", start: "2026-03-02T09:30:00Z", end: "2026-03-02T10:00:00Z" },
-  ];
+  pagerduty.pagerduty[schedule] = sreShifts();
   const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!)
     .replace('requesters: ["dev1"] }', `requesters: ["pagerduty:${schedule}"] }`)
     .replace(/ {2}dev1: \{ postgres: (\S+) \}/, "  dev1: { postgres: $1, pagerduty: dev1@example.com }\n  dev2: { pagerduty: PDEV2 }");

@@ -3,24 +3,14 @@ import { directoryFromEnv, OnCallDirectory } from "../../src/oncall/directory.js
 import { OpsgenieSchedules } from "../../src/oncall/opsgenie.js";
 import { PagerDutySchedules } from "../../src/oncall/pagerduty.js";
 import { scheduleOf } from "../../src/policy/principals.js";
-import { OG_KEY, PD_TOKEN, startOnCallServer, type OnCallServer } from "./server.js";
+import { OG_KEY, PD_TOKEN, resetOnCallServer, startOnCallServer, type OnCallServer } from "./server.js";
 
 let server: OnCallServer;
 beforeAll(async () => {
   server = await startOnCallServer();
 });
 afterAll(() => server.stop());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.failing = {};
-  server.pagerduty = {
-    PSRE01: [
-      { id: "PDEV1", email: "dev1@example.com", start: "2026-03-02T09:00:00Z", end: "2026-03-02T09:30:00Z" },
-      { id: "PDEV2", email: "dev2@example.com", start: "2026-03-02T09:30:00Z", end: "2026-03-02T10:00:00Z" },
-    ],
-  };
-  server.opsgenie = { "SRE Primary": [{ email: "dev1@example.com", start: "2026-03-02T09:00:00Z", end: "2026-03-02T09:30:00Z" }] };
-});
+beforeEach(() => resetOnCallServer(server, { "SRE Primary": [{ email: "dev1@example.com", start: "2026-03-02T09:00:00Z", end: "2026-03-02T09:30:00Z" }] }));
 
 const env = () => ({
   PAGERDUTY_API_TOKEN: PD_TOKEN,

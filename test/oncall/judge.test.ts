@@ -11,23 +11,14 @@ import { readSchedules } from "../../src/oncall/resolve.js";
 import { decide, membershipNeeds, type ReviewDecision } from "../../src/pull-request/decide.js";
 import type { PullRequestSnapshot } from "../../src/pull-request/gather.js";
 import type { Review } from "../../src/github/types.js";
-import { PD_TOKEN, startOnCallServer, type OnCallServer } from "./server.js";
+import { PD_TOKEN, resetOnCallServer, startOnCallServer, type OnCallServer } from "./server.js";
 
 let server: OnCallServer;
 beforeAll(async () => {
   server = await startOnCallServer();
 });
 afterAll(() => server.stop());
-beforeEach(() => {
-  server.requests.length = 0;
-  server.failing = {};
-  server.pagerduty = {
-    PSRE01: [
-      { id: "PDEV1", email: "dev1@example.com", start: "2026-03-02T09:00:00Z", end: "2026-03-02T09:30:00Z" },
-      { id: "PDEV2", email: "dev2@example.com", start: "2026-03-02T09:30:00Z", end: "2026-03-02T10:00:00Z" },
-    ],
-  };
-});
+beforeEach(() => resetOnCallServer(server));
 
 const providers = new Map([["postgres", ["url_env"]]]);
 const HEAD = "a".repeat(40);

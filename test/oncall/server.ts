@@ -30,6 +30,25 @@ export interface OnCallServer {
   stop(): Promise<void>;
 }
 
+/** The tests' PagerDuty rotation on 2026-03-02 (UTC): dev1 (PDEV1) on call 09:00–09:30, dev2 (PDEV2) 09:30–10:00. */
+export function sreShifts(): Shift[] {
+  return [
+    { id: "PDEV1", email: "dev1@example.com", start: "2026-03-02T09:00:00Z", end: "2026-03-02T09:30:00Z" },
+    { id: "PDEV2", email: "dev2@example.com", start: "2026-03-02T09:30:00Z", end: "2026-03-02T10:00:00Z" },
+  ];
+}
+
+/**
+ * Back to where every test starts: no requests logged, no schedule failing, PagerDuty's PSRE01
+ * holding {@link sreShifts}, and the Opsgenie schedules given (none by default).
+ */
+export function resetOnCallServer(server: OnCallServer, opsgenie: Record<string, Shift[]> = {}): void {
+  server.requests.length = 0;
+  server.failing = {};
+  server.pagerduty = { PSRE01: sreShifts() };
+  server.opsgenie = opsgenie;
+}
+
 export async function startOnCallServer(): Promise<OnCallServer> {
   const state: Omit<OnCallServer, "url" | "stop"> = { pagerduty: {}, opsgenie: {}, failing: {}, requests: [] };
   const server: Server = createServer((req, res) => {
