@@ -14,7 +14,7 @@
  */
 import pg from "pg";
 import { postgresProviderFactory, type PostgresProvider } from "../../src/providers/postgres/index.js";
-import { ProviderError } from "../../src/providers/types.js";
+import { ProviderError, type ActiveGrant } from "../../src/providers/types.js";
 import { errorTexts, makeActiveGrant } from "./contract.js";
 import { startTestPostgres, testPostgresMode, uniqueSuffix, type TestPostgres } from "./postgres-server.js";
 
@@ -45,6 +45,31 @@ async function handleExists(shortId: string): Promise<boolean> {
   return (await pgs.admin("SELECT 1 FROM pg_roles WHERE rolname = $1", [`timebox_${shortId}`])).rows.length > 0;
 }
 
+/** A NOLOGIN or LOGIN role (`options`) with a login role `analyst` as its member. */
+async function groupWithMember(kind: string, options: string): Promise<{ group: string; member: string }> {
+  const group = await role(kind, options);
+  const member = await role("analyst", "LOGIN");
+  await pgs.admin(`GRANT ${ident(group)} TO ${ident(member)}`);
+  return { group, member };
+}
+
+/** What granting `g` threw (an Error saying so when it did not throw). */
+async function grantError(p: PostgresProvider, g: ActiveGrant): Promise<unknown> {
+  return p.grant(g).then(
+    () => new Error("grant succeeded"),
+    (e: unknown) => e,
+  );
+}
+
+/** `checkTarget` finds nothing wrong with `person`, and granting `target` to them makes them a member of it; returns the grant. */
+async function expectAccepted(p: PostgresProvider, person: string, target: string): Promise<ActiveGrant> {
+  expect(await p.checkTarget(target, person)).toEqual([]);
+  const g = makeActiveGrant(person, target, { requester: person });
+  await p.grant(g);
+  expect(await hasRole(person, target)).toBe(true);
+  return g;
+}
+
 function makeProvider(url = pgs.url, poolSize = pgs.poolSize): PostgresProvider {
   return postgresProviderFactory.create({
     resource: "prod-db",
@@ -60,10 +85,7 @@ function makeProvider(url = pgs.url, poolSize = pgs.poolSize): PostgresProvider 
  */
 async function expectRefused(p: PostgresProvider, principal: string, target: string, why: string): Promise<void> {
   const g = makeActiveGrant(principal, target, { requester: principal });
-  const err = await p.grant(g).then(
-    () => new Error("grant succeeded"),
-    (e: unknown) => e,
-  );
+  const err = await grantError(p, g);
   expect(err).toBeInstanceOf(ProviderError);
   expect(err).toMatchObject({ retryable: false });
   const message = (err as Error).message;
@@ -111,9 +133,7 @@ describe(`postgres provider: who may be a principal (${testPostgresMode()})`, ()
     "the attack: a GitHub login that names a NOLOGIN group role would give the target to every member",
     async () => {
       const target = await role("target", "NOLOGIN");
-      const group = await role("analytics_team", "NOLOGIN");
-      const member = await role("analyst", "LOGIN");
-      await pgs.admin(`GRANT ${ident(group)} TO ${ident(member)}`);
+      const { group, member } = await groupWithMember("analytics_team", "NOLOGIN");
       provider = makeProvider();
       await expectRefused(provider, group, target, "cannot log in");
       expect(await hasRole(member, target)).toBe(false);
@@ -126,9 +146,7 @@ describe(`postgres provider: who may be a principal (${testPostgresMode()})`, ()
     "a login role that has members of its own is a group too",
     async () => {
       const target = await role("target", "NOLOGIN");
-      const group = await role("shared", "LOGIN");
-      const member = await role("analyst", "LOGIN");
-      await pgs.admin(`GRANT ${ident(group)} TO ${ident(member)}`);
+      const { group, member } = await groupWithMember("shared", "LOGIN");
       provider = makeProvider();
       await expectRefused(provider, group, target, "is a group role (1 member)");
       expect(await hasRole(member, target)).toBe(false);
@@ -198,10 +216,7 @@ describe(`postgres provider: who may be a principal (${testPostgresMode()})`, ()
       const target = await role("target", "NOLOGIN");
       const person = await role("dev1", "LOGIN");
       provider = makeProvider();
-      expect(await provider.checkTarget(target, person)).toEqual([]);
-      const g = makeActiveGrant(person, target, { requester: person });
-      await provider.grant(g);
-      expect(await hasRole(person, target)).toBe(true);
+      const g = await expectAccepted(provider, person, target);
       await provider.revoke(g);
       expect(await hasRole(person, target)).toBe(false);
     },
@@ -214,11 +229,7 @@ describe(`postgres provider: who may be a principal (${testPostgresMode()})`, ()
       const target = await role("target", "NOLOGIN");
       const group = await role("team", "NOLOGIN");
       provider = makeProvider();
-      const g = makeActiveGrant(group, target, { requester: "dev1" });
-      const err = await provider.grant(g).then(
-        () => new Error("grant succeeded"),
-        (e: unknown) => e,
-      );
+      const err = await grantError(provider, makeActiveGrant(group, target, { requester: "dev1" }));
       expect(err).toMatchObject({ name: "ProviderError", retryable: false });
       expect((err as Error).message).toContain("cannot log in");
       expect((err as Error).message).toContain("`identities.dev1.postgres`");
@@ -239,10 +250,7 @@ describe(`postgres provider: who may be a principal (${testPostgresMode()})`, ()
       const creator = await role("creator", "LOGIN CREATEROLE");
       await pgs.admin(`GRANT ${ident(person)} TO ${ident(creator)} WITH ADMIN TRUE, INHERIT FALSE, SET FALSE`);
       provider = makeProvider();
-      expect(await provider.checkTarget(target, person)).toEqual([]);
-      const g = makeActiveGrant(person, target, { requester: person });
-      await provider.grant(g);
-      expect(await hasRole(person, target)).toBe(true);
+      const g = await expectAccepted(provider, person, target);
       await provider.revoke(g);
     },
     TIMEOUT,
