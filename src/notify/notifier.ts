@@ -232,6 +232,7 @@ function mentionsFor(event: TimeboxEvent, policy: Policy): string[] {
   }
   return who.slice(0, MAX_MENTIONS).map((login) => {
     const id = login.startsWith("@") ? undefined : policy.identities[login.toLowerCase()]?.slack;
-    return (id && slackMention(id)) ?? `@${slackText(login, 100)}`;
+    // The `@` goes through slackText too: a login `here` or `channel` must not become `@here`.
+    return (id && slackMention(id)) ?? slackText(`@${login}`, 101);
   });
 }

@@ -185,3 +185,21 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+test("a login cannot become @here or @channel: a requester or approver named so is named inertly", async () => {
+  // GitHub logins `here` and `channel` exist; Slack reads a literal `@here` or `@channel` as a ping to everyone.
+  const { notifier } = testNotifier({ slackApiUrl: slack.url });
+  const policy = policyWith(SLACK);
+  notifier.notify(event("expiring", { requester: "here", expires_at: "2026-03-02T11:00:00Z" }), policy);
+  const approvers = policyWith(SLACK);
+  approvers.resources["prod-db"].roles.readonly.approvers = ["channel", "Everyone"];
+  notifier.notify(event("breakglass.used", { requester: "dev1", emergency: true, expires_at: "2026-03-02T10:00:00Z" }, "2"), approvers);
+  await notifier.idle();
+  expect(slack.calls.map((c) => c.method)).toEqual(["chat.postMessage", "chat.postMessage"]);
+  const [expiring, loud] = slack.calls.map(textOf);
+  expect(expiring).not.toMatch(/@(here|channel|everyone)\b/i);
+  expect(expiring).toContain("@\u2060here");
+  expect(loud).not.toMatch(/@(here|channel|everyone)\b/i);
+  expect(loud).toContain("@\u2060channel");
+  expect(loud).toContain("@\u2060Everyone");
+});
