@@ -5,7 +5,7 @@
 import { emptyRow, type AuditRow } from "../../src/audit/types.js";
 import { POLICY_TEXT } from "../grants/helpers.js";
 import { GitRepo, grantYaml } from "./git-repo.js";
-import { closedUnmerged, outcome, removal } from "./messages.js";
+import { closedUnmerged, outcome, removal, type RecordFields } from "./messages.js";
 
 const D = "2026-03-02T";
 
@@ -19,6 +19,11 @@ function mergePr(repo: GitRepo, n: number, files: Record<string, string | null>,
   }
   repo.commit(`PR ${n}`, new Date(Date.parse(mergedAt) - 600_000).toISOString());
   repo.checkout("main").merge(branch, `Merge pull request #${n} from org/${branch}`, mergedAt);
+}
+
+/** Timebox's revoke on the default branch: the grant's file removed in a commit carrying the removal's trailers. */
+function revokeAsTimebox(repo: GitRepo, at: string, record: RecordFields): void {
+  repo.rm(record.path).commitAsTimebox(removal(record), at);
 }
 
 export function storiesRepo(): GitRepo {
@@ -41,21 +46,18 @@ export function storiesRepo(): GitRepo {
     },
     `${D}02:20:00Z`,
   );
-  repo.rm("grants/oncall1-admin.yaml").commitAsTimebox(
-    removal({
-      path: "grants/oncall1-admin.yaml",
-      requester: "oncall1",
-      role: "admin",
-      approvedBy: ["bob"],
-      pr: 28,
-      grantedAt: `${D}02:00:00Z`,
-      expiresAt: `${D}02:30:00Z`,
-      revokedAt: `${D}02:30:02Z`,
-      reason: "expired",
-      emergency: { reviewDue: `${D}02:15:00Z`, reviewedBy: ["bob"], reviewedAt: `${D}02:10:00Z` },
-    }),
-    `${D}02:30:05Z`,
-  );
+  revokeAsTimebox(repo, `${D}02:30:05Z`, {
+    path: "grants/oncall1-admin.yaml",
+    requester: "oncall1",
+    role: "admin",
+    approvedBy: ["bob"],
+    pr: 28,
+    grantedAt: `${D}02:00:00Z`,
+    expiresAt: `${D}02:30:00Z`,
+    revokedAt: `${D}02:30:02Z`,
+    reason: "expired",
+    emergency: { reviewDue: `${D}02:15:00Z`, reviewedBy: ["bob"], reviewedAt: `${D}02:10:00Z` },
+  });
 
   // Expired, revoked by Timebox; two outcomes, the later one wins.
   mergePr(repo, 21, { "grants/dev1.yaml": grantYaml({ requester: "dev1", duration: "2h", reason: "Slow queries", ticket: "INC-21" }) }, `${D}09:00:00Z`);
@@ -69,32 +71,26 @@ export function storiesRepo(): GitRepo {
   mergePr(repo, 23, { "grants/dev2.yaml": null }, `${D}10:00:00Z`);
   // Revoked by command.
   mergePr(repo, 24, { "grants/dev3.yaml": grantYaml({ requester: "dev3", duration: "2h", reason: "Rotate", ticket: "INC-24" }) }, `${D}10:00:30Z`);
-  repo.rm("grants/dev3.yaml").commitAsTimebox(
-    removal({
-      path: "grants/dev3.yaml",
-      requester: "dev3",
-      approvedBy: ["alice"],
-      pr: 24,
-      grantedAt: `${D}10:00:30Z`,
-      expiresAt: `${D}12:00:30Z`,
-      revokedAt: `${D}10:30:00Z`,
-      reason: "revoked-by:alice",
-    }),
-    `${D}10:30:01Z`,
-  );
-  repo.rm("grants/dev1.yaml").commitAsTimebox(
-    removal({
-      path: "grants/dev1.yaml",
-      requester: "dev1",
-      approvedBy: ["alice", "carol"],
-      pr: 21,
-      grantedAt: `${D}09:00:00Z`,
-      expiresAt: `${D}11:00:00Z`,
-      revokedAt: `${D}11:00:03Z`,
-      reason: "expired",
-    }),
-    `${D}11:00:20Z`,
-  );
+  revokeAsTimebox(repo, `${D}10:30:01Z`, {
+    path: "grants/dev3.yaml",
+    requester: "dev3",
+    approvedBy: ["alice"],
+    pr: 24,
+    grantedAt: `${D}10:00:30Z`,
+    expiresAt: `${D}12:00:30Z`,
+    revokedAt: `${D}10:30:00Z`,
+    reason: "revoked-by:alice",
+  });
+  revokeAsTimebox(repo, `${D}11:00:20Z`, {
+    path: "grants/dev1.yaml",
+    requester: "dev1",
+    approvedBy: ["alice", "carol"],
+    pr: 21,
+    grantedAt: `${D}09:00:00Z`,
+    expiresAt: `${D}11:00:00Z`,
+    revokedAt: `${D}11:00:03Z`,
+    reason: "expired",
+  });
   repo.commitAsTimebox(outcome({ path: "grants/dev1.yaml", pr: 21, text: "Partly", by: "dev1", at: `${D}11:30:00Z` }), `${D}11:30:01Z`);
   // Extended twice (#26 at 11:45, #27 at 13:00), then expired.
   mergePr(repo, 25, { "grants/dev4.yaml": grantYaml({ requester: "dev4", duration: "1h", reason: "Migration", ticket: "INC-25" }) }, `${D}11:00:00Z`);
@@ -107,20 +103,17 @@ export function storiesRepo(): GitRepo {
   );
   mergePr(repo, 33, { "grants/shared.yaml": grantYaml({ requester: "dev8", duration: "1h", reason: "Shared 2", ticket: "INC-33" }) }, `${D}12:30:00Z`);
   mergePr(repo, 27, { "grants/dev4.yaml": grantYaml({ requester: "dev4", duration: "1h", reason: "Migration, last bit", ticket: "INC-25" }) }, `${D}13:00:00Z`);
-  repo.rm("grants/dev4.yaml").commitAsTimebox(
-    removal({
-      path: "grants/dev4.yaml",
-      requester: "dev4",
-      approvedBy: ["alice"],
-      pr: 27,
-      grantedAt: `${D}13:00:00Z`,
-      expiresAt: `${D}14:00:00Z`,
-      revokedAt: `${D}14:00:01Z`,
-      reason: "expired",
-      extension: { of: 25, count: 2 },
-    }),
-    `${D}14:00:05Z`,
-  );
+  revokeAsTimebox(repo, `${D}14:00:05Z`, {
+    path: "grants/dev4.yaml",
+    requester: "dev4",
+    approvedBy: ["alice"],
+    pr: 27,
+    grantedAt: `${D}13:00:00Z`,
+    expiresAt: `${D}14:00:00Z`,
+    revokedAt: `${D}14:00:01Z`,
+    reason: "expired",
+    extension: { of: 25, count: 2 },
+  });
   // Break-glass never reviewed: applied 14:50, merged 15:00 without an approval, expired 15:20.
   mergePr(
     repo,
@@ -128,20 +121,17 @@ export function storiesRepo(): GitRepo {
     { "grants/oncall2.yaml": grantYaml({ requester: "oncall2", role: "admin", duration: "30m", reason: "Disk full", ticket: "INC-29", emergency: true }) },
     `${D}15:00:00Z`,
   );
-  repo.rm("grants/oncall2.yaml").commitAsTimebox(
-    removal({
-      path: "grants/oncall2.yaml",
-      requester: "oncall2",
-      role: "admin",
-      pr: 29,
-      grantedAt: `${D}14:50:00Z`,
-      expiresAt: `${D}15:20:00Z`,
-      revokedAt: `${D}15:20:02Z`,
-      reason: "expired",
-      emergency: { reviewDue: `${D}15:05:00Z` },
-    }),
-    `${D}15:20:04Z`,
-  );
+  revokeAsTimebox(repo, `${D}15:20:04Z`, {
+    path: "grants/oncall2.yaml",
+    requester: "oncall2",
+    role: "admin",
+    pr: 29,
+    grantedAt: `${D}14:50:00Z`,
+    expiresAt: `${D}15:20:00Z`,
+    revokedAt: `${D}15:20:02Z`,
+    reason: "expired",
+    emergency: { reviewDue: `${D}15:05:00Z` },
+  });
   // Break-glass whose PR was closed unmerged: only Timebox's empty record is on the branch.
   repo.commitAsTimebox(
     closedUnmerged({
@@ -164,19 +154,16 @@ export function storiesRepo(): GitRepo {
     .commit("add my access", `${D}17:00:00Z`);
   // Drift: Timebox revoked it because the provider disagreed.
   mergePr(repo, 31, { "grants/dev6.yaml": grantYaml({ requester: "dev6", duration: "8h", reason: "Long job", ticket: "INC-31" }) }, `${D}18:00:00Z`);
-  repo.rm("grants/dev6.yaml").commitAsTimebox(
-    removal({
-      path: "grants/dev6.yaml",
-      requester: "dev6",
-      approvedBy: ["bob"],
-      pr: 31,
-      grantedAt: `${D}18:00:00Z`,
-      expiresAt: "2026-03-03T02:00:00Z",
-      revokedAt: `${D}18:30:00Z`,
-      reason: "drift",
-    }),
-    `${D}18:30:02Z`,
-  );
+  revokeAsTimebox(repo, `${D}18:30:02Z`, {
+    path: "grants/dev6.yaml",
+    requester: "dev6",
+    approvedBy: ["bob"],
+    pr: 31,
+    grantedAt: `${D}18:00:00Z`,
+    expiresAt: "2026-03-03T02:00:00Z",
+    revokedAt: `${D}18:30:00Z`,
+    reason: "drift",
+  });
   repo.rm("grants/dev5.yaml").commit("remove my access", `${D}19:00:00Z`);
   return repo;
 }
