@@ -86,12 +86,17 @@ export class Issues {
     return out;
   }
 
+  /**
+   * The open issue with `label` that this app opened and whose body carries `marker`. Only this
+   * app's own (`writtenBySelf`): anyone with triage rights, or a workflow, can open an issue with
+   * the same label and marker, and editing theirs would raise the alert silently, in their hands.
+   */
   private async openLabelledIssue(label: string, marker: string) {
     const open = await this.c.octokit.paginate(this.c.rest.issues.listForRepo, { ...this.c.repoRef, labels: label, state: "open", per_page: 100 });
-    return open.find((i) => (i.body ?? "").includes(marker));
+    return open.find((i) => !i.pull_request && writtenBySelf(this.c.self, i) && (i.body ?? "").includes(marker));
   }
 
-  /** Opens an issue with `label`, or updates the open one whose body carries `marker`. */
+  /** Opens an issue with `label`, or updates the open one this app opened whose body carries `marker`. */
   async upsertLabelledIssue(label: string, marker: string, title: string, body: string): Promise<number> {
     const existing = await this.openLabelledIssue(label, marker);
     if (existing) {
@@ -104,7 +109,7 @@ export class Issues {
     return data.number;
   }
 
-  /** Closes the open issue with `label` whose body carries `marker`, with a closing comment. */
+  /** Closes the open issue with `label` this app opened whose body carries `marker`, with a closing comment. */
   async closeLabelledIssue(label: string, marker: string, closing: string): Promise<void> {
     const existing = await this.openLabelledIssue(label, marker);
     if (!existing) return;

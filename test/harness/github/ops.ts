@@ -29,7 +29,16 @@ function nextNumber(r: Repo): number {
 export function createIssue(
   st: State,
   r: Repo,
-  opts: { title: string; body?: string | null; user: string; labels?: string[]; assignees?: string[]; isPull?: boolean; number?: number },
+  opts: {
+    title: string;
+    body?: string | null;
+    user: string;
+    labels?: string[];
+    assignees?: string[];
+    isPull?: boolean;
+    number?: number;
+    viaApp?: Issue["viaApp"];
+  },
 ): Issue {
   const number = opts.number ?? nextNumber(r);
   const id = st.id();
@@ -49,6 +58,7 @@ export function createIssue(
     updatedAt: now,
     closedAt: null,
     isPull: !!opts.isPull,
+    ...(opts.viaApp ? { viaApp: opts.viaApp } : {}),
   };
   r.issues.set(number, i);
   return i;

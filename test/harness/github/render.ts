@@ -276,6 +276,7 @@ export function issue(st: State, r: Repo, i: Issue): Json {
     author_association: authorAssociation(r, i.user),
     active_lock_reason: null,
     body: i.body,
+    performed_via_github_app: i.viaApp === "timebox" ? app(st) : i.viaApp ? app(st, i.viaApp) : null,
   };
   if (i.isPull) {
     const p = r.pulls.get(i.number);

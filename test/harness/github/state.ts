@@ -86,6 +86,8 @@ export interface Issue {
   updatedAt: string;
   closedAt: string | null;
   isPull: boolean;
+  /** The GitHub App that opened it (`performed_via_github_app`): Timebox's own for its installation token, another app's when set by a test. */
+  viaApp?: ForeignApp | "timebox";
   /** Timeline events GitHub lists under /issues/{n}/events (closed, reopened), oldest first. */
   events?: Array<{ id: number; event: "closed" | "reopened"; actor: string; createdAt: string }>;
 }

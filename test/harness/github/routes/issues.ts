@@ -57,7 +57,14 @@ export function issueRoutes(router: Router): void {
     const labels = labelNames(ctx.body.labels);
     labels.forEach((l) => ensureLabel(ctx.st, r, l));
     const me = actorOf(ctx.st, ctx.token.kind, ctx.token.actor);
-    const i = createIssue(ctx.st, r, { title: String(ctx.body.title), body: ctx.body.body, user: me.login, labels, assignees: ctx.body.assignees });
+    const i = createIssue(ctx.st, r, {
+      title: String(ctx.body.title),
+      body: ctx.body.body,
+      user: me.login,
+      labels,
+      assignees: ctx.body.assignees,
+      viaApp: ctx.token.kind === "installation" ? "timebox" : undefined,
+    });
     return { status: 201, body: render.issue(ctx.st, r, i) };
   });
 
