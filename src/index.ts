@@ -19,6 +19,7 @@ import { KeyedQueue } from "./util/keyed-queue.js";
 import { DeliveryScope, type DeliveryContext } from "./logging/delivery-scope.js";
 import { Notifier } from "./notify/notifier.js";
 import { RedisCoordinator } from "./coordination/redis-coordinator.js";
+import { onShutdownSignals, shutDown } from "./lifecycle/shutdown.js";
 
 export interface TimeboxOptions {
   clock?: Clock;
@@ -27,6 +28,11 @@ export interface TimeboxOptions {
   onRuntime?: (runtime: LifecycleRuntime, pool: ProviderPool) => void;
   /** Replaces the provider pool (tests inject failing or crashing providers). */
   pool?: ProviderPool;
+  /**
+   * Shut down gracefully on SIGTERM/SIGINT (docs/deploy.md). Only the real app (the default
+   * export, `npm start`) sets it: apps built in a test process must leave its signals alone.
+   */
+  handleSignals?: boolean;
 }
 
 /** The composition root: builds the pieces and wires events to handlers. No logic lives here. */
@@ -129,6 +135,8 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
 
     options.onRuntime?.(lifecycle, pool);
     if (config.scheduler) lifecycle.start();
+    // SIGTERM (a deploy, a rollout): no new timed work, the work under way and the notifications finish, then exit.
+    if (options.handleSignals) onShutdownSignals(() => shutDown({ lifecycle, queue, notifier, pool, deadlineMs: config.shutdownMs, log: app.log }), app.log);
     app.log.info("Timebox is listening for pull requests");
   };
 }
@@ -157,4 +165,4 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export default createTimebox();
+export default createTimebox({ handleSignals: true });

@@ -59,6 +59,12 @@ export interface TimeboxConfig {
    * timer outlives the replica if it dies (default 10000, 1,000 to 120,000); renewed every third of it.
    */
   leaseTtlMs: number;
+  /**
+   * TIMEBOX_SHUTDOWN_MS: on SIGTERM or SIGINT, the longest the app waits for the work under way
+   * and the queued notifications before it exits (default 20000, 1,000 to 300,000): below
+   * Kubernetes' default grace period of 30 s.
+   */
+  shutdownMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined>): TimeboxConfig {
@@ -78,6 +84,7 @@ export function loadConfig(env: Record<string, string | undefined>): TimeboxConf
       env.TIMEBOX_GITHUB_GRAPHQL === "0" || env.TIMEBOX_GITHUB_GRAPHQL === "off" ? "off" : env.TIMEBOX_GITHUB_GRAPHQL === "always" ? "always" : "auto",
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     leaseTtlMs: leaseTtlMs(env.TIMEBOX_LEASE_TTL_MS),
+    shutdownMs: shutdownMs(env.TIMEBOX_SHUTDOWN_MS),
   };
 }
 
@@ -108,4 +115,10 @@ function maxGrantFiles(value: string | undefined): number {
 function leaseTtlMs(value: string | undefined): number {
   const n = Number(value ?? 10_000);
   return Number.isInteger(n) && n >= 1_000 && n <= 120_000 ? n : 10_000;
+}
+
+/** TIMEBOX_SHUTDOWN_MS: default 20 s; a value that is not a whole number from 1 s to 5 min keeps the default. */
+function shutdownMs(value: string | undefined): number {
+  const n = Number(value ?? 20_000);
+  return Number.isInteger(n) && n >= 1_000 && n <= 300_000 ? n : 20_000;
 }

@@ -44,6 +44,10 @@ export class RedisCoordinator implements Coordinator {
   private leading?: Promise<boolean>;
   private campaign?: NodeJS.Timeout;
   private fire?: (target: RepoTarget, at: Date) => Promise<void>;
+  /** Set by `stop`: no more campaigning for the lead. */
+  private stopped = false;
+  /** Work holding a repository's lease right now: `stop` lets it finish and release before closing Redis. */
+  private readonly working = new Set<Promise<unknown>>();
 
   constructor(private readonly options: RedisCoordinatorOptions) {
     this.link = new RedisLink(options.url, options.log, options.health);
@@ -65,10 +69,18 @@ export class RedisCoordinator implements Coordinator {
       return work();
     }
     if (!lease) return SKIPPED;
+    const run = (async () => {
+      try {
+        return await work();
+      } finally {
+        await lease.release();
+      }
+    })();
+    this.working.add(run);
     try {
-      return await work();
+      return await run;
     } finally {
-      await lease.release();
+      this.working.delete(run);
     }
   }
 
@@ -89,11 +101,17 @@ export class RedisCoordinator implements Coordinator {
   /** Whether this replica leads, taking the lead if nobody holds it. Throws when Redis fails. */
   private lead(): Promise<boolean> {
     if (this.leader) return Promise.resolve(true);
+    if (this.stopped) return Promise.resolve(false);
     // One attempt at a time (the campaign and a tick may ask together).
     this.leading ??= this.leases
       .tryAcquire(this.leaderKey, () => this.stepDown())
-      .then((lease) => {
+      .then(async (lease) => {
         if (!lease) return false;
+        // Stopped while asking: give the lead straight back (the next replica takes it at once).
+        if (this.stopped) {
+          await lease.release();
+          return false;
+        }
         this.leader = lease;
         this.options.log.info({}, "this replica now runs the backstop tick and the expiry timers");
         if (this.fire) this.timers.start(this.fire);
@@ -147,11 +165,23 @@ export class RedisCoordinator implements Coordinator {
     campaign();
   }
 
+  /**
+   * Stops leading (a graceful shutdown, or the end of a test): the lead is released at once, so
+   * another replica takes over the tick and the timers without waiting for the lease TTL; this
+   * replica's timer worker stops after the job it is running; work holding a repository's lease
+   * finishes and releases it before the Redis connections close (a lease left to lapse would hold
+   * the repository up for a TTL).
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.campaign);
-    await this.leader?.release();
+    // A campaign under way gives the lead straight back (see lead()).
+    await this.leading?.catch(() => undefined);
+    const leader = this.leader;
     this.leader = undefined;
+    await leader?.release();
     await this.timers.stop();
+    while (this.working.size > 0) await Promise.allSettled([...this.working]);
     await this.link.close();
   }
 }

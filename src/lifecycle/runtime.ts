@@ -72,6 +72,8 @@ export class LifecycleRuntime {
     for (const sha of commitShas) void this.pushers.getOrLoad(sha, async () => pusher);
   }
   private timersOn = false;
+  /** Set by `stop`: a backstop pass under way starts no more repositories. */
+  private stopped = false;
 
   private readonly commands: Commands;
 
@@ -259,7 +261,7 @@ export class LifecycleRuntime {
     const reports: ReconcileReport[] = [];
     let next = 0;
     const worker = async () => {
-      while (next < targets.length) {
+      while (next < targets.length && !this.stopped) {
         const target = targets[next++];
         try {
           const report = await this.request(target, { turn: "skip" });
@@ -279,13 +281,19 @@ export class LifecycleRuntime {
    */
   start(): void {
     this.timersOn = true;
+    this.stopped = false;
     this.task = cron.schedule(this.deps.cronExpression, () => this.tick(), { name: "timebox-reconcile", noOverlap: true });
     this.coordinator.start((target, at) => this.request(target, { turn: "wait", dueAt: at }).then(() => undefined));
     void this.tick();
   }
 
+  /**
+   * Stops the timed work: the tick (a pass under way finishes the repositories it started), the
+   * timers, and the coordination across replicas (see Coordinator.stop). Work already queued runs.
+   */
   async stop(): Promise<void> {
     this.timersOn = false;
+    this.stopped = true;
     void this.task?.stop();
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();

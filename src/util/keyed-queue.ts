@@ -16,6 +16,11 @@ export class KeyedQueue {
     return result;
   }
 
+  /** The keys with a task running or waiting (what a shutdown past its deadline leaves unfinished). */
+  pending(): string[] {
+    return [...this.tails.keys()];
+  }
+
   /** Resolves when every queued task has finished (for tests and shutdown). */
   async idle(): Promise<void> {
     while (this.tails.size > 0) await Promise.all([...this.tails.values()]);

@@ -22,9 +22,12 @@ export class FakeSlack {
   readonly calls: SlackCall[] = [];
   /** Answers for the next calls, in order; when empty, Slack's success. */
   readonly script: Answer[] = [];
+  /** While set, every answer waits for it (a slow Slack: the call is received, the answer comes later). */
+  hold?: Promise<void>;
   private server?: Server;
   private nextTs = 1;
   private readonly waiters: Array<() => void> = [];
+  private readonly received: Array<() => void> = [];
 
   /** The base URL for TIMEBOX_SLACK_API_URL. */
   url = "";
@@ -56,6 +59,11 @@ export class FakeSlack {
     while (this.calls.length < n) await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
+  /** Resolves once `n` calls have been received, answered or not (see `hold`). */
+  async waitForReceived(n: number): Promise<void> {
+    while (this.calls.length < n) await new Promise<void>((resolve) => this.received.push(resolve));
+  }
+
   private async handle(req: IncomingMessage): Promise<Answer> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -70,6 +78,8 @@ export class FakeSlack {
       ...(args.blocks ? { blocks: JSON.parse(args.blocks) as Array<Record<string, unknown>> } : {}),
     };
     this.calls.push(call);
+    for (const w of this.received.splice(0)) w();
+    if (this.hold) await this.hold;
     const scripted = this.script.shift();
     if (scripted) return scripted;
     if (method === "chat.postMessage") {

@@ -109,8 +109,8 @@ interface AppProcess {
   /** Resolves once it answers /ping (fails with its output after 30 s). */
   ready(): Promise<void>;
   kill(signal: NodeJS.Signals): void;
-  /** Resolves when the process has exited. */
-  exited: Promise<void>;
+  /** Resolves when the process has exited: with its exit code, or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts the built app against `gh` and `pg` with `env` added (a replica of a deployment). */
@@ -134,7 +134,9 @@ async function spawnApp(gh: GitHubEmulator, pg: TestPostgres, env: Record<string
   });
   app.stdout!.on("data", (d) => (output += d));
   app.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<void>((resolve) => app.once("exit", () => resolve()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    app.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   const ready = () =>
     until(
