@@ -10,7 +10,7 @@ import { plural } from "../markdown.js";
 import { POLICY_PATH, type PrincipalRef } from "../policy/types.js";
 import { normaliseRef, splitRefs } from "../policy/principals.js";
 import { eligibility } from "./membership.js";
-import { deletedAccountReviews, eligibilityMatters, exclusion, lower, reviewers, type Reviewer } from "./reviews.js";
+import { approvesHead, deletedAccountReviews, eligibilityMatters, exclusion, lower, reviewers, type Reviewer } from "./reviews.js";
 import type { ApprovalInput, ApprovalResult, IgnoredReview, IsMember, PullRequestRef, RequirementResult } from "./types.js";
 
 const VALIDATE_FIRST = "fails timebox/validate; fix it first";
@@ -142,7 +142,7 @@ function evaluateRequirement(
     // Only here does eligibility matter; keep this in step with membershipQueries.
     if (!eligibilityMatters(rv, pr)) continue; // unreachable by construction; never count by accident
     const el = eligibility(rv.login, req.refs, isMember);
-    if (s.state === "APPROVED") {
+    if (approvesHead(rv, pr)) {
       if (el.eligible) result.counted.push(rv.login);
       else if (el.unknownTeams.length > 0) {
         const why = el.unknownTeams.map((t) => explain?.(t)).filter((w): w is string => !!w);

@@ -114,6 +114,17 @@ export function exclusion(rv: Reviewer, pr: PullRequestRef): Exclusion | undefin
 }
 
 /**
+ * Whether the reviewer's standing review is an approval that counts wherever they are eligible: an
+ * APPROVED on the head commit, by neither the PR's author, a bot nor its last pusher. The evaluator
+ * counts exactly these (and asks the policy who is eligible); `timebox audit --github` lists
+ * exactly these as a PR's approvers. The requester's own approval never counts either: the
+ * evaluator excludes it per grant, the audit per row (`approvalsFor`).
+ */
+export function approvesHead(rv: Reviewer, pr: PullRequestRef): boolean {
+  return rv.standing?.state === "APPROVED" && eligibilityMatters(rv, pr);
+}
+
+/**
  * Whether the reviewer's eligibility for a requirement matters to the evaluation — i.e. whether
  * their review could count (an approval on the head commit) or block (changes requested, on any
  * commit). This single predicate drives both `membershipQueries` and `evaluateApprovals`, so the

@@ -1,13 +1,16 @@
 import { ProbotOctokit } from "probot";
-import { isBotUser, reviewers } from "../approvals/reviews.js";
+import { approvesHead, isBotUser, reviewers } from "../approvals/reviews.js";
 import { hasStatus, httpStatus } from "../github/errors.js";
+import { createdBySelf } from "../github/self.js";
 import type { PullRequestReview } from "../approvals/types.js";
+import { headPusher } from "../pull-request/context.js";
+import { VALIDATE_CHECK } from "../pull-request/render.js";
 import { approvalsFor, type Approval, type GithubFacts } from "./findings/index.js";
 import { isoSecond } from "../util/clock.js";
 import { MAX_OUTCOME } from "./records.js";
 import type { AuditRow } from "./types.js";
 
-/** At most this many pull requests are read per report (about three API calls each): narrow with filters beyond it. */
+/** At most this many pull requests are read per report (three or four API calls each): narrow with filters beyond it. */
 const MAX_GITHUB_PULLS = 1000;
 const CONCURRENCY = 4;
 
@@ -21,12 +24,19 @@ export interface GithubTarget {
   repo: string;
 }
 
+/** Who Timebox is on GitHub, as the audit knows it: its bot's login (`--app-login`). */
+interface AppIdentity {
+  botLogin: string;
+}
+
 /** What one PR says, as far as the audit needs it. */
 interface PullFacts {
   createdAt: string;
   author: string;
-  /** Standing approvals (the latest review per reviewer is an approval) given before the merge; not the author's, no bot's. */
+  /** Approvals that stand as the app's approval rule counts them (`approvesHead`), given before the merge. */
   approvals: Approval[];
+  /** Some review approves the head, but Timebox recorded no pusher of it: like the app, none counts. */
+  pusherUnknown?: string;
   /** `/timebox outcome <text>` comments, oldest first. */
   outcomes: Array<{ by: string; at: string; text: string }>;
 }
@@ -54,27 +64,62 @@ const iso = (s: string | null | undefined) => {
 
 const OUTCOME = /^\/timebox\s+outcome\s+(\S[^\r\n]*)/;
 
-async function readPull(octokit: AuditOctokit, { owner, repo }: GithubTarget, number: number): Promise<PullFacts | undefined> {
-  const target = { owner, repo }; // exactly these: any other key would be sent as a query parameter
+/**
+ * Who pushed `head`, as the app derives it for a merged PR: from its own `timebox/validate` run on
+ * that commit (`headPusher`), never another app's. Undefined when there is none, or the token may
+ * not read check runs.
+ */
+async function pusherOf(octokit: AuditOctokit, { owner, repo }: GithubTarget, head: string, self: AppIdentity): Promise<string | undefined> {
+  let runs;
+  try {
+    runs = (await octokit.rest.checks.listForRef({ owner, repo, ref: head, check_name: VALIDATE_CHECK, filter: "latest", per_page: 100 })).data.check_runs;
+  } catch (e) {
+    if (hasStatus(e, 403, 404)) return undefined;
+    throw e;
+  }
+  const run = runs.find((c) => c.name === VALIDATE_CHECK && createdBySelf(self, c));
+  if (!run) return undefined;
+  return headPusher(head, undefined, {
+    id: run.id,
+    externalId: run.external_id ?? null,
+    status: run.status,
+    conclusion: run.conclusion ?? null,
+    title: run.output?.title ?? null,
+    summary: run.output?.summary ?? null,
+    text: run.output?.text ?? null,
+  });
+}
+
+async function readPull(octokit: AuditOctokit, target: GithubTarget, number: number, self: AppIdentity): Promise<PullFacts | undefined> {
+  const { owner, repo } = target; // exactly these: any other key would be sent as a query parameter
   let pull;
   try {
-    pull = (await octokit.rest.pulls.get({ ...target, pull_number: number })).data;
+    pull = (await octokit.rest.pulls.get({ owner, repo, pull_number: number })).data;
   } catch (e) {
     if (hasStatus(e, 404)) return undefined;
     throw e;
   }
   const [reviews, comments] = await Promise.all([
-    octokit.paginate(octokit.rest.pulls.listReviews, { ...target, pull_number: number, per_page: 100 }),
-    octokit.paginate(octokit.rest.issues.listComments, { ...target, issue_number: number, per_page: 100 }),
+    octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: number, per_page: 100 }),
+    octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 }),
   ]);
   const author = pull.user?.login ?? "";
+  const headSha = pull.head?.sha ?? "";
   const mergedAt = pull.merged_at ? Date.parse(pull.merged_at) : Number.POSITIVE_INFINITY;
   const before = (reviews as PullRequestReview[]).filter((r) => r.submitted_at && Date.parse(r.submitted_at) <= mergedAt);
   const byId = new Map(before.map((r) => [r.id, r]));
+  // The app's rule (`approvesHead`): on the head commit, not the author's, no bot's, not the last pusher's.
+  let standing = reviewers(before, headSha).filter((rv) => approvesHead(rv, { author, headSha }));
+  let pusherUnknown: string | undefined;
+  if (standing.length > 0) {
+    const lastPusher = await pusherOf(octokit, target, headSha, self);
+    // As in the app, an unknown pusher cannot be excluded, so nothing is approved (`PullRequestRef.lastPusher`).
+    if (lastPusher === undefined) pusherUnknown = headSha;
+    standing = lastPusher === undefined ? [] : standing.filter((rv) => approvesHead(rv, { author, headSha, lastPusher }));
+  }
   const approvals: Approval[] = [];
-  for (const rv of reviewers(before, pull.head?.sha ?? "")) {
-    if (rv.standing?.state !== "APPROVED" || rv.bot || rv.key === author.toLowerCase()) continue;
-    const at = iso(byId.get(rv.standing.id)?.submitted_at);
+  for (const rv of standing) {
+    const at = iso(byId.get(rv.standing!.id)?.submitted_at);
     if (at) approvals.push({ login: rv.login, at });
   }
   approvals.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
@@ -85,7 +130,7 @@ async function readPull(octokit: AuditOctokit, { owner, repo }: GithubTarget, nu
     if (!m || !at || !c.user || isBotUser(c.user)) continue;
     outcomes.push({ by: c.user.login, at, text: m[1].trim().slice(0, MAX_OUTCOME) });
   }
-  return { createdAt: iso(pull.created_at) ?? "", author, approvals, outcomes };
+  return { createdAt: iso(pull.created_at) ?? "", author, approvals, ...(pusherUnknown ? { pusherUnknown } : {}), outcomes };
 }
 
 /** At most this many of Timebox's commits are checked against the API per report. */
@@ -170,16 +215,21 @@ async function pooled<T, R>(items: readonly T[], limit: number, task: (item: T) 
  * where Git has none), and `/timebox outcome` answers by the requester where Git recorded none.
  * Returns the approvals per PR for the findings, and warnings for PRs GitHub does not know.
  */
-export async function enrichFromGithub(rows: AuditRow[], octokit: AuditOctokit, target: GithubTarget): Promise<{ facts: GithubFacts; warnings: string[] }> {
+export async function enrichFromGithub(
+  rows: AuditRow[],
+  octokit: AuditOctokit,
+  target: GithubTarget,
+  self: AppIdentity,
+): Promise<{ facts: GithubFacts; warnings: string[] }> {
   const numbers = [...new Set(rows.map((r) => r.pull_request).filter((n): n is number => n !== null))].sort((a, b) => a - b);
   if (numbers.length > MAX_GITHUB_PULLS) {
     throw new GithubAuditError(
-      `the report names ${numbers.length} pull requests; --github reads at most ${MAX_GITHUB_PULLS} (about three API calls each): narrow it with --since/--until, --who or --resource`,
+      `the report names ${numbers.length} pull requests; --github reads at most ${MAX_GITHUB_PULLS} (three or four API calls each): narrow it with --since/--until, --who or --resource`,
     );
   }
   let pulls: Array<PullFacts | undefined>;
   try {
-    pulls = await pooled(numbers, CONCURRENCY, (n) => readPull(octokit, target, n));
+    pulls = await pooled(numbers, CONCURRENCY, (n) => readPull(octokit, target, n, self));
   } catch (e) {
     const status = httpStatus(e);
     const what =
@@ -200,6 +250,11 @@ export async function enrichFromGithub(rows: AuditRow[], octokit: AuditOctokit, 
     if (facts) {
       byNumber.set(n, facts);
       approvals.set(n, facts.approvals);
+      if (facts.pusherUnknown !== undefined) {
+        warnings.push(
+          `PR #${n}: who pushed its head commit ${facts.pusherUnknown.slice(0, 7)} is unknown (no ${VALIDATE_CHECK} run by ${self.botLogin} on it), so none of its approvals counts, as in Timebox`,
+        );
+      }
     } else warnings.push(`PR #${n} was not found on ${target.owner}/${target.repo}; its rows keep what Git says`);
   });
   for (const row of rows) {

@@ -183,7 +183,7 @@ export async function runAudit(options: AuditCliOptions, cwd: string, environmen
         rows = filterRows(result.rows, rowFilter);
       }
       // Only owner and repo: anything else in the target would become a query parameter of every request.
-      const enriched = await enrichFromGithub(rows, octokit, { owner: github.owner, repo: github.repo });
+      const enriched = await enrichFromGithub(rows, octokit, { owner: github.owner, repo: github.repo }, { botLogin: appLogin });
       facts = enriched.facts;
       warnings = enriched.warnings.map((w) => `timebox audit: ${w}\n`).join("");
     } catch (e) {

@@ -20,5 +20,13 @@ export function writtenBySelf(self: AppSelf, c: Authored): boolean {
   return c.user?.type === "Bot" && c.user.login?.toLowerCase() === self.botLogin.toLowerCase();
 }
 
-/** Whether this app created a check run (`app.id`, set by GitHub). */
-export const createdBySelf = (self: AppSelf, run: { app?: { id?: number } | null }): boolean => run.app?.id === self.appId;
+/**
+ * Whether this app created a check run (`app`, set by GitHub): its id, or — for a reader that knows
+ * the app only by its bot login, as `timebox audit` does — its slug, the `<slug>` of `<slug>[bot]`
+ * (GitHub gives each app its own slug; nobody else's runs carry it).
+ */
+export function createdBySelf(self: AppSelf | Pick<AppSelf, "botLogin">, run: { app?: { id?: number; slug?: string } | null }): boolean {
+  if ("appId" in self) return run.app?.id === self.appId;
+  const slug = self.botLogin.replace(/\[bot\]$/i, "").toLowerCase();
+  return !!run.app?.slug && run.app.slug.toLowerCase() === slug;
+}

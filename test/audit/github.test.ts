@@ -81,7 +81,7 @@ function mockCommits(scope: nock.Scope, shas: readonly string[], o: { verified?:
 }
 
 const user = (login: string, type = "User") => ({ login, id: login.length * 1000, node_id: `U_${login}`, type, site_admin: false });
-const pull = (n: number, author: string, createdAt: string, mergedAt: string) => ({
+const pull = (n: number, author: string, createdAt: string, mergedAt: string, head = HEAD) => ({
   url: `${API}${REPO}/pulls/${n}`,
   id: 9000 + n,
   number: n,
@@ -95,12 +95,12 @@ const pull = (n: number, author: string, createdAt: string, mergedAt: string) =>
   merged_at: mergedAt,
   merge_commit_sha: "c".repeat(40),
   draft: false,
-  head: { label: `acme:pr-${n}`, ref: `pr-${n}`, sha: HEAD },
+  head: { label: `acme:pr-${n}`, ref: `pr-${n}`, sha: head },
   base: { label: "acme:main", ref: "main", sha: "d".repeat(40) },
   author_association: "MEMBER",
 });
 let reviewId = 100;
-const review = (login: string, state: string, submittedAt: string, type = "User") => ({
+const review = (login: string, state: string, submittedAt: string, type = "User", commit = HEAD) => ({
   id: reviewId++,
   node_id: `PRR_${reviewId}`,
   user: user(login, type),
@@ -110,7 +110,7 @@ const review = (login: string, state: string, submittedAt: string, type = "User"
   pull_request_url: `${API}${REPO}/pulls/1`,
   author_association: "MEMBER",
   submitted_at: submittedAt,
-  commit_id: HEAD,
+  commit_id: commit,
 });
 let commentId = 500;
 const comment = (login: string, body: string, createdAt: string, type = "User") => ({
@@ -123,6 +123,28 @@ const comment = (login: string, body: string, createdAt: string, type = "User") 
   author_association: "MEMBER",
   html_url: `https://ghe.example.com/acme/access/pull/1#issuecomment-${commentId}`,
 });
+
+const TIMEBOX_APP = { id: 4242, slug: "timebox" };
+const GITHUB_ACTIONS = { id: 15368, slug: "github-actions" };
+let runId = 700;
+/** A `timebox/validate` check run on `head` by `app`, naming the pusher of `head` as Timebox records it. */
+const validateRun = (head: string, pusher: string, app = TIMEBOX_APP) => ({
+  id: runId++,
+  name: "timebox/validate",
+  head_sha: head,
+  external_id: `pusher:${pusher}`,
+  status: "completed",
+  conclusion: "success",
+  app: { id: app.id, slug: app.slug, name: app.slug, owner: user("acme", "Organization") },
+});
+/** GitHub's answer to the check runs named `timebox/validate` on `head`, `times` times. */
+function mockValidateRuns(scope: nock.Scope, head: string, runs: object[], times = 1): nock.Scope {
+  return scope
+    .get(`${REPO}/commits/${head}/check-runs`)
+    .query((q) => q.check_name === "timebox/validate")
+    .times(times)
+    .reply(200, { total_count: runs.length, check_runs: runs });
+}
 
 function mockGithub(): nock.Scope {
   const scope = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } });
@@ -178,7 +200,8 @@ function mockGithub(): nock.Scope {
     .get(`${REPO}/issues/5/comments`)
     .query({ per_page: 100 })
     .reply(200, [comment("dev5", "/timebox outcome from a comment", `${D}11:30:00Z`)]);
-  return scope;
+  // Who pushed the head, as Timebox recorded it: read for PRs 1, 3 and 5, whose heads were approved (#2 has no review, #4 is gone).
+  return mockValidateRuns(scope, HEAD, [validateRun(HEAD, "dev1")], 3);
 }
 
 async function audit(args: string[], env: NodeJS.ProcessEnv) {
@@ -260,6 +283,8 @@ test("a request PR merged with only its requester's own approval is reported as 
     .get(`${REPO}/issues/6/comments`)
     .query(true)
     .reply(200, []);
+  // Timebox made the PR's commit: its own bot pushed it.
+  mockValidateRuns(scope, HEAD, [validateRun(HEAD, "timebox[bot]")]);
   const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
   expect(r.code).toBe(0);
   expect(scope.pendingMocks()).toEqual([]);
@@ -271,6 +296,74 @@ test("a request PR merged with only its requester's own approval is reported as 
   ]);
   // The requester's own review is no approval at all, fast or slow.
   expect(byId["fast-approval"].items).toEqual([]);
+});
+
+/** PR #7 by dev7, merged at 10:10, with head `head` and these reviews; Timebox's and others' validate runs on the head. */
+function mergedPr7(reviews: object[], runs: object[], head = "7".repeat(40)) {
+  const repo = new GitRepo();
+  repo.write({ "README.md": "access\n" }).commit("init", `${D}07:00:00Z`);
+  merge(repo, 7, { "grants/dev7.yaml": grantYaml({ requester: "dev7", duration: "8h", reason: "r7" }) }, `${D}10:10:00Z`);
+  const scope = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+    .get(`${REPO}/pulls/7`)
+    .reply(200, pull(7, "dev7", `${D}09:00:00Z`, `${D}10:10:00Z`, head))
+    .get(`${REPO}/pulls/7/reviews`)
+    .query(true)
+    .reply(200, reviews)
+    .get(`${REPO}/issues/7/comments`)
+    .query(true)
+    .reply(200, []);
+  return { repo, scope: mockValidateRuns(scope, head, runs) };
+}
+
+const unapprovedPrs = (findings: Array<{ id: string; items: Array<{ grants: Array<{ pull_request: number }> }> }>) =>
+  findings.find((f) => f.id === "unapproved-content")!.items.map((i) => i.grants[0].pull_request);
+
+test("an approval of an older commit, or by whoever pushed the head, is no approval to the audit either", async () => {
+  // bob approved the first commit; carol then pushed a new head and approved it herself. Timebox
+  // counted neither (only reviews on the head count; the last pusher never counts).
+  const head = "7".repeat(40);
+  const older = "6".repeat(40);
+  const { repo, scope } = mergedPr7(
+    [review("bob", "APPROVED", `${D}09:10:00Z`, "User", older), review("carol", "APPROVED", `${D}09:40:00Z`, "User", head)],
+    // A workflow's look-alike run naming someone else as the pusher is not Timebox's record.
+    [validateRun(head, "dev9", GITHUB_ACTIONS), validateRun(head, "carol")],
+  );
+  const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
+  expect(r.code).toBe(0);
+  const { grants, findings } = JSON.parse(r.stdout);
+  expect(grants[0]).toMatchObject({ pull_request: 7, approved_by: [], approved_at: null });
+  expect(unapprovedPrs(findings)).toEqual([7]);
+  expect(findings.find((f: { id: string }) => f.id === "fast-approval").items).toEqual([]);
+  expect(scope.pendingMocks()).toEqual([]);
+  expect(r.stderr).toBe("");
+});
+
+test("an approval of the head by someone other than its pusher counts", async () => {
+  const head = "7".repeat(40);
+  const { repo, scope } = mergedPr7(
+    [review("bob", "APPROVED", `${D}09:10:00Z`, "User", head), review("carol", "APPROVED", `${D}09:40:00Z`, "User", head)],
+    [validateRun(head, "carol")],
+  );
+  const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
+  expect(r.code).toBe(0);
+  expect(scope.pendingMocks()).toEqual([]);
+  const { grants, findings } = JSON.parse(r.stdout);
+  expect(grants[0]).toMatchObject({ pull_request: 7, approved_by: ["bob"], approved_at: `${D}09:10:00Z` });
+  expect(unapprovedPrs(findings)).toEqual([]);
+});
+
+test("when Timebox recorded no pusher of the head, no approval counts, as in the app, and the audit says why", async () => {
+  const head = "7".repeat(40);
+  const { repo, scope } = mergedPr7([review("bob", "APPROVED", `${D}09:10:00Z`, "User", head)], [validateRun(head, "dev9", GITHUB_ACTIONS)]);
+  const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
+  expect(r.code).toBe(0);
+  expect(scope.pendingMocks()).toEqual([]);
+  const { grants, findings } = JSON.parse(r.stdout);
+  expect(grants[0]).toMatchObject({ pull_request: 7, approved_by: [], approved_at: null });
+  expect(unapprovedPrs(findings)).toEqual([7]);
+  expect(r.stderr).toBe(
+    `timebox audit: PR #7: who pushed its head commit ${head.slice(0, 7)} is unknown (no timebox/validate run by timebox[bot] on it), so none of its approvals counts, as in Timebox\n`,
+  );
 });
 
 test("a commit the offline check took as Timebox's but GitHub does not verify as the app's loses its claims", async () => {
