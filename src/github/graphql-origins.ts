@@ -143,6 +143,15 @@ class QueryBuilder {
   private readonly decls: string[] = [];
   private n = 0;
 
+  /**
+   * A variable declared the first time the returned function is called: GitHub refuses a query
+   * declaring a variable it never uses, and a batch may hold no lookup that needs this one.
+   */
+  shared(type: string, value: unknown): () => string {
+    let name: string | undefined;
+    return () => (name ??= this.variable(type, value));
+  }
+
   variable(type: string, value: unknown): string {
     const name = `v${this.n++}`;
     this.decls.push(`$${name}: ${type}`);
@@ -279,20 +288,20 @@ export class GraphqlOrigins {
 
     for (const batch of chunks(lookups, (l) => l.paths.length + 2, LOOKUPS_PER_QUERY)) {
       const q = new QueryBuilder();
-      const policy = q.variable("String!", req.policyPath);
-      const check = q.variable("String!", req.validateCheck);
-      const app = q.variable("Int!", this.c.self.appId);
+      const policy = q.shared("String!", req.policyPath);
+      const check = q.shared("String!", req.validateCheck);
+      const app = q.shared("Int!", this.c.self.appId);
       const body = batch.map((l, i) => {
         const files = l.paths.map((p, j) => `g${j}: file(path: ${q.variable("String!", p)}) { oid type }`).join(" ");
         if (l.kind === "pull") {
           const facts = l.facts
             ? `reviews(first: ${REVIEWS_PAGE}) { pageInfo { hasNextPage } nodes { databaseId author { __typename login } state submittedAt commit { oid } } }`
             : "";
-          const base = `nodes { oid ${l.facts ? `policy: file(path: ${policy}) { ${BLOB_FIELDS} }` : ""} ${files} }`;
+          const base = `nodes { oid ${l.facts ? `policy: file(path: ${policy()}) { ${BLOB_FIELDS} }` : ""} ${files} }`;
           return `a${i}: pullRequest(number: ${q.variable("Int!", l.pull.number)}) { mergeCommit { ${MERGE_FIELDS.replace(/nodes \{ oid \}/, base)} } ${facts} }`;
         }
         const runs = l.runs
-          ? `checkSuites(first: ${SUITES_PAGE}, filterBy: { appId: ${app} }) { pageInfo { hasNextPage } nodes { app { databaseId } checkRuns(first: 10, filterBy: { checkName: ${check}, checkType: LATEST }) { pageInfo { hasNextPage } nodes { databaseId name externalId status conclusion title summary text } } } }`
+          ? `checkSuites(first: ${SUITES_PAGE}, filterBy: { appId: ${app()} }) { pageInfo { hasNextPage } nodes { app { databaseId } checkRuns(first: 10, filterBy: { checkName: ${check()}, checkType: LATEST }) { pageInfo { hasNextPage } nodes { databaseId name externalId status conclusion title summary text } } } }`
           : "";
         return `a${i}: object(oid: ${q.variable("GitObjectID!", l.head)}) { ... on Commit { oid ${runs} ${files} } }`;
       });

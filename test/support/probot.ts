@@ -16,7 +16,7 @@ export function testProbot(app: ApplicationFunction, options: { baseUrl?: string
     privateKey,
     secret: options.secret ?? "test-secret",
     baseUrl: options.baseUrl,
-    logLevel: "fatal",
+    logLevel: (process.env.TIMEBOX_TEST_LOG_LEVEL as "fatal" | undefined) ?? "fatal",
     // The function form runs last, so Probot's own throttle defaults cannot switch throttling back on
     // (the object form is merged shallowly and loses `enabled: false`): writes are not spaced in tests.
     Octokit: ProbotOctokit.defaults((options: Record<string, any>) => ({

@@ -107,6 +107,7 @@ export class EmulatorServer {
       query: Object.fromEntries(url.searchParams),
       body,
       at: this.st.now(),
+      ...(Array.isArray((reply.body as { errors?: unknown } | undefined)?.errors) ? { graphqlErrors: (reply.body as { errors: unknown[] }).errors } : {}),
     });
     const headers: Record<string, string> = {
       "x-github-media-type": "github.v3; format=json",

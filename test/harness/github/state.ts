@@ -204,6 +204,8 @@ export interface RequestRecord {
   query: Record<string, string>;
   body: unknown;
   at: string;
+  /** A GraphQL reply's `errors` (GitHub answers them with status 200). */
+  graphqlErrors?: unknown[];
 }
 
 /** A request as a hook sees it, before any route handler runs. */
