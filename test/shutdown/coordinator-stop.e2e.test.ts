@@ -1,5 +1,5 @@
 /**
- * RedisCoordinator.stop against the real Redis on this machine (database 15, keys of its own
+ * RedisCoordinator.stop against the real Redis on this machine (database 9, keys of its own
  * prefix): the lead is given back at once, work holding a repository's lease finishes and releases
  * it before the connections close — neither key is left to lapse after its TTL. Skips without
  * Redis (with the reason); TIMEBOX_REQUIRE_REDIS=1 (CI) fails instead.
@@ -18,7 +18,7 @@ if (unavailable && process.env.TIMEBOX_REQUIRE_REDIS) throw new Error(`TIMEBOX_R
 if (unavailable) console.log(`Skipping the coordinator stop test: ${unavailable}`);
 const withRedis = unavailable ? test.skip : test;
 
-const url = `${REDIS_BASE.replace(/\/\d*$/, "")}/15`;
+const url = `${REDIS_BASE.replace(/\/\d*$/, "")}/9`;
 /** A prefix of this run's own: the database is shared with other tests. */
 const prefix = `timebox:stop-test-${randomBytes(4).toString("hex")}`;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -1,5 +1,5 @@
 /**
- * A graceful shutdown across replicas (REDIS_URL, the Redis on this machine, database 15): the
+ * A graceful shutdown across replicas (REDIS_URL, the Redis on this machine, database 10): the
  * leading replica gets SIGTERM in the middle of revoking a grant, holding the repository's lease.
  * It finishes the revocation (removal commit, comment), releases the repository's lease and the
  * lead, and exits 0 — the keys are gone as it exits, long before their TTL (60 s here) — and the
@@ -24,7 +24,7 @@ if (unavailable && process.env.TIMEBOX_REQUIRE_REDIS) throw new Error(`TIMEBOX_R
 if (unavailable) console.log(`Skipping the Redis shutdown test: ${unavailable}`);
 const withRedis = unavailable ? test.skip : test;
 
-const DB = 15;
+const DB = 10;
 /** Long, so a key gone at exit was released, not lapsed. */
 const TTL_MS = 60_000;
 
