@@ -1,5 +1,7 @@
 import type { Context } from "probot";
-import { pushLogOf } from "../pull-request/pushes.js";
+import { Gateway } from "../github/gateway.js";
+import { pushLogOf, recordPush } from "../pull-request/pushes.js";
+import { savingForRevocation } from "./pull-request.js";
 import type { AppDeps } from "./deps.js";
 import { reconcileFor } from "./reconcile.js";
 
@@ -24,8 +26,15 @@ export function onPush(deps: AppDeps) {
     const { ref, repository } = context.payload;
     const shas = [...context.payload.commits.map((c) => c.id), context.payload.after];
     // Any branch: the sender pushed these commits, and a PR from it may be opened by someone else.
-    if (context.payload.sender?.login && !context.payload.deleted) pushLogOf(deps).note(shas, context.payload.sender.login);
-    if (ref !== `refs/heads/${repository.default_branch}`) return;
+    const login = context.payload.sender?.login;
+    if (login && !context.payload.deleted) pushLogOf(deps).note(shas, login);
+    if (ref !== `refs/heads/${repository.default_branch}`) {
+      // Recorded on GitHub for the replica that judges the PR (webhooks reach any replica) and for
+      // after a restart; below the revocation reserve it waits, and the pusher stays unknown (no approval counts).
+      if (login && !context.payload.deleted && !savingForRevocation(deps, context))
+        await recordPush(new Gateway(context.octokit, context.repo(), await deps.self()), context.payload.after, login);
+      return;
+    }
     deps.lifecycle.notePush(shas, context.payload.sender?.login ?? context.payload.pusher.name);
     await reconcileFor(deps, context);
   };

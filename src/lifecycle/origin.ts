@@ -1,6 +1,6 @@
 import type { Gateway } from "../github/gateway.js";
 import { POLICY_PATH } from "../policy/types.js";
-import { headPusher, lookUpMemberships, lookUpOnCall } from "../pull-request/context.js";
+import { lookUpMemberships, lookUpOnCall, readHeadPusher } from "../pull-request/context.js";
 import { unreadableProblems } from "../oncall/facts.js";
 import { SchedulesUnreadable } from "../oncall/types.js";
 import { decide, membershipNeeds } from "../pull-request/decide.js";
@@ -146,7 +146,7 @@ function mergedPullFacts(gw: Gateway, pull: MergedPull) {
     const base = mergeCommit.parents[0];
     const basePolicyText = base ? await gw.contents.readFile(base, POLICY_PATH) : undefined;
     const reviews = (await gw.pulls.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
-    const pusher = headPusher(pull.headSha, undefined, await gw.checks.findCheckRun(pull.headSha, VALIDATE_CHECK));
+    const pusher = await readHeadPusher(gw, pull.headSha, undefined, await gw.checks.findCheckRun(pull.headSha, VALIDATE_CHECK));
     return { base, basePolicyText, reviews, pusher };
   });
 }

@@ -8,8 +8,7 @@ import { onCallMoments, type OnCallFacts } from "../oncall/facts.js";
 import { needsSchedules, readSchedules } from "../oncall/resolve.js";
 import { recordsOf } from "../records/breakglass.js";
 import type { PullRequestSnapshot } from "./gather.js";
-
-export const PUSHER_PREFIX = "pusher:";
+import { PUSH_CHECK, PUSHER_PREFIX } from "./pushes.js";
 
 /**
  * Who pushed the head commit: told only by the push's webhook (`sender`), and remembered on the
@@ -24,6 +23,20 @@ export function headPusher(
   if (pushed && pushed.headSha === headSha) return pushed.login;
   if (validateRun?.externalId?.startsWith(PUSHER_PREFIX)) return validateRun.externalId.slice(PUSHER_PREFIX.length);
   return undefined;
+}
+
+/**
+ * `headPusher`, and when neither this process nor the validate run knows, this app's push record
+ * on the commit (`PUSH_CHECK`; another app's run of that name is never read): the one rule for
+ * the pusher, used when a PR is judged and when its merge is.
+ */
+export async function readHeadPusher(
+  gw: Gateway,
+  headSha: string,
+  pushed: { login: string; headSha: string } | undefined,
+  validateRun: ExistingCheckRun | undefined,
+): Promise<string | undefined> {
+  return headPusher(headSha, pushed, validateRun) ?? headPusher(headSha, undefined, await gw.checks.findCheckRun(headSha, PUSH_CHECK));
 }
 
 /** Reads each (login, team) membership once; a lookup that fails stays unknown (never a pass). */

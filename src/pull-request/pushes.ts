@@ -1,3 +1,6 @@
+import type { Gateway } from "../github/gateway.js";
+import type { CheckRunSpec } from "../github/types.js";
+
 /**
  * Who pushed which commit, as push webhooks (any branch) and `synchronize` events told this
  * process. GitHub's REST API has no "pusher" of a commit, and a commit's author is whatever the
@@ -37,4 +40,33 @@ export function pushLogOf(owner: object): PushLog {
   let log = logs.get(owner);
   if (!log) logs.set(owner, (log = new PushLog()));
   return log;
+}
+
+/**
+ * This app's record of who pushed a commit to a branch, written by whichever replica got the push
+ * webhook, so that another replica (or this one after a restart) judging the PR knows it too.
+ */
+export const PUSH_CHECK = "timebox/push";
+/** How a push record and the validate run name the pusher in their `external_id`. */
+export const PUSHER_PREFIX = "pusher:";
+
+/** The push record for `sha`: a neutral check run (never a required check) naming the pusher. */
+function pushRecord(sha: string, login: string): CheckRunSpec {
+  return {
+    name: PUSH_CHECK,
+    headSha: sha,
+    status: "completed",
+    conclusion: "neutral",
+    externalId: `${PUSHER_PREFIX}${login}`,
+    output: {
+      title: `Pushed by @${login}`,
+      summary: `GitHub's push event says @${login} pushed this commit. Whoever pushed a pull request's head never approves it (docs/approvals.md).`,
+    },
+  };
+}
+
+/** Writes the push record for `sha` unless this app has one there already: the first pusher seen stays. */
+export async function recordPush(gw: Gateway, sha: string, login: string): Promise<void> {
+  if (await gw.checks.findCheckRun(sha, PUSH_CHECK)) return;
+  await gw.checks.writeCheckRun(pushRecord(sha, login));
 }

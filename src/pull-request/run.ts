@@ -1,6 +1,7 @@
 import type { Gateway } from "../github/gateway.js";
 import type { CheckRunSpec, ExistingCheckRun } from "../github/types.js";
-import { headPusher, lookUpMemberships, lookUpOnCall, PUSHER_PREFIX } from "./context.js";
+import { lookUpMemberships, lookUpOnCall, readHeadPusher } from "./context.js";
+import { PUSHER_PREFIX } from "./pushes.js";
 import type { OnCallDirectory } from "../oncall/directory.js";
 import { decide, DEFAULT_GRANTS_PATH, membershipNeeds, type ReviewDecision } from "./decide.js";
 import { gatherPullRequest, type PullRequestSnapshot } from "./gather.js";
@@ -66,7 +67,7 @@ export async function judgePullRequest(gateway: Gateway, number: number, options
   await judgeExtensions(snapshot, options);
   const existingValidate = await gateway.checks.findCheckRun(pr.headSha, VALIDATE_CHECK);
   const logged = options.pusherOf?.(pr.headSha);
-  const seen = headPusher(pr.headSha, options.pushed ?? (logged ? { login: logged, headSha: pr.headSha } : undefined), existingValidate);
+  const seen = await readHeadPusher(gateway, pr.headSha, options.pushed ?? (logged ? { login: logged, headSha: pr.headSha } : undefined), existingValidate);
   // A PR this app opened for `/timebox request` is judged as its requester's, through this app's own record.
   const { author, pusher } = await identityOf(gateway, pr, seen);
   snapshot.pr = { ...pr, author };

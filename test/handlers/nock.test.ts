@@ -99,6 +99,10 @@ test("pull_request.opened with one valid grant: two check runs and one sticky co
   const scope = nock(API);
   mockReads(scope, "dev1", VALID_GRANT);
   scope
+    // Who pushed the head: this process saw no push and no validate run names one, so this app's push record is read (none).
+    .get(`${REPO}/commits/${HEAD}/check-runs`)
+    .query({ check_name: "timebox/push", app_id: 123, filter: "latest", per_page: 10 })
+    .reply(200, { total_count: 0, check_runs: [] })
     .post(`${REPO}/check-runs`, (body) => body.name === "timebox/validate" && ((written.validate = body), true))
     .reply(201, { id: 101 })
     .post(`${REPO}/check-runs`, (body) => body.name === "timebox/approval" && ((written.approval = body), true))
