@@ -240,7 +240,7 @@ export async function benchAudit({ commits = Number(process.env.TIMEBOX_BENCH_AU
     const firstParent = Number(spawnSync("git", ["-C", repo, "rev-list", "--first-parent", "--count", "HEAD"], { encoding: "utf8" }).stdout.trim());
 
     // Where the time goes: the history read alone (one `git log`, parsed), in this process.
-    const { readMainline } = await import("../lib/audit/git.js");
+    const { readMainline } = await import("../lib/git/repository.js");
     const readStart = process.hrtime.bigint();
     const chain = await readMainline(repo, "HEAD");
     const readSeconds = Number(process.hrtime.bigint() - readStart) / 1e9;
