@@ -80,9 +80,13 @@ export function buildHistory(input: HistoryInputs): History {
   const records = new Map<AuditRow, string[]>();
   const recordOn = (row: AuditRow, sha: string) => records.set(row, [...(records.get(row) ?? []), sha]);
   const isTimebox = (sha: string) => input.verdicts?.get(sha)?.timebox === true;
+  /** Rows (or none) each look-alike commit was already listed for: a set, not a scan, so a history of many stays linear. */
+  const listed = new Map<string, Set<AuditRow | undefined>>();
   const lookAlike = (note: Pick<CommitNote, "sha" | "subject" | "trailers">, at: Date, row?: AuditRow) => {
     const verdict = input.verdicts?.get(note.sha);
-    if (lookAlikes.some((l) => l.sha === note.sha && l.row === row)) return;
+    const rowsOf = listed.get(note.sha) ?? new Set<AuditRow | undefined>();
+    if (rowsOf.has(row)) return;
+    listed.set(note.sha, rowsOf.add(row));
     lookAlikes.push({
       sha: note.sha,
       subject: note.subject,
