@@ -1,6 +1,7 @@
 import { ProbotOctokit } from "probot";
 import { approvesHead, isBotUser, reviewers } from "../approvals/reviews.js";
 import { hasStatus, httpStatus } from "../github/errors.js";
+import { existingCheckRun } from "../github/checks.js";
 import { createdBySelf } from "../github/self.js";
 import type { PullRequestReview } from "../approvals/types.js";
 import { headPusher } from "../pull-request/context.js";
@@ -78,16 +79,7 @@ async function pusherOf(octokit: AuditOctokit, { owner, repo }: GithubTarget, he
     throw e;
   }
   const run = runs.find((c) => c.name === VALIDATE_CHECK && createdBySelf(self, c));
-  if (!run) return undefined;
-  return headPusher(head, undefined, {
-    id: run.id,
-    externalId: run.external_id ?? null,
-    status: run.status,
-    conclusion: run.conclusion ?? null,
-    title: run.output?.title ?? null,
-    summary: run.output?.summary ?? null,
-    text: run.output?.text ?? null,
-  });
+  return run && headPusher(head, undefined, existingCheckRun(run));
 }
 
 async function readPull(octokit: AuditOctokit, target: GithubTarget, number: number, self: AppIdentity): Promise<PullFacts | undefined> {

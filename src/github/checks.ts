@@ -6,6 +6,25 @@ import type { CheckRunSpec, ExistingCheckRun } from "./types.js";
 /** GitHub allows 50 annotations per check-run request; more go in follow-up updates. */
 const ANNOTATIONS_PER_REQUEST = 50;
 
+/** A check run as GitHub's REST API lists it, in the shape Timebox reads its own runs back. */
+export function existingCheckRun(run: {
+  id: number;
+  external_id?: string | null;
+  status: string;
+  conclusion?: string | null;
+  output?: { title?: string | null; summary?: string | null; text?: string | null };
+}): ExistingCheckRun {
+  return {
+    id: run.id,
+    externalId: run.external_id ?? null,
+    status: run.status,
+    conclusion: run.conclusion ?? null,
+    title: run.output?.title ?? null,
+    summary: run.output?.summary ?? null,
+    text: run.output?.text ?? null,
+  };
+}
+
 export class Checks {
   constructor(private readonly c: GitHubClient) {}
 
@@ -22,16 +41,7 @@ export class Checks {
       per_page: 10,
     });
     const run = data.check_runs.find((c) => c.name === name && createdBySelf(this.c.self, c));
-    if (!run) return undefined;
-    return {
-      id: run.id,
-      externalId: run.external_id ?? null,
-      status: run.status,
-      conclusion: run.conclusion ?? null,
-      title: run.output?.title ?? null,
-      summary: run.output?.summary ?? null,
-      text: run.output?.text ?? null,
-    };
+    return run && existingCheckRun(run);
   }
 
   /** Creates the check run, or updates `existing`; annotations beyond 50 go in follow-up updates. */
