@@ -16,6 +16,7 @@ const ON_BEHALF = POLICY.replace("allow_on_behalf: false", "allow_on_behalf: tru
 async function seed(n: number, duration: (i: number) => string) {
   const provider = new MemoryProvider();
   const ctx = await startAccessRepo({ policy: ON_BEHALF, pool: new MemoryPool(provider) });
+  ctx.gh.keepIdleConnections(120_000);
   const files: Record<string, string> = {};
   for (let i = 0; i < n; i++)
     files[`grants/g${String(i).padStart(5, "0")}.yaml`] = grantYaml({ requester: i % 2 ? "dev1" : "dev2", duration: duration(i), reason: `bench ${i}` });

@@ -97,6 +97,15 @@ export class GitHubEmulator {
     return info;
   }
 
+  /**
+   * Keeps idle connections open `ms` (the bench: an app in the same process can run synchronously
+   * longer than Node's 5 s keep-alive over 10,000 grants, and its next request would meet a socket
+   * the server is closing; GitHub keeps idle connections far longer).
+   */
+  keepIdleConnections(ms: number): void {
+    this.server?.keepIdleConnections(ms);
+  }
+
   async stop(): Promise<void> {
     await this.server?.close();
     this.server = undefined;

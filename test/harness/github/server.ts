@@ -43,14 +43,15 @@ export class EmulatorServer {
 
   async listen(port = 0): Promise<{ baseUrl: string; host: string; port: number }> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    // In-process tests share one event loop with the app: a long synchronous stretch (a GraphQL query
-    // over thousands of files) would outlast Node's 5 s keep-alive, and the client's next request
-    // would meet a socket the server is closing. GitHub keeps idle connections far longer.
-    this.server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => this.server!.listen(port, "127.0.0.1", resolve));
     const p = (this.server.address() as AddressInfo).port;
     const host = `127.0.0.1:${p}`;
     return { baseUrl: `http://${host}/api/v3`, host, port: p };
+  }
+
+  /** How long an idle connection stays open (Node's default: 5 s). */
+  keepIdleConnections(ms: number): void {
+    if (this.server) this.server.keepAliveTimeout = ms;
   }
 
   async close(): Promise<void> {
