@@ -150,9 +150,12 @@ export async function playScenario(n: Narrator, w: World): Promise<void> {
   await n.waitFor("dev1's membership to be revoked", async () => (!(await hasRole(pg)) ? true : undefined), {
     seen: async () => `still a member; ${w.app.tail(5) || "the app logged nothing"}`,
   });
-  const left = await memberships(pg);
-  const roles = await timeboxRoles(pg);
-  n.check(left.length === 0 && roles.length === 0, "no membership left and Timebox's role dropped", () => `${left.join("; ")} ${roles.join(", ")}`);
+  // The revoke is one transaction (memberships, then DROP ROLE): wait for all of it, not its first half.
+  await n.waitFor(
+    "no membership left and Timebox's role dropped",
+    async () => ((await memberships(pg)).length === 0 && (await timeboxRoles(pg)).length === 0 ? true : undefined),
+    { seen: async () => `${(await memberships(pg)).join("; ")} ${(await timeboxRoles(pg)).join(", ")}` },
+  );
   n.ok(`PostgreSQL: pg_has_role(...) = false, pg_auth_members has no row for dev1_login or analytics_read, ${grantRole} is dropped`);
   const removal = await n.waitFor(
     "Timebox's removal commit on main",
