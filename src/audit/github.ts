@@ -5,6 +5,7 @@ import { existingCheckRun } from "../github/checks.js";
 import { createdBySelf } from "../github/self.js";
 import type { PullRequestReview } from "../approvals/types.js";
 import { headPusher } from "../pull-request/context.js";
+import { PUSH_CHECK, pusherIn } from "../pull-request/pushes.js";
 import { VALIDATE_CHECK } from "../pull-request/render.js";
 import { approvalsFor, type Approval, type GithubFacts } from "./findings/index.js";
 import { isoSecond } from "../util/clock.js";
@@ -66,20 +67,22 @@ const iso = (s: string | null | undefined) => {
 const OUTCOME = /^\/timebox\s+outcome\s+(\S[^\r\n]*)/;
 
 /**
- * Who pushed `head`, as the app derives it for a merged PR: from its own `timebox/validate` run on
- * that commit (`headPusher`), never another app's. Undefined when there is none, or the token may
- * not read check runs.
+ * Who pushed `head`, as the app derives it for a merged PR (`readHeadPusher`): its own latest
+ * `timebox/validate` run on that commit, else its first `timebox/push` record — never another
+ * app's run. Undefined when there is none, or the token may not read check runs.
  */
 async function pusherOf(octokit: AuditOctokit, { owner, repo }: GithubTarget, head: string, self: AppIdentity): Promise<string | undefined> {
   let runs;
   try {
-    runs = (await octokit.rest.checks.listForRef({ owner, repo, ref: head, check_name: VALIDATE_CHECK, filter: "latest", per_page: 100 })).data.check_runs;
+    runs = (await octokit.rest.checks.listForRef({ owner, repo, ref: head, filter: "all", per_page: 100 })).data.check_runs;
   } catch (e) {
     if (hasStatus(e, 403, 404)) return undefined;
     throw e;
   }
-  const run = runs.find((c) => c.name === VALIDATE_CHECK && createdBySelf(self, c));
-  return run && headPusher(head, undefined, existingCheckRun(run));
+  const mine = runs.filter((c) => createdBySelf(self, c)).sort((x, y) => x.id - y.id);
+  const validate = mine.filter((c) => c.name === VALIDATE_CHECK).at(-1);
+  const push = mine.find((c) => c.name === PUSH_CHECK);
+  return headPusher(head, undefined, validate && existingCheckRun(validate)) ?? pusherIn(push && existingCheckRun(push));
 }
 
 async function readPull(octokit: AuditOctokit, target: GithubTarget, number: number, self: AppIdentity): Promise<PullFacts | undefined> {
@@ -244,7 +247,7 @@ export async function enrichFromGithub(
       approvals.set(n, facts.approvals);
       if (facts.pusherUnknown !== undefined) {
         warnings.push(
-          `PR #${n}: who pushed its head commit ${facts.pusherUnknown.slice(0, 7)} is unknown (no ${VALIDATE_CHECK} run by ${self.botLogin} on it), so none of its approvals counts, as in Timebox`,
+          `PR #${n}: who pushed its head commit ${facts.pusherUnknown.slice(0, 7)} is unknown (no ${VALIDATE_CHECK} or ${PUSH_CHECK} run by ${self.botLogin} on it names one), so none of its approvals counts, as in Timebox`,
         );
       }
     } else warnings.push(`PR #${n} was not found on ${target.owner}/${target.repo}; its rows keep what Git says`);

@@ -44,6 +44,24 @@ export class Checks {
     return run && existingCheckRun(run);
   }
 
+  /**
+   * This app's oldest run of `name` on the commit (GitHub's ids only grow), for records where the
+   * first one written is the one that counts even if a racing replica wrote another after it.
+   */
+  async firstCheckRun(headSha: string, name: string): Promise<ExistingCheckRun | undefined> {
+    const { data } = await this.c.rest.checks.listForRef({
+      ...this.c.repoRef,
+      ref: headSha,
+      check_name: name,
+      app_id: this.c.self.appId,
+      filter: "all",
+      per_page: 100,
+    });
+    const runs = data.check_runs.filter((c) => c.name === name && createdBySelf(this.c.self, c));
+    const first = runs.reduce<(typeof runs)[number] | undefined>((a, c) => (a && a.id < c.id ? a : c), undefined);
+    return first && existingCheckRun(first);
+  }
+
   /** Creates the check run, or updates `existing`; annotations beyond 50 go in follow-up updates. */
   async writeCheckRun(spec: CheckRunSpec, existing?: ExistingCheckRun): Promise<number> {
     const annotations = spec.output.annotations ?? [];

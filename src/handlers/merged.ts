@@ -26,15 +26,21 @@ export function onPush(deps: AppDeps) {
     const { ref, repository } = context.payload;
     const shas = [...context.payload.commits.map((c) => c.id), context.payload.after];
     // Any branch: the sender pushed these commits, and a PR from it may be opened by someone else.
-    const login = context.payload.sender?.login;
-    if (login && !context.payload.deleted) pushLogOf(deps).note(shas, login);
+    const pushes = pushLogOf(deps);
+    const sender = context.payload.deleted ? undefined : context.payload.sender?.login;
     if (ref !== `refs/heads/${repository.default_branch}`) {
       // Recorded on GitHub for the replica that judges the PR (webhooks reach any replica) and for
       // after a restart; below the revocation reserve it waits, and the pusher stays unknown (no approval counts).
-      if (login && !context.payload.deleted && !savingForRevocation(deps, context))
-        await recordPush(new Gateway(context.octokit, context.repo(), await deps.self()), context.payload.after, login);
+      // The head's pusher is whoever the record names first (maybe pushed to another branch, via
+      // another replica): settled before this process remembers anything of the push.
+      if (sender && !savingForRevocation(deps, context)) {
+        const gw = new Gateway(context.octokit, context.repo(), await deps.self());
+        pushes.settle(context.payload.after, await recordPush(gw, context.payload.after, sender));
+      }
+      if (sender) pushes.note(shas, sender);
       return;
     }
+    if (sender) pushes.note(shas, sender);
     deps.lifecycle.notePush(shas, context.payload.sender?.login ?? context.payload.pusher.name);
     await reconcileFor(deps, context);
   };

@@ -8,7 +8,7 @@ import { onCallMoments, type OnCallFacts } from "../oncall/facts.js";
 import { needsSchedules, readSchedules } from "../oncall/resolve.js";
 import { recordsOf } from "../records/breakglass.js";
 import type { PullRequestSnapshot } from "./gather.js";
-import { PUSH_CHECK, PUSHER_PREFIX } from "./pushes.js";
+import { pusherIn, recordedPusher } from "./pushes.js";
 
 /**
  * Who pushed the head commit: told only by the push's webhook (`sender`), and remembered on the
@@ -21,8 +21,7 @@ export function headPusher(
   validateRun: ExistingCheckRun | undefined,
 ): string | undefined {
   if (pushed && pushed.headSha === headSha) return pushed.login;
-  if (validateRun?.externalId?.startsWith(PUSHER_PREFIX)) return validateRun.externalId.slice(PUSHER_PREFIX.length);
-  return undefined;
+  return pusherIn(validateRun);
 }
 
 /**
@@ -36,7 +35,7 @@ export async function readHeadPusher(
   pushed: { login: string; headSha: string } | undefined,
   validateRun: ExistingCheckRun | undefined,
 ): Promise<string | undefined> {
-  return headPusher(headSha, pushed, validateRun) ?? headPusher(headSha, undefined, await gw.checks.findCheckRun(headSha, PUSH_CHECK));
+  return headPusher(headSha, pushed, validateRun) ?? (await recordedPusher(gw, headSha));
 }
 
 /** Reads each (login, team) membership once; a lookup that fails stays unknown (never a pass). */

@@ -1,5 +1,5 @@
 import type { Gateway } from "../github/gateway.js";
-import type { CheckRunSpec } from "../github/types.js";
+import type { CheckRunSpec, ExistingCheckRun } from "../github/types.js";
 
 /**
  * Who pushed which commit, as push webhooks (any branch) and `synchronize` events told this
@@ -26,6 +26,12 @@ export class PushLog {
       this.pushers.set(key, login);
       if (this.pushers.size > this.maxEntries) this.pushers.delete(this.pushers.keys().next().value!);
     }
+  }
+
+  /** `login` is the pusher of `sha` on this app's record on GitHub, which outranks what this process saw. */
+  settle(sha: string, login: string): void {
+    this.pushers.delete(sha.toLowerCase());
+    this.note([sha], login);
   }
 
   pusherOf(sha: string): string | undefined {
@@ -65,8 +71,25 @@ function pushRecord(sha: string, login: string): CheckRunSpec {
   };
 }
 
-/** Writes the push record for `sha` unless this app has one there already: the first pusher seen stays. */
-export async function recordPush(gw: Gateway, sha: string, login: string): Promise<void> {
-  if (await gw.checks.findCheckRun(sha, PUSH_CHECK)) return;
+/** The pusher one of this app's runs names in its `external_id`, if any. */
+export function pusherIn(run: Pick<ExistingCheckRun, "externalId"> | undefined): string | undefined {
+  const id = run?.externalId;
+  return id?.startsWith(PUSHER_PREFIX) ? id.slice(PUSHER_PREFIX.length) : undefined;
+}
+
+/** The pusher this app's first push record on `sha` names (a look-alike by another app names nobody). */
+export async function recordedPusher(gw: Gateway, sha: string): Promise<string | undefined> {
+  return pusherIn(await gw.checks.firstCheckRun(sha, PUSH_CHECK));
+}
+
+/**
+ * Writes the push record for `sha` unless this app has one there already, and returns the pusher
+ * on record: the first one written. Two replicas that got pushes of the same commit at the same
+ * moment may both write; the older record wins for both, and for whoever reads it later.
+ */
+export async function recordPush(gw: Gateway, sha: string, login: string): Promise<string> {
+  const recorded = await recordedPusher(gw, sha);
+  if (recorded) return recorded;
   await gw.checks.writeCheckRun(pushRecord(sha, login));
+  return (await recordedPusher(gw, sha)) ?? login;
 }

@@ -127,21 +127,21 @@ const comment = (login: string, body: string, createdAt: string, type = "User") 
 const TIMEBOX_APP = { id: 4242, slug: "timebox" };
 const GITHUB_ACTIONS = { id: 15368, slug: "github-actions" };
 let runId = 700;
-/** A `timebox/validate` check run on `head` by `app`, naming the pusher of `head` as Timebox records it. */
-const validateRun = (head: string, pusher: string, app = TIMEBOX_APP) => ({
+/** A `timebox/validate` (or `name`) check run on `head` by `app`, naming the pusher of `head` as Timebox records it. */
+const validateRun = (head: string, pusher: string, app = TIMEBOX_APP, name = "timebox/validate") => ({
   id: runId++,
-  name: "timebox/validate",
+  name,
   head_sha: head,
   external_id: `pusher:${pusher}`,
   status: "completed",
   conclusion: "success",
   app: { id: app.id, slug: app.slug, name: app.slug, owner: user("acme", "Organization") },
 });
-/** GitHub's answer to the check runs named `timebox/validate` on `head`, `times` times. */
+/** GitHub's answer to the check runs (all of them, every name) on `head`, `times` times. */
 function mockValidateRuns(scope: nock.Scope, head: string, runs: object[], times = 1): nock.Scope {
   return scope
     .get(`${REPO}/commits/${head}/check-runs`)
-    .query((q) => q.check_name === "timebox/validate")
+    .query((q) => q.filter === "all" && q.check_name === undefined)
     .times(times)
     .reply(200, { total_count: runs.length, check_runs: runs });
 }
@@ -352,6 +352,20 @@ test("an approval of the head by someone other than its pusher counts", async ()
   expect(unapprovedPrs(findings)).toEqual([]);
 });
 
+test("with no validate run naming the pusher, Timebox's first push record does, as in the app: a later one (a racing replica's) or another app's is not", async () => {
+  const head = "7".repeat(40);
+  const { repo, scope } = mergedPr7(
+    [review("bob", "APPROVED", `${D}09:10:00Z`, "User", head), review("carol", "APPROVED", `${D}09:40:00Z`, "User", head)],
+    [validateRun(head, "bob", GITHUB_ACTIONS, "timebox/push"), validateRun(head, "carol", TIMEBOX_APP, "timebox/push"), validateRun(head, "bob", TIMEBOX_APP, "timebox/push")],
+  );
+  const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
+  expect(r.code).toBe(0);
+  expect(scope.pendingMocks()).toEqual([]);
+  const { grants } = JSON.parse(r.stdout);
+  expect(grants[0]).toMatchObject({ pull_request: 7, approved_by: ["bob"], approved_at: `${D}09:10:00Z` });
+  expect(r.stderr).toBe("");
+});
+
 test("when Timebox recorded no pusher of the head, no approval counts, as in the app, and the audit says why", async () => {
   const head = "7".repeat(40);
   const { repo, scope } = mergedPr7([review("bob", "APPROVED", `${D}09:10:00Z`, "User", head)], [validateRun(head, "dev9", GITHUB_ACTIONS)]);
@@ -362,7 +376,7 @@ test("when Timebox recorded no pusher of the head, no approval counts, as in the
   expect(grants[0]).toMatchObject({ pull_request: 7, approved_by: [], approved_at: null });
   expect(unapprovedPrs(findings)).toEqual([7]);
   expect(r.stderr).toBe(
-    `timebox audit: PR #7: who pushed its head commit ${head.slice(0, 7)} is unknown (no timebox/validate run by timebox[bot] on it), so none of its approvals counts, as in Timebox\n`,
+    `timebox audit: PR #7: who pushed its head commit ${head.slice(0, 7)} is unknown (no timebox/validate or timebox/push run by timebox[bot] on it names one), so none of its approvals counts, as in Timebox\n`,
   );
 });
 

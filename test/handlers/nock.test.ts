@@ -101,7 +101,7 @@ test("pull_request.opened with one valid grant: two check runs and one sticky co
   scope
     // Who pushed the head: this process saw no push and no validate run names one, so this app's push record is read (none).
     .get(`${REPO}/commits/${HEAD}/check-runs`)
-    .query({ check_name: "timebox/push", app_id: 123, filter: "latest", per_page: 10 })
+    .query({ check_name: "timebox/push", app_id: 123, filter: "all", per_page: 100 })
     .reply(200, { total_count: 0, check_runs: [] })
     .post(`${REPO}/check-runs`, (body) => body.name === "timebox/validate" && ((written.validate = body), true))
     .reply(201, { id: 101 })

@@ -58,3 +58,41 @@ test("the replica that got the push names its sender; another app's timebox/push
   expect(approval(pr.sha!)?.conclusion).not.toBe("success");
   expect(gh.checkRuns(pr.sha!, "timebox/validate").at(-1)?.externalId).toBe("pusher:alice");
 });
+
+/** alice (an approver) pushes dev1's request to her own branch; dev1 points his branch at the same commit and opens the PR. */
+function aliceWritesDev1Pushes() {
+  const { gh } = a;
+  const aliceBranch = gh.repo().pushCommit({ branch: "alice-x", author: "dev1", pusher: "alice", files: { [path]: grantYaml({ reason: "Investigate INC-4711" }) } });
+  const sha = aliceBranch.sha!;
+  gh.repo().setBranch("dev1-x", sha);
+  const dev1Push = aliceBranch
+    .filter((e) => e.event === "push")
+    .map((e) => ({ ...e, payload: { ...e.payload, ref: "refs/heads/dev1-x", sender: { ...e.payload.sender, login: "dev1" } } }));
+  return { aliceBranch, dev1Push, sha };
+}
+
+test("the approver pushed the commit first, to her own branch, via one replica: the requester's push of it via another names her still, and her approval never counts", async () => {
+  const { gh } = a;
+  const { aliceBranch, dev1Push, sha } = aliceWritesDev1Pushes();
+  await gh.deliver(a.probot, aliceBranch);
+  await gh.deliver(b.probot, dev1Push);
+  const pr = gh.openPullRequest({ author: "dev1", branch: "dev1-x" });
+  await gh.deliver(b.probot, pr);
+  await gh.deliver(b.probot, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
+  expect(gh.checkRuns(sha, "timebox/push").map((r: { externalId: string | null }) => r.externalId)).toEqual(["pusher:alice"]);
+  expect(gh.checkRuns(sha, "timebox/validate").at(-1)?.externalId).toBe("pusher:alice");
+  expect(approval(sha)?.conclusion).not.toBe("success");
+});
+
+test("two replicas raced and both recorded a push of the same commit: the first record names the pusher, not the latest", async () => {
+  const { gh } = a;
+  const { aliceBranch, sha } = aliceWritesDev1Pushes();
+  await gh.deliver(a.probot, aliceBranch);
+  // The replica that lost the race wrote its record of dev1's push a moment later, as this app.
+  gh.repo().foreignCheckRun(sha, { app: { id: gh.state.app.id, slug: gh.state.app.slug }, name: "timebox/push", conclusion: "neutral", externalId: "pusher:dev1" });
+  const pr = gh.openPullRequest({ author: "dev1", branch: "dev1-x" });
+  await gh.deliver(b.probot, pr);
+  await gh.deliver(b.probot, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
+  expect(gh.checkRuns(sha, "timebox/validate").at(-1)?.externalId).toBe("pusher:alice");
+  expect(approval(sha)?.conclusion).not.toBe("success");
+});
