@@ -356,7 +356,11 @@ test("with no validate run naming the pusher, Timebox's first push record does, 
   const head = "7".repeat(40);
   const { repo, scope } = mergedPr7(
     [review("bob", "APPROVED", `${D}09:10:00Z`, "User", head), review("carol", "APPROVED", `${D}09:40:00Z`, "User", head)],
-    [validateRun(head, "bob", GITHUB_ACTIONS, "timebox/push"), validateRun(head, "carol", TIMEBOX_APP, "timebox/push"), validateRun(head, "bob", TIMEBOX_APP, "timebox/push")],
+    [
+      validateRun(head, "bob", GITHUB_ACTIONS, "timebox/push"),
+      validateRun(head, "carol", TIMEBOX_APP, "timebox/push"),
+      validateRun(head, "bob", TIMEBOX_APP, "timebox/push"),
+    ],
   );
   const r = await audit(["--repo", repo.root, "--format", "json", "--github", "acme/access"], ENV);
   expect(r.code).toBe(0);

@@ -62,7 +62,9 @@ test("the replica that got the push names its sender; another app's timebox/push
 /** alice (an approver) pushes dev1's request to her own branch; dev1 points his branch at the same commit and opens the PR. */
 function aliceWritesDev1Pushes() {
   const { gh } = a;
-  const aliceBranch = gh.repo().pushCommit({ branch: "alice-x", author: "dev1", pusher: "alice", files: { [path]: grantYaml({ reason: "Investigate INC-4711" }) } });
+  const aliceBranch = gh
+    .repo()
+    .pushCommit({ branch: "alice-x", author: "dev1", pusher: "alice", files: { [path]: grantYaml({ reason: "Investigate INC-4711" }) } });
   const sha = aliceBranch.sha!;
   gh.repo().setBranch("dev1-x", sha);
   const dev1Push = aliceBranch
@@ -89,7 +91,12 @@ test("two replicas raced and both recorded a push of the same commit: the first 
   const { aliceBranch, sha } = aliceWritesDev1Pushes();
   await gh.deliver(a.probot, aliceBranch);
   // The replica that lost the race wrote its record of dev1's push a moment later, as this app.
-  gh.repo().foreignCheckRun(sha, { app: { id: gh.state.app.id, slug: gh.state.app.slug }, name: "timebox/push", conclusion: "neutral", externalId: "pusher:dev1" });
+  gh.repo().foreignCheckRun(sha, {
+    app: { id: gh.state.app.id, slug: gh.state.app.slug },
+    name: "timebox/push",
+    conclusion: "neutral",
+    externalId: "pusher:dev1",
+  });
   const pr = gh.openPullRequest({ author: "dev1", branch: "dev1-x" });
   await gh.deliver(b.probot, pr);
   await gh.deliver(b.probot, gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
