@@ -92,31 +92,35 @@ export class Checks {
    * undefined when a part is missing. Another app's runs of the same name are never read.
    */
   async ownRunParts(sha: string, name: string): Promise<{ parts: string[]; runs: Array<{ id: number; name: string }> } | undefined> {
+    return partsOf(await this.ownRunsOn(sha), name);
+  }
+
+  /** This app's latest runs on a commit, as listed (one call). */
+  private async ownRunsOn(sha: string): Promise<OwnRun[]> {
     const { data } = await this.c.rest.checks.listForRef({ ...this.c.repoRef, ref: sha, app_id: this.c.self.appId, filter: "latest", per_page: 100 });
-    const runs = data.check_runs.filter((c) => createdBySelf(this.c.self, c) && (c.name === name || c.name.startsWith(`${name} (`)));
-    const first = runs.find((c) => c.name === name);
-    const count = Number(/^parts:(\d+)$/.exec(first?.external_id ?? "")?.[1] ?? 0);
-    if (!first || count < 1) return undefined;
-    const parts: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const run = runs.find((c) => c.name === (i === 0 ? name : `${name} (${i + 1})`));
-      if (!run?.output?.text) return undefined;
-      parts.push(run.output.text);
-    }
-    return { parts, runs: runs.map((c) => ({ id: c.id, name: c.name })) };
+    return data.check_runs.filter((c) => createdBySelf(this.c.self, c));
   }
 
   /**
    * The nearest commit on the first-parent history of `tip` (itself included) carrying this app's
-   * runs named `name`, looking at most `limit` commits back: one call per commit looked at, plus
+   * runs named `name` (with this app's runs named `alongside` on that commit, when asked), looking
+   * at most `limit` commits back: one call per commit looked at, plus
    * one per hundred commits listed.
    */
-  async nearestOwnRun(tip: string, name: string, limit: number): Promise<{ sha: string; parts: string[] } | undefined> {
+  async nearestOwnRun(
+    tip: string,
+    name: string,
+    limit: number,
+    alongside?: string,
+  ): Promise<{ sha: string; parts: string[]; alongside?: string[] } | undefined> {
     const firstParent = new Map<string, string | undefined>();
     let sha: string | undefined = tip;
     for (let looked = 0; sha && looked < limit; looked++) {
-      const found = await this.ownRunParts(sha, name);
-      if (found) return { sha, parts: found.parts };
+      const runs = await this.ownRunsOn(sha);
+      const found = partsOf(runs, name);
+      // `alongside`: another record written on the same commit, read from the same listing (no extra call).
+      const other = alongside ? partsOf(runs, alongside) : undefined;
+      if (found) return { sha, parts: found.parts, ...(other ? { alongside: other.parts } : {}) };
       if (!firstParent.has(sha)) {
         const { data } = await this.c.rest.repos.listCommits({ ...this.c.repoRef, sha, per_page: 100 });
         for (const c of data) firstParent.set(c.sha, c.parents[0]?.sha);
@@ -143,4 +147,21 @@ export class Checks {
       await this.writeCheckRun(spec, run ? { id: run.id, externalId: null, status: "", conclusion: null, title: null, summary: null, text: null } : undefined);
     }
   }
+}
+
+type OwnRun = { id: number; name: string; external_id?: string | null; output?: { text?: string | null } };
+
+/** The parts of the runs named `name` (`name`, `name (2)`, …) among a commit's runs, in order; undefined when a part is missing. */
+function partsOf(all: readonly OwnRun[], name: string): { parts: string[]; runs: Array<{ id: number; name: string }> } | undefined {
+  const runs = all.filter((c) => c.name === name || c.name.startsWith(`${name} (`));
+  const first = runs.find((c) => c.name === name);
+  const count = Number(/^parts:(\d+)$/.exec(first?.external_id ?? "")?.[1] ?? 0);
+  if (!first || count < 1) return undefined;
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const run = runs.find((c) => c.name === (i === 0 ? name : `${name} (${i + 1})`));
+    if (!run?.output?.text) return undefined;
+    parts.push(run.output.text);
+  }
+  return { parts, runs: runs.map((c) => ({ id: c.id, name: c.name })) };
 }

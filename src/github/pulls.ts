@@ -20,6 +20,7 @@ export class Pulls {
       headRef: data.head.ref,
       baseRef: data.base.ref,
       htmlUrl: data.html_url,
+      labels: (data.labels ?? []).map((l) => l.name ?? ""),
     };
   }
 

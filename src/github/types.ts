@@ -19,6 +19,8 @@ export interface PullRequestInfo {
   headRef: string;
   baseRef: string;
   htmlUrl: string;
+  /** Label names: hints people set, never a fact Timebox decides by. */
+  labels?: string[];
 }
 
 export interface ChangedFile {

@@ -1,5 +1,6 @@
 import type { Gateway } from "../github/gateway.js";
 import type { LabelledPull } from "../github/types.js";
+import type { Ledger } from "../records/ledger.js";
 import { parseDuration } from "../duration.js";
 import type { GrantVerdict } from "../grants/check.js";
 import { policyNaming, type Policy } from "../policy/types.js";
@@ -45,6 +46,15 @@ export interface BreakglassContext {
   since: Date;
   /** Called before an emergency grant is put in effect at the provider (the ledger records it first). */
   beforeGrant: (t: ApprovedGrant, principal: string) => Promise<void>;
+  /**
+   * The break-glass PRs Timebox follows by its own record (kept next to the ledger): visited whatever
+   * their labels say, since anyone with triage rights can take the label off.
+   */
+  followed: Pick<Ledger, "followed" | "followedUntil" | "follow" | "unfollow">;
+  /** Writes the ledger and the followed PRs when they changed. */
+  save: () => Promise<void>;
+  /** How long past its expiry and review due a closed break-glass PR is still followed. */
+  followMarginMs: number;
 }
 
 export interface BreakglassResult {
@@ -73,21 +83,55 @@ export class BreakglassPass {
 
   async run(gw: Gateway, ctx: BreakglassContext): Promise<BreakglassResult> {
     const result: BreakglassResult = { active: [], applied: [], revoked: [], failures: [] };
-    for (const pull of await gw.issues.labelledPulls(BREAKGLASS_LABEL, ctx.since)) {
+    // The label finds new break-glass PRs (the PR handler puts it on, and the PR is judged again
+    // here); the ones Timebox already recorded an emergency grant on are followed by its own record.
+    const labelled = await gw.issues.labelledPulls(BREAKGLASS_LABEL, ctx.since);
+    const known = new Set(labelled.map((p) => p.number));
+    const pulls: Array<() => Promise<LabelledPull>> = labelled.map((p) => async () => p);
+    for (const number of ctx.followed.followed().filter((n) => !known.has(n))) pulls.push(() => this.followedPull(gw, number));
+    for (const read of pulls) {
+      let number: number | undefined;
       try {
+        const pull = await read();
+        number = pull.number;
+        const failures = result.failures.length;
         await this.pull(gw, ctx, pull, result);
+        if (result.failures.length === failures) this.settleFollow(ctx, pull);
       } catch (error) {
-        result.failures.push(`#${pull.number}`);
-        this.deps.log.error({ repo: ctx.repo, pr: pull.number, error: safeError(error) }, "break-glass step failed; retrying on the next reconcile");
+        result.failures.push(`#${number ?? "?"}`);
+        this.deps.log.error({ repo: ctx.repo, pr: number, error: safeError(error) }, "break-glass step failed; retrying on the next reconcile");
       }
     }
+    await ctx.save();
     return result;
+  }
+
+  /** A followed PR the labelled list did not name (its label taken off, or not updated lately): read, and labelled again. */
+  private async followedPull(gw: Gateway, number: number): Promise<LabelledPull> {
+    const pr = await gw.pulls.getPull(number);
+    // The label is only a hint for people; put back when someone took it off.
+    if (!pr.labels?.includes(BREAKGLASS_LABEL)) await gw.issues.addLabel(number, BREAKGLASS_LABEL);
+    return { number, open: pr.state === "open", ...(pr.mergedAt ? { mergedAt: pr.mergedAt } : {}), author: pr.author };
+  }
+
+  /** A PR is followed while it is open, and once closed until its grants' expiry and review due plus the margin. */
+  private settleFollow(ctx: BreakglassContext, pull: LabelledPull): void {
+    const until = ctx.followed.followedUntil(pull.number);
+    if (!pull.open && (!until || Date.parse(until) <= this.deps.clock.now().getTime())) ctx.followed.unfollow(pull.number);
+  }
+
+  /** Follows a PR that holds break-glass records, until its last expiry or review due plus the margin. */
+  private follow(ctx: BreakglassContext, pr: number, records: Iterable<BreakglassRecord>): void {
+    let last = 0;
+    for (const r of records) last = Math.max(last, Date.parse(r.expiresAt), Date.parse(r.reviewDue));
+    if (last > 0) ctx.followed.follow(pr, iso(new Date(last + ctx.followMarginMs)));
   }
 
   private async pull(gw: Gateway, ctx: BreakglassContext, pull: LabelledPull, result: BreakglassResult): Promise<void> {
     const markers = await gw.issues.markers(pull.number);
     const comments = await gw.issues.ownComments(pull.number);
     const records = boundedRecords(recordsOf(comments), ctx.policy);
+    this.follow(ctx, pull.number, records.values());
     const reviewed = reviewedOf(comments);
     // One moment for judging and for the record: an on-call requester is judged at the start the record keeps.
     const startAt = new Date(Math.floor(this.deps.clock.now().getTime() / 1000) * 1000); // whole seconds, as the record writes it
@@ -203,6 +247,8 @@ export class BreakglassPass {
       record.priorAccess = await provider.recordPriorAccess(activeGrantOf(ctx.repo, record, pr), stillActiveFor(ctx.repo, record, ctx.live));
     }
     // The record comes first: once it exists, expiry is enforced even if the app dies mid-grant.
+    // Followed from here on by Timebox's own record (written with the ledger before the provider is touched).
+    this.follow(ctx, pr, [record]);
     await gw.issues.comment(pr, appliedNotice(record, role.approvers));
     this.deps.notifier?.notify(breakglassEvent("breakglass.used", ctx.repo, pr, record, now), policy);
     this.deps.log.warn({ repo: ctx.repo, grant: record.path, pr, requester: record.requester }, "break-glass grant recorded; applying before review");

@@ -15,7 +15,7 @@ export interface AppliedGrant {
   path: string;
   /** Undefined when the expiry is not known (`timebox plan`'s view of a recent removal): then it is a removal. */
   expiresAt?: string;
-  /** Applied by break-glass before (or without) a merge: its own pass revokes it while its PR is labelled. */
+  /** Applied by break-glass before (or without) a merge: its own pass revokes it while it follows the PR. */
   breakglass?: boolean;
 }
 

@@ -11,7 +11,7 @@ import { expiresAt, toActiveGrant } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
 import { ApplyRecord } from "../records/apply-record.js";
 import { recordsOf } from "../records/breakglass.js";
-import { activeGrantOf, entryOf, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry } from "../records/ledger.js";
+import { activeGrantOf, entryOf, FOLLOWED_CHECK, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry } from "../records/ledger.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
 import { SchedulesUnreadable } from "../oncall/types.js";
@@ -148,6 +148,9 @@ export class Reconciler {
         ledger.upsert(entryOf(t, principal));
         await this.saveLedger(gw, repo, tip, ledger);
       },
+      followed: ledger,
+      save: () => this.saveLedger(gw, repo, tip, ledger),
+      followMarginMs: this.deps.historyMarginMs,
     });
     report.applied.push(...bg.applied);
     report.revoked.push(...bg.revoked);
@@ -266,8 +269,9 @@ export class Reconciler {
   private async ledgerFor(gw: Gateway, repo: string, tip: string): Promise<{ ledger: Ledger; found: boolean }> {
     const known = this.actions.ledgers.get(repo);
     if (known && this.lastTips.get(repo) === tip) return { ledger: known, found: true };
-    const stored = await gw.checks.nearestOwnRun(tip, LEDGER_CHECK, this.deps.ledgerSearchDepth ?? 200);
+    const stored = await gw.checks.nearestOwnRun(tip, LEDGER_CHECK, this.deps.ledgerSearchDepth ?? 200, FOLLOWED_CHECK);
     const parsed = stored ? Ledger.parse(stored.parts) : undefined;
+    if (parsed && stored?.alongside) parsed.absorbFollowed(stored.alongside);
     if (stored && !parsed)
       this.deps.log.error({ repo, commit: stored.sha }, "Timebox's ledger could not be read; recent history is searched for removed grants instead");
     if (known) {
@@ -281,7 +285,19 @@ export class Reconciler {
 
   /** Writes the ledger on the default branch when it changed (this app's check runs on `tip`). */
   private async saveLedger(gw: Gateway, repo: string, tip: string, ledger: Ledger): Promise<void> {
-    if (!ledger.dirty) return;
+    if (!ledger.dirty && !ledger.followDirty) return;
+    // The followed break-glass PRs go on the same commit as the ledger, where a cold start reads both
+    // (none there: none followed), so a change to either writes both.
+    const followed = ledger.followedCount();
+    if (followed > 0 || ledger.followDirty)
+      await gw.checks.writeOwnRunParts(
+        tip,
+        FOLLOWED_CHECK,
+        [ledger.serialiseFollowed()],
+        `${plural(followed, "break-glass pull request")} followed`,
+        "The break-glass pull requests Timebox follows until their emergency access has ended, their review is settled and their story is recorded (machine-readable, written only by this app; the `timebox:breakglass` label is only a hint).",
+      );
+    ledger.followDirty = false;
     const n = ledger.entries().length;
     await gw.checks.writeOwnRunParts(
       tip,

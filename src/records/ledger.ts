@@ -22,6 +22,12 @@ import { policyNaming } from "../policy/types.js";
 import type { ActiveGrant } from "../providers/types.js";
 
 export const LEDGER_CHECK = "timebox/ledger";
+/**
+ * The break-glass PRs Timebox follows, written next to the ledger: a PR joins when Timebox records
+ * an emergency grant on it and leaves once its story is done (closed or merged, and past its review
+ * window). The `timebox:breakglass` label is only a hint anyone with triage rights can remove.
+ */
+export const FOLLOWED_CHECK = "timebox/breakglass";
 
 export interface LedgerEntry {
   path: string;
@@ -106,6 +112,12 @@ export class Ledger {
   private readonly revoked = new Set<string>();
   /** True when entries changed since the ledger was last written. */
   dirty = false;
+  /** Break-glass PRs followed (number → until when at least), whatever their labels say. */
+  private readonly followedPulls = new Map<number, string>();
+  /** PRs this process stopped following: another replica's older list never brings them back. */
+  private readonly unfollowed = new Set<number>();
+  /** True when the followed PRs changed since they were last written. */
+  followDirty = false;
 
   constructor(entries: readonly LedgerEntry[] = []) {
     for (const e of entries) this.byPath.set(e.path, e);
@@ -142,6 +154,62 @@ export class Ledger {
    */
   absorb(other: Ledger): void {
     for (const e of other.entries()) if (!this.byPath.has(e.path) && !this.revoked.has(versionOf(e))) this.byPath.set(e.path, e);
+    for (const [pull, until] of other.followedPulls) if (!this.unfollowed.has(pull)) this.follow(pull, until, false);
+  }
+
+  /** The break-glass PRs followed, and the PRs of break-glass grants in effect (recorded by an older Timebox, perhaps). */
+  followed(): number[] {
+    return [...new Set([...this.followedPulls.keys(), ...this.entries().flatMap((e) => (e.breakglass ? [e.pull] : []))])];
+  }
+
+  /** How many PRs the followed list holds (without the ledger's own break-glass entries). */
+  followedCount(): number {
+    return this.followedPulls.size;
+  }
+
+  /** The moment before which PR `pull` is followed even once closed. */
+  followedUntil(pull: number): string | undefined {
+    return this.followedPulls.get(pull);
+  }
+
+  /** Follows a break-glass PR until at least `until` (and after it while it stays open). */
+  follow(pull: number, until: string, mark = true): void {
+    const known = this.followedPulls.get(pull);
+    if (known !== undefined && Date.parse(known) >= Date.parse(until)) return;
+    this.followedPulls.set(pull, until);
+    this.unfollowed.delete(pull);
+    if (mark) this.followDirty = true;
+  }
+
+  unfollow(pull: number): void {
+    if (!this.followedPulls.delete(pull)) return;
+    this.unfollowed.add(pull);
+    this.followDirty = true;
+  }
+
+  /** The followed PRs as a check-run text. */
+  serialiseFollowed(): string {
+    return JSON.stringify([...this.followedPulls].map(([pull, until]) => ({ pull, until })));
+  }
+
+  /** Reads followed PRs back (this app's own run); what does not fit the shape is skipped. */
+  absorbFollowed(parts: readonly string[]): void {
+    try {
+      const list: unknown = JSON.parse(parts.join(""));
+      if (!Array.isArray(list)) return;
+      for (const f of list as Array<{ pull?: unknown; until?: unknown }>) {
+        if (
+          Number.isInteger(f?.pull) &&
+          (f.pull as number) > 0 &&
+          typeof f.until === "string" &&
+          !Number.isNaN(Date.parse(f.until)) &&
+          !this.unfollowed.has(f.pull as number)
+        )
+          this.follow(f.pull as number, f.until, false);
+      }
+    } catch {
+      return;
+    }
   }
 
   /** The ledger as check-run texts (gzip, base64), in order. */

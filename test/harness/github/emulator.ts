@@ -369,6 +369,12 @@ export class GitHubEmulator {
   addLabel(n: number, label: string): void {
     this.repo().addLabel(n, label);
   }
+  removeLabel(n: number, label: string): void {
+    this.repo().removeLabel(n, label);
+  }
+  closeIssue(n: number): void {
+    this.repo().closeIssue(n);
+  }
   pull(n: number) {
     return this.repo().pull(n);
   }

@@ -313,6 +313,23 @@ export class RepoHandle {
     issue.updatedAt = this.st.now();
   }
 
+  /** A person (triage rights suffice) or a workflow removes a label (no webhook: Timebox does not subscribe to `unlabeled`). */
+  removeLabel(n: number, label: string): void {
+    const issue = this.repo.issues.get(n);
+    if (!issue) throw new Error(`no issue or pull request #${n}`);
+    issue.labels = issue.labels.filter((x) => x.toLowerCase() !== label.toLowerCase());
+    issue.updatedAt = this.st.now();
+  }
+
+  /** A person closes an issue (not a pull request; no webhook: Timebox does not subscribe to `issues.closed`). */
+  closeIssue(n: number): void {
+    const issue = this.repo.issues.get(n);
+    if (!issue || issue.isPull) throw new Error(`no issue #${n}`);
+    issue.state = "closed";
+    issue.stateReason = "completed";
+    issue.closedAt = issue.updatedAt = this.st.now();
+  }
+
   /** The label names on an issue or pull request. */
   labels(n: number): string[] {
     return [...(this.repo.issues.get(n)?.labels ?? [])];

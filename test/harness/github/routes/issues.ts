@@ -126,7 +126,10 @@ export function issueRoutes(router: Router): void {
     const names = labelNames(Array.isArray(ctx.body) ? ctx.body : ctx.body.labels);
     for (const n of names) {
       ensureLabel(ctx.st, r, n);
-      if (!i.labels.some((x) => x.toLowerCase() === n.toLowerCase())) i.labels.push(n);
+      if (!i.labels.some((x) => x.toLowerCase() === n.toLowerCase())) {
+        i.labels.push(n);
+        i.updatedAt = ctx.st.now(); // a label added counts as an update, as on GitHub
+      }
     }
     return { body: i.labels.map((n) => render.label(ctx.st, r, ensureLabel(ctx.st, r, n))) };
   });
