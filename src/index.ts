@@ -1,6 +1,7 @@
 import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import { loadConfig } from "./config/env.js";
 import { RateBudget } from "./github/rate-budget.js";
+import { recordKeyOf } from "./github/seal.js";
 import type { AppSelf } from "./github/self.js";
 import type { Octokit } from "./github/types.js";
 import { onIssueCommentCreated } from "./handlers/issue-comment.js";
@@ -63,10 +64,12 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
           await handler(context);
         }),
       );
+    // The key that seals the markers Timebox reads back from its comments (every replica derives the same one).
+    const recordKey = recordKeyOf(env);
     const self = once(async (): Promise<AppSelf> => {
       const { data } = await (await app.auth()).rest.apps.getAuthenticated();
       if (!data) throw new Error("GitHub did not describe this app (GET /app)");
-      return { appId: data.id, botLogin: `${data.slug}[bot]` };
+      return { appId: data.id, botLogin: `${data.slug}[bot]`, recordKey };
     });
     const meteredPool = metrics.providers.meterPool(pool);
     // Slack and signed webhooks, where the default branch's policy says; delivered in the background.

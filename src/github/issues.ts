@@ -1,6 +1,7 @@
 // Issues and PR conversations: this app's comments and their markers, labels, labelled issues, timeline events.
 import type { GitHubClient } from "./client.js";
 import { hasStatus } from "./errors.js";
+import { sealedMarkers, sealMarkers } from "./seal.js";
 import { writtenBySelf } from "./self.js";
 import type { LabelledPull, OwnComment } from "./types.js";
 
@@ -10,31 +11,47 @@ export const markersIn = (body: string): string[] => body.match(/^<!-- timebox:[
 export class Issues {
   constructor(private readonly c: GitHubClient) {}
 
-  /** This app's comments on a PR with GitHub's creation time (server-set), listed once per event. */
+  /**
+   * This app's comments on a PR with GitHub's creation time (server-set) and their sealed markers,
+   * listed once per event. A marker without a valid seal for this repository and PR is not among
+   * them: anyone with write access can edit this app's comments (they stay this app's), so a
+   * marker changed, added or copied from elsewhere is read as nothing, never as a record.
+   */
   ownComments(number: number): Promise<OwnComment[]> {
     return this.c.memo.ownComments.get(String(number), async () => {
       const comments = await this.c.octokit.paginate(this.c.rest.issues.listComments, { ...this.c.repoRef, issue_number: number, per_page: 100 });
-      return comments.filter((c) => writtenBySelf(this.c.self, c)).map((c) => ({ body: c.body ?? "", createdAt: c.created_at }));
+      return comments
+        .filter((c) => writtenBySelf(this.c.self, c))
+        .map((c) => ({ body: c.body ?? "", createdAt: c.created_at, markers: sealedMarkers(this.c.self.recordKey, this.scope(number), c.body ?? "") }));
     });
   }
 
   /**
-   * The hidden `<!-- timebox:… -->` markers of this app's own comments on a PR, listed once per
-   * event. Never another bot's: a workflow can make `github-actions[bot]` write any text.
+   * The hidden `<!-- timebox:… -->` markers of this app's own comments on a PR, sealed by this app
+   * for this PR, listed once per event. Never another bot's: a workflow can make
+   * `github-actions[bot]` write any text; never an unsealed one: a person with write access can edit ours.
    */
   markers(number: number): Promise<Set<string>> {
-    return this.c.memo.markers.get(String(number), async () => new Set((await this.ownComments(number)).flatMap((c) => markersIn(c.body))));
+    return this.c.memo.markers.get(String(number), async () => new Set((await this.ownComments(number)).flatMap((c) => c.markers)));
+  }
+
+  private scope(number: number) {
+    return { repo: `${this.c.repoRef.owner}/${this.c.repoRef.repo}`, number };
   }
 
   async hasMarkedComment(number: number, marker: string): Promise<boolean> {
     return (await this.markers(number)).has(marker);
   }
 
-  /** Comments on a PR or issue; what this event already listed learns of it. */
+  /** Comments on a PR or issue, its markers sealed; what this event already listed learns of it. */
   async comment(number: number, body: string): Promise<void> {
-    const { data } = await this.c.rest.issues.createComment({ ...this.c.repoRef, issue_number: number, body });
+    const { data } = await this.c.rest.issues.createComment({
+      ...this.c.repoRef,
+      issue_number: number,
+      body: sealMarkers(this.c.self.recordKey, this.scope(number), body),
+    });
     const own = this.c.memo.ownComments.peek(String(number));
-    if (own) (await own).push({ body, createdAt: data.created_at });
+    if (own) (await own).push({ body, createdAt: data.created_at, markers: markersIn(body) });
     const known = this.c.memo.markers.peek(String(number));
     if (known) for (const m of markersIn(body)) (await known).add(m);
   }

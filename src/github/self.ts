@@ -1,3 +1,5 @@
+import type { RecordKey } from "./seal.js";
+
 /**
  * Who Timebox is on GitHub: its app id and its bot's login, read once at start-up. Timebox's own
  * records (comments carrying markers, check runs) are recognised by who wrote them, never by their
@@ -7,6 +9,11 @@ export interface AppSelf {
   appId: number;
   /** `<slug>[bot]`: logins with `[bot]` belong to GitHub Apps and cannot be registered by people. */
   botLogin: string;
+  /**
+   * Seals the markers of this app's comments (`github/seal.ts`): anyone with write access can edit
+   * this app's comments, so a marker is read back only with a valid seal, never by its author alone.
+   */
+  recordKey: RecordKey;
 }
 
 interface Authored {

@@ -140,6 +140,8 @@ export interface LabelledPull {
 export interface OwnComment {
   body: string;
   createdAt: string;
+  /** Its markers that carry a valid seal (without the seal): the only ones Timebox reads back. */
+  markers: string[];
 }
 
 export type RemovalOutcome = { kind: "committed"; sha: string } | { kind: "already-gone" } | { kind: "pull-request"; number: number; url: string };

@@ -156,10 +156,13 @@ export class GrantActions {
   /**
    * The prior access of a grant that continues one already in effect: the extended version's
    * record, or what break-glass recorded. `{}` (nothing before) when that record is lost: at
-   * expiry Timebox then takes the access away rather than leave it.
+   * expiry Timebox then takes the access away rather than leave it. So for an emergency grant
+   * whose break-glass record cannot be read (edited or deleted by someone with write access): what
+   * the person holds now may be Timebox's own emergency grant, never to be recorded as theirs.
    */
   private async inheritedPriorAccess(gw: Gateway, t: ApprovedGrant): Promise<Record<string, string> | undefined> {
     if (t.origin.breakglass) return t.origin.breakglass.priorAccess ?? {};
+    if (t.origin.grant.emergency) return {};
     const previous = t.origin.extension?.previous;
     if (!previous) return undefined;
     return (await ApplyRecord.load(gw, previous.mergeCommitSha)).entries[previous.key]?.priorAccess ?? {};

@@ -142,7 +142,10 @@ export class BreakglassPass {
     // into some other branch is judged by that branch's policy, which its author may have written.
     const intoDefault = judged?.snapshot.pr.baseRef === ctx.branch;
     if (decision && intoDefault && ctx.policy) {
-      for (const v of breakglassToStart(decision, new Set(records.keys()))) {
+      // Started before if the ledger holds it, whatever the PR's comments say now: a record edited
+      // or deleted is no new start (the ledger revokes the grant it no longer sees recorded).
+      const started = (this.actions.ledgers.get(ctx.repo)?.entries() ?? []).filter((e) => e.breakglass && e.pull === pull.number).map((e) => e.path);
+      for (const v of breakglassToStart(decision, new Set([...records.keys(), ...started]))) {
         const record = await this.start(gw, ctx, pull.number, v, ctx.policy, startAt);
         records.set(record.path, record);
         result.applied.push(record.path);

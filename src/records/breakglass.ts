@@ -7,7 +7,6 @@ import { Ajv } from "ajv";
 import { formatDuration } from "../duration.js";
 import type { ActiveGrant } from "../providers/types.js";
 import { isoSecond as iso } from "../util/clock.js";
-import { markersIn } from "../github/issues.js";
 import type { OwnComment } from "../github/types.js";
 import { prose, tick } from "../markdown.js";
 import { scheduleOf } from "../policy/principals.js";
@@ -110,7 +109,7 @@ const isTime = (v: string): boolean => !Number.isNaN(Date.parse(v));
 export function recordsOf(comments: readonly OwnComment[]): Map<string, BreakglassRecord> {
   const out = new Map<string, BreakglassRecord>();
   for (const c of comments) {
-    for (const m of markersIn(c.body)) {
+    for (const m of c.markers) {
       const r = jsonOf(m, RECORD_PREFIX);
       if (!validRecord(r) || out.has(r.path) || ![r.grantedAt, r.expiresAt, r.reviewDue].every(isTime)) continue;
       const posted = Date.parse(c.createdAt);
@@ -124,7 +123,7 @@ export function recordsOf(comments: readonly OwnComment[]): Map<string, Breakgla
 
 export function reviewedOf(comments: readonly OwnComment[]): Map<string, ReviewedRecord> {
   const out = new Map<string, ReviewedRecord>();
-  for (const m of comments.flatMap((c) => markersIn(c.body))) {
+  for (const m of comments.flatMap((c) => c.markers)) {
     const r = jsonOf(m, REVIEWED_PREFIX);
     if (validReviewed(r) && isTime(r.at) && !out.has(r.path)) out.set(r.path, { path: r.path, by: r.by, at: r.at });
   }

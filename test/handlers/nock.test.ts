@@ -8,7 +8,7 @@ import nock from "nock";
 import type { Probot } from "probot";
 import { createTimebox } from "../../src/index.js";
 import { grantYaml, POLICY, VALID_GRANT } from "../support/access-repo.js";
-import { testProbot } from "../support/probot.js";
+import { privateKey, testProbot } from "../support/probot.js";
 import { pullRequestPayload } from "../support/webhooks.js";
 
 const API = "https://api.github.com";
@@ -28,7 +28,7 @@ let probot: Probot;
 beforeEach(() => {
   nock.disableNetConnect();
   // No expiry scheduler: these tests drive one webhook and must leave no timer behind.
-  probot = testProbot(createTimebox({ env: { TIMEBOX_SCHEDULER: "off" } }));
+  probot = testProbot(createTimebox({ env: { TIMEBOX_SCHEDULER: "off", PRIVATE_KEY: privateKey } }));
 });
 afterEach(() => {
   nock.cleanAll();

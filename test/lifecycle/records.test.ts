@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { parseApplyRecord } from "../../src/records/apply-record.js";
+import { markersIn } from "../../src/github/issues.js";
 import { recordMarker, recordsOf, reviewedMarker, reviewedOf, type BreakglassRecord } from "../../src/records/breakglass.js";
 
 const HUGE = "x".repeat(100_000);
@@ -83,10 +84,12 @@ const RECORD: BreakglassRecord = {
 };
 const POSTED = "2026-03-02T09:00:05Z";
 /** A comment of this app's carrying the break-glass marker with `fields` changed (undefined removes a key). */
+/** A comment of this app's posted at POSTED whose markers all carry a valid seal (sealing: test/github/seal.test.ts). */
+const own = (body: string) => ({ body, createdAt: POSTED, markers: markersIn(body) });
 const recordComment = (fields: Record<string, unknown>) => {
   const value: Record<string, unknown> = { ...RECORD, ...fields };
   for (const [k, v] of Object.entries(fields)) if (v === undefined) delete value[k];
-  return { body: `${recordMarker(value as BreakglassRecord)}\nBreak-glass`, createdAt: POSTED };
+  return own(`${recordMarker(value as BreakglassRecord)}\nBreak-glass`);
 };
 
 describe("break-glass record markers", () => {
@@ -129,8 +132,8 @@ describe("break-glass record markers", () => {
 
   it("ignores markers that are not JSON objects, and a bad first record does not hide a good one", () => {
     const comments = [
-      { body: "<!-- timebox:breakglass {not json} -->", createdAt: POSTED },
-      { body: '<!-- timebox:breakglass {"path": ["grants/dev1.yaml"]} -->', createdAt: POSTED },
+      own("<!-- timebox:breakglass {not json} -->"),
+      own('<!-- timebox:breakglass {"path": ["grants/dev1.yaml"]} -->'),
       recordComment({ durationMs: "forever" }),
       recordComment({}),
     ];
@@ -140,7 +143,7 @@ describe("break-glass record markers", () => {
   it("reads reviewed markers and ignores malformed ones", () => {
     const good = { path: RECORD.path, by: ["alice"], at: "2026-03-02T09:30:00Z" };
     /** A reviewed marker with any JSON in it, as a comment of this app's. */
-    const marked = (value: unknown) => ({ body: `<!-- timebox:breakglass-reviewed ${JSON.stringify(value)} -->`, createdAt: POSTED });
+    const marked = (value: unknown) => own(`<!-- timebox:breakglass-reviewed ${JSON.stringify(value)} -->`);
     const comments = [
       marked({ ...good, by: [42] }),
       marked({ ...good, by: "alice" }),
@@ -149,7 +152,7 @@ describe("break-glass record markers", () => {
       marked({ ...good, at: "yesterday" }),
       marked({ ...good, path: "" }),
       marked([good]),
-      { body: reviewedMarker({ ...good }).replace("-->", "extra -->"), createdAt: POSTED },
+      own(reviewedMarker({ ...good }).replace("-->", "extra -->")),
       marked({ ...good, extra: { deep: true } }),
     ];
     expect(reviewedOf(comments).get(RECORD.path)).toEqual(good);

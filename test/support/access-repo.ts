@@ -5,7 +5,7 @@ import { GitHubEmulator } from "../harness/github/index.js";
 import { createTimebox } from "../../src/index.js";
 import type { LifecycleRuntime } from "../../src/lifecycle/runtime.js";
 import type { ProviderPool } from "../../src/lifecycle/provider-pool.js";
-import { testProbot } from "./probot.js";
+import { privateKey, testProbot } from "./probot.js";
 
 const fixture = (path: string) => readFileSync(new URL(`../fixtures/access-repo/${path}`, import.meta.url), "utf8");
 
@@ -75,7 +75,8 @@ export async function startAccessRepo(options: AccessRepoOptions = {}): Promise<
   let pool!: ProviderPool;
   const app = createTimebox({
     clock,
-    env: { TIMEBOX_SCHEDULER: "off", TIMEBOX_APPLY_RETRY_DELAYS_MS: "0,0", ...options.env },
+    // PRIVATE_KEY as Probot reads it in production: the key that seals Timebox's records comes from it.
+    env: { TIMEBOX_SCHEDULER: "off", TIMEBOX_APPLY_RETRY_DELAYS_MS: "0,0", PRIVATE_KEY: privateKey, ...options.env },
     pool: options.pool,
     onRuntime: (r, p) => {
       runtime = r;

@@ -216,6 +216,27 @@ export class RepoHandle {
     return result([issueCommentPayload(this.st, r, c, "created", author)], { number: n, commentId: c.id });
   }
 
+  /**
+   * `by` edits comment `id`, as GitHub lets its author or anyone with write access to the
+   * repository do — a comment another app's bot wrote included (GraphQL's CommentCannotEditReason:
+   * "You must be the author or have write access to this repository to edit this comment"). The
+   * comment keeps its author and `performed_via_github_app`; `updated_at` moves. Returns the
+   * `issue_comment.edited` webhook: `changes.body.from` is the old body, `sender` the editor.
+   */
+  editComment(id: number, opts: { by: string; body: string }): ActionResult {
+    const r = this.repo;
+    const c = r.comments.find((x) => x.id === id);
+    if (!c) throw new Error(`no comment ${id}`);
+    const editor = this.st.user(opts.by).login;
+    const role = this.collaboratorPermission(editor);
+    if (editor.toLowerCase() !== c.user.toLowerCase() && !["admin", "maintain", "write"].includes(role))
+      throw new Error(`${editor} (${role}) may not edit comment ${id}: GitHub lets only its author or someone with write access`);
+    const from = c.body;
+    c.body = opts.body;
+    c.updatedAt = this.st.now();
+    return result([issueCommentPayload(this.st, r, c, "edited", editor, { changes: { body: { from } } })], { number: c.issue, commentId: c.id });
+  }
+
   /** A check run written by another GitHub App (anyone who can run a workflow can write one with any name). */
   foreignCheckRun(
     sha: string,
