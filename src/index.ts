@@ -4,7 +4,7 @@ import { RateBudget } from "./github/rate-budget.js";
 import { recordKeyOf } from "./github/seal.js";
 import type { AppSelf } from "./github/self.js";
 import type { Octokit } from "./github/types.js";
-import { onIssueCommentCreated } from "./handlers/issue-comment.js";
+import { onIssueCommentCreated, onIssueCommentEdited } from "./handlers/issue-comment.js";
 import { onPullRequestClosed, onPush } from "./handlers/merged.js";
 import { onIssueOpened } from "./handlers/request.js";
 import { onReviewChanged, REVIEW_CHANGE_EVENTS } from "./handlers/pull-request-review.js";
@@ -131,6 +131,8 @@ export function createTimebox(options: TimeboxOptions = {}): ApplicationFunction
     app.on("push", track(onPush(deps)));
     // Commands come from new comments only: an edited comment never runs one.
     app.on("issue_comment.created", track(onIssueCommentCreated(deps)));
+    // Someone editing this app's own comments is logged; nothing depends on it (markers are sealed).
+    app.on("issue_comment.edited", track(onIssueCommentEdited(deps)));
     // An issue opened with the request form asks for access (only `opened`: an edit never requests).
     app.on("issues.opened", track(onIssueOpened(deps)));
     app.on("check_run.rerequested", track(onCheckRerequested(deps)));

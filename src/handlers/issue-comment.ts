@@ -1,5 +1,7 @@
 import type { Context } from "probot";
 import { Gateway } from "../github/gateway.js";
+import { markersIn } from "../github/issues.js";
+import { writtenBySelf } from "../github/self.js";
 import { tick } from "../markdown.js";
 import { parseOutcomeCommand } from "../commands/outcome.js";
 import type { AppDeps } from "./deps.js";
@@ -48,6 +50,25 @@ export function onIssueCommentCreated(deps: AppDeps) {
     context.log.info({ repo: `${owner}/${repo}`, pr: issue.number, login, reason: command.reason }, "/timebox revoke handled");
     const reply = replyFor(login, result);
     if (reply) await new Gateway(context.octokit, { owner, repo }, await deps.self()).issues.comment(issue.number, reply);
+  };
+}
+
+/**
+ * Someone edited one of this app's comments (anyone with write access can): logged, loudly when
+ * the edit touched a marker. Nothing depends on seeing it — the app may be down during the edit —
+ * since a changed marker loses its seal and is no longer read back (github/seal.ts).
+ */
+export function onIssueCommentEdited(deps: Pick<AppDeps, "self">) {
+  return async (context: Context<"issue_comment.edited">): Promise<void> => {
+    const { comment, issue, sender, changes } = context.payload;
+    const self = await deps.self();
+    if (!writtenBySelf(self, comment) || sender?.login?.toLowerCase() === self.botLogin.toLowerCase()) return;
+    const before = markersIn(changes.body?.from ?? "").join("\n");
+    const after = markersIn(comment.body ?? "").join("\n");
+    const { owner, repo } = context.repo();
+    const facts = { repo: `${owner}/${repo}`, issue: issue.number, comment: comment.id, editor: sender?.login };
+    if (before !== after) context.log.error(facts, "someone edited the markers of a Timebox comment; edited markers are not read back (they lose their seal)");
+    else context.log.warn(facts, "someone edited a Timebox comment");
   };
 }
 

@@ -117,9 +117,10 @@ test("an edited priorAccess in the break-glass record does not keep the membersh
 test("an edited priorAccess carried into the merged grant does not keep the membership after expiry", async () => {
   const { gh, probot, clock } = env;
   const pr = await breakGlass();
-  await editRecord(pr, (r) => ({ ...r, priorAccess: { kind: "team", state: "active", role: "maintainer" } }));
   await gh.deliver(probot, gh.submitReview(pr, { reviewer: "alice", state: "APPROVED" }));
   clock.advance(5 * 60_000);
+  // Edited just before the merge: the merge is the first event to read the record back.
+  await editRecord(pr, (r) => ({ ...r, priorAccess: { kind: "team", state: "active", role: "maintainer" } }));
   await gh.deliver(probot, gh.merge(pr, { by: "alice" }));
   clock.set("2026-03-02T11:00:00Z");
   await reconcile();
