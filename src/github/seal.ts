@@ -10,7 +10,7 @@
  * them (`Issues.ownComments`); everything else sees markers exactly as before, without the seal.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { getPrivateKey } from "@probot/get-private-key";
 
 /** The key that seals markers: derived, never the secret it comes from. */
 export type RecordKey = Buffer;
@@ -30,18 +30,21 @@ export function recordKeyFrom(secret: string): RecordKey {
 
 /**
  * The secret the sealing key comes from: `TIMEBOX_RECORD_KEY` when set (a key of its own, which
- * survives a rotation of the app's private key), else the app's private key as Probot reads it
- * (`PRIVATE_KEY`, or the file at `PRIVATE_KEY_PATH`). Every replica of an app has the same one.
+ * survives a rotation of the app's private key), else the app's private key exactly as Probot finds
+ * it (`PRIVATE_KEY`, plain or base64; the file at `PRIVATE_KEY_PATH`; or the one `*.pem` file in
+ * the working directory). Every replica of an app has the same one.
  */
-export function recordKeyOf(env: Record<string, string | undefined>): RecordKey {
+export function recordKeyOf(env: Record<string, string | undefined>, cwd = process.cwd()): RecordKey {
   const own = env.TIMEBOX_RECORD_KEY?.trim();
   if (own) {
     if (own.length < 32) throw new Error("TIMEBOX_RECORD_KEY must be at least 32 characters");
     return recordKeyFrom(own);
   }
-  const pem = env.PRIVATE_KEY?.replace(/\\n/g, "\n") ?? (env.PRIVATE_KEY_PATH ? readFileSync(env.PRIVATE_KEY_PATH, "utf8") : undefined);
+  const pem = getPrivateKey({ env, cwd });
   if (!pem?.trim())
-    throw new Error("Timebox seals the records it reads back with a key derived from PRIVATE_KEY (or PRIVATE_KEY_PATH); set it, or TIMEBOX_RECORD_KEY");
+    throw new Error(
+      "Timebox seals the records it reads back with a key derived from the app's private key (PRIVATE_KEY, PRIVATE_KEY_PATH or a .pem file); set it, or TIMEBOX_RECORD_KEY",
+    );
   return recordKeyFrom(pem);
 }
 

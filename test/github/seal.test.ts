@@ -3,6 +3,9 @@
  * and PR they were written on, with the key they were written with, on the marker's exact text.
  */
 import { describe, expect, it } from "@jest/globals";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { recordKeyFrom, recordKeyOf, sealedMarkers, sealMarkers } from "../../src/github/seal.js";
 
 const KEY = recordKeyFrom("-----BEGIN RSA PRIVATE KEY-----\nsecret\n-----END RSA PRIVATE KEY-----");
@@ -31,11 +34,22 @@ describe("marker seals", () => {
     expect(sealedMarkers(KEY, HERE, BODY)).toEqual([]);
   });
 
-  it("takes its key from TIMEBOX_RECORD_KEY, else the app's private key, and refuses to start without either", () => {
+  it("takes its key from TIMEBOX_RECORD_KEY, else the app's private key wherever Probot finds it, and refuses to start without either", () => {
     const pem = "-----BEGIN RSA PRIVATE KEY-----\\nsecret\\n-----END RSA PRIVATE KEY-----";
-    expect(recordKeyOf({ PRIVATE_KEY: pem }).equals(KEY)).toBe(true);
-    expect(recordKeyOf({ PRIVATE_KEY: pem, TIMEBOX_RECORD_KEY: "k".repeat(32) }).equals(KEY)).toBe(false);
-    expect(() => recordKeyOf({ TIMEBOX_RECORD_KEY: "short" })).toThrow(/at least 32/);
-    expect(() => recordKeyOf({})).toThrow(/PRIVATE_KEY/);
+    const empty = mkdtempSync(join(tmpdir(), "timebox-seal-"));
+    const withPem = mkdtempSync(join(tmpdir(), "timebox-seal-"));
+    writeFileSync(join(withPem, "timebox.2026-12-02.private-key.pem"), pem.replace(/\\n/g, "\n"));
+    try {
+      expect(recordKeyOf({ PRIVATE_KEY: pem }, empty).equals(KEY)).toBe(true);
+      // As Probot reads it: base64 in PRIVATE_KEY, or the one .pem file of the working directory.
+      expect(recordKeyOf({ PRIVATE_KEY: Buffer.from(pem.replace(/\\n/g, "\n")).toString("base64") }, empty).equals(KEY)).toBe(true);
+      expect(recordKeyOf({}, withPem).equals(KEY)).toBe(true);
+      expect(recordKeyOf({ PRIVATE_KEY: pem, TIMEBOX_RECORD_KEY: "k".repeat(32) }, empty).equals(KEY)).toBe(false);
+      expect(() => recordKeyOf({ TIMEBOX_RECORD_KEY: "short" }, empty)).toThrow(/at least 32/);
+      expect(() => recordKeyOf({}, empty)).toThrow(/PRIVATE_KEY/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+      rmSync(withPem, { recursive: true, force: true });
+    }
   });
 });
