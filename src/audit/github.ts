@@ -10,6 +10,7 @@ import { VALIDATE_CHECK } from "../pull-request/render.js";
 import { approvalsFor, type Approval, type GithubFacts } from "./findings/index.js";
 import { isoSecond } from "../util/clock.js";
 import { MAX_OUTCOME } from "./records.js";
+import { parseOutcomeCommand } from "../commands/outcome.js";
 import type { AuditRow } from "./types.js";
 
 /** At most this many pull requests are read per report (three or four API calls each): narrow with filters beyond it. */
@@ -39,8 +40,10 @@ interface PullFacts {
   approvals: Approval[];
   /** Some review approves the head, but Timebox recorded no pusher of it: like the app, none counts. */
   pusherUnknown?: string;
-  /** `/timebox outcome <text>` comments, oldest first. */
+  /** `/timebox outcome <text>` comments nobody edited, oldest first. */
   outcomes: Array<{ by: string; at: string; text: string }>;
+  /** `/timebox outcome` comments edited after they were posted: not read. */
+  edited: Array<{ by: string; at: string; editedAt: string }>;
 }
 
 const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
@@ -63,8 +66,6 @@ const iso = (s: string | null | undefined) => {
   const d = s ? new Date(s) : undefined;
   return d && !Number.isNaN(d.getTime()) ? isoSecond(d) : undefined;
 };
-
-const OUTCOME = /^\/timebox\s+outcome\s+(\S[^\r\n]*)/;
 
 /**
  * Who pushed `head`, as the app derives it for a merged PR (`readHeadPusher`): its own latest
@@ -119,13 +120,17 @@ async function readPull(octokit: AuditOctokit, target: GithubTarget, number: num
   }
   approvals.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const outcomes: PullFacts["outcomes"] = [];
+  const edited: PullFacts["edited"] = [];
   for (const c of comments) {
-    const m = OUTCOME.exec(c.body ?? "");
+    const command = parseOutcomeCommand(c.body ?? "");
     const at = iso(c.created_at);
-    if (!m || !at || !c.user || isBotUser(c.user)) continue;
-    outcomes.push({ by: c.user.login, at, text: m[1].trim().slice(0, MAX_OUTCOME) });
+    if (!command || !("text" in command) || !at || !c.user || isBotUser(c.user)) continue;
+    // Anyone with write access can edit anyone's comment, and GitHub does not say who did: an
+    // edited outcome is no longer known to be its author's words, so it is not read.
+    if (iso(c.updated_at) !== at) edited.push({ by: c.user.login, at, editedAt: iso(c.updated_at) ?? "" });
+    else outcomes.push({ by: c.user.login, at, text: command.text.slice(0, MAX_OUTCOME) });
   }
-  return { createdAt: iso(pull.created_at) ?? "", author, approvals, ...(pusherUnknown ? { pusherUnknown } : {}), outcomes };
+  return { createdAt: iso(pull.created_at) ?? "", author, approvals, ...(pusherUnknown ? { pusherUnknown } : {}), outcomes, edited };
 }
 
 /** At most this many of Timebox's commits are checked against the API per report. */
@@ -248,6 +253,11 @@ export async function enrichFromGithub(
       if (facts.pusherUnknown !== undefined) {
         warnings.push(
           `PR #${n}: who pushed its head commit ${facts.pusherUnknown.slice(0, 7)} is unknown (no ${VALIDATE_CHECK} or ${PUSH_CHECK} run by ${self.botLogin} on it names one), so none of its approvals counts, as in Timebox`,
+        );
+      }
+      for (const e of facts.edited) {
+        warnings.push(
+          `PR #${n}: the /timebox outcome comment ${e.by} posted at ${e.at} was edited at ${e.editedAt}, by whom GitHub does not say (anyone with write access can edit it), so it is not read`,
         );
       }
     } else warnings.push(`PR #${n} was not found on ${target.owner}/${target.repo}; its rows keep what Git says`);

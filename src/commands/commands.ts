@@ -4,18 +4,33 @@ import type { ActiveGrant } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt } from "../lifecycle/active-grant.js";
 import type { Logger } from "../lifecycle/actions.js";
-import { outcomeCommitMessage } from "../records/comments.js";
+import { outcomeCommitMessage, revokedMarker } from "../records/comments.js";
 import { endedGrants } from "./outcome.js";
 import type { Reconciler } from "../lifecycle/reconciler.js";
 import { isApproved, type ApprovedGrant } from "../lifecycle/types.js";
 
 /** What `/timebox outcome` did on one PR (a recorded path without a commit: branch rules refused it). */
 export type OutcomeResult =
-  { kind: "none" } | { kind: "done"; recorded: Array<{ path: string; sha?: string }>; refused: Array<{ path: string; mayAnswer: string[] }> };
+  | { kind: "none" }
+  | { kind: "missing" }
+  | { kind: "done"; recorded: Array<{ path: string; sha?: string }>; refused: Array<{ path: string; mayAnswer: string[] }> };
 
-/** What `/timebox revoke` did on one PR. */
+/**
+ * What `/timebox revoke` did on one PR. `due`: nothing was active, but a grant of the PR that the
+ * commenter may revoke is past its expiry and not revoked yet (its reconcile has not run).
+ */
 export type RevokeCommandResult =
-  { kind: "none" } | { kind: "done"; revoked: string[]; failed: string[]; refused: Array<{ path: string; mayRevoke: string[] }> };
+  { kind: "none"; due?: boolean } | { kind: "done"; revoked: string[]; failed: string[]; refused: Array<{ path: string; mayRevoke: string[] }> };
+
+/** A command as GitHub delivered it: the comment's id and creation time, and its author's login (all set by GitHub). */
+export interface CommandComment {
+  id: number;
+  createdAt: string;
+  login: string;
+}
+
+/** The first line of Timebox's answer to the command in comment `id`. */
+const answeredMarker = (id: number) => `<!-- timebox:answered ${id} -->`;
 
 /**
  * Who may revoke an active grant early: its requester, an eligible approver of its role, or a
@@ -49,11 +64,18 @@ export class Commands {
   ): Promise<RevokeCommandResult> {
     const { branch, policy, tracked } = await this.reconciler.view(gw, repo);
     const now = this.deps.clock.now();
-    let live = tracked.filter(isApproved).filter((t) => expiresAt(t) > now);
+    const approved = tracked.filter(isApproved);
+    let live = approved.filter((t) => expiresAt(t) > now);
     // Merged grants of the PR, and its break-glass grants in effect before (or without) a merge.
     const mine: Array<{ t: ApprovedGrant; g?: ActiveGrant }> = live.filter((t) => t.origin.pull.number === prNumber).map((t) => ({ t }));
     for (const e of await this.reconciler.breakglass.activeOn(gw, repo, prNumber, policy)) if (!mine.some((m) => m.t.path === e.t.path)) mine.push(e);
-    if (mine.length === 0) return { kind: "none" };
+    if (mine.length === 0) {
+      // Expired, still on the branch and not revoked yet: its reconcile is due (the caller runs it).
+      const markers = await gw.issues.markers(prNumber);
+      const expired = approved.filter((t) => t.origin.pull.number === prNumber && expiresAt(t) <= now && !markers.has(revokedMarker(t)));
+      for (const t of expired) if (await isAllowed(revokersOf(t, policy))) return { kind: "none", due: true };
+      return { kind: "none" };
+    }
     const result: RevokeCommandResult = { kind: "done", revoked: [], failed: [], refused: [] };
     for (const { t, g } of mine) {
       const refs = revokersOf(t, policy);
@@ -85,9 +107,10 @@ export class Commands {
     repo: string,
     prNumber: number,
     login: string,
-    text: string,
+    text: string | undefined,
     isAllowed: (refs: readonly string[]) => Promise<boolean>,
   ): Promise<OutcomeResult> {
+    if (!text) return { kind: "missing" };
     const ended = endedGrants(await gw.issues.markers(prNumber));
     if (ended.length === 0) return { kind: "none" };
     const { branch, policy } = await this.reconciler.view(gw, repo);
@@ -104,5 +127,32 @@ export class Commands {
       this.deps.log.info({ repo, grant: e.path, pr: prNumber, login, commit: sha }, "outcome recorded");
     }
     return result;
+  }
+
+  /**
+   * A command acts once. GitHub may deliver its comment again (a redelivery, a retry, another
+   * replica), so Timebox's answer to it carries `<!-- timebox:answered <comment id> -->` (sealed like
+   * every marker), and a comment already answered is not acted on again. Called inside the
+   * repository's exclusive section, as is `answer`.
+   */
+  async answered(gw: Gateway, prNumber: number, command: CommandComment): Promise<boolean> {
+    return gw.issues.hasMarkedComment(prNumber, answeredMarker(command.id));
+  }
+
+  /** Posts Timebox's answer to the command, marked as answered. */
+  async answer(gw: Gateway, prNumber: number, command: CommandComment, body: string): Promise<void> {
+    await gw.issues.comment(prNumber, `${answeredMarker(command.id)}\n${body}`);
+  }
+
+  /**
+   * Whether Timebox revoked a grant of the PR since the command was typed (its revoked comment,
+   * created at or after the command, by GitHub's clock): that comment answers a `/timebox revoke`
+   * that finds nothing left to revoke — the command's own revoke, delivered again, or the expiry that won the race.
+   */
+  async revokedSince(gw: Gateway, prNumber: number, command: CommandComment): Promise<boolean> {
+    const since = Date.parse(command.createdAt);
+    return (await gw.issues.ownComments(prNumber)).some(
+      (c) => Date.parse(c.createdAt) >= since && c.markers.some((m) => m.startsWith("<!-- timebox:revoked-at ")),
+    );
   }
 }

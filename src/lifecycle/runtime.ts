@@ -10,7 +10,8 @@ import type { KeyedQueue } from "../util/keyed-queue.js";
 import type { Logger } from "./actions.js";
 import { allows, teamsToCheck } from "../policy/principals.js";
 import { lookUpMemberships } from "../pull-request/context.js";
-import { Commands, type OutcomeResult, type RevokeCommandResult } from "../commands/commands.js";
+import { Commands, type CommandComment, type OutcomeResult, type RevokeCommandResult } from "../commands/commands.js";
+import { outcomeReply, revokeReply } from "../commands/replies.js";
 import type { Reconciler, ReconcileReport } from "./reconciler.js";
 import type { TargetCheck } from "./target-check.js";
 import { LocalCoordinator, SKIPPED, type Coordinator, type RepoTarget, type Turn } from "../coordination/coordinator.js";
@@ -203,30 +204,50 @@ export class LifecycleRuntime {
   }
 
   /**
-   * `/timebox revoke` by `login` on PR `pr`, serialised with the repository's reconciles. Team
-   * membership is read live (active members only); a lookup that fails does not allow.
+   * `/timebox revoke` in comment `command` on PR `pr`, serialised with the repository's reconciles,
+   * and answered in the thread. Team membership is read live (active members only); a lookup that
+   * fails does not allow. A command acts once (`Commands.answered`). When the PR's grant is past
+   * its expiry but not revoked yet, its reconcile runs now. A command that finds nothing left
+   * because a grant of the PR was revoked since it was typed is answered by that revoked comment.
    */
-  async revokeByCommand(target: RepoTarget, octokit: Octokit | undefined, pr: number, login: string): Promise<RevokeCommandResult> {
+  async revokeByCommand(target: RepoTarget, octokit: Octokit | undefined, pr: number, command: CommandComment): Promise<RevokeCommandResult | "repeated"> {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, () =>
       this.exclusively(name, async () => {
-        const gw = await this.gatewayFor(target, octokit);
-        const result = await this.commands.revokeByCommand(gw, name, pr, login, (refs) => this.isAllowed(gw, refs, login));
-        this.deps.log.info({ repo: name, pr, login, result }, "revoke command");
+        let gw = await this.gatewayFor(target, octokit);
+        if (await this.commands.answered(gw, pr, command)) return "repeated";
+        const result = await this.commands.revokeByCommand(gw, name, pr, command.login, (refs) => this.isAllowed(gw, refs, command.login));
+        this.deps.log.info({ repo: name, pr, login: command.login, result }, "revoke command");
+        if (result.kind === "none" && result.due) {
+          await this.reconcileNow(target, name, octokit);
+          gw = await this.gatewayFor(target, octokit);
+        }
+        if (result.kind === "none" && (await this.commands.revokedSince(gw, pr, command))) return result;
+        const reply = revokeReply(command.login, result);
+        if (reply) await this.commands.answer(gw, pr, command, reply);
         return result;
       }),
     );
   }
 
-  /** `/timebox outcome` by `login` on PR `pr`, serialised with the repository's reconciles. */
-  async recordOutcome(target: RepoTarget, octokit: Octokit | undefined, pr: number, login: string, text: string): Promise<OutcomeResult> {
+  /** `/timebox outcome` in comment `command` on PR `pr` (`text` absent: none given), serialised with the repository's reconciles, acted on and answered once. */
+  async recordOutcome(
+    target: RepoTarget,
+    octokit: Octokit | undefined,
+    pr: number,
+    command: CommandComment,
+    text: string | undefined,
+  ): Promise<OutcomeResult | "repeated"> {
     const name = `${target.owner}/${target.repo}`;
     this.known.set(name, target);
     return this.deps.queue.run(`reconcile:${name}`, () =>
       this.exclusively(name, async () => {
         const gw = await this.gatewayFor(target, octokit);
-        return this.commands.recordOutcome(gw, name, pr, login, text, (refs) => this.isAllowed(gw, refs, login));
+        if (await this.commands.answered(gw, pr, command)) return "repeated";
+        const result = await this.commands.recordOutcome(gw, name, pr, command.login, text, (refs) => this.isAllowed(gw, refs, command.login));
+        await this.commands.answer(gw, pr, command, outcomeReply(command.login, result));
+        return result;
       }),
     );
   }

@@ -82,11 +82,11 @@ export function removalCommitMessage(t: ApprovedGrant, g: ActiveGrant, reason: R
   ].join("\n");
 }
 
-/** A trailer value on one line, bounded. */
+/** A trailer value on one line, bounded: no whitespace but spaces, no C0 or C1 control character (NEL among them). */
 const oneLine = (s: string) =>
   s
     // eslint-disable-next-line no-control-regex -- control characters are what this pattern is for
-    .replace(/[\s\u0000-\u001f\u007f]+/g, " ")
+    .replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, " ")
     .trim()
     .slice(0, 500);
 

@@ -44,7 +44,8 @@ test("the requester revokes early: access gone, file removed with a revoked-by t
   expect(revoked).toHaveLength(1);
   expect(revoked[0].body).toContain("was revoked by `dev1`");
 
-  // A second command finds nothing active, and says so.
+  // A second command, typed after the revoked comment, finds nothing active, and says so.
+  clock.advance(60_000);
   await gh.deliver(probot, gh.comment(n, { author: "dev1", body: "/timebox revoke" }));
   expect(gh.comments(n).at(-1)!.body).toMatch(/nothing to revoke/);
   // Later reconciles change nothing.
