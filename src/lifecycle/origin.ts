@@ -99,6 +99,10 @@ export async function resolveOrigin(
   }
   if (!approval?.satisfied)
     return unapproved(`PR #${pull.number} merged without the approvals the policy requires (${approval?.missing || "not approved"})`, pull);
+  // Revoked early by someone allowed, a version stays revoked. Brought back (a hand-made merge whose other parent is the
+  // approved head: `git log -- <file>` then finds the old approved commit again), it is content nobody approved.
+  if (await revokedByCommand(gw, pull.number, q))
+    return unapproved(`revoked by /timebox revoke on PR #${pull.number}; brought back since, it needs a new request`, pull);
   const extension =
     extended && previousBlob
       ? {
@@ -142,13 +146,40 @@ async function breakglassFacts(gw: Gateway, pull: MergedPull, path: string, appr
  */
 function mergedPullFacts(gw: Gateway, pull: MergedPull) {
   return gw.pulls.factsAtMerge(pull, async () => {
-    const mergeCommit = await gw.commits.commit(pull.mergeCommitSha);
-    const base = mergeCommit.parents[0];
+    const base = await baseBeforeMerge(gw, pull);
     const basePolicyText = base ? await gw.contents.readFile(base, POLICY_PATH) : undefined;
     const reviews = (await gw.pulls.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
     const pusher = await readHeadPusher(gw, pull.headSha, undefined, await gw.checks.findCheckRun(pull.headSha, VALIDATE_CHECK));
     return { base, basePolicyText, reviews, pusher };
   });
+}
+
+/** Whether Timebox's own sealed record on the PR says this version was revoked by `/timebox revoke` (`revoked-by:<login>`). */
+async function revokedByCommand(gw: Gateway, pr: number, v: { path: string; blobSha: string }): Promise<boolean> {
+  const prefix = `<!-- timebox:revoked-at ${versionKey(v)} `;
+  return (await gw.issues.ownComments(pr)).some((c) =>
+    c.markers.some((m) => m.startsWith(prefix) && m.slice(prefix.length).split(" ")[1]?.startsWith("revoked-by:")),
+  );
+}
+
+/** More commits than GitHub rebases in one merge: a longer walk is not a rebase merge it can tell, and no base is found (not approved). */
+const MAX_REBASED = 300;
+
+/**
+ * The base branch's tip just before the merge, whose policy judges the PR: the merge commit's first
+ * parent — but a rebase merge writes each of the PR's commits anew on the base (the last is its
+ * "merge commit"), and the parent of that is the PR's own previous commit, maybe its own policy
+ * change. So while a single-parent merge's parent is a commit of this same PR, walk back past it.
+ */
+async function baseBeforeMerge(gw: Gateway, pull: MergedPull): Promise<string | undefined> {
+  const merge = await gw.commits.commit(pull.mergeCommitSha);
+  let base = merge.parents[0];
+  if (merge.parents.length !== 1) return base;
+  for (let i = 0; base && i < MAX_REBASED; i++) {
+    if (!(await gw.pulls.mergedPullsFor(base, pull.baseRef)).some((p) => p.number === pull.number)) return base;
+    base = (await gw.commits.commit(base)).parents[0];
+  }
+  return undefined;
 }
 
 /**

@@ -159,7 +159,7 @@ class Model {
       associatedPullRequests: (args: ConnectionArgs) =>
         connection(
           [...this.r.pulls.values()]
-            .filter((p) => p.mergeCommitSha === c.sha || p.commits.includes(c.sha))
+            .filter((p) => p.mergeCommitSha === c.sha || p.commits.includes(c.sha) || !!p.rebased?.includes(c.sha))
             .sort((a, b) => b.number - a.number)
             .map((p) => this.pull(p)),
           args,

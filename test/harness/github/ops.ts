@@ -130,6 +130,20 @@ export function syncPull(st: State, r: Repo, p: PullRequest, pusher: string): vo
   p.mergeable = threeWay(r, p.baseSha, p.headSha) !== undefined;
 }
 
+/** Changes an open PR's base branch (GitHub recomputes its commits and mergeability against the new base; the head and reviews stay). */
+export function retargetPull(st: State, r: Repo, p: PullRequest, base: string): void {
+  const baseSha = st.ref(r, base);
+  if (!baseSha) throw unprocessable("Validation Failed", [{ resource: "PullRequest", field: "base", code: "invalid" }]);
+  if (p.state !== "open")
+    throw unprocessable("Validation Failed", [{ resource: "PullRequest", code: "custom", message: "Cannot change the base branch of a closed pull request." }]);
+  p.baseRef = base;
+  p.baseSha = baseSha;
+  p.headSha = st.ref(r, p.headRef) ?? p.headSha;
+  p.commits = commitsBetween(r, p.baseSha, p.headSha);
+  p.updatedAt = st.now();
+  p.mergeable = threeWay(r, p.baseSha, p.headSha) !== undefined;
+}
+
 /** Three-way merge of trees at the flat-path level; undefined on conflict. */
 function threeWay(r: Repo, ours: string, theirs: string): FlatTree | undefined {
   const g = r.git;
@@ -173,13 +187,22 @@ export function mergePull(
   const title = opts.title ?? (method === "merge" ? `Merge pull request #${p.number} from ${r.owner}/${p.headRef}` : `${p.title} (#${p.number})`);
   const message = opts.message !== undefined ? `${title}\n\n${opts.message}` : method === "merge" ? `${title}\n\n${p.title}` : title;
   const now = st.now();
-  const c = r.git.putCommit({
-    tree: r.git.build(tree),
-    parents: method === "merge" ? [base, head] : [base],
-    author: { name: (method === "merge" ? merger : st.user(p.user)).name, email: (method === "merge" ? merger : st.user(p.user)).email, date: now },
-    committer: { name: "GitHub", email: "noreply@github.com", date: now },
-    message,
-  });
+  const c =
+    method === "rebase"
+      ? rebaseOnto(st, r, base, commitsBetween(r, base, head), now)
+      : r.git.putCommit({
+          tree: r.git.build(tree),
+          parents: method === "merge" ? [base, head] : [base],
+          author: { name: (method === "merge" ? merger : st.user(p.user)).name, email: (method === "merge" ? merger : st.user(p.user)).email, date: now },
+          committer: { name: "GitHub", email: "noreply@github.com", date: now },
+          message,
+        });
+  if (method === "rebase")
+    p.rebased = r.git
+      .log(c.sha)
+      .filter((x) => !r.git.ancestors(base).has(x.sha))
+      .map((x) => x.sha)
+      .reverse();
   // Merging through the PR is how protected branches are meant to change, so protection is not applied here.
   updateRef(st, r, `heads/${p.baseRef}`, c.sha);
   p.headSha = head;
@@ -196,6 +219,38 @@ export function mergePull(
   i.updatedAt = now;
   i.stateReason = "completed";
   return c.sha;
+}
+
+/**
+ * GitHub's rebase merge: each of the PR's commits (merge commits left out) replayed on the base in
+ * order, with its author, message and changes (against its first parent); the committer is GitHub.
+ * The PR's `merge_commit_sha` is the last one.
+ */
+function rebaseOnto(st: State, r: Repo, base: string, commits: string[], now: string) {
+  const g = r.git;
+  let tip = g.commits.get(base)!;
+  for (const sha of commits) {
+    const c = g.commits.get(sha)!;
+    if (c.parents.length !== 1) continue;
+    const before = g.flatten(g.commits.get(c.parents[0])!.tree);
+    const after = g.flatten(c.tree);
+    const tree = g.flatten(tip.tree);
+    for (const p of new Set([...before.keys(), ...after.keys()])) {
+      const x = before.get(p),
+        y = after.get(p);
+      if (x?.sha === y?.sha && x?.mode === y?.mode) continue;
+      if (y) tree.set(p, y);
+      else tree.delete(p);
+    }
+    tip = g.putCommit({
+      tree: g.build(tree),
+      parents: [tip.sha],
+      author: c.author,
+      committer: { name: "GitHub", email: "noreply@github.com", date: now },
+      message: c.message,
+    });
+  }
+  return tip;
 }
 
 export function closePull(st: State, r: Repo, p: PullRequest, state: "open" | "closed", actor?: string): void {

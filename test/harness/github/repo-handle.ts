@@ -1,5 +1,5 @@
 /** A repository as a person uses it: push, open PRs, review, merge, comment — each returning the webhooks GitHub would send. */
-import { closePull, addComment, addReview, createPull, dismissReview, mergePull, syncPull, updateRef } from "./ops.js";
+import { closePull, addComment, addReview, createPull, dismissReview, mergePull, retargetPull, syncPull, updateRef } from "./ops.js";
 import { issueCommentPayload, pullRequestPayload, pushPayload, reviewPayload, type WebhookEvent } from "./payloads.js";
 import { resolveCommit } from "./resolve.js";
 import type { CommitObject, FileMode } from "./git.js";
@@ -44,6 +44,8 @@ export class RepoHandle {
     pusher?: string;
     from?: string;
     date?: string;
+    /** Further parents after the branch's head: a merge commit made with git and pushed (its tree is the head's plus `files`/`deletes`, as a merger resolves it). */
+    mergeWith?: string[];
   }): ActionResult {
     const r = this.repo;
     const branch = opts.branch ?? r.defaultBranch;
@@ -52,7 +54,7 @@ export class RepoHandle {
     const author = this.st.user(opts.author);
     const pusher = opts.pusher ?? opts.author;
     const sha = this.st.commitFiles(r, {
-      parents: parent ? [parent] : [],
+      parents: [...(parent ? [parent] : []), ...(opts.mergeWith ?? [])],
       files: opts.files,
       deletes: opts.deletes,
       message:
@@ -165,7 +167,7 @@ export class RepoHandle {
     return result([reviewPayload(this.st, r, p, v, "edited", opts.by ?? v.user, { changes: { body: { from } } })], { number: n, reviewId });
   }
 
-  merge(n: number, opts: { by: string; method?: "merge" | "squash"; sha?: string; title?: string; message?: string }): ActionResult {
+  merge(n: number, opts: { by: string; method?: "merge" | "squash" | "rebase"; sha?: string; title?: string; message?: string }): ActionResult {
     const r = this.repo;
     const p = this.pr(n);
     const before = this.st.ref(r, p.baseRef)!;
@@ -192,10 +194,14 @@ export class RepoHandle {
     return result([pullRequestPayload(this.st, this.repo, p, "reopened", opts.by ?? p.user)], { number: n });
   }
 
-  /** Edits a PR's title and/or body (`pull_request.edited`, with `changes` saying what changed). */
-  editPullRequest(n: number, opts: { by?: string; title?: string; body?: string }): ActionResult {
+  /** Edits a PR's title, body and/or base branch (`pull_request.edited`, with `changes` saying what changed). */
+  editPullRequest(n: number, opts: { by?: string; title?: string; body?: string; base?: string }): ActionResult {
     const p = this.pr(n);
-    const changes: Record<string, { from: string }> = {};
+    const changes: Record<string, { from: string } | { ref: { from: string }; sha: { from: string } }> = {};
+    if (opts.base !== undefined && opts.base !== p.baseRef) {
+      changes.base = { ref: { from: p.baseRef }, sha: { from: p.baseSha } };
+      retargetPull(this.st, this.repo, p, opts.base);
+    }
     if (opts.title !== undefined) {
       changes.title = { from: p.title };
       p.title = opts.title;

@@ -39,6 +39,8 @@ export interface PullRequest {
   updatedAt: string;
   closedAt: string | null;
   commits: string[];
+  /** After a rebase merge: the commits GitHub wrote on the base (oldest first), each associated with this PR as its originals are. */
+  rebased?: string[];
   lastPusher: string;
 }
 

@@ -1,6 +1,6 @@
 import * as render from "../render.js";
 import { HttpError, notFound, num, paginate, repoOf, requireFields, unprocessable, type Ctx, type Router } from "../router.js";
-import { actorOf, addReview, closePull, createPull, dismissReview, mergePull } from "../ops.js";
+import { actorOf, addReview, closePull, createPull, dismissReview, mergePull, retargetPull } from "../ops.js";
 import type { PullRequest, Repo, Review } from "../state.js";
 
 function pullOf(ctx: Ctx): { r: Repo; p: PullRequest } {
@@ -58,10 +58,7 @@ export function pullRoutes(router: Router): void {
     const b = ctx.body;
     if (b.title !== undefined) p.title = r.issues.get(p.number)!.title = String(b.title);
     if (b.body !== undefined) p.body = r.issues.get(p.number)!.body = b.body;
-    if (b.base !== undefined) {
-      if (!ctx.st.ref(r, b.base)) throw unprocessable("Validation Failed", [{ resource: "PullRequest", field: "base", code: "invalid" }]);
-      p.baseRef = b.base;
-    }
+    if (b.base !== undefined && b.base !== p.baseRef) retargetPull(ctx.st, r, p, String(b.base));
     if (b.state !== undefined) {
       if (b.state !== "open" && b.state !== "closed") throw unprocessable("Validation Failed", [{ resource: "PullRequest", field: "state", code: "invalid" }]);
       closePull(ctx.st, r, p, b.state, actorOf(ctx.st, ctx.token.kind, ctx.token.actor).login);

@@ -113,7 +113,9 @@ export function repoRoutes(router: Router): void {
     const r = repoOf(ctx);
     const sha = resolveCommit(r, ctx.params.commit_sha);
     if (!sha) throw new HttpError(422, `No commit found for SHA: ${ctx.params.commit_sha}`);
-    const prs = [...r.pulls.values()].filter((p) => p.mergeCommitSha === sha || p.commits.includes(sha)).sort((a, b) => b.number - a.number);
+    const prs = [...r.pulls.values()]
+      .filter((p) => p.mergeCommitSha === sha || p.commits.includes(sha) || !!p.rebased?.includes(sha))
+      .sort((a, b) => b.number - a.number);
     const { page, headers } = paginate(ctx, prs);
     return { body: page.map((p) => render.pull(ctx.st, r, p, false)), headers };
   });
