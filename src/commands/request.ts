@@ -3,6 +3,7 @@ import { checkGrantFile, requesterTeamQueries } from "../grants/check.js";
 import type { GrantFile } from "../grants/types.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH } from "../policy/types.js";
+import { trustedPolicyAt } from "../lifecycle/policy-trust.js";
 import { lookUpMemberships } from "../pull-request/context.js";
 import { REQUEST_CHECK, REQUESTED_BY_PREFIX } from "../pull-request/requested.js";
 import { requestBranch, requestBranchPrefix, requestGrantPath, requestGrantText, requestId } from "./request-grant.js";
@@ -39,7 +40,7 @@ export async function openAccessRequest(gw: Gateway, req: AccessRequest, deps: R
   const { login, input } = req;
   const branch = await gw.commits.defaultBranch();
   const tip = await gw.commits.branchTip(branch);
-  const policyText = await gw.contents.readFile(tip, POLICY_PATH);
+  const policyText = (await trustedPolicyAt(gw, tip, branch, deps.providers)).text;
   const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: deps.providers }).policy;
   if (!policy) return { kind: "refused", reply: noPolicyReply(login, branch) };
 

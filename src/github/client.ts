@@ -2,7 +2,7 @@
 import type { ApplyRecord } from "../records/apply-record.js";
 import { BoundedCache } from "../util/bounded-cache.js";
 import type { AppSelf } from "./self.js";
-import type { CommitInfo, ExistingCheckRun, MergedPull, MergedPullFacts, Octokit, OwnComment, RepoRef, Review, TreeEntry } from "./types.js";
+import type { CommitInfo, ExistingCheckRun, MergedPull, MergedPullFacts, Octokit, OwnComment, RepoRef, Review, TreeEntry, TrustedPolicy } from "./types.js";
 
 /**
  * Facts that never change once read (trees and blobs by sha, commits, a merge's pull requests):
@@ -15,6 +15,10 @@ export class ImmutableCache {
   readonly commits: BoundedCache<CommitInfo>;
   readonly mergedPulls: BoundedCache<MergedPull[]>;
   readonly mergedPullFacts: BoundedCache<MergedPullFacts>;
+  /** The trusted policy judged at each version of the policy file, by that version's commit: final verdicts only. */
+  readonly policyVersions: BoundedCache<TrustedPolicy>;
+  /** The newest commit touching the policy file at or before a commit (null: none). */
+  readonly policyCommits: BoundedCache<CommitInfo | null>;
 
   constructor(maxEntries?: number) {
     this.trees = new BoundedCache(maxEntries);
@@ -22,6 +26,8 @@ export class ImmutableCache {
     this.commits = new BoundedCache(maxEntries);
     this.mergedPulls = new BoundedCache(maxEntries);
     this.mergedPullFacts = new BoundedCache(maxEntries);
+    this.policyVersions = new BoundedCache(maxEntries);
+    this.policyCommits = new BoundedCache(maxEntries);
   }
 }
 
@@ -76,6 +82,8 @@ class Prefetched {
   readonly reviews = new Map<number, Review[]>();
   /** `Checks.findCheckRun`, by `headSha\nname` (null: this app has no run of that name there). */
   readonly checkRuns = new Map<string, ExistingCheckRun | null>();
+  /** `Issues.ownComments` of a merged PR, by number: this app's comments, bodies unsealed yet. */
+  readonly ownComments = new Map<number, Array<{ body: string; createdAt: string }>>();
 }
 
 /** The shared context of the resource modules of one gateway. */

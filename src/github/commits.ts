@@ -40,6 +40,12 @@ export class Commits {
     return data[0] ? toCommitInfo(data[0]) : undefined;
   }
 
+  /** `lastCommitTouching`, remembered per commit (a commit's history never changes): for the policy file, asked at many bases. */
+  async lastCommitTouchingRemembered(ref: string, path: string): Promise<CommitInfo | undefined> {
+    const found = await this.c.immutable.policyCommits.getOrLoad(this.c.key(`${ref}\n${path}`), async () => (await this.lastCommitTouching(ref, path)) ?? null);
+    return found ?? undefined;
+  }
+
   /** Commits reachable from `ref` that touched `path` since a time, newest first (paginated). */
   async commitsTouching(ref: string, path: string, since: Date): Promise<CommitInfo[]> {
     const data = await this.c.octokit.paginate(this.c.rest.repos.listCommits, { ...this.c.repoRef, sha: ref, path, since: since.toISOString(), per_page: 100 });

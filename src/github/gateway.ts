@@ -9,7 +9,7 @@ import { Pulls } from "./pulls.js";
 import { Requests } from "./requests.js";
 import type { AppSelf } from "./self.js";
 import { Teams } from "./teams.js";
-import type { Octokit, RepoRef } from "./types.js";
+import type { Octokit, RepoRef, TrustedPolicy } from "./types.js";
 
 /**
  * Handlers, PR judging, commands and the lifecycle talk to GitHub only through this, so API usage
@@ -46,6 +46,12 @@ export class Gateway {
     this.origins = new GraphqlOrigins(this.client, this.pulls);
     this.requests = new Requests(this.client);
   }
+
+  /** The trusted policy judged at a version of the policy file, by its commit (lifecycle/policy-trust.ts): final verdicts, kept for the process. */
+  readonly policyVerdicts = {
+    peek: (sha: string): TrustedPolicy | undefined => this.client.immutable.policyVersions.peek(this.client.key(sha)),
+    keep: (sha: string, verdict: TrustedPolicy): Promise<TrustedPolicy> => this.client.immutable.policyVersions.getOrLoad(this.client.key(sha), async () => verdict),
+  };
 
   /** What this gateway reads once during its life, one typed slot per kind. */
   get memo(): EventMemo {

@@ -22,6 +22,8 @@ const REVIEWS_PAGE = 100;
 const PULLS_PAGE = 25;
 const PARENTS_PAGE = 10;
 const SUITES_PAGE = 10;
+/** Comments read with a merged PR's facts: a PR with more is listed over REST. */
+const COMMENTS_PAGE = 100;
 
 export interface OriginBatchRequest {
   /** The default branch's tip the grants were read at, and the branch. */
@@ -32,6 +34,8 @@ export interface OriginBatchRequest {
   /** Read at each merge's base (the policy), and on each head (this app's check run naming the pusher). */
   policyPath: string;
   validateCheck: string;
+  /** This app's record on each merge commit (what it applied, and the prior access it found). */
+  applyCheck: string;
 }
 
 export interface OriginBatchResult {
@@ -291,18 +295,23 @@ export class GraphqlOrigins {
       const policy = q.shared("String!", req.policyPath);
       const check = q.shared("String!", req.validateCheck);
       const app = q.shared("Int!", this.c.self.appId);
+      const apply = q.shared("String!", req.applyCheck);
+      const runsNamed = (name: () => string) =>
+        `checkSuites(first: ${SUITES_PAGE}, filterBy: { appId: ${app()} }) { pageInfo { hasNextPage } nodes { app { databaseId } checkRuns(first: 10, filterBy: { checkName: ${name()}, checkType: LATEST }) { pageInfo { hasNextPage } nodes { databaseId name externalId status conclusion title summary text } } } }`;
       const body = batch.map((l, i) => {
         const files = l.paths.map((p, j) => `g${j}: file(path: ${q.variable("String!", p)}) { oid type }`).join(" ");
         if (l.kind === "pull") {
+          // Once per PR: its reviews, its comments (this app's markers: applied, revoked, break-glass) and the apply record on its merge.
           const facts = l.facts
-            ? `reviews(first: ${REVIEWS_PAGE}) { pageInfo { hasNextPage } nodes { databaseId author { __typename login } state submittedAt commit { oid } } }`
+            ? `reviews(first: ${REVIEWS_PAGE}) { pageInfo { hasNextPage } nodes { databaseId author { __typename login } state submittedAt commit { oid } } } ` +
+              `comments(first: ${COMMENTS_PAGE}) { pageInfo { hasNextPage } nodes { body createdAt author { __typename login } } }`
             : "";
-          const base = `nodes { oid ${l.facts ? `policy: file(path: ${policy()}) { ${BLOB_FIELDS} }` : ""} ${files} }`;
-          return `a${i}: pullRequest(number: ${q.variable("Int!", l.pull.number)}) { mergeCommit { ${MERGE_FIELDS.replace(/nodes \{ oid \}/, base)} } ${facts} }`;
+          const facts2 = l.facts ? `policy: file(path: ${policy()}) { ${BLOB_FIELDS} } policyHistory: history(first: 1, path: ${policy()}) { nodes { ${MERGE_FIELDS} } }` : "";
+          const base = `nodes { oid ${facts2} ${files} }`;
+          const merge = `${MERGE_FIELDS.replace(/nodes \{ oid \}/, base)} ${l.facts ? runsNamed(apply) : ""}`;
+          return `a${i}: pullRequest(number: ${q.variable("Int!", l.pull.number)}) { mergeCommit { ${merge} } ${facts} }`;
         }
-        const runs = l.runs
-          ? `checkSuites(first: ${SUITES_PAGE}, filterBy: { appId: ${app()} }) { pageInfo { hasNextPage } nodes { app { databaseId } checkRuns(first: 10, filterBy: { checkName: ${check()}, checkType: LATEST }) { pageInfo { hasNextPage } nodes { databaseId name externalId status conclusion title summary text } } } }`
-          : "";
+        const runs = l.runs ? runsNamed(check) : "";
         return `a${i}: object(oid: ${q.variable("GitObjectID!", l.head)}) { ... on Commit { oid ${runs} ${files} } }`;
       });
       const repo = await run<Record<string, unknown>>("TimeboxMergeFacts", q, body.join(" "));
@@ -324,13 +333,30 @@ export class GraphqlOrigins {
     if (!base) return;
     paths.forEach((p, j) => this.c.prefetched.blobShas.set(`${base.oid}\n${p}`, blobOf(base[`g${j}`] as GqlEntry | null)));
     if (!facts) return;
+    // The policy that judges the PR is the trusted one at its base (lifecycle/policy-trust.ts), which starts from the
+    // newest commit touching the policy there and reads the file at that commit: both are answered here.
+    const version = (base.policyHistory as { nodes: GqlCommit[] } | null)?.nodes[0];
+    const versionCommit = version && commitInfo(version);
     const policy = base.policy as GqlEntry | null;
-    // `readFile` follows symlinks (the contents API does): only a regular file, or none, is answered here.
-    if (!policy) this.c.prefetched.files.set(`${base.oid}\n${req.policyPath}`, null);
-    else if (policy.type === "blob" && (policy.mode === 0o100644 || policy.mode === 0o100755)) {
-      const bytes = verifiedBlob(policy.object);
-      if (bytes) this.c.prefetched.files.set(`${base.oid}\n${req.policyPath}`, bytes.toString("utf8"));
+    if (versionCommit) {
+      this.c.prefetched.lastCommits.set(`${base.oid}\n${req.policyPath}`, versionCommit);
+      // `readFile` follows symlinks (the contents API does): only a regular file, or none, is answered here.
+      if (!policy) this.c.prefetched.files.set(`${versionCommit.sha}\n${req.policyPath}`, null);
+      else if (policy.type === "blob" && (policy.mode === 0o100644 || policy.mode === 0o100755)) {
+        const bytes = verifiedBlob(policy.object);
+        if (bytes) this.c.prefetched.files.set(`${versionCommit.sha}\n${req.policyPath}`, bytes.toString("utf8"));
+      }
     }
+    const applyRun = ownLatestRun(merge.checkSuites, req.applyCheck, this.c.self.appId);
+    if (applyRun !== undefined) this.c.prefetched.checkRuns.set(`${merge.oid}\n${req.applyCheck}`, applyRun);
+    // This app's comments (its bot, as GitHub names it: GraphQL drops the `[bot]`); their markers are unsealed as REST's are.
+    if (a.comments && !a.comments.pageInfo.hasNextPage)
+      this.c.prefetched.ownComments.set(
+        pull.number,
+        a.comments.nodes
+          .filter((c) => restUser(c.author)?.type === "Bot" && restUser(c.author)!.login.toLowerCase() === this.c.self.botLogin.toLowerCase())
+          .map((c) => ({ body: c.body, createdAt: restTime(c.createdAt) })),
+      );
     if (a.reviews && !a.reviews.pageInfo.hasNextPage && a.reviews.nodes.every((r) => r.databaseId !== null))
       this.c.prefetched.reviews.set(
         pull.number,
@@ -349,32 +375,39 @@ export class GraphqlOrigins {
   private seedHead(req: OriginBatchRequest, head: string, paths: string[], runs: boolean, a: HeadAnswer | null): void {
     if (!a || a.oid !== head) return;
     paths.forEach((p, j) => this.c.prefetched.blobShas.set(`${head}\n${p}`, blobOf(a[`g${j}`] as GqlEntry | null)));
-    const suites = a.checkSuites;
-    if (!runs || !suites || suites.pageInfo.hasNextPage || suites.nodes.some((s) => s.checkRuns.pageInfo.hasNextPage)) return;
-    // Only this app's runs (its id, set by GitHub), as the REST read keeps; more than one and REST decides which is latest.
-    const mine = suites.nodes
-      .filter((s) => s.app?.databaseId === this.c.self.appId)
-      .flatMap((s) => s.checkRuns.nodes.filter((r) => r.name === req.validateCheck));
-    if (mine.length > 1 || mine.some((r) => r.databaseId === null)) return;
-    const r = mine[0];
-    const found: ExistingCheckRun | null = r
-      ? {
-          id: r.databaseId!,
-          externalId: r.externalId,
-          status: r.status.toLowerCase(),
-          conclusion: r.conclusion?.toLowerCase() ?? null,
-          title: r.title,
-          summary: r.summary,
-          text: r.text,
-        }
-      : null;
-    this.c.prefetched.checkRuns.set(`${head}\n${req.validateCheck}`, found);
+    const found = runs ? ownLatestRun(a.checkSuites, req.validateCheck, this.c.self.appId) : undefined;
+    if (found !== undefined) this.c.prefetched.checkRuns.set(`${head}\n${req.validateCheck}`, found);
   }
 }
 
+type Suites = HeadAnswer["checkSuites"];
+
+/**
+ * This app's run named `name` among a commit's check suites (its id, set by GitHub, as the REST read
+ * keeps), null when it has none; undefined when the answer cannot tell (a page more, or more than
+ * one run, where REST decides which is latest).
+ */
+function ownLatestRun(suites: Suites, name: string, appId: number): ExistingCheckRun | null | undefined {
+  if (!suites || suites.pageInfo.hasNextPage || suites.nodes.some((s) => s.checkRuns.pageInfo.hasNextPage)) return undefined;
+  const mine = suites.nodes.filter((s) => s.app?.databaseId === appId).flatMap((s) => s.checkRuns.nodes.filter((r) => r.name === name));
+  if (mine.length > 1 || mine.some((r) => r.databaseId === null)) return undefined;
+  const r = mine[0];
+  if (!r) return null;
+  return {
+    id: r.databaseId!,
+    externalId: r.externalId,
+    status: r.status.toLowerCase(),
+    conclusion: r.conclusion?.toLowerCase() ?? null,
+    title: r.title,
+    summary: r.summary,
+    text: r.text,
+  };
+}
+
 type PullAnswer = {
-  mergeCommit: (GqlCommit & { parents: { nodes: Array<{ oid: string }> } }) | null;
+  mergeCommit: (GqlCommit & { parents: { nodes: Array<{ oid: string }> }; checkSuites?: Suites }) | null;
   reviews?: { pageInfo: { hasNextPage: boolean }; nodes: GqlReview[] };
+  comments?: { pageInfo: { hasNextPage: boolean }; nodes: Array<{ body: string; createdAt: string; author: GqlActor | null }> };
 };
 type HeadAnswer = Record<string, unknown> & {
   oid: string;

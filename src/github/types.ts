@@ -99,10 +99,8 @@ export interface MergedPull {
 
 /** What a merged PR looked like at merge time: facts that never change, read once per process. */
 export interface MergedPullFacts {
-  /** The merge commit's first parent. */
+  /** The merge commit's first parent (past a rebase merge's own commits). */
   base: string | undefined;
-  /** The policy file's text at `base`. */
-  basePolicyText: string | undefined;
   /** The reviews given before the merge. */
   reviews: Review[];
   /** Who pushed the head, as Timebox's validate check run recorded it. */
@@ -145,3 +143,18 @@ export interface OwnComment {
 }
 
 export type RemovalOutcome = { kind: "committed"; sha: string } | { kind: "already-gone" } | { kind: "pull-request"; number: number; url: string };
+
+/**
+ * The trusted policy at a commit (lifecycle/policy-trust.ts): the newest version of the policy file
+ * that reached the default branch as its first version or through a merged PR its owners approved.
+ */
+export interface TrustedPolicy {
+  /** The trusted version's text; undefined when there is no policy, or none is trusted. */
+  text?: string;
+  /** The commit of the trusted version (undefined: none). */
+  commit?: string;
+  /** The newest version at the commit asked about, when it is not trusted: its commit and why. */
+  untrusted?: { commit: string; reason: string };
+  /** Judged on facts GitHub may still complete (a push not linked to its PR yet): asked again next time. */
+  transient?: boolean;
+}

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Gateway } from "../github/gateway.js";
-import type { Policy } from "../policy/types.js";
+import type { TrustedPolicy } from "../github/types.js";
+import { POLICY_PATH, type Policy } from "../policy/types.js";
 import { ProviderError, type ActiveGrant, type ManagedGrant, type Provider } from "../providers/types.js";
 import type { Clock } from "../util/clock.js";
 import { shortIdOf, toActiveGrant } from "./active-grant.js";
@@ -274,6 +275,36 @@ export class GrantActions {
       { repo: `${gw.repoRef.owner}/${gw.repoRef.repo}`, grant: t.path, pr: t.origin.pull?.number, commit: t.origin.commitSha },
       "unapproved grant content on the default branch",
     );
+    this.done.add(key);
+    return true;
+  }
+
+  /**
+   * A version of the policy on the default branch that Timebox does not trust (pushed without a PR,
+   * or merged without a policy owner's approval): reported once, in an issue labelled
+   * `timebox:untrusted-policy`, and logged. Timebox keeps judging by the trusted policy before it.
+   */
+  async reportUntrustedPolicy(gw: Gateway, branch: string, trusted: TrustedPolicy): Promise<boolean> {
+    const untrusted = trusted.untrusted;
+    if (!untrusted) return false;
+    const repo = `${gw.repoRef.owner}/${gw.repoRef.repo}`;
+    const key = `untrusted-policy:${repo}:${untrusted.commit}`;
+    if (this.done.has(key)) return false;
+    const marker = `<!-- timebox:untrusted-policy ${untrusted.commit} -->`;
+    const body = [
+      marker,
+      `Timebox found a version of \`${POLICY_PATH}\` on \`${branch}\` that it **does not trust**: ${untrusted.reason}.`,
+      "",
+      `- **Commit:** ${untrusted.commit}`,
+      trusted.commit
+        ? `- **Judging by:** the trusted version of ${trusted.commit}`
+        : "- **Judging by:** no policy (none is trusted): nothing new is applied; access in effect still ends on time",
+      "",
+      "A change to the policy takes effect only when it is merged through a pull request a policy owner (`owners` of the policy before it) approved. " +
+        "Revert this change, or propose it again in a pull request for an owner to approve.",
+    ].join("\n");
+    await gw.issues.upsertLabelledIssue("timebox:untrusted-policy", marker, `Untrusted policy change on ${branch}: ${untrusted.commit.slice(0, 12)}`, body);
+    this.deps.log.warn({ repo, commit: untrusted.commit, reason: untrusted.reason, trusted: trusted.commit }, "untrusted policy version on the default branch");
     this.done.add(key);
     return true;
   }

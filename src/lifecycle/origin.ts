@@ -1,14 +1,14 @@
 import type { Gateway } from "../github/gateway.js";
-import { POLICY_PATH } from "../policy/types.js";
-import { lookUpMemberships, lookUpOnCall, readHeadPusher } from "../pull-request/context.js";
+import { lookUpMemberships, lookUpOnCall } from "../pull-request/context.js";
 import { unreadableProblems } from "../oncall/facts.js";
 import { SchedulesUnreadable } from "../oncall/types.js";
 import { decide, membershipNeeds } from "../pull-request/decide.js";
 import type { PullRequestSnapshot } from "../pull-request/gather.js";
-import { VALIDATE_CHECK } from "../pull-request/render.js";
 import { identityOf } from "../pull-request/requested.js";
 import type { MergedPull, Review } from "../github/types.js";
 import { approvedAt, recordsOf } from "../records/breakglass.js";
+import { mergedPullFacts } from "./merge-facts.js";
+import { trustedPolicyAt } from "./policy-trust.js";
 import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
 
 /** The origin of another version of a grant file (`path` with blob `blobSha`, as of commit `ref`): cached by the caller. */
@@ -51,7 +51,9 @@ export async function resolveOrigin(
   const atHead = await gw.contents.blobShaAt(pull.headSha, q.path);
   if (atHead !== q.blobSha) return unapproved(`the content on \`${q.defaultBranch}\` differs from what PR #${pull.number} had at its head`, pull);
 
-  const { base, basePolicyText, reviews, pusher: seen } = await mergedPullFacts(gw, pull);
+  const { base, reviews, pusher: seen } = await mergedPullFacts(gw, pull);
+  // Judged by the policy Timebox trusts at the merge's base: a policy change nobody allowed never judges anything.
+  const basePolicyText = base ? (await trustedPolicyAt(gw, base, q.defaultBranch, providers)).text : undefined;
   // A PR this app opened for `/timebox request` is judged as its requester's, through this app's own record.
   const { author, pusher } = await identityOf(gw, pull, seen);
   // A change to an approved version already on the base is an extension, judged as such.
@@ -92,7 +94,7 @@ export async function resolveOrigin(
   const approval = decision.approval.grants[0];
   const unread = unreadableProblems(onCall);
   if (unread.length > 0 && !(verdict.valid && approval?.satisfied)) throw new SchedulesUnreadable(`PR #${pull.number}: ${unread.join("; ")}`);
-  if (!decision.basePolicy?.policy) return unapproved(`PR #${pull.number} merged while the policy on its base was missing or invalid`, pull);
+  if (!decision.basePolicy?.policy) return unapproved(`PR #${pull.number} merged while the policy on its base was missing, invalid or not trusted`, pull);
   if (!verdict.valid || !verdict.grant || !verdict.role) {
     const problems = verdict.diagnostics.filter((d) => d.severity === "error").map((d) => d.message);
     return unapproved(`PR #${pull.number} merged a grant that fails validation: ${problems.slice(0, 3).join("; ")}`, pull);
@@ -140,46 +142,12 @@ async function breakglassFacts(gw: Gateway, pull: MergedPull, path: string, appr
   };
 }
 
-/**
- * What a merged PR looked like at merge time, read once per PR however many grants it merged:
- * the merge's base and its policy, the reviews given before the merge, and the head's pusher.
- */
-function mergedPullFacts(gw: Gateway, pull: MergedPull) {
-  return gw.pulls.factsAtMerge(pull, async () => {
-    const base = await baseBeforeMerge(gw, pull);
-    const basePolicyText = base ? await gw.contents.readFile(base, POLICY_PATH) : undefined;
-    const reviews = (await gw.pulls.listReviews(pull.number)).filter((r) => !r.submitted_at || r.submitted_at <= pull.mergedAt);
-    const pusher = await readHeadPusher(gw, pull.headSha, undefined, await gw.checks.findCheckRun(pull.headSha, VALIDATE_CHECK));
-    return { base, basePolicyText, reviews, pusher };
-  });
-}
-
 /** Whether Timebox's own sealed record on the PR says this version was revoked by `/timebox revoke` (`revoked-by:<login>`). */
 async function revokedByCommand(gw: Gateway, pr: number, v: { path: string; blobSha: string }): Promise<boolean> {
   const prefix = `<!-- timebox:revoked-at ${versionKey(v)} `;
   return (await gw.issues.ownComments(pr)).some((c) =>
     c.markers.some((m) => m.startsWith(prefix) && m.slice(prefix.length).split(" ")[1]?.startsWith("revoked-by:")),
   );
-}
-
-/** More commits than GitHub rebases in one merge: a longer walk is not a rebase merge it can tell, and no base is found (not approved). */
-const MAX_REBASED = 300;
-
-/**
- * The base branch's tip just before the merge, whose policy judges the PR: the merge commit's first
- * parent — but a rebase merge writes each of the PR's commits anew on the base (the last is its
- * "merge commit"), and the parent of that is the PR's own previous commit, maybe its own policy
- * change. So while a single-parent merge's parent is a commit of this same PR, walk back past it.
- */
-async function baseBeforeMerge(gw: Gateway, pull: MergedPull): Promise<string | undefined> {
-  const merge = await gw.commits.commit(pull.mergeCommitSha);
-  let base = merge.parents[0];
-  if (merge.parents.length !== 1) return base;
-  for (let i = 0; base && i < MAX_REBASED; i++) {
-    if (!(await gw.pulls.mergedPullsFor(base, pull.baseRef)).some((p) => p.number === pull.number)) return base;
-    base = (await gw.commits.commit(base)).parents[0];
-  }
-  return undefined;
 }
 
 /**

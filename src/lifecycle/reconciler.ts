@@ -9,11 +9,12 @@ import { breakglassWindowMs, historyWindowMs } from "../policy/windows.js";
 import type { Clock } from "../util/clock.js";
 import { expiresAt, toActiveGrant } from "./active-grant.js";
 import { GrantActions, safeError, type ActionDeps } from "./actions.js";
-import { ApplyRecord } from "../records/apply-record.js";
+import { APPLY_CHECK, ApplyRecord } from "../records/apply-record.js";
 import { recordsOf } from "../records/breakglass.js";
 import { activeGrantOf, entryOf, FOLLOWED_CHECK, grantOf, Ledger, LEDGER_CHECK, type LedgerEntry } from "../records/ledger.js";
 import { BreakglassPass } from "./breakglass.js";
 import { resolveOrigin } from "./origin.js";
+import { trustedPolicyAt } from "./policy-trust.js";
 import { SchedulesUnreadable } from "../oncall/types.js";
 import { StalePass } from "./stale.js";
 import { decide, endedFromApplied } from "./decide.js";
@@ -121,18 +122,22 @@ export class Reconciler {
     // comment is read before they are revoked.
     await this.revokeEndedFromLedger(gw, repo, branch, tip, ledger, report);
 
-    // Read the facts.
-    const policyText = await gw.contents.readFile(tip, POLICY_PATH);
+    // Read the facts: the policy is the one Timebox trusts at the tip (a version nobody allowed is skipped, and reported).
+    const trusted = await trustedPolicyAt(gw, tip, branch, this.deps.providers);
+    const policyText = trusted.text;
     const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
     if (policyText !== undefined && !policy) {
       this.deps.log.warn({ repo }, "the policy on the default branch is invalid; nothing is applied until it is fixed");
     }
+    if (trusted.untrusted && !options.saving && !this.mayStillLinkCommit(trusted.untrusted.commit, trusted.transient === true, this.deps.clock.now()))
+      await this.isolated(repo, POLICY_PATH, () => this.actions.reportUntrustedPolicy(gw, branch, trusted));
     // Events of this repository go where the default branch's policy says (never a PR's own policy).
     this.deps.notifier?.usePolicy(repo, policy);
     const grantsPath = policy?.grants_path ?? "grants/";
     await this.forgetChangedOrigins(gw, repo, tip, ledger);
     const undecided: string[] = [];
-    const tracked = policyText === undefined ? [] : await this.trackedGrants(gw, repo, tip, branch, grantsPath, undecided);
+    // Without a trusted policy but with one on the tip, grants are still judged (each by the trusted policy at its own merge): none is applied, none revoked for it.
+    const tracked = policyText === undefined && !trusted.untrusted ? [] : await this.trackedGrants(gw, repo, tip, branch, grantsPath, undecided);
     report.failures.push(...undecided); // neither applied nor revoked this time: judged again on the next reconcile
     const now = this.deps.clock.now();
     const approved = tracked.filter(isApproved);
@@ -329,7 +334,7 @@ export class Reconciler {
   async view(gw: Gateway, repo: string): Promise<{ branch: string; policy?: Policy; tracked: TrackedGrant[] }> {
     const branch = await this.defaultBranch(gw, repo);
     const tip = await gw.commits.branchTip(branch);
-    const policyText = await gw.contents.readFile(tip, POLICY_PATH);
+    const policyText = (await trustedPolicyAt(gw, tip, branch, this.deps.providers)).text;
     const policy = policyText === undefined ? undefined : checkPolicyFile(POLICY_PATH, policyText, { providers: this.deps.providers }).policy;
     return { branch, policy, tracked: await this.trackedGrants(gw, repo, tip, branch, policy?.grants_path ?? "grants/") };
   }
@@ -354,11 +359,16 @@ export class Reconciler {
    * direct push with a future date is reported within minutes like any other.
    */
   private mayStillLinkToPull(t: TrackedGrant, now: Date): boolean {
-    if (t.origin.approved || !t.origin.transient) return false;
-    let seen = this.firstSeen.get(t.origin.commitSha);
+    if (t.origin.approved) return false;
+    return this.mayStillLinkCommit(t.origin.commitSha, t.origin.transient === true, now);
+  }
+
+  private mayStillLinkCommit(commitSha: string, transient: boolean, now: Date): boolean {
+    if (!transient) return false;
+    let seen = this.firstSeen.get(commitSha);
     if (seen === undefined) {
       seen = now.getTime();
-      this.firstSeen.set(t.origin.commitSha, seen);
+      this.firstSeen.set(commitSha, seen);
       if (this.firstSeen.size > 10_000) this.firstSeen.delete(this.firstSeen.keys().next().value!);
     }
     return now.getTime() - seen < PULL_LINK_GRACE_MS;
@@ -427,7 +437,7 @@ export class Reconciler {
     );
     if (unknown.length === 0 || (mode === "auto" && unknown.length < GRAPHQL_MIN_ORIGINS)) return;
     const grants = unknown.map((e) => ({ path: e.path, blobSha: e.sha }));
-    const result = await gw.origins.prefetch({ tip, branch, grants, policyPath: POLICY_PATH, validateCheck: VALIDATE_CHECK }, this.deps.log);
+    const result = await gw.origins.prefetch({ tip, branch, grants, policyPath: POLICY_PATH, validateCheck: VALIDATE_CHECK, applyCheck: APPLY_CHECK }, this.deps.log);
     this.deps.log.info(
       { repo, origins: grants.length, graphqlRequests: result.requests, rest: Boolean(result.fellBack) },
       "grant origins read in GraphQL batches",

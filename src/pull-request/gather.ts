@@ -42,6 +42,8 @@ export interface PullRequestSnapshot {
 }
 
 export interface GatherLimits {
+  /** The policy text a PR is judged by at its base branch's tip (the trusted one, lifecycle/policy-trust.ts); default: the file there. */
+  basePolicyAt?: (baseSha: string, baseRef: string) => Promise<string | undefined>;
   /** More grant files (and strays) than this in one PR: all refused unread. Default {@link DEFAULT_MAX_GRANT_FILES}. */
   maxGrantFiles?: number;
 }
@@ -63,7 +65,7 @@ export async function gatherPullRequest(
   const pr = await gateway.pulls.getPull(number);
   const baseSha = await gateway.commits.branchTip(pr.baseRef);
   const [basePolicyText, files, reviews] = await Promise.all([
-    gateway.contents.readFile(baseSha, POLICY_PATH),
+    limits.basePolicyAt ? limits.basePolicyAt(baseSha, pr.baseRef) : gateway.contents.readFile(baseSha, POLICY_PATH),
     gateway.pulls.listPullFiles(number),
     gateway.pulls.listReviews(number),
   ]);

@@ -9,6 +9,7 @@ import { identityOf } from "./requested.js";
 import { approvalCheck, APPROVAL_CHECK, planComment, PLAN_MARKER, validateCheck, VALIDATE_CHECK } from "./render.js";
 import { checkPolicyFile } from "../policy/check.js";
 import { POLICY_PATH } from "../policy/types.js";
+import { trustedPolicyAt } from "../lifecycle/policy-trust.js";
 
 export interface ReviewOptions {
   providers: ReadonlyMap<string, readonly string[]>;
@@ -61,6 +62,8 @@ export interface JudgedPullRequest {
 export async function judgePullRequest(gateway: Gateway, number: number, options: ReviewOptions): Promise<JudgedPullRequest | undefined> {
   const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers), {
     maxGrantFiles: options.maxGrantFiles,
+    // Judged by the policy Timebox trusts on the base branch, so nobody is told "approved" under a policy change nobody allowed.
+    basePolicyAt: async (sha, ref) => (await trustedPolicyAt(gateway, sha, ref, options.providers)).text,
   });
   const { pr } = snapshot;
   if (pr.state !== "open") return undefined;
