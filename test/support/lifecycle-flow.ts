@@ -44,6 +44,30 @@ export async function mergeApprovedGrant(
   return { number: pr.number!, head: pr.sha!, mergeSha: merge.sha!, merge };
 }
 
+/**
+ * A policy change as it takes effect: a PR changing `.github/timebox.yml` (and any other `files`),
+ * approved by a policy owner (sec1, of `owners: ["@acme/security"]` in the test policy) and merged.
+ */
+export async function mergePolicyChange(
+  env: AccessRepo,
+  policy: string,
+  opts: { author?: string; approver?: string; files?: Record<string, string>; base?: string } = {},
+): Promise<GrantedPull> {
+  const { gh, clock } = env;
+  const pr = gh.openPullRequest({
+    author: opts.author ?? "dev2",
+    files: { ".github/timebox.yml": policy, ...opts.files },
+    title: "Policy change",
+    ...(opts.base ? { base: opts.base } : {}),
+  });
+  await deliverOk(env, pr);
+  await deliverOk(env, gh.submitReview(pr.number!, { reviewer: opts.approver ?? "sec1", state: "APPROVED" }));
+  clock.advance(60_000);
+  const merge = gh.merge(pr.number!, { by: opts.approver ?? "sec1" });
+  await deliverOk(env, merge);
+  return { number: pr.number!, head: pr.sha!, mergeSha: merge.sha!, merge };
+}
+
 /** One reconcile of the access repository, as the timer, the cron tick or a push would run it; errors propagate. */
 export async function reconcile(env: AccessRepo): Promise<ReconcileReport> {
   const [owner, repo] = env.fullName.split("/");
