@@ -19,10 +19,12 @@ export class Issues {
    */
   ownComments(number: number): Promise<OwnComment[]> {
     return this.c.memo.ownComments.get(String(number), async () => {
-      const comments = await this.c.octokit.paginate(this.c.rest.issues.listComments, { ...this.c.repoRef, issue_number: number, per_page: 100 });
-      return comments
-        .filter((c) => writtenBySelf(this.c.self, c))
-        .map((c) => ({ body: c.body ?? "", createdAt: c.created_at, markers: sealedMarkers(this.c.self.recordKey, this.scope(number), c.body ?? "") }));
+      const mine =
+        this.c.prefetched.ownComments.get(number) ??
+        (await this.c.octokit.paginate(this.c.rest.issues.listComments, { ...this.c.repoRef, issue_number: number, per_page: 100 }))
+          .filter((c) => writtenBySelf(this.c.self, c))
+          .map((c) => ({ body: c.body ?? "", createdAt: c.created_at }));
+      return mine.map((c) => ({ ...c, markers: sealedMarkers(this.c.self.recordKey, this.scope(number), c.body) }));
     });
   }
 

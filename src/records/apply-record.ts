@@ -2,7 +2,7 @@ import { Ajv } from "ajv";
 import type { Gateway } from "../github/gateway.js";
 import type { ExistingCheckRun } from "../github/types.js";
 
-const APPLY_CHECK = "timebox/apply";
+export const APPLY_CHECK = "timebox/apply";
 
 /** Per grant version: what the provider said about prior access, and how far the apply got. */
 export interface ApplyEntry {

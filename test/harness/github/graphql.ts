@@ -4,7 +4,7 @@
  * that does not parse or validate against that schema is answered as GitHub does (200 with
  * `errors`, no `data`), so Timebox can only send what the real API accepts. The fields modelled are
  * the ones Timebox reads (commit history by path, a commit's associated pull requests, trees and
- * blobs, reviews, check suites); any other field resolves to null. Counted in the `graphql`
+ * blobs, reviews, a pull request's comments, check suites); any other field resolves to null. Counted in the `graphql`
  * rate-limit resource, one point per request (see rate-limit.ts).
  */
 import { buildSchema, graphqlSync, type GraphQLSchema } from "graphql";
@@ -228,6 +228,14 @@ class Model {
       reviews: (args: ConnectionArgs) =>
         connection(
           this.r.reviews.filter((v) => v.pull === p.number && (v.state !== "PENDING" || v.user === this.v.login)).map((v) => this.review(v)),
+          args,
+        ),
+      // The conversation's comments, oldest first, as the REST list (an edited one shows its new body).
+      comments: (args: ConnectionArgs) =>
+        connection(
+          this.r.comments
+            .filter((c) => c.issue === p.number)
+            .map((c) => ({ __typename: "IssueComment", databaseId: c.id, body: c.body, createdAt: c.createdAt, author: actor(this.st, c.user) })),
           args,
         ),
     };
