@@ -50,7 +50,8 @@ export class Gateway {
   /** The trusted policy judged at a version of the policy file, by its commit (lifecycle/policy-trust.ts): final verdicts, kept for the process. */
   readonly policyVerdicts = {
     peek: (sha: string): TrustedPolicy | undefined => this.client.immutable.policyVersions.peek(this.client.key(sha)),
-    keep: (sha: string, verdict: TrustedPolicy): Promise<TrustedPolicy> => this.client.immutable.policyVersions.getOrLoad(this.client.key(sha), async () => verdict),
+    keep: (sha: string, verdict: TrustedPolicy): Promise<TrustedPolicy> =>
+      this.client.immutable.policyVersions.getOrLoad(this.client.key(sha), async () => verdict),
   };
 
   /** What this gateway reads once during its life, one typed slot per kind. */

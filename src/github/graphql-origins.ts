@@ -306,7 +306,9 @@ export class GraphqlOrigins {
             ? `reviews(first: ${REVIEWS_PAGE}) { pageInfo { hasNextPage } nodes { databaseId author { __typename login } state submittedAt commit { oid } } } ` +
               `comments(first: ${COMMENTS_PAGE}) { pageInfo { hasNextPage } nodes { body createdAt author { __typename login } } }`
             : "";
-          const facts2 = l.facts ? `policy: file(path: ${policy()}) { ${BLOB_FIELDS} } policyHistory: history(first: 1, path: ${policy()}) { nodes { ${MERGE_FIELDS} } }` : "";
+          const facts2 = l.facts
+            ? `policy: file(path: ${policy()}) { ${BLOB_FIELDS} } policyHistory: history(first: 1, path: ${policy()}) { nodes { ${MERGE_FIELDS} } }`
+            : "";
           const base = `nodes { oid ${facts2} ${files} }`;
           const merge = `${MERGE_FIELDS.replace(/nodes \{ oid \}/, base)} ${l.facts ? runsNamed(apply) : ""}`;
           return `a${i}: pullRequest(number: ${q.variable("Int!", l.pull.number)}) { mergeCommit { ${merge} } ${facts} }`;

@@ -17,7 +17,7 @@ import { identityOf } from "../pull-request/requested.js";
 import { mergedPullFacts } from "./merge-facts.js";
 
 /** Policy versions judged in one lookup, at most: past that there is no trusted policy (nothing new is applied; revokes go on). */
-export const MAX_POLICY_VERSIONS = 50;
+const MAX_POLICY_VERSIONS = 50;
 
 type Providers = ReadonlyMap<string, readonly string[]>;
 
@@ -38,7 +38,10 @@ export async function trustedPolicyAt(gw: Gateway, commit: string, branch: strin
     if (!(error instanceof TooManyVersions)) throw error;
     const newest = await gw.commits.lastCommitTouchingRemembered(commit, POLICY_PATH);
     return {
-      untrusted: { commit: newest?.sha ?? commit, reason: `more than ${MAX_POLICY_VERSIONS} versions of the policy would have to be judged to find a trusted one` },
+      untrusted: {
+        commit: newest?.sha ?? commit,
+        reason: `more than ${MAX_POLICY_VERSIONS} versions of the policy would have to be judged to find a trusted one`,
+      },
       transient: true,
     };
   }
@@ -50,7 +53,7 @@ async function trustedAt(gw: Gateway, commit: string, branch: string, providers:
   const final = gw.policyVerdicts.peek(version.sha);
   if (final) return final;
   let memo = perGateway.get(gw);
-  if (!memo) perGateway.set(gw, (memo = new Map()));
+  if (!memo) perGateway.set(gw, (memo = new Map<string, Promise<TrustedPolicy>>()));
   let verdict = memo.get(version.sha);
   if (!verdict) {
     if (--budget.left < 0) throw new TooManyVersions();

@@ -437,7 +437,10 @@ export class Reconciler {
     );
     if (unknown.length === 0 || (mode === "auto" && unknown.length < GRAPHQL_MIN_ORIGINS)) return;
     const grants = unknown.map((e) => ({ path: e.path, blobSha: e.sha }));
-    const result = await gw.origins.prefetch({ tip, branch, grants, policyPath: POLICY_PATH, validateCheck: VALIDATE_CHECK, applyCheck: APPLY_CHECK }, this.deps.log);
+    const result = await gw.origins.prefetch(
+      { tip, branch, grants, policyPath: POLICY_PATH, validateCheck: VALIDATE_CHECK, applyCheck: APPLY_CHECK },
+      this.deps.log,
+    );
     this.deps.log.info(
       { repo, origins: grants.length, graphqlRequests: result.requests, rest: Boolean(result.fellBack) },
       "grant origins read in GraphQL batches",
