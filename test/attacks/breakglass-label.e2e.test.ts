@@ -7,7 +7,7 @@
  */
 import { expect, jest, test } from "@jest/globals";
 import { grantYaml, startAccessRepo, withReadonlyBreakglass } from "../support/access-repo.js";
-import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
+import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits, mergePolicyChange } from "../support/lifecycle-flow.js";
 
 jest.setTimeout(60_000);
 
@@ -21,7 +21,7 @@ const EMERGENCY = grantYaml({ duration: "30m", emergency: true, reason: "INC-123
 async function openEmergency(): Promise<number> {
   const { gh, clock } = env();
   const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Allow break-glass on readonly" }));
+  await mergePolicyChange(env(), policy);
   clock.set("2026-03-02T09:10:00Z");
   const pr = gh.openPullRequest({ author: "dev1", files: { [PATH]: EMERGENCY }, title: "Emergency access for INC-1234" });
   await deliverOk(env(), pr);
@@ -175,7 +175,7 @@ test("the overdue alert closed, or its label taken off, by someone else: raised 
 test("the label put on other PRs grants nothing and writes nothing there", async () => {
   const { gh, clock } = env();
   const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Allow break-glass on readonly" }));
+  await mergePolicyChange(env(), policy);
   clock.set("2026-03-02T09:10:00Z");
   // An ordinary request, an emergency grant by someone who is not among the requesters, and a docs PR.
   const ordinary = gh.openPullRequest({ author: "dev1", files: { [PATH]: grantYaml({ duration: "2h" }) } });

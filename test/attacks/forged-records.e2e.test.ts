@@ -4,7 +4,7 @@
  */
 import { expect, jest, test } from "@jest/globals";
 import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
-import { deliverOk, reconcile } from "../support/lifecycle-flow.js";
+import { deliverOk, reconcile, mergePolicyChange } from "../support/lifecycle-flow.js";
 import { postgresAccessPerTest } from "../support/lifecycle-flow.js";
 
 jest.setTimeout(60_000);
@@ -14,14 +14,8 @@ const GITHUB_ACTIONS = { id: 15368, slug: "github-actions" };
 
 async function allowBreakglass(): Promise<void> {
   const { gh } = env();
-  await deliverOk(
-    env(),
-    gh.pushCommit({
-      author: "sec1",
-      files: { ".github/timebox.yml": withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!) },
-      message: "Allow break-glass",
-    }),
-  );
+  // A policy change takes effect through a PR a policy owner approved.
+  await mergePolicyChange(env(), withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!));
 }
 
 /** A break-glass record as Timebox writes it, for `path`, naming `target` and a far expiry. */

@@ -5,7 +5,7 @@
  */
 import { expect, jest, test } from "@jest/globals";
 import { grantYaml, startAccessRepo } from "../support/access-repo.js";
-import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
+import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile, mergePolicyChange } from "../support/lifecycle-flow.js";
 
 jest.setTimeout(60_000);
 
@@ -111,7 +111,7 @@ test("changing grants_path does not orphan an active grant: it is revoked", asyn
   const { gh } = env();
   await grantActive();
   const policy = gh.fileAt("main", ".github/timebox.yml")!.replace("grants_path: grants/", "grants_path: access/");
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Move grants" }));
+  await mergePolicyChange(env(), policy);
   expect(await env().hasAccess()).toBe(false);
 });
 

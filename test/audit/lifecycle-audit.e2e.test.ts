@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cloneRepository, exportBareRepository } from "../harness/github/git-export.js";
 import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
-import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile } from "../support/lifecycle-flow.js";
+import { deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile, mergePolicyChange } from "../support/lifecycle-flow.js";
 import { cli } from "../cli/repo.js";
 import { TRUST } from "./git-repo.js";
 
@@ -47,7 +47,7 @@ test("an extended grant, its outcome and a break-glass PR closed unmerged, read 
 
   // Break-glass on readonly for dev1, used and abandoned.
   const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Allow break-glass" }));
+  await mergePolicyChange(env(), policy);
   clock.set("2026-03-02T15:00:00Z");
   const emergency = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-emergency.yaml": grantYaml({ duration: "30m", emergency: true }) } });
   await deliverOk(env(), emergency);

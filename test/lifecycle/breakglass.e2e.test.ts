@@ -1,6 +1,6 @@
 import { expect, jest, test } from "@jest/globals";
 import { grantYaml, withReadonlyBreakglass } from "../support/access-repo.js";
-import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
+import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits, mergePolicyChange } from "../support/lifecycle-flow.js";
 
 jest.setTimeout(60_000);
 
@@ -12,7 +12,7 @@ const EMERGENCY = grantYaml({ duration: "30m", emergency: true, reason: "INC-123
 async function allowBreakglass(): Promise<void> {
   const { gh } = env();
   const policy = withReadonlyBreakglass(gh.fileAt("main", ".github/timebox.yml")!);
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Allow break-glass on readonly" }));
+  await mergePolicyChange(env(), policy);
 }
 
 /** dev1 opens an emergency PR at 09:10: the access is there at once. */

@@ -1,6 +1,6 @@
 import { expect, jest, test } from "@jest/globals";
 import { grantYaml } from "../support/access-repo.js";
-import { commentsWith, deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
+import { commentsWith, deliverOk, mergeApprovedGrant, postgresAccessPerTest, reconcile, timeboxCommits, mergePolicyChange } from "../support/lifecycle-flow.js";
 import { startPostgresAccess } from "../support/postgres-access.js";
 import { POLICY } from "../support/access-repo.js";
 
@@ -85,7 +85,7 @@ test("max_extensions: the second extension is refused on the PR when the role al
     // The shared per-test env has the fixture policy; this one caps readonly at one extension.
     expect(POLICY).toContain("approvals: 1");
     const capped = e.gh.fileAt("main", ".github/timebox.yml")!.replace("        approvals: 1\n", "        approvals: 1\n        max_extensions: 1\n");
-    await deliverOk(e, e.gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": capped }, message: "Cap extensions" }));
+    await mergePolicyChange(e, capped);
     await mergeApprovedGrant(e, { path: PATH, content: grantYaml({ duration: "2h" }) });
     await mergeApprovedGrant(e, { path: PATH, content: grantYaml({ duration: "3h" }) });
     expect(await e.hasAccess()).toBe(true);
