@@ -67,6 +67,10 @@ function mockReads(scope: nock.Scope, author: string, grant: string, existingRun
     // The base branch's current tip, not the payload's base.sha.
     .get(`${REPO}/git/ref/heads%2Fmain`)
     .reply(200, { ref: "refs/heads/main", object: { sha: BASE, type: "commit" } })
+    // The trusted policy at the base: its newest version is BASE itself, with no earlier one (the first version, trusted).
+    .get(`${REPO}/commits`)
+    .query({ sha: BASE, path: ".github/timebox.yml", per_page: 1 })
+    .reply(200, [{ sha: BASE, parents: [], commit: { message: "Policy", committer: { date: "2026-03-01T09:00:00Z" } }, author: { login: "sec1" } }])
     .get(`${REPO}/contents/.github%2Ftimebox.yml`)
     .query({ ref: BASE })
     .reply(200, { type: "file", path: ".github/timebox.yml", encoding: "base64", content: b64(POLICY) })

@@ -68,8 +68,11 @@ describe("timebox/validate on pull_request events", () => {
 
   test("the newest base tip is used, not the payload's stale base sha", async () => {
     const pr = gh.openPullRequest({ author: "dev1", files: { "grants/dev1-prod-db.yaml": grantYaml({ duration: "10h" }) } });
-    // The base branch moves on after the PR was opened: the policy now allows 12h.
-    gh.pushCommit({ branch: "main", files: { ".github/timebox.yml": POLICY.replace("max_duration: 8h", "max_duration: 12h") }, author: "sec1" });
+    // The base branch moves on after the PR was opened: the policy now allows 12h (a change a policy owner approved).
+    const change = gh.openPullRequest({ author: "dev2", files: { ".github/timebox.yml": POLICY.replace("max_duration: 8h", "max_duration: 12h") } });
+    await gh.deliver(probot, change);
+    await gh.deliver(probot, gh.submitReview(change.number!, { reviewer: "sec1", state: "APPROVED" }));
+    gh.merge(change.number!, { by: "sec1" });
     await gh.deliver(
       probot,
       pr.filter((e: { event: string }) => e.event === "pull_request"),
