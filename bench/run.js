@@ -299,7 +299,7 @@ for (const v of Object.entries(reconcile)
   .filter(([k]) => k.startsWith("cold_start_"))
   .map(([, v]) => v)) {
   console.log(
-    `\n    cold start (a restart after the grants are applied) of ${v.grants} grants: REST ${v.rest} calls, GraphQL batches ${v.graphql} calls (${v.graphqlRequests} of them GraphQL); goal ≤ ${v.goal} (one per 25 grants) beyond the reconcile's constant part`,
+    `\n    cold start (a restart after the grants are applied) of ${v.grants} grants, ${v.layout ?? "all in one PR"}: REST ${v.rest} calls, GraphQL batches ${v.graphql} calls (${v.graphqlRequests} of them GraphQL); goal ≤ ${v.goal} (one per 25 grants) beyond the reconcile's constant part`,
   );
 }
 if (reconcile.revocationLag) {
