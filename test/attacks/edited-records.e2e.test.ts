@@ -7,7 +7,7 @@
  * story — and each attempt must shorten the grant or change nothing.
  */
 import { expect, jest } from "@jest/globals";
-import type { AccessRepo } from "../support/access-repo.js";
+import { startAccessRepo, type AccessRepo } from "../support/access-repo.js";
 import { policyWithGithubResource, startGithubAccess } from "../support/github-access.js";
 
 jest.setTimeout(60_000);
@@ -125,6 +125,36 @@ test("an edited priorAccess carried into the merged grant does not keep the memb
   clock.set("2026-03-02T11:00:00Z");
   await reconcile();
   expect(isMember("dev2")).toBe(false);
+});
+
+test("after a restart that reads the PR's comments in GraphQL batches, an edited priorAccess still keeps nothing; a workflow's look-alike record neither", async () => {
+  const { gh, probot, clock } = env;
+  const pr = await breakGlass();
+  await gh.deliver(probot, gh.submitReview(pr, { reviewer: "alice", state: "APPROVED" }));
+  clock.advance(5 * 60_000);
+  await editRecord(pr, (r) => ({ ...r, priorAccess: { kind: "team", state: "active", role: "maintainer" } }));
+  const record = gh.comments(pr).find((c) => c.body.includes("<!-- timebox:breakglass {"))!;
+  // A workflow copies the edited record into a comment of its own (any bot can write any text).
+  const forged = record.body.replace(/<!-- seal [^>]*-->/g, "");
+  gh.repo().comment(pr, { author: "github-actions", body: forged, app: { id: 15368, slug: "github-actions" } });
+  gh.merge(pr, { by: "alice" });
+  // A fresh process (a deploy) at the expiry: the PR's comments come with its GraphQL facts.
+  const fresh = await startAccessRepo({
+    gh,
+    clock,
+    policy: POLICY_WITH_TEAM,
+    env: { GH_PROVIDER_TOKEN: gh.providerToken, GH_PROVIDER_URL: gh.baseUrl, TIMEBOX_GITHUB_GRAPHQL: "always" },
+  });
+  try {
+    clock.set("2026-03-02T11:00:00Z");
+    gh.resetRequests();
+    await fresh.runtime.reconcileRepo({ installationId: 1, owner: "acme", repo: "access" });
+    expect(gh.requests.some((r) => r.route?.endsWith("/graphql"))).toBe(true);
+    expect(gh.requests.filter((r) => r.route === "/repos/{owner}/{repo}/issues/{issue_number}/comments" && r.method === "GET")).toEqual([]);
+    expect(isMember("dev2")).toBe(false);
+  } finally {
+    await fresh.stop();
+  }
 });
 
 test("a longer duration written into the record (within the role's break-glass maximum) does not outlast the 30 minutes asked", async () => {
