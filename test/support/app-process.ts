@@ -52,7 +52,13 @@ export interface LiveApp {
  * `env` adds to or overrides the app's environment (e.g. `LOG_LEVEL`, `LOG_FORMAT`); `replicas`
  * processes of the app serve the same repository (a deployment scaled out).
  */
-export async function startLiveApp(webhookSecret: string, env: Record<string, string> = {}, replicas = 1): Promise<LiveApp> {
+export async function startLiveApp(
+  webhookSecret: string,
+  env: Record<string, string> = {},
+  replicas = 1,
+  /** Changes to the repository's first policy version (trusted as the policy the app was installed with; a later push to main is not). */
+  policyOf: (policy: string) => string = (p) => p,
+): Promise<LiveApp> {
   const lib = new URL("../../lib/index.js", import.meta.url);
   if (!existsSync(lib)) throw new Error(`${lib.pathname} is missing: run \`npm run build\` (npm test does)`);
   const pg = await startTestPostgres();
@@ -66,7 +72,8 @@ export async function startLiveApp(webhookSecret: string, env: Record<string, st
   for (const user of ["dev1", "alice"]) gh.createUser(user, { orgs: ["acme"] });
   gh.createTeam({ org: "acme", slug: "sre", members: ["alice"] });
   gh.createTeam({ org: "acme", slug: "engineering", members: ["dev1"] });
-  const policy = POLICY.replace("target: analytics_read", `target: ${target}`)
+  const policy = policyOf(POLICY)
+    .replace("target: analytics_read", `target: ${target}`)
     .replace("dev1: { postgres: dev1_login }", `dev1: { postgres: ${login} }`)
     .replace("settings: { url_env: PROD_DB_URL }", `settings: { url_env: PROD_DB_URL, pool_size: ${pg.poolSize} }`);
   const repoName = `access-${s}`;
