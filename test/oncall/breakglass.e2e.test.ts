@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, jest, test } from "@jest/globals";
 import { grantYaml, startAccessRepo, withReadonlyBreakglass } from "../support/access-repo.js";
-import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits } from "../support/lifecycle-flow.js";
+import { commentsWith, deliverOk, postgresAccessPerTest, reconcile, timeboxCommits, mergePolicyChange } from "../support/lifecycle-flow.js";
 import { PD_TOKEN, sreShifts, startOnCallServer, type OnCallServer } from "./server.js";
 
 jest.setTimeout(60_000);
@@ -37,7 +37,7 @@ async function onCallBreakglass(schedule: string): Promise<void> {
     .replace(/ {2}dev1: \{ postgres: (\S+) \}/, "  dev1: { postgres: $1, pagerduty: dev1@example.com }\n  dev2: { pagerduty: PDEV2 }");
   expect(policy).toContain(`pagerduty:${schedule}`);
   expect(policy).toContain("pagerduty: dev1@example.com");
-  await deliverOk(env(), gh.pushCommit({ author: "sec1", files: { ".github/timebox.yml": policy }, message: "Break-glass for whoever is on call" }));
+  await mergePolicyChange(env(), policy);
 }
 
 const annotations = (sha: string) =>
