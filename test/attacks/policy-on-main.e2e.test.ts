@@ -11,7 +11,7 @@
 import { expect, jest } from "@jest/globals";
 import { POLICY, grantYaml, startAccessRepo, type AccessRepo } from "../support/access-repo.js";
 import { MemoryPool, MemoryProvider } from "../support/memory-provider.js";
-import { deliverOk, mergePolicyChange, reconcile } from "../support/lifecycle-flow.js";
+import { deliverOk, mergeApprovedGrant, mergePolicyChange, reconcile } from "../support/lifecycle-flow.js";
 import type { ActionResult } from "../harness/github/repo-handle.js";
 
 jest.setTimeout(60_000);
@@ -139,6 +139,41 @@ describe.each(MODES)("%s", (_name, mode) => {
     await deliver(gh.pushCommit({ branch: "main", files: { [POLICY_PATH]: MALLORY_APPROVES }, author: "mallory", message: "new policy" }));
     await grantMalloryApproves();
     expect(await settle()).toEqual({ running: [], cold: [] });
+  });
+
+  test("(rule 13) an untrusted policy pushed over a live grant: the grant is still revoked at its expiry", async () => {
+    const { gh } = env;
+    await mergeApprovedGrant(env, { path: PATH, content: grantYaml() });
+    await reconcile(env);
+    expect(held()).toEqual(["dev1:prod-db/readonly"]);
+    // mallory stretches the role and names themselves an approver, straight on main.
+    await deliver(gh.pushCommit({ branch: "main", files: { [POLICY_PATH]: MALLORY_APPROVES }, author: "mallory", message: "tidy policy" }));
+    env.clock.advance(2 * 3600_000);
+    expect(await settle()).toEqual({ running: [], cold: [] });
+  });
+
+  test("more than 50 untrusted policy versions: no trusted policy, nothing new applied, access in effect still ends on time", async () => {
+    const { gh } = env;
+    await mergeApprovedGrant(env, { path: PATH, content: grantYaml() });
+    await reconcile(env);
+    expect(held()).toEqual(["dev1:prod-db/readonly"]);
+    for (let i = 0; i < 51; i++)
+      gh.pushCommit({ branch: "main", files: { [POLICY_PATH]: `${MALLORY_APPROVES}# ${i}\n` }, author: "mallory", message: `tidy policy ${i}` });
+    // A grant the trusted policy would allow (alice is in @acme/sre) is not applied while no policy is trusted.
+    const pr = gh.openPullRequest({ author: "dev2", files: { "grants/dev2-prod-db.yaml": grantYaml({ requester: "dev2" }) }, title: "Access" });
+    await deliver(pr);
+    await deliver(gh.submitReview(pr.number!, { reviewer: "alice", state: "APPROVED" }));
+    await deliver(gh.merge(pr.number!, { by: "alice" }));
+    env.clock.advance(5 * 60_000);
+    await reconcile(env);
+    expect(held()).toEqual(["dev1:prod-db/readonly"]);
+    env.clock.advance(2 * 3600_000);
+    expect(await settle()).toEqual({ running: [], cold: [] });
+    expect(
+      alerts()
+        .map((i) => i.body)
+        .join("\n"),
+    ).toContain("more than 50 versions");
   });
 
   test("a PR's approval check is judged by the trusted policy, never by an untrusted one on its base", async () => {
