@@ -127,6 +127,12 @@ export function decide(snapshot: PullRequestSnapshot, ctx: DecisionContext): Rev
     },
     (team) => unreadable(onCall, team),
   );
+  const untrusted = snapshot.untrustedBasePolicy;
+  if (untrusted && !approval.nothingToApprove)
+    approval.warnings.push(
+      `The newest policy on ${snapshot.pr.baseRef} (commit ${untrusted.commit.slice(0, 7)}) is not trusted: ${untrusted.reason}. ` +
+        "This pull request is judged by the trusted policy before it, as Timebox will judge it at merge.",
+    );
   return { basePolicy, headPolicy, grants, approval, nothingToCheck: grants.length === 0 && !snapshot.headPolicy };
 }
 

@@ -33,6 +33,8 @@ export interface PullRequestSnapshot {
   /** The base branch's current tip: the newest trusted state (a payload's base.sha can be stale). */
   baseSha: string;
   basePolicyText?: string;
+  /** The newest policy on the base branch when Timebox does not trust it (`basePolicyText` is then the trusted one before it): its commit and why. */
+  untrustedBasePolicy?: { commit: string; reason: string };
   /** The PR's version of the policy, when the PR changes it. */
   headPolicy?: { kind: EntryKind; content?: Buffer; removed: boolean; refused?: { rule: string; message: string } };
   grantFiles: ChangedGrantFile[];
@@ -43,7 +45,7 @@ export interface PullRequestSnapshot {
 
 export interface GatherLimits {
   /** The policy text a PR is judged by at its base branch's tip (the trusted one, lifecycle/policy-trust.ts); default: the file there. */
-  basePolicyAt?: (baseSha: string, baseRef: string) => Promise<string | undefined>;
+  basePolicyAt?: (baseSha: string, baseRef: string) => Promise<{ text?: string; untrusted?: { commit: string; reason: string } }>;
   /** More grant files (and strays) than this in one PR: all refused unread. Default {@link DEFAULT_MAX_GRANT_FILES}. */
   maxGrantFiles?: number;
 }
@@ -64,8 +66,10 @@ export async function gatherPullRequest(
 ): Promise<PullRequestSnapshot> {
   const pr = await gateway.pulls.getPull(number);
   const baseSha = await gateway.commits.branchTip(pr.baseRef);
-  const [basePolicyText, files, reviews] = await Promise.all([
-    limits.basePolicyAt ? limits.basePolicyAt(baseSha, pr.baseRef) : gateway.contents.readFile(baseSha, POLICY_PATH),
+  const [{ text: basePolicyText, untrusted }, files, reviews] = await Promise.all([
+    limits.basePolicyAt
+      ? limits.basePolicyAt(baseSha, pr.baseRef)
+      : gateway.contents.readFile(baseSha, POLICY_PATH).then((text) => ({ text, untrusted: undefined })),
     gateway.pulls.listPullFiles(number),
     gateway.pulls.listReviews(number),
   ]);
@@ -89,7 +93,7 @@ export async function gatherPullRequest(
           refused: { rule: "grant.too-many-files", message },
         }
       : undefined;
-    return { pr, baseSha, basePolicyText, headPolicy, grantFiles, strays, reviews };
+    return { pr, baseSha, basePolicyText, ...(untrusted ? { untrustedBasePolicy: untrusted } : {}), headPolicy, grantFiles, strays, reviews };
   }
 
   const needsModes = candidates.length > 0 || (policyFile && policyFile.status !== "removed");
@@ -120,7 +124,7 @@ export async function gatherPullRequest(
       content: !removed && !refused && kind === "file" && policyFile.sha ? await gateway.contents.readBlob(policyFile.sha) : undefined,
     };
   }
-  return { pr, baseSha, basePolicyText, headPolicy, grantFiles, strays, reviews };
+  return { pr, baseSha, basePolicyText, ...(untrusted ? { untrustedBasePolicy: untrusted } : {}), headPolicy, grantFiles, strays, reviews };
 }
 
 /** A blob the tree says is over the YAML size limit: refused from its size, never downloaded. */

@@ -63,7 +63,7 @@ export async function judgePullRequest(gateway: Gateway, number: number, options
   const snapshot = await gatherPullRequest(gateway, number, (policyText) => grantsPathOf(policyText, options.providers), {
     maxGrantFiles: options.maxGrantFiles,
     // Judged by the policy Timebox trusts on the base branch, so nobody is told "approved" under a policy change nobody allowed.
-    basePolicyAt: async (sha, ref) => (await trustedPolicyAt(gateway, sha, ref, options.providers)).text,
+    basePolicyAt: (sha, ref) => trustedPolicyAt(gateway, sha, ref, options.providers),
   });
   const { pr } = snapshot;
   if (pr.state !== "open") return undefined;

@@ -185,5 +185,6 @@ describe.each(MODES)("%s", (_name, mode) => {
     const approval = gh.checkRuns(pr.sha!, "timebox/approval").at(-1);
     expect(approval?.conclusion).not.toBe("success");
     expect(approval?.output.summary ?? "").toContain("mallory");
+    expect(approval?.output.summary ?? "").toContain("is not trusted");
   });
 });
