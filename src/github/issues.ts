@@ -111,8 +111,13 @@ export class Issues {
    * the same label and marker, and editing theirs would raise the alert silently, in their hands.
    */
   private async openLabelledIssue(label: string, marker: string) {
+    return (await this.ownOpenIssues(label)).find((i) => (i.body ?? "").includes(marker));
+  }
+
+  /** The open issues with `label` that this app opened. */
+  private async ownOpenIssues(label: string) {
     const open = await this.c.octokit.paginate(this.c.rest.issues.listForRepo, { ...this.c.repoRef, labels: label, state: "open", per_page: 100 });
-    return open.find((i) => !i.pull_request && writtenBySelf(this.c.self, i) && (i.body ?? "").includes(marker));
+    return open.filter((i) => !i.pull_request && writtenBySelf(this.c.self, i));
   }
 
   /** Opens an issue with `label`, or updates the open one this app opened whose body carries `marker`. */
@@ -128,12 +133,13 @@ export class Issues {
     return data.number;
   }
 
-  /** Closes the open issue with `label` this app opened whose body carries `marker`, with a closing comment. */
-  async closeLabelledIssue(label: string, marker: string, closing: string): Promise<void> {
-    const existing = await this.openLabelledIssue(label, marker);
-    if (!existing) return;
-    await this.c.rest.issues.createComment({ ...this.c.repoRef, issue_number: existing.number, body: closing });
-    await this.c.rest.issues.update({ ...this.c.repoRef, issue_number: existing.number, state: "closed" });
+  /** Closes the open issues with `label` this app opened (with `marker`: the one whose body carries it), each with a closing comment. */
+  async closeLabelledIssue(label: string, marker: string | undefined, closing: string): Promise<void> {
+    for (const issue of await this.ownOpenIssues(label)) {
+      if (marker !== undefined && !(issue.body ?? "").includes(marker)) continue;
+      await this.c.rest.issues.createComment({ ...this.c.repoRef, issue_number: issue.number, body: closing });
+      await this.c.rest.issues.update({ ...this.c.repoRef, issue_number: issue.number, state: "closed" });
+    }
   }
 
   /** When the PR was last reopened, if ever (from its timeline events). */

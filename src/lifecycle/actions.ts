@@ -64,6 +64,9 @@ export function safeError(error: unknown): string {
 }
 
 /** The effects of the lifecycle: apply, revoke, report. Each is idempotent and safe to repeat after a crash. */
+/** The alert Timebox raises for a policy version it does not trust (`reportUntrustedPolicy`). */
+const UNTRUSTED_POLICY_LABEL = "timebox:untrusted-policy";
+
 export class GrantActions {
   /** Versions whose apply or revoke finished in this process (comments posted, records written). */
   private readonly done = new Set<string>();
@@ -303,10 +306,27 @@ export class GrantActions {
       "A change to the policy takes effect only when it is merged through a pull request a policy owner (`owners` of the policy before it) approved. " +
         "Revert this change, or propose it again in a pull request for an owner to approve.",
     ].join("\n");
-    await gw.issues.upsertLabelledIssue("timebox:untrusted-policy", marker, `Untrusted policy change on ${branch}: ${untrusted.commit.slice(0, 12)}`, body);
+    await gw.issues.upsertLabelledIssue(UNTRUSTED_POLICY_LABEL, marker, `Untrusted policy change on ${branch}: ${untrusted.commit.slice(0, 12)}`, body);
+    this.done.delete(`untrusted-policy-cleared:${repo}`);
     this.deps.log.warn({ repo, commit: untrusted.commit, reason: untrusted.reason, trusted: trusted.commit }, "untrusted policy version on the default branch");
     this.done.add(key);
     return true;
+  }
+
+  /**
+   * The tip's policy is trusted (again): Timebox's open untrusted-policy alerts are closed, saying
+   * which version it judges by. Looked for once per process and after each alert, not every reconcile.
+   */
+  async clearUntrustedPolicy(gw: Gateway, trusted: TrustedPolicy): Promise<void> {
+    const key = `untrusted-policy-cleared:${gw.repoRef.owner}/${gw.repoRef.repo}`;
+    if (trusted.untrusted || this.done.has(key)) return;
+    const judging = trusted.commit ? `the version of ${trusted.commit}` : "no policy (the file is gone)";
+    await gw.issues.closeLabelledIssue(
+      UNTRUSTED_POLICY_LABEL,
+      undefined,
+      `The policy on the default branch is trusted again: Timebox judges by ${judging}. Closing.`,
+    );
+    this.done.add(key);
   }
 
   /** What each provider that can list its managed access holds, by resource (one read each). */

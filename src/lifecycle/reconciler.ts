@@ -131,6 +131,7 @@ export class Reconciler {
     }
     if (trusted.untrusted && !options.saving && !this.mayStillLinkCommit(trusted.untrusted.commit, trusted.transient === true, this.deps.clock.now()))
       await this.isolated(repo, POLICY_PATH, () => this.actions.reportUntrustedPolicy(gw, branch, trusted));
+    else if (!trusted.untrusted && !options.saving) await this.isolated(repo, POLICY_PATH, () => this.actions.clearUntrustedPolicy(gw, trusted));
     // Events of this repository go where the default branch's policy says (never a PR's own policy).
     this.deps.notifier?.usePolicy(repo, policy);
     const grantsPath = policy?.grants_path ?? "grants/";

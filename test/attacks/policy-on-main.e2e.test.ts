@@ -96,6 +96,27 @@ describe.each(MODES)("%s", (_name, mode) => {
     expect(open[0].body).toContain("without a pull request");
   });
 
+  test("the alert is closed once an owner-approved PR puts the policy right, by the running app and after a restart", async () => {
+    const { gh } = env;
+    await deliver(gh.pushCommit({ branch: "main", files: { [POLICY_PATH]: MALLORY_APPROVES }, author: "mallory", message: "tidy policy" }));
+    env.clock.advance(5 * 60_000);
+    await reconcile(env);
+    expect(alerts().map((i) => i.state)).toEqual(["open"]);
+    // An owner approves the change in a PR: the tip's policy is trusted, and the alert has done its work.
+    const fixed = await mergePolicyChange(env, `${MALLORY_APPROVES}# reviewed by the owners\n`, { author: "mallory" });
+    await reconcile(env);
+    expect(alerts().map((i) => i.state)).toEqual(["closed"]);
+    expect(gh.comments(alerts()[0].number).at(-1)?.body).toContain(`trusted again: Timebox judges by the version of ${fixed.head}`);
+    // Raised again by a new untrusted push, it is closed by a fresh process too once put right.
+    await deliver(gh.pushCommit({ branch: "main", files: { [POLICY_PATH]: POLICY }, author: "mallory", message: "tidy again" }));
+    env.clock.advance(5 * 60_000);
+    await reconcile(env);
+    expect(alerts().filter((i) => i.state === "open")).toHaveLength(1);
+    await mergePolicyChange(env, `${POLICY}# reviewed again\n`, { author: "mallory" });
+    await coldStart();
+    expect(alerts().filter((i) => i.state === "open")).toEqual([]);
+  });
+
   test("a policy PR approved by a non-owner (dev1, sre1) and merged never judges a grant", async () => {
     const { gh } = env;
     const p = gh.openPullRequest({ author: "mallory", files: { [POLICY_PATH]: MALLORY_APPROVES }, title: "tidy policy" });
