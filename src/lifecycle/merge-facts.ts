@@ -1,5 +1,6 @@
 import type { Gateway } from "../github/gateway.js";
 import type { MergedPull } from "../github/types.js";
+import type { PullRequestSnapshot } from "../pull-request/gather.js";
 import { readHeadPusher } from "../pull-request/context.js";
 import { VALIDATE_CHECK } from "../pull-request/render.js";
 
@@ -35,4 +36,20 @@ async function baseBeforeMerge(gw: Gateway, pull: MergedPull): Promise<string | 
     base = (await gw.commits.commit(base)).parents[0];
   }
   return undefined;
+}
+
+/** A merged PR as the PR-side rules see it, judged as at its merge (`author`: whose request it is). */
+export function mergedPullRequest(pull: MergedPull, author: string): PullRequestSnapshot["pr"] {
+  return {
+    number: pull.number,
+    state: "closed",
+    merged: true,
+    mergedAt: pull.mergedAt,
+    draft: false,
+    author,
+    headSha: pull.headSha,
+    headRef: "",
+    baseRef: pull.baseRef,
+    htmlUrl: pull.htmlUrl,
+  };
 }

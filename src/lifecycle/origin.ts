@@ -7,7 +7,7 @@ import type { PullRequestSnapshot } from "../pull-request/gather.js";
 import { identityOf } from "../pull-request/requested.js";
 import type { MergedPull, Review } from "../github/types.js";
 import { approvedAt, recordsOf } from "../records/breakglass.js";
-import { mergedPullFacts } from "./merge-facts.js";
+import { mergedPullFacts, mergedPullRequest } from "./merge-facts.js";
 import { trustedPolicyAt } from "./policy-trust.js";
 import { versionKey, type BreakglassFacts, type GrantOrigin } from "./types.js";
 
@@ -61,18 +61,7 @@ export async function resolveOrigin(
   const previous = previousBlob && previousBlob !== q.blobSha ? await originOf(q.path, previousBlob, base!) : undefined;
   const extended = previous?.approved ? previous : undefined;
   const snapshot: PullRequestSnapshot = {
-    pr: {
-      number: pull.number,
-      state: "closed",
-      merged: true,
-      mergedAt: pull.mergedAt,
-      draft: false,
-      author,
-      headSha: pull.headSha,
-      headRef: "",
-      baseRef: pull.baseRef,
-      htmlUrl: pull.htmlUrl,
-    },
+    pr: mergedPullRequest(pull, author),
     baseSha: base ?? "",
     basePolicyText,
     grantFiles: [

@@ -14,7 +14,7 @@ import { lookUpMemberships, lookUpOnCall } from "../pull-request/context.js";
 import { decide, membershipNeeds } from "../pull-request/decide.js";
 import type { PullRequestSnapshot } from "../pull-request/gather.js";
 import { identityOf } from "../pull-request/requested.js";
-import { mergedPullFacts } from "./merge-facts.js";
+import { mergedPullFacts, mergedPullRequest } from "./merge-facts.js";
 
 /** Policy versions judged in one lookup, at most: past that there is no trusted policy (nothing new is applied; revokes go on). */
 const MAX_POLICY_VERSIONS = 50;
@@ -113,18 +113,7 @@ async function whyNotApproved(
   const { author, pusher } = await identityOf(gw, pull, seen);
   const content = atHead === undefined ? undefined : await gw.contents.readBlob(atHead);
   const snapshot: PullRequestSnapshot = {
-    pr: {
-      number: pull.number,
-      state: "closed",
-      merged: true,
-      mergedAt: pull.mergedAt,
-      draft: false,
-      author,
-      headSha: pull.headSha,
-      headRef: "",
-      baseRef: pull.baseRef,
-      htmlUrl: pull.htmlUrl,
-    },
+    pr: mergedPullRequest(pull, author),
     baseSha: base,
     basePolicyText: owners.text,
     headPolicy: content === undefined ? { kind: "file", removed: true } : { kind: "file", content, removed: false },
